@@ -1,0 +1,6 @@
+package dev.zonekeeper.dns;
+
+public final class Main {
+    public static void main(String[] args) {
+    }
+}
