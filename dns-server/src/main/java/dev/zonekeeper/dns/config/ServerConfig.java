@@ -1,0 +1,237 @@
+package dev.zonekeeper.dns.config;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TextParseException;
+
+/**
+ * The DNS server's command line, parsed strictly: an unknown option or an invalid value is a
+ * {@link ConfigException} whose message names the option.
+ */
+public record ServerConfig(
+        InetSocketAddress listen,
+        Path records,
+        List<Name> zones,
+        List<InetSocketAddress> upstreams,
+        InetSocketAddress metrics,
+        InetSocketAddress primary,
+        Path tsigKeyFile,
+        InetSocketAddress notifyListen,
+        int udpSockets,
+        int cacheSize,
+        int zoneTtl) {
+
+    public static final String USAGE = String.join("\n",
+            "Usage: zonekeeper-dns-server [options]",
+            "  --listen HOST:PORT       address for DNS over UDP and TCP (default 127.0.0.1:5353)",
+            "  --records DIR            directory of DnsRecord YAML manifests (default examples/)",
+            "  --zone NAME              a zone to serve authoritatively (repeatable)",
+            "  --upstream HOST:PORT     forward names outside the zones there (repeatable;",
+            "                           default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)",
+            "  --metrics HOST:PORT      serve /metrics, /health and /ready over HTTP (default: off)",
+            "  --primary HOST:PORT      sidecar mode: transfer the zones from this primary (AXFR/IXFR)",
+            "  --tsig-key-file FILE     TSIG key for transfers, 'name:hmac-sha256:base64secret'",
+            "  --notify-listen HOST:PORT  where to receive NOTIFY from the primary (sidecar mode)",
+            "  --udp-sockets N          SO_REUSEPORT UDP sockets (default: number of CPUs)",
+            "  --cache-size N           forwarder cache entries (default 10000)",
+            "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
+            "  --help                   print this help");
+
+    /** Thrown for an unknown or invalid option; the message names it. */
+    public static final class ConfigException extends Exception {
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    public boolean sidecar() {
+        return primary != null;
+    }
+
+    public boolean forwarding() {
+        return !upstreams.isEmpty();
+    }
+
+    public static ServerConfig parse(String[] args, List<InetSocketAddress> defaultUpstreams) throws ConfigException {
+        InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 5353);
+        Path records = Path.of("examples");
+        List<Name> zones = new ArrayList<>();
+        List<InetSocketAddress> upstreams = new ArrayList<>();
+        boolean upstreamsGiven = false;
+        boolean noForwarding = false;
+        InetSocketAddress metrics = null;
+        InetSocketAddress primary = null;
+        Path tsig = null;
+        InetSocketAddress notifyListen = null;
+        int udpSockets = Runtime.getRuntime().availableProcessors();
+        int cacheSize = 10_000;
+        int zoneTtl = 30;
+        for (int i = 0; i < args.length; i++) {
+            String opt = args[i];
+            String value = null;
+            int eq = opt.indexOf('=');
+            if (opt.startsWith("--") && eq > 0) {
+                value = opt.substring(eq + 1);
+                opt = opt.substring(0, eq);
+            }
+            if (opt.equals("--help") || opt.equals("-h")) {
+                throw new ConfigException(USAGE);
+            }
+            if (!isKnown(opt)) {
+                throw new ConfigException("unknown option '" + args[i] + "'\n" + USAGE);
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new ConfigException("option " + opt + " needs a value");
+                }
+                value = args[++i];
+            }
+            switch (opt) {
+                case "--listen" -> listen = hostPort(opt, value);
+                case "--records" -> records = Path.of(value);
+                case "--zone" -> zones.add(zoneName(opt, value));
+                case "--upstream" -> {
+                    upstreamsGiven = true;
+                    if (value.equalsIgnoreCase("none")) {
+                        noForwarding = true;
+                    } else {
+                        upstreams.add(hostPort(opt, value, 53));
+                    }
+                }
+                case "--metrics" -> metrics = hostPort(opt, value);
+                case "--primary" -> primary = hostPort(opt, value);
+                case "--tsig-key-file" -> tsig = Path.of(value);
+                case "--notify-listen" -> notifyListen = hostPort(opt, value);
+                case "--udp-sockets" -> udpSockets = intValue(opt, value, 1, 64);
+                case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
+                case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
+                default -> throw new ConfigException("unknown option '" + opt + "'");
+            }
+        }
+        if (noForwarding) {
+            upstreams.clear();
+        } else if (!upstreamsGiven) {
+            upstreams.addAll(defaultUpstreams);
+        }
+        for (int a = 0; a < zones.size(); a++) {
+            for (int b = a + 1; b < zones.size(); b++) {
+                if (zones.get(a).equals(zones.get(b))) {
+                    throw new ConfigException("option --zone: " + zones.get(a) + " is given twice");
+                }
+            }
+        }
+        if (tsig != null && primary == null) {
+            throw new ConfigException("option --tsig-key-file needs --primary");
+        }
+        if (notifyListen != null && primary == null) {
+            throw new ConfigException("option --notify-listen needs --primary");
+        }
+        return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(upstreams), metrics, primary, tsig,
+                notifyListen, udpSockets, cacheSize, zoneTtl);
+    }
+
+    private static boolean isKnown(String opt) {
+        return switch (opt) {
+            case "--listen", "--records", "--zone", "--upstream", "--metrics", "--primary", "--tsig-key-file",
+                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl" -> true;
+            default -> false;
+        };
+    }
+
+    private static int intValue(String opt, String value, int min, int max) throws ConfigException {
+        try {
+            int v = Integer.parseInt(value.trim());
+            if (v < min || v > max) {
+                throw new ConfigException("option " + opt + ": " + value + " is outside " + min + "-" + max);
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new ConfigException("option " + opt + ": '" + value + "' is not a whole number");
+        }
+    }
+
+    private static Name zoneName(String opt, String value) throws ConfigException {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        if (v.isEmpty()) {
+            throw new ConfigException("option " + opt + ": empty zone name");
+        }
+        try {
+            Name n = Name.fromString(v.endsWith(".") ? v : v + ".");
+            if (n.labels() < 2) {
+                throw new ConfigException("option " + opt + ": serving the root zone is not supported");
+            }
+            return n;
+        } catch (TextParseException e) {
+            throw new ConfigException("option " + opt + ": '" + value + "' is not a valid zone name: " + e.getMessage());
+        }
+    }
+
+    static InetSocketAddress hostPort(String opt, String value) throws ConfigException {
+        return hostPort(opt, value, -1);
+    }
+
+    /** HOST:PORT, [IPv6]:PORT, or (when defaultPort >= 0) a bare host. Host must be an IP address or resolvable name. */
+    static InetSocketAddress hostPort(String opt, String value, int defaultPort) throws ConfigException {
+        String host;
+        String port;
+        String v = value.trim();
+        if (v.startsWith("[")) {
+            int close = v.indexOf(']');
+            if (close < 0) {
+                throw new ConfigException("option " + opt + ": '" + value + "' is not HOST:PORT");
+            }
+            host = v.substring(1, close);
+            port = v.length() > close + 1 && v.charAt(close + 1) == ':' ? v.substring(close + 2) : null;
+        } else {
+            int colon = v.lastIndexOf(':');
+            if (colon >= 0 && v.indexOf(':') == colon) {
+                host = v.substring(0, colon);
+                port = v.substring(colon + 1);
+            } else if (colon >= 0) {
+                host = v; // bare IPv6
+                port = null;
+            } else {
+                host = v;
+                port = null;
+            }
+        }
+        int p;
+        if (port == null) {
+            if (defaultPort < 0) {
+                throw new ConfigException("option " + opt + ": '" + value + "' has no port (HOST:PORT)");
+            }
+            p = defaultPort;
+        } else {
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw new ConfigException("option " + opt + ": port '" + port + "' is not a number");
+            }
+            if (p < 0 || p > 65535) {
+                throw new ConfigException("option " + opt + ": port " + p + " is outside 0-65535");
+            }
+        }
+        if (host.isEmpty()) {
+            throw new ConfigException("option " + opt + ": '" + value + "' has no host");
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), p);
+        } catch (UnknownHostException e) {
+            throw new ConfigException("option " + opt + ": unknown host '" + host + "'");
+        }
+    }
+
+    public String zoneList() {
+        StringBuilder sb = new StringBuilder();
+        for (Name z : zones) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(z);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.zonekeeper.dns.server;
+
+import dev.zonekeeper.dns.zone.ZoneSet;
+import io.netty.buffer.ByteBuf;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Pre-encoded authoritative answers for one zone snapshot, keyed by (lower-cased question name in wire form, type,
+ * class). A lookup reads the question straight out of the query's bytes and allocates nothing. The table is bounded:
+ * a key probes {@link #PROBES} slots and, when they are all taken, replaces the first, so a flood of distinct names
+ * cannot grow it. It belongs to one {@link ZoneSet}: a new snapshot gets a new, empty cache, which refills as queries
+ * arrive (the cost of a change is the hot names re-encoded once, not the zone).
+ */
+final class AnswerCache {
+    static final int PROBES = 4;
+
+    /**
+     * One cached answer: everything after the question of a response without OPT. Compression pointers inside
+     * {@code tail} refer to the question at offset 12, whose length and label layout do not depend on letter case,
+     * so the tail is valid after any question echoed as sent.
+     */
+    static final class Entry {
+        final byte[] key;
+        final int hash;
+        final int typeClass;
+        final int flags;      // AA (0x0400) | rcode (low 4 bits)
+        final int anCount;
+        final int nsCount;
+        final int arCount;
+        final byte[] tail;
+
+        Entry(byte[] key, int hash, int typeClass, int flags, int anCount, int nsCount, int arCount, byte[] tail) {
+            this.key = key;
+            this.hash = hash;
+            this.typeClass = typeClass;
+            this.flags = flags;
+            this.anCount = anCount;
+            this.nsCount = nsCount;
+            this.arCount = arCount;
+            this.tail = tail;
+        }
+
+        int rcode() {
+            return flags & 0xF;
+        }
+    }
+
+    final ZoneSet zones;
+    private final AtomicReferenceArray<Entry> table;
+    private final int mask;
+
+    AnswerCache(ZoneSet zones, int capacityPowerOfTwo) {
+        this.zones = zones;
+        int cap = Integer.highestOneBit(Math.max(16, capacityPowerOfTwo));
+        this.table = new AtomicReferenceArray<>(cap);
+        this.mask = cap - 1;
+    }
+
+    /** The hash of a lower-cased wire name as {@link QueryScratch} computes it, mixed with type and class. */
+    static int mix(int nameHash, int typeClass) {
+        int h = nameHash * 31 + typeClass;
+        return h ^ (h >>> 16);
+    }
+
+    Entry get(ByteBuf buf, int nameOffset, int nameLength, int hash, int typeClass) {
+        for (int i = 0; i < PROBES; i++) {
+            Entry e = table.get((hash + i) & mask);
+            if (e == null) {
+                return null;
+            }
+            if (e.hash == hash && e.typeClass == typeClass && e.key.length == nameLength
+                    && sameLowerCase(buf, nameOffset, e.key)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    void put(Entry entry) {
+        int h = entry.hash;
+        for (int i = 0; i < PROBES; i++) {
+            int slot = (h + i) & mask;
+            Entry e = table.get(slot);
+            if (e == null || (e.hash == h && e.typeClass == entry.typeClass && java.util.Arrays.equals(e.key, entry.key))) {
+                table.set(slot, entry);
+                return;
+            }
+        }
+        table.set(h & mask, entry);
+    }
+
+    private static boolean sameLowerCase(ByteBuf buf, int offset, byte[] key) {
+        for (int i = 0; i < key.length; i++) {
+            if (lower(buf.getByte(offset + i)) != key[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static byte lower(byte b) {
+        return b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
+    }
+}

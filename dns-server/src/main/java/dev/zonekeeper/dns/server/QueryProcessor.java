@@ -1,0 +1,386 @@
+package dev.zonekeeper.dns.server;
+
+import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.metrics.DnsMetrics.BadInput;
+import dev.zonekeeper.dns.query.Answer;
+import dev.zonekeeper.dns.query.QueryEngine;
+import dev.zonekeeper.dns.zone.ZoneSet;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.DNSInput;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Header;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * Turns one query's bytes into a response's bytes; the transports only move bytes. Two paths:
+ * <ul>
+ *   <li>fast: a plain query (one IN question, optional EDNS0 OPT) whose answer is in the {@link AnswerCache} is
+ *       answered by copying header fields, the question as sent and the pre-encoded tail — no parsing into objects;
+ *   <li>full: everything else goes through dnsjava's parser: malformed packets (FORMERR), other opcodes (NOTIMP),
+ *       EDNS versions (BADVERS), other classes (REFUSED), truncation, forwarding, and cache misses (whose answer is
+ *       then encoded once and cached).
+ * </ul>
+ * Handlers are authoritative zones first, then the forwarder; a name under neither is REFUSED.
+ */
+public final class QueryProcessor {
+    private static final Logger LOG = LoggerFactory.getLogger(QueryProcessor.class);
+    /** Our EDNS0 UDP payload size (DNS flag day 2020): advertised, and the most we send over UDP. */
+    public static final int EDNS_UDP_SIZE = 1232;
+    public static final int TCP_MAX = 65535;
+    private static final int CACHE_SLOTS = 1 << 18;
+
+    /** Sends a response that was produced later (forwarded queries). */
+    public interface Responder {
+        void respond(Object context, ByteBuf response);
+    }
+
+    private final DnsMetrics metrics;
+    private final Function<Message, CompletableFuture<Message>> forwarder;
+    private final boolean recursionAvailable;
+    private final FastThreadLocal<QueryScratch> scratch = new FastThreadLocal<>() {
+        @Override
+        protected QueryScratch initialValue() {
+            return new QueryScratch();
+        }
+    };
+    private volatile AnswerCache cache;
+    private volatile Set<Name> pendingZones = Set.of();
+
+    /**
+     * @param forwarder forwards a query upstream and completes with the upstream's response; null: no forwarding
+     */
+    public QueryProcessor(ZoneSet zones, DnsMetrics metrics, Function<Message, CompletableFuture<Message>> forwarder) {
+        this.metrics = metrics;
+        this.forwarder = forwarder;
+        this.recursionAvailable = forwarder != null;
+        this.cache = new AnswerCache(zones, CACHE_SLOTS);
+    }
+
+    /** Swaps in a new zone snapshot; readers in flight finish with the old one. */
+    public void zonesChanged(ZoneSet zones) {
+        cache = new AnswerCache(zones, CACHE_SLOTS);
+    }
+
+    public ZoneSet zones() {
+        return cache.zones;
+    }
+
+    /** Zones that are configured but not loaded yet: names under them get SERVFAIL, never NXDOMAIN or a forward. */
+    public void pendingZones(Set<Name> zones) {
+        pendingZones = Set.copyOf(zones);
+    }
+
+    /**
+     * Answers one query. Returns the response to send now, or null when the packet is dropped or the answer will be
+     * sent later through {@code responder} with {@code context}.
+     */
+    public ByteBuf process(ByteBuf query, int transport, ByteBufAllocator alloc, Responder responder, Object context,
+                           long startNanos) {
+        QueryScratch s = scratch.get();
+        int status = s.parse(query);
+        if (status == QueryScratch.DROP_SHORT) {
+            metrics.dropped(BadInput.TOO_SHORT);
+            return null;
+        }
+        if (status == QueryScratch.DROP_RESPONSE) {
+            metrics.dropped(BadInput.RESPONSE);
+            return null;
+        }
+        if (status == QueryScratch.OK) {
+            metrics.query(transport, s.qtype);
+            AnswerCache c = cache;
+            AnswerCache.Entry e = c.get(query, s.nameOffset, s.nameLength, s.hash, s.typeClass());
+            metrics.fastPath(e != null);
+            if (e == null) {
+                e = encode(c, query, s);
+                if (e != null) {
+                    c.put(e);
+                }
+            }
+            if (e != null) {
+                int length = 12 + s.nameLength + 4 + e.tail.length + (s.edns ? 11 : 0);
+                int limit = transport == DnsMetrics.UDP ? (s.edns ? Math.min(s.udpSize, EDNS_UDP_SIZE) : 512) : TCP_MAX;
+                if (length <= limit) {
+                    ByteBuf out = alloc.ioBuffer(length);
+                    out.writeShort(s.id);
+                    out.writeShort(0x8000 | (s.flags & 0x0110 /* RD, CD */) | (e.flags & 0x0400)
+                            | (recursionAvailable ? 0x0080 : 0) | e.rcode());
+                    out.writeShort(1);
+                    out.writeShort(e.anCount);
+                    out.writeShort(e.nsCount);
+                    out.writeShort(e.arCount + (s.edns ? 1 : 0));
+                    out.writeBytes(query, s.nameOffset, s.nameLength + 4);
+                    out.writeBytes(e.tail);
+                    if (s.edns) {
+                        writeOpt(out);
+                    }
+                    metrics.response(e.rcode(), startNanos);
+                    return out;
+                }
+            }
+            return full(query, transport, alloc, responder, context, startNanos, false);
+        }
+        return full(query, transport, alloc, responder, context, startNanos, true);
+    }
+
+
+    private static void writeOpt(ByteBuf out) {
+        out.writeByte(0);              // root
+        out.writeShort(Type.OPT);
+        out.writeShort(EDNS_UDP_SIZE); // class = our UDP payload size
+        out.writeInt(0);               // extended rcode 0, version 0, no flags
+        out.writeShort(0);             // no options
+    }
+
+    /** Builds and encodes the answer of a fast-path query; null when no served zone holds the name. */
+    private AnswerCache.Entry encode(AnswerCache c, ByteBuf query, QueryScratch s) {
+        byte[] key = new byte[s.nameLength];
+        query.getBytes(s.nameOffset, key);
+        for (int i = 0; i < key.length; i++) {
+            key[i] = AnswerCache.lower(key[i]);
+        }
+        Name qname;
+        try {
+            qname = new Name(new DNSInput(key));
+        } catch (IOException e) {
+            return null;
+        }
+        Answer a = QueryEngine.answer(c.zones, qname, s.qtype, s.qclass);
+        if (a == null) {
+            return null;
+        }
+        Message m = new Message(0);
+        Header h = m.getHeader();
+        h.setFlag(Flags.QR);
+        if (a.authoritative()) {
+            h.setFlag(Flags.AA);
+        }
+        h.setRcode(a.rcode());
+        m.addRecord(org.xbill.DNS.Record.newRecord(qname, s.qtype, s.qclass), Section.QUESTION);
+        addAll(m, a.answer(), Section.ANSWER);
+        addAll(m, a.authority(), Section.AUTHORITY);
+        addAll(m, a.additional(), Section.ADDITIONAL);
+        byte[] wire = m.toWire();
+        int tailStart = 12 + s.nameLength + 4;
+        int flags = (a.authoritative() ? 0x0400 : 0) | (a.rcode() & 0xF);
+        return new AnswerCache.Entry(key, s.hash, s.typeClass(), flags, u16(wire, 6), u16(wire, 8), u16(wire, 10),
+                Arrays.copyOfRange(wire, tailStart, wire.length));
+    }
+
+    private static int u16(byte[] b, int i) {
+        return ((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF);
+    }
+
+    private static void addAll(Message m, List<org.xbill.DNS.Record> records, int section) {
+        for (org.xbill.DNS.Record r : records) {
+            m.addRecord(r, section);
+        }
+    }
+
+    /** The full path: dnsjava parses, every rcode is possible, answers may be truncated or forwarded. */
+    private ByteBuf full(ByteBuf buf, int transport, ByteBufAllocator alloc, Responder responder, Object context,
+                         long startNanos, boolean countQuery) {
+        byte[] bytes = new byte[buf.readableBytes()];
+        buf.getBytes(buf.readerIndex(), bytes);
+        Message query;
+        try {
+            query = new Message(bytes);
+        } catch (IOException | RuntimeException e) {
+            if (countQuery) {
+                metrics.query(transport, -1);
+            }
+            metrics.badInput(BadInput.MALFORMED);
+            return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
+        }
+        Header h = query.getHeader();
+        org.xbill.DNS.Record question = query.getQuestion();
+        if (countQuery) {
+            metrics.query(transport, question == null ? -1 : question.getType());
+        }
+        if (h.getOpcode() != Opcode.QUERY) {
+            metrics.badInput(BadInput.OPCODE);
+            return send(alloc, errorResponse(query, Rcode.NOTIMP), transport, query, startNanos);
+        }
+        if (h.getCount(Section.QUESTION) != 1) {
+            metrics.badInput(BadInput.QDCOUNT);
+            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
+        }
+        int opts = 0;
+        for (org.xbill.DNS.Record r : query.getSection(Section.ADDITIONAL)) {
+            if (r.getType() == Type.OPT) {
+                opts++;
+            }
+        }
+        OPTRecord opt = query.getOPT();
+        if (opts > 1 || (opt != null && !opt.getName().equals(Name.root))) {
+            metrics.badInput(BadInput.FORMAT);
+            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
+        }
+        if (opt != null && opt.getVersion() != 0) {
+            metrics.badInput(BadInput.EDNS_VERSION);
+            return send(alloc, errorResponse(query, Rcode.BADVERS), transport, query, startNanos);
+        }
+        int qtype = question.getType();
+        int qclass = question.getDClass();
+        if (qclass != DClass.IN && qclass != DClass.ANY) {
+            metrics.badInput(BadInput.CLASS);
+            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
+        }
+        if (qtype == Type.AXFR || qtype == Type.IXFR) {
+            metrics.badInput(BadInput.TRANSFER);
+            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
+        }
+        if (qtype == Type.OPT || qtype == Type.TSIG || qtype == Type.TKEY || qtype == 0) {
+            metrics.badInput(BadInput.FORMAT);
+            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
+        }
+        Answer a = QueryEngine.answer(cache.zones, question.getName(), qtype, DClass.IN);
+        if (a != null) {
+            Message r = base(query);
+            Header rh = r.getHeader();
+            if (a.authoritative()) {
+                rh.setFlag(Flags.AA);
+            }
+            rh.setRcode(a.rcode());
+            addAll(r, a.answer(), Section.ANSWER);
+            addAll(r, a.authority(), Section.AUTHORITY);
+            addAll(r, a.additional(), Section.ADDITIONAL);
+            return send(alloc, r, transport, query, startNanos);
+        }
+        if (underPendingZone(question.getName())) {
+            return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+        }
+        if (forwarder == null) {
+            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
+        }
+        CompletableFuture<Message> upstream;
+        try {
+            upstream = forwarder.apply(query);
+        } catch (RuntimeException e) {
+            LOG.warn("forwarding {} failed: {}", question.getName(), e.toString());
+            return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+        }
+        upstream.whenComplete((resp, err) -> {
+            ByteBuf out;
+            try {
+                out = send(alloc, err != null || resp == null ? errorResponse(query, Rcode.SERVFAIL)
+                        : forwarded(query, resp), transport, query, startNanos);
+            } catch (RuntimeException e) {
+                LOG.warn("could not encode the forwarded answer for {}: {}", question.getName(), e.toString());
+                out = send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+            }
+            responder.respond(context, out);
+        });
+        return null;
+    }
+
+    private boolean underPendingZone(Name name) {
+        Set<Name> pending = pendingZones;
+        if (pending.isEmpty()) {
+            return false;
+        }
+        for (Name z : pending) {
+            if (name.subdomain(z)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A response with the query's ID, opcode, RD/CD, the question as sent and our flags; no sections yet. */
+    private Message base(Message query) {
+        Header qh = query.getHeader();
+        Message r = new Message(qh.getID());
+        Header rh = r.getHeader();
+        rh.setFlag(Flags.QR);
+        rh.setOpcode(qh.getOpcode());
+        if (qh.getFlag(Flags.RD)) {
+            rh.setFlag(Flags.RD);
+        }
+        if (qh.getFlag(Flags.CD)) {
+            rh.setFlag(Flags.CD);
+        }
+        if (recursionAvailable) {
+            rh.setFlag(Flags.RA);
+        }
+        org.xbill.DNS.Record q = query.getQuestion();
+        if (q != null && qh.getCount(Section.QUESTION) == 1) {
+            r.addRecord(q, Section.QUESTION);
+        }
+        return r;
+    }
+
+    private Message errorResponse(Message query, int rcode) {
+        Message r = base(query);
+        if (rcode > 0xF) {
+            r.getHeader().setRcode(rcode & 0xF);
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, rcode >>> 4, 0, 0), Section.ADDITIONAL);
+        } else {
+            r.getHeader().setRcode(rcode);
+        }
+        return r;
+    }
+
+    private Message forwarded(Message query, Message upstream) {
+        Message r = base(query);
+        r.getHeader().setRcode(upstream.getHeader().getRcode());
+        for (int section : new int[] {Section.ANSWER, Section.AUTHORITY, Section.ADDITIONAL}) {
+            for (org.xbill.DNS.Record rec : upstream.getSection(section)) {
+                if (rec.getType() != Type.OPT && rec.getType() != Type.TSIG) {
+                    r.addRecord(rec, section);
+                }
+            }
+        }
+        return r;
+    }
+
+    /** Adds our OPT when the query had one, encodes within the transport's limit (TC when cut), counts. */
+    private ByteBuf send(ByteBufAllocator alloc, Message r, int transport, Message query, long startNanos) {
+        OPTRecord qopt = query.getOPT();
+        int limit = TCP_MAX;
+        if (qopt != null && r.getOPT() == null) {
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, 0), Section.ADDITIONAL);
+        }
+        if (transport == DnsMetrics.UDP) {
+            limit = qopt != null && qopt.getVersion() == 0
+                    ? Math.max(512, Math.min(qopt.getPayloadSize(), EDNS_UDP_SIZE)) : 512;
+        }
+        byte[] wire = r.toWire(limit);
+        if ((wire[2] & 0x02) != 0) {
+            metrics.truncated();
+        }
+        ByteBuf out = alloc.ioBuffer(wire.length);
+        out.writeBytes(wire);
+        int rcode = (wire[3] & 0xF) | (r.getOPT() != null ? r.getOPT().getExtendedRcode() << 4 : 0);
+        metrics.response(rcode, startNanos);
+        return out;
+    }
+
+    /** FORMERR for a packet that dnsjava cannot parse: header only, ID, opcode and RD copied. */
+    private ByteBuf headerOnly(ByteBufAllocator alloc, byte[] q, int rcode, long startNanos) {
+        ByteBuf out = alloc.ioBuffer(12);
+        out.writeByte(q[0]);
+        out.writeByte(q[1]);
+        out.writeShort(0x8000 | (u16(q, 2) & 0x7900) | (recursionAvailable ? 0x0080 : 0) | rcode);
+        out.writeZero(8);
+        metrics.response(rcode, startNanos);
+        return out;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.zonekeeper.dns.server;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The fields of a query that the fast path needs, read straight from the packet's bytes into a reusable per-thread
+ * object (like CoreDNS's request.Request, computed once per query). {@link #parse} accepts only the common shape: a
+ * standard query with one question of class IN, an uncompressed name, and at most an EDNS0 version-0 OPT record.
+ * Everything else goes to the full parser, which knows every rcode.
+ */
+final class QueryScratch {
+    static final int OK = 0;
+    static final int SLOW = 1;
+    static final int DROP_SHORT = 2;
+    static final int DROP_RESPONSE = 3;
+
+    int id;
+    int flags;
+    int nameOffset;
+    int nameLength;
+    int qtype;
+    int qclass;
+    int hash;
+    boolean edns;
+    int udpSize;
+
+    /** Reads the query at buf's reader index; returns OK, SLOW or a DROP_ code. */
+    int parse(ByteBuf buf) {
+        int start = buf.readerIndex();
+        int end = buf.writerIndex();
+        if (end - start < 12) {
+            return DROP_SHORT;
+        }
+        id = buf.getUnsignedShort(start);
+        flags = buf.getUnsignedShort(start + 2);
+        if ((flags & 0x8000) != 0) {
+            return DROP_RESPONSE;
+        }
+        if ((flags & 0x7800) != 0 // opcode other than QUERY
+                || buf.getUnsignedShort(start + 4) != 1
+                || buf.getUnsignedShort(start + 6) != 0
+                || buf.getUnsignedShort(start + 8) != 0) {
+            return SLOW;
+        }
+        int arCount = buf.getUnsignedShort(start + 10);
+        if (arCount > 1) {
+            return SLOW;
+        }
+        int p = start + 12;
+        nameOffset = p;
+        int h = 0;
+        while (true) {
+            if (p >= end) {
+                return SLOW;
+            }
+            int len = buf.getUnsignedByte(p);
+            if (len == 0) {
+                p++;
+                h = h * 31;
+                break;
+            }
+            if ((len & 0xC0) != 0 || p + 1 + len > end) {
+                return SLOW;
+            }
+            h = h * 31 + len;
+            for (int i = p + 1; i <= p + len; i++) {
+                h = h * 31 + AnswerCache.lower(buf.getByte(i));
+            }
+            p += 1 + len;
+            if (p - nameOffset > 255) {
+                return SLOW;
+            }
+        }
+        nameLength = p - nameOffset;
+        if (nameLength > 255 || p + 4 > end) {
+            return SLOW;
+        }
+        qtype = buf.getUnsignedShort(p);
+        qclass = buf.getUnsignedShort(p + 2);
+        p += 4;
+        if (qclass != 1 || qtype == 41 || qtype == 250 || (qtype >= 251 && qtype <= 255) || qtype == 0) {
+            return SLOW; // class other than IN; OPT, TSIG, IXFR, AXFR, MAILB, MAILA, ANY, type 0
+        }
+        edns = false;
+        udpSize = 512;
+        if (arCount == 1) {
+            // exactly one OPT: root name, type 41, class = UDP size, ttl = ext-rcode/version/flags, rdata options
+            if (p + 11 > end || buf.getByte(p) != 0 || buf.getUnsignedShort(p + 1) != 41) {
+                return SLOW;
+            }
+            int version = buf.getUnsignedByte(p + 6);
+            if (version != 0 || buf.getUnsignedByte(p + 5) != 0) {
+                return SLOW;
+            }
+            int rdLength = buf.getUnsignedShort(p + 9);
+            int o = p + 11;
+            int rdEnd = o + rdLength;
+            if (rdEnd > end) {
+                return SLOW;
+            }
+            while (o < rdEnd) {
+                if (o + 4 > rdEnd) {
+                    return SLOW;
+                }
+                o += 4 + buf.getUnsignedShort(o + 2);
+            }
+            if (o != rdEnd) {
+                return SLOW;
+            }
+            edns = true;
+            udpSize = Math.max(512, buf.getUnsignedShort(p + 3));
+            p = rdEnd;
+        }
+        if (p != end) {
+            return SLOW; // trailing bytes
+        }
+        hash = AnswerCache.mix(h, typeClass());
+        return OK;
+    }
+
+    int typeClass() {
+        return (qtype << 16) | qclass;
+    }
+}
