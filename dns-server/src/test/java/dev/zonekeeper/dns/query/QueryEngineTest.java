@@ -23,7 +23,7 @@ class QueryEngineTest {
     private static final String LONG_1 = "a".repeat(255);
     private static final String LONG_2 = "b".repeat(100);
 
-    private static final String EXAMPLE = """
+    static final String EXAMPLE = """
             $ORIGIN example.test.
             $TTL 300
             @        3600 IN SOA ns1.example.test. hostmaster.example.test. 2026112201 7200 900 1209600 60
@@ -73,7 +73,7 @@ class QueryEngineTest {
             sub           IN NS  ns1
             """.formatted(LONG_1, LONG_2) + longChain();
 
-    private static final String OTHER = """
+    static final String OTHER = """
             $ORIGIN other.test.
             $TTL 600
             @    20 IN SOA ns.other.test. admin.other.test. 7 3600 600 86400 30
@@ -83,7 +83,7 @@ class QueryEngineTest {
             back    IN CNAME www.example.test.
             """;
 
-    private static final String SUB = """
+    static final String SUB = """
             $ORIGIN sub.example.test.
             $TTL 120
             @       IN SOA ns1.example.test. admin.sub.example.test. 99 3600 600 86400 10
@@ -91,7 +91,7 @@ class QueryEngineTest {
             host    IN A  203.0.113.7
             """;
 
-    private static final String REVERSE = """
+    static final String REVERSE = """
             $ORIGIN 2.0.192.in-addr.arpa.
             $TTL 300
             @       IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 300
@@ -99,7 +99,7 @@ class QueryEngineTest {
             80      IN PTR web.example.test.
             """;
 
-    private static final ZoneSet ZONES = ZoneSet.of(List.of(
+    static final ZoneSet ZONES = ZoneSet.of(List.of(
             Zone.parse(name("example.test."), EXAMPLE),
             Zone.parse(name("other.test."), OTHER),
             Zone.parse(name("sub.example.test."), SUB),
