@@ -36,6 +36,8 @@ import org.xbill.DNS.Type;
  *   <li><b>Classes</b>: IN and ANY are answered; any other class for a name in a served zone gets REFUSED (AA=0,
  *       empty sections): the zones exist only in class IN. Meta query types (AXFR, IXFR, MAILA, MAILB, OPT, TSIG,
  *       TKEY) get NOTIMP here: zone transfers are the transport's business.</li>
+ *   <li>A name holding both a CNAME and other data (RFC 1034 forbids it; the zone stores it anyway) answers the
+ *       asked type when present and otherwise follows the CNAME.</li>
  *   <li>Names are matched case-insensitively. Records keep the letter case of the zone, except records synthesized
  *       from a wildcard, whose owner is the name as asked.</li>
  * </ul>
