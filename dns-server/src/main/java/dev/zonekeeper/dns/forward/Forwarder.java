@@ -118,7 +118,7 @@ public final class Forwarder implements AutoCloseable {
         if (shared == null) {
             shared = pending;
             pending.whenComplete((o, t) -> inflight.remove(key, pending));
-            attempt(key, query, tryOrder(now), 0, pending);
+            attempt(key, query, tryOrder(query, now), 0, pending);
         }
         return shared.thenApply(outcome -> respond(query, outcome));
     }
@@ -136,8 +136,12 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
-    /** Healthy upstreams in policy order, then unhealthy ones (probing those whose backoff has passed). */
-    private List<Upstream> tryOrder(long now) {
+    /**
+     * Healthy upstreams in policy order, then unhealthy ones. An unhealthy upstream whose backoff has passed is probed
+     * in the background with the question at hand (a question any upstream we forward to should answer, unlike a
+     * fixed probe such as ". NS", which an authoritative-only upstream refuses).
+     */
+    private List<Upstream> tryOrder(Message query, long now) {
         List<Upstream> healthy = new ArrayList<>();
         List<Upstream> unhealthy = new ArrayList<>();
         for (Upstream u : config.policy().order(upstreams)) {
@@ -146,7 +150,7 @@ public final class Forwarder implements AutoCloseable {
         if (!healthy.isEmpty()) {
             for (Upstream u : unhealthy) {
                 if (u.claimProbe(now)) {
-                    probe(u);
+                    probe(u, query);
                 }
             }
         }
@@ -155,12 +159,9 @@ public final class Forwarder implements AutoCloseable {
     }
 
     /** A background query to an unhealthy upstream; its answer is not used, only its health. */
-    private void probe(Upstream upstream) {
-        Message probe = new Message(RANDOM.nextInt(0x10000));
-        probe.getHeader().setFlag(Flags.RD);
-        probe.addRecord(org.xbill.DNS.Record.newRecord(org.xbill.DNS.Name.root, org.xbill.DNS.Type.NS,
-                org.xbill.DNS.DClass.IN), Section.QUESTION);
-        LOG.debug("probing unhealthy upstream {}", upstream.address());
+    private void probe(Upstream upstream, Message query) {
+        Message probe = upstreamQuery(query);
+        LOG.debug("probing unhealthy upstream {} with {}", upstream.address(), query.getQuestion());
         client.udp(upstream.address(), probe).whenComplete((resp, err) -> record(upstream, failureOf(resp, err), 0));
     }
 
