@@ -1,0 +1,191 @@
+package dev.zonekeeper.dns.forward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.CNAMERecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+class ResponseCacheTest {
+    static final long SECOND = 1_000_000_000L;
+    static final Duration MIN = Duration.ZERO;
+    static final Duration MAX = Duration.ofHours(1);
+
+    @Test
+    void holdsAtMostMaxEntriesEvictingTheLeastRecentlyUsed() throws Exception {
+        ResponseCache cache = new ResponseCache(3);
+        CacheKey a = key("a.test."), b = key("b.test."), c = key("c.test."), d = key("d.test.");
+        cache.put(a, entry(60, 0));
+        cache.put(b, entry(60, 0));
+        cache.put(c, entry(60, 0));
+        assertThat(cache.get(a, 1)).isNotNull(); // a is now the most recently used
+
+        cache.put(d, entry(60, 0));
+
+        assertThat(cache.size()).isEqualTo(3);
+        assertThat(cache.evictions()).isEqualTo(1);
+        assertThat(cache.get(b, 1)).as("least recently used").isNull();
+        assertThat(cache.get(a, 1)).isNotNull();
+        assertThat(cache.get(c, 1)).isNotNull();
+        assertThat(cache.get(d, 1)).isNotNull();
+    }
+
+    @Test
+    void zeroEntriesCachesNothing() throws Exception {
+        ResponseCache cache = new ResponseCache(0);
+        cache.put(key("a.test."), entry(60, 0));
+        assertThat(cache.size()).isZero();
+        assertThat(cache.get(key("a.test."), 0)).isNull();
+    }
+
+    @Test
+    void entryIsFreshForItsTtlThenStaleUntilItsDeadlineThenGone() throws Exception {
+        ResponseCache cache = new ResponseCache(10);
+        CacheKey k = key("a.test.");
+        cache.put(k, new ResponseCache.Entry(positive(300).response(), 60, 0, 100 * SECOND));
+
+        assertThat(cache.get(k, 59 * SECOND).isFresh(59 * SECOND)).isTrue();
+        assertThat(cache.get(k, 60 * SECOND).isFresh(60 * SECOND)).isFalse();
+        assertThat(cache.get(k, 99 * SECOND)).isNotNull();
+        assertThat(cache.get(k, 100 * SECOND)).isNull();
+        assertThat(cache.size()).isZero();
+    }
+
+    @Test
+    void servedTtlsAreCappedByTheEntryTtlAndDecrementedByTheAge() throws Exception {
+        ResponseCache.Entry e = new ResponseCache.Entry(positive(300).response(), 60, 0, 60 * SECOND);
+        Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString("www.test."), Type.A,
+                DClass.IN));
+
+        assertThat(e.freshAnswer(query, 0).getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(60);
+        assertThat(e.freshAnswer(query, 25 * SECOND + 1).getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(35);
+        assertThat(e.staleAnswer(query, 30).getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(30);
+        ARecord served = (ARecord) e.freshAnswer(query, 25 * SECOND).getSection(Section.ANSWER).get(0);
+        assertThat(served.getAddress().getHostAddress()).isEqualTo("192.0.2.1");
+        assertThat(served.getName()).isEqualTo(Name.fromString("www.test."));
+    }
+
+    @Test
+    void positiveTtlIsTheSmallestAnswerRrsetTtlWithinTheCaps() throws Exception {
+        Message m = response(Rcode.NOERROR, Type.A);
+        m.addRecord(new CNAMERecord(name("www.test."), DClass.IN, 500, name("web.test.")), Section.ANSWER);
+        m.addRecord(a("web.test.", 90, "192.0.2.1"), Section.ANSWER);
+        m.addRecord(a("web.test.", 90, "192.0.2.2"), Section.ANSWER);
+
+        assertThat(ResponseCache.cacheTtl(m, MIN, MAX)).isEqualTo(90);
+        assertThat(ResponseCache.cacheTtl(m, MIN, Duration.ofSeconds(30))).isEqualTo(30);
+        assertThat(ResponseCache.cacheTtl(m, Duration.ofSeconds(120), MAX)).isEqualTo(120);
+    }
+
+    @Test
+    void negativeTtlIsTheSmallerOfSoaTtlAndSoaMinimum() throws Exception {
+        Message nx = response(Rcode.NXDOMAIN, Type.A);
+        nx.addRecord(soa(3600, 120), Section.AUTHORITY);
+        Message nodata = response(Rcode.NOERROR, Type.AAAA);
+        nodata.addRecord(soa(60, 120), Section.AUTHORITY);
+
+        assertThat(ResponseCache.cacheTtl(nx, MIN, MAX)).isEqualTo(120);
+        assertThat(ResponseCache.cacheTtl(nodata, MIN, MAX)).isEqualTo(60);
+        assertThat(ResponseCache.cacheTtl(nx, MIN, Duration.ofSeconds(10))).isEqualTo(10);
+    }
+
+    @Test
+    void cnameToANegativeAnswerUsesBothTtls() throws Exception {
+        Message m = response(Rcode.NXDOMAIN, Type.A);
+        m.addRecord(new CNAMERecord(name("www.test."), DClass.IN, 30, name("gone.test.")), Section.ANSWER);
+        m.addRecord(soa(3600, 120), Section.AUTHORITY);
+
+        assertThat(ResponseCache.cacheTtl(m, MIN, MAX)).isEqualTo(30);
+    }
+
+    @Test
+    void notCachedNegativeWithoutSoaTruncatedServfailOrZeroTtl() throws Exception {
+        Message noSoa = response(Rcode.NXDOMAIN, Type.A);
+        Message truncated = positive(300).message();
+        truncated.getHeader().setFlag(Flags.TC);
+        Message servfail = response(Rcode.SERVFAIL, Type.A);
+        Message refused = response(Rcode.REFUSED, Type.A);
+        Message zero = response(Rcode.NOERROR, Type.A);
+        zero.addRecord(a("www.test.", 0, "192.0.2.1"), Section.ANSWER);
+
+        assertThat(ResponseCache.cacheTtl(noSoa, MIN, MAX)).isEqualTo(-1);
+        assertThat(ResponseCache.cacheTtl(truncated, MIN, MAX)).isEqualTo(-1);
+        assertThat(ResponseCache.cacheTtl(servfail, MIN, MAX)).isEqualTo(-1);
+        assertThat(ResponseCache.cacheTtl(refused, MIN, MAX)).isEqualTo(-1);
+        assertThat(ResponseCache.cacheTtl(zero, MIN, MAX)).isEqualTo(-1);
+    }
+
+    @Test
+    void keyIgnoresNameCaseButNotTypeOrDnssecOk() throws Exception {
+        Message lower = query("www.test.", Type.A);
+        Message upper = query("WWW.Test.", Type.A);
+        Message aaaa = query("www.test.", Type.AAAA);
+        Message withDo = query("www.test.", Type.A);
+        withDo.addRecord(new org.xbill.DNS.OPTRecord(1232, 0, 0, org.xbill.DNS.ExtendedFlags.DO),
+                Section.ADDITIONAL);
+
+        assertThat(CacheKey.of(upper)).isEqualTo(CacheKey.of(lower));
+        assertThat(CacheKey.of(aaaa)).isNotEqualTo(CacheKey.of(lower));
+        assertThat(CacheKey.of(withDo)).isNotEqualTo(CacheKey.of(lower));
+    }
+
+    // ---- helpers
+
+    private record Positive(Message message, CachedResponse response) {
+    }
+
+    private static Positive positive(long ttl) throws Exception {
+        Message m = response(Rcode.NOERROR, Type.A);
+        m.addRecord(a("www.test.", ttl, "192.0.2.1"), Section.ANSWER);
+        return new Positive(m, CachedResponse.of(m));
+    }
+
+    private static ResponseCache.Entry entry(long ttl, long storedAt) throws Exception {
+        return new ResponseCache.Entry(positive(ttl).response(), ttl, storedAt, storedAt + ttl * SECOND);
+    }
+
+    private static CacheKey key(String name) throws Exception {
+        return CacheKey.of(query(name, Type.A));
+    }
+
+    private static Message query(String name, int type) throws Exception {
+        return Message.newQuery(org.xbill.DNS.Record.newRecord(name(name), type, DClass.IN));
+    }
+
+    private static Message response(int rcode, int type) throws Exception {
+        Message m = new Message(1);
+        m.getHeader().setFlag(Flags.QR);
+        m.getHeader().setRcode(rcode);
+        m.addRecord(org.xbill.DNS.Record.newRecord(name("www.test."), type, DClass.IN), Section.QUESTION);
+        return m;
+    }
+
+    private static ARecord a(String owner, long ttl, String address) throws Exception {
+        return new ARecord(name(owner), DClass.IN, ttl, InetAddress.getByName(address));
+    }
+
+    private static SOARecord soa(long ttl, long minimum) throws Exception {
+        return new SOARecord(name("test."), DClass.IN, ttl, name("ns.test."), name("host.test."), 1, 3600, 600,
+                86400, minimum);
+    }
+
+    private static Name name(String s) throws Exception {
+        return Name.fromString(s);
+    }
+
+    @SuppressWarnings("unused")
+    private static List<org.xbill.DNS.Record> answers(Message m) {
+        return m.getSection(Section.ANSWER);
+    }
+}
