@@ -1,0 +1,30 @@
+package dev.zonekeeper.dns.standalone;
+
+import java.util.List;
+
+/**
+ * What a load of a manifest directory produced.
+ *
+ * @param records every accepted record, in file order (sorted paths, then document order, then value order)
+ * @param rejections every manifest or file that was refused, in the same order
+ * @param ignoredDocuments YAML documents that are not {@code zonekeeper.dev/v1alpha1} {@code DnsRecord}s (other
+ *     kinds, other API versions, values files, ...), which are skipped without complaint
+ */
+public record LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections, int ignoredDocuments) {
+
+    public LoadResult {
+        records = List.copyOf(records);
+        rejections = List.copyOf(rejections);
+    }
+
+    public LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections) {
+        this(records, rejections, 0);
+    }
+
+    /** One line for a log, e.g. {@code 14 records loaded, 1 manifest rejected, 2 other documents ignored}. */
+    public String summary() {
+        return records.size() + (records.size() == 1 ? " record" : " records") + " loaded, "
+                + rejections.size() + (rejections.size() == 1 ? " rejection" : " rejections") + ", "
+                + ignoredDocuments + (ignoredDocuments == 1 ? " other document" : " other documents") + " ignored";
+    }
+}

@@ -1,0 +1,310 @@
+package dev.zonekeeper.dns.standalone;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.zonekeeper.dns.record.RecordSpec;
+import dev.zonekeeper.dns.record.RecordSpecs;
+import dev.zonekeeper.dns.record.SetCheck;
+import dev.zonekeeper.dns.record.SpecResult;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.xbill.DNS.Name;
+
+/**
+ * Loads {@code DnsRecord} manifests from a directory tree: standalone mode's record source.
+ *
+ * <ul>
+ *   <li>Every {@code *.yaml} and {@code *.yml} file under the directory, recursively, in sorted path order. Files and
+ *       directories whose name starts with {@code .} are skipped: that hides editor files and the {@code ..data}
+ *       copies of a mounted Kubernetes ConfigMap, which would otherwise be read twice. Symbolic links to files are
+ *       read; symbolic links to directories are not followed.</li>
+ *   <li>Every YAML document in a file ({@code ---} separated). Documents that are not {@code apiVersion:
+ *       zonekeeper.dev/v1alpha1}, {@code kind: DnsRecord} are counted and skipped; empty documents are skipped.</li>
+ *   <li>A DnsRecord is refused, as a whole, when its spec is invalid ({@link RecordSpecs#validate}), when its name
+ *       lies outside every served zone, when it is a CNAME at a zone apex, or when it conflicts with a DnsRecord that
+ *       comes earlier in path order (same name and type, or a CNAME beside other data).</li>
+ *   <li>A file that is not valid YAML is refused as a whole, with the parser's message and position; the rest of the
+ *       directory still loads.</li>
+ * </ul>
+ *
+ * Instances are immutable and {@link #load()} may be called from any thread.
+ */
+public final class ManifestDirectory {
+
+    public static final String API_VERSION = "zonekeeper.dev/v1alpha1";
+    public static final String KIND = "DnsRecord";
+    private static final Set<String> SPEC_FIELDS = Set.of("name", "type", "ttl", "values");
+
+    private final Path directory;
+    private final Set<Name> zones;
+    private final ObjectMapper yaml;
+
+    /**
+     * @param directory the directory to load; relative paths stay relative in {@link Rejection#file()}
+     * @param zones origins of the served zones, absolute
+     */
+    public ManifestDirectory(Path directory, Set<Name> zones) {
+        this.directory = directory;
+        for (Name zone : zones) {
+            if (!zone.isAbsolute()) {
+                throw new IllegalArgumentException("served zone " + zone + " is not an absolute name");
+            }
+        }
+        this.zones = Set.copyOf(zones);
+        YAMLFactory factory = YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+        this.yaml = new ObjectMapper(factory);
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /**
+     * Reads the directory now.
+     *
+     * @throws UncheckedIOException when the directory itself cannot be read (missing, not a directory, no
+     *     permission). Problems with single files are {@linkplain Rejection rejections} instead.
+     */
+    public LoadResult load() {
+        List<Rejection> rejections = new ArrayList<>();
+        List<Path> files = listFiles(rejections);
+        List<Candidate> candidates = new ArrayList<>();
+        int ignored = 0;
+        for (Path relative : files) {
+            Path file = directory.resolve(relative);
+            List<JsonNode> documents;
+            try {
+                documents = readDocuments(file);
+            } catch (NoSuchFileException e) {
+                continue; // deleted while we were loading; the next load will not see it either
+            } catch (JsonProcessingException e) {
+                rejections.add(new Rejection(file, "", yamlError(e)));
+                continue;
+            } catch (IOException e) {
+                rejections.add(new Rejection(file, "", "cannot be read: " + e));
+                continue;
+            }
+            for (int i = 0; i < documents.size(); i++) {
+                JsonNode document = documents.get(i);
+                if (document == null || document.isMissingNode() || document.isNull()) {
+                    continue;
+                }
+                if (!isDnsRecord(document)) {
+                    ignored++;
+                    continue;
+                }
+                String label = label(document, i + 1);
+                List<String> errors = new ArrayList<>();
+                RecordSpec spec = bind(document, errors);
+                if (errors.isEmpty()) {
+                    SpecResult result = RecordSpecs.validate(spec);
+                    errors.addAll(result.errors());
+                    if (result.isValid()) {
+                        org.xbill.DNS.Record first = result.records().get(0);
+                        RecordSpecs.zoneProblem(first.getName(), first.getType(), zones).ifPresent(errors::add);
+                        if (errors.isEmpty()) {
+                            candidates.add(new Candidate(file, relative, label, result.records()));
+                        }
+                    }
+                }
+                if (!errors.isEmpty()) {
+                    rejections.add(new Rejection(file, label, String.join("; ", errors)));
+                }
+            }
+        }
+
+        SetCheck<Candidate> check = RecordSpecs.checkSet(candidates, Candidate::records,
+                c -> c.relative() + " (" + c.label() + ")");
+        for (SetCheck.Conflict<Candidate> conflict : check.conflicts()) {
+            rejections.add(new Rejection(conflict.item().file(), conflict.item().label(), conflict.reason()));
+        }
+        List<org.xbill.DNS.Record> records = new ArrayList<>();
+        check.accepted().forEach(c -> records.addAll(c.records()));
+        // Keep rejections in path order even though conflicts are found last.
+        List<Rejection> ordered = new ArrayList<>(rejections);
+        ordered.sort(Comparator.comparing((Rejection r) -> directory.relativize(r.file()).toString()));
+        return new LoadResult(records, ordered, ignored);
+    }
+
+    /** The files a load reads, relative to the directory, sorted. */
+    List<Path> listFiles(List<Rejection> rejections) {
+        if (!Files.isDirectory(directory)) {
+            throw new UncheckedIOException(new NoSuchFileException(directory.toString(), null,
+                    "records directory does not exist or is not a directory"));
+        }
+        List<Path> files = new ArrayList<>();
+        try {
+            Files.walkFileTree(directory, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    return !dir.equals(directory) && isHidden(dir) ? FileVisitResult.SKIP_SUBTREE
+                            : FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (isManifestFile(file) && Files.isRegularFile(file)) {
+                        files.add(directory.relativize(file));
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                    if (file.equals(directory)) {
+                        throw e;
+                    }
+                    if (!(e instanceof NoSuchFileException) && (isManifestFile(file) || !isHidden(file))) {
+                        rejections.add(new Rejection(file, "", "cannot be read: " + e));
+                    }
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read records directory " + directory, e);
+        }
+        files.sort(Comparator.comparing(Path::toString));
+        return files;
+    }
+
+    static boolean isHidden(Path path) {
+        Path name = path.getFileName();
+        return name != null && name.toString().startsWith(".");
+    }
+
+    static boolean isManifestFile(Path path) {
+        String name = path.getFileName().toString();
+        return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
+    }
+
+    private List<JsonNode> readDocuments(Path file) throws IOException {
+        byte[] content = Files.readAllBytes(file);
+        List<JsonNode> documents = new ArrayList<>();
+        try (JsonParser parser = yaml.getFactory().createParser(content);
+                MappingIterator<JsonNode> iterator = yaml.readerFor(JsonNode.class).readValues(parser)) {
+            while (iterator.hasNextValue()) {
+                documents.add(iterator.nextValue());
+            }
+        }
+        return documents;
+    }
+
+    private static String yamlError(JsonProcessingException e) {
+        String message = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
+        String firstLine = message.lines().findFirst().orElse(message).strip();
+        JsonLocation location = e.getLocation();
+        if (location != null && location.getLineNr() > 0) {
+            return "not valid YAML: " + firstLine + " (line " + location.getLineNr() + ", column "
+                    + location.getColumnNr() + ")";
+        }
+        return "not valid YAML: " + firstLine;
+    }
+
+    private static boolean isDnsRecord(JsonNode document) {
+        return document.isObject()
+                && API_VERSION.equals(document.path("apiVersion").asText(null))
+                && KIND.equals(document.path("kind").asText(null));
+    }
+
+    private static String label(JsonNode document, int index) {
+        JsonNode metadata = document.path("metadata");
+        JsonNode name = metadata.path("name");
+        if (!name.isTextual() || name.asText().isBlank()) {
+            return "document " + index;
+        }
+        JsonNode namespace = metadata.path("namespace");
+        return namespace.isTextual() && !namespace.asText().isBlank()
+                ? namespace.asText() + "/" + name.asText()
+                : name.asText();
+    }
+
+    /** Reads {@code metadata} and {@code spec} of a DnsRecord document, noting structural problems in errors. */
+    private static RecordSpec bind(JsonNode document, List<String> errors) {
+        JsonNode metadata = document.path("metadata");
+        if (!metadata.isObject()) {
+            errors.add("metadata.name is required");
+        } else if (!metadata.path("name").isTextual() || metadata.path("name").asText().isBlank()) {
+            errors.add("metadata.name is required");
+        }
+        JsonNode spec = document.path("spec");
+        if (spec.isMissingNode() || spec.isNull()) {
+            errors.add("spec is required");
+            return null;
+        }
+        if (!spec.isObject()) {
+            errors.add("spec must be a mapping with name, type, ttl and values");
+            return null;
+        }
+        for (Map.Entry<String, JsonNode> entry : spec.properties()) {
+            String field = entry.getKey();
+            if (!SPEC_FIELDS.contains(field)) {
+                errors.add("spec." + field + " is not a known field (name, type, ttl, values)");
+            }
+        }
+        String name = text(spec.path("name"), "name", errors);
+        String type = text(spec.path("type"), "type", errors);
+        Long ttl = null;
+        JsonNode ttlNode = spec.path("ttl");
+        if (ttlNode.isIntegralNumber() && ttlNode.canConvertToLong()) {
+            ttl = ttlNode.asLong();
+        } else if (ttlNode.isIntegralNumber()) {
+            errors.add("ttl " + ttlNode.asText() + " is outside 0-" + RecordSpecs.MAX_TTL);
+        } else if (!ttlNode.isMissingNode() && !ttlNode.isNull()) {
+            errors.add("ttl must be a whole number of seconds, got '" + ttlNode.asText() + "'");
+        }
+        List<String> values = null;
+        JsonNode valuesNode = spec.path("values");
+        if (valuesNode.isArray()) {
+            values = new ArrayList<>();
+            for (int i = 0; i < valuesNode.size(); i++) {
+                JsonNode value = valuesNode.get(i);
+                if (value.isTextual()) {
+                    values.add(value.asText());
+                } else if (value.isNull()) {
+                    values.add(null);
+                } else {
+                    errors.add("values[" + i + "] must be a string (quote it in YAML)");
+                }
+            }
+        } else if (!valuesNode.isMissingNode() && !valuesNode.isNull()) {
+            errors.add("values must be a list of strings");
+        }
+        return new RecordSpec(name, type, ttl, values);
+    }
+
+    private static String text(JsonNode node, String field, List<String> errors) {
+        if (node.isMissingNode() || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            errors.add(field + " must be a string");
+            return null;
+        }
+        return node.asText();
+    }
+
+    private record Candidate(Path file, Path relative, String label, List<org.xbill.DNS.Record> records) {
+    }
+
+    /** Origins of the served zones. */
+    public Set<Name> zones() {
+        return zones;
+    }
+}
