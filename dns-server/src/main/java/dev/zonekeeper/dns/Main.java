@@ -85,7 +85,7 @@ public final class Main {
         private void startAll(ServerConfig config) throws IOException, InterruptedException {
             if (config.metrics() != null) {
                 http = new HttpEndpoint(config.metrics(), metrics::scrape, () -> ready, () -> readiness);
-                LOG.info("metrics and health on http://{}/metrics", http.address());
+                LOG.info("metrics and health on http://{}:{}/metrics", http.address().getHostString(), http.address().getPort());
             }
             if (config.forwarding()) {
                 forwarder = new Forwarder(ForwarderConfig.builder().upstreams(config.upstreams())
