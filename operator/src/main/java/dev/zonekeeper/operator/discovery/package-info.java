@@ -31,8 +31,9 @@
  *       service's addresses are given. The serial is the caller's (the journal's).
  *   <li><b>SRV priority and weight</b> (not prescribed): priority 0, and, as CoreDNS computes it for its answers,
  *       weight {@code floor(100 / N)} (at least 1) where N is the number of targets in the RRset; a ClusterIP
- *       service's {@code _port._proto} SRV therefore has {@code 0 100}. CoreDNS's AXFR uses the slice's address
- *       count instead of the RRset size; both give the same value once duplicates are removed.
+ *       service's {@code _port._proto} SRV therefore has {@code 0 100}. (CoreDNS's zone transfer divides by the
+ *       address count of one slice instead, which differs only when a service spans several slices or ports; we
+ *       follow its query answers, which clients actually see.)
  *   <li><b>SRV at the service name itself</b> (an extension the specification allows, section 3): CoreDNS answers
  *       {@code SRV <svc>.<ns>.svc.<zone>} with every port, named or not (used by peer-finder and StatefulSet
  *       bootstrap scripts); we publish those records too. Unnamed ports never get a {@code _port._proto} name.
