@@ -1,0 +1,201 @@
+package dev.zonekeeper.operator.discovery;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.xbill.DNS.Record;
+
+/**
+ * The cluster zone kept incrementally: the current projections and the records each object produces. Every change
+ * recomputes only the records of the object it touches (a Service together with its EndpointSlices, or a Pod) and
+ * returns the change to the zone's record set, which is empty when nothing DNS-visible changed. This is what the
+ * operator feeds into its journaled zone.
+ *
+ * <p>A record produced by several objects (two host-network pods on one node have the same pod record) is counted,
+ * and leaves the zone only when the last object producing it does.
+ *
+ * <p>The SOA is not part of the state (its serial belongs to the journal); {@link #records()} holds the apex NS,
+ * name server addresses and {@code dns-version} from the start. Thread-safe: every method is synchronized.
+ */
+public final class ClusterZoneState {
+
+  private final ClusterZoneBuilder builder;
+  private final Map<ObjectKey, ServiceInfo> services = new HashMap<>();
+  private final Map<ObjectKey, EndpointSliceInfo> slices = new HashMap<>();
+  private final Map<ObjectKey, Map<String, EndpointSliceInfo>> slicesByService = new HashMap<>();
+  private final Map<ObjectKey, PodInfo> pods = new HashMap<>();
+
+  /** Records per producing object; keys are "svc:ns/name", "pod:ns/name" or "apex". */
+  private final Map<String, Set<Record>> byOwner = new HashMap<>();
+  private final Map<Record, Integer> refCounts = new TreeMap<>();
+
+  public ClusterZoneState(ClusterZoneBuilder builder) {
+    this.builder = Objects.requireNonNull(builder, "builder");
+    Change c = new Change();
+    replace("apex", builder.apexRecords(), c);
+  }
+
+  public ClusterZoneBuilder builder() {
+    return builder;
+  }
+
+  /** Every record currently in the state (forward and reverse, no SOA), sorted. */
+  public synchronized List<Record> records() {
+    return List.copyOf(refCounts.keySet());
+  }
+
+  /** The current records split into forward and reverse, plus the SOA with {@code serial}. */
+  public synchronized ClusterZoneData snapshot(long serial) {
+    List<Record> all = new ArrayList<>(refCounts.keySet());
+    all.add(builder.soa(serial));
+    return ClusterZoneData.of(all);
+  }
+
+  /** Adds or replaces a Service. */
+  public synchronized RecordDelta upsertService(ServiceInfo svc) {
+    ServiceInfo old = services.put(svc.key(), svc);
+    if (svc.equals(old)) {
+      return RecordDelta.EMPTY;
+    }
+    Change c = new Change();
+    recomputeService(svc.key(), c);
+    return c.delta();
+  }
+
+  public synchronized RecordDelta deleteService(String namespace, String name) {
+    ObjectKey key = new ObjectKey(namespace, name);
+    if (services.remove(key) == null) {
+      return RecordDelta.EMPTY;
+    }
+    Change c = new Change();
+    recomputeService(key, c);
+    return c.delta();
+  }
+
+  /** Adds or replaces an EndpointSlice (also when its service-name label moved it to another Service). */
+  public synchronized RecordDelta upsertEndpointSlice(EndpointSliceInfo slice) {
+    EndpointSliceInfo old = slices.put(slice.key(), slice);
+    if (slice.equals(old)) {
+      return RecordDelta.EMPTY;
+    }
+    Change c = new Change();
+    if (old != null && old.serviceKey() != null && !old.serviceKey().equals(slice.serviceKey())) {
+      unindex(old);
+      recomputeService(old.serviceKey(), c);
+    }
+    if (slice.serviceKey() != null) {
+      slicesByService.computeIfAbsent(slice.serviceKey(), k -> new TreeMap<>()).put(slice.name(), slice);
+      recomputeService(slice.serviceKey(), c);
+    }
+    return c.delta();
+  }
+
+  public synchronized RecordDelta deleteEndpointSlice(String namespace, String name) {
+    EndpointSliceInfo old = slices.remove(new ObjectKey(namespace, name));
+    if (old == null || old.serviceKey() == null) {
+      return RecordDelta.EMPTY;
+    }
+    unindex(old);
+    Change c = new Change();
+    recomputeService(old.serviceKey(), c);
+    return c.delta();
+  }
+
+  public synchronized RecordDelta upsertPod(PodInfo pod) {
+    PodInfo old = pods.put(pod.key(), pod);
+    if (pod.equals(old)) {
+      return RecordDelta.EMPTY;
+    }
+    Change c = new Change();
+    replace("pod:" + pod.key(), builder.podRecords(pod), c);
+    return c.delta();
+  }
+
+  public synchronized RecordDelta deletePod(String namespace, String name) {
+    ObjectKey key = new ObjectKey(namespace, name);
+    if (pods.remove(key) == null) {
+      return RecordDelta.EMPTY;
+    }
+    Change c = new Change();
+    replace("pod:" + key, List.of(), c);
+    return c.delta();
+  }
+
+  // --- internals ------------------------------------------------------------------------------------------------
+
+  private void unindex(EndpointSliceInfo slice) {
+    Map<String, EndpointSliceInfo> m = slicesByService.get(slice.serviceKey());
+    if (m != null) {
+      m.remove(slice.name());
+      if (m.isEmpty()) {
+        slicesByService.remove(slice.serviceKey());
+      }
+    }
+  }
+
+  private void recomputeService(ObjectKey key, Change c) {
+    ServiceInfo svc = services.get(key);
+    List<Record> now;
+    if (svc == null) {
+      now = List.of();
+    } else {
+      Map<String, EndpointSliceInfo> m = slicesByService.get(key);
+      Collection<EndpointSliceInfo> own = m == null ? List.of() : m.values();
+      now = builder.serviceRecords(svc, own);
+    }
+    replace("svc:" + key, now, c);
+  }
+
+  /** Replaces the records an owner produces, keeping reference counts and noting what enters or leaves the zone. */
+  private void replace(String owner, Collection<Record> now, Change c) {
+    Set<Record> before = byOwner.getOrDefault(owner, Set.of());
+    Set<Record> after = new TreeSet<>(now);
+    for (Record r : before) {
+      if (!after.contains(r)) {
+        c.touch(r, refCounts.containsKey(r));
+        refCounts.computeIfPresent(r, (k, n) -> n == 1 ? null : n - 1);
+      }
+    }
+    for (Record r : after) {
+      if (!before.contains(r)) {
+        c.touch(r, refCounts.containsKey(r));
+        refCounts.merge(r, 1, Integer::sum);
+      }
+    }
+    if (after.isEmpty()) {
+      byOwner.remove(owner);
+    } else {
+      byOwner.put(owner, after);
+    }
+  }
+
+  /** Presence of each touched record before the operation; the delta is the records whose presence changed. */
+  private final class Change {
+    private final Map<Record, Boolean> presentBefore = new LinkedHashMap<>();
+
+    void touch(Record r, boolean present) {
+      presentBefore.putIfAbsent(r, present);
+    }
+
+    RecordDelta delta() {
+      List<Record> removed = new ArrayList<>();
+      List<Record> added = new ArrayList<>();
+      for (Map.Entry<Record, Boolean> e : presentBefore.entrySet()) {
+        boolean now = refCounts.containsKey(e.getKey());
+        if (e.getValue() && !now) {
+          removed.add(e.getKey());
+        } else if (!e.getValue() && now) {
+          added.add(e.getKey());
+        }
+      }
+      return removed.isEmpty() && added.isEmpty() ? RecordDelta.EMPTY : new RecordDelta(removed, added);
+    }
+  }
+}
