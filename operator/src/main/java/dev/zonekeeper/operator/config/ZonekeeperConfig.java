@@ -1,0 +1,59 @@
+package dev.zonekeeper.operator.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Operator settings under {@code zonekeeper.*} (environment {@code ZONEKEEPER_*}). Zone names are checked at start-up
+ * by {@link ZoneSettings#parse}; an invalid one stops the operator with a message naming the key.
+ */
+@ConfigMapping(prefix = "zonekeeper")
+public interface ZonekeeperConfig {
+
+  /** The cluster domain; DnsRecords inside it must be under {@code <own-namespace>.svc.<domain>}. */
+  @WithDefault("cluster.local")
+  String clusterDomain();
+
+  /** Extra zones served for DnsRecords. */
+  Optional<List<String>> zones();
+
+  /**
+   * Zone name to the comma-separated namespaces allowed to write DnsRecords in it ({@code *} = every namespace). A zone
+   * without an entry cannot be written by any namespace. Example: {@code zonekeeper.zone-writers."example.com"=team-a,team-b}.
+   */
+  Map<String, String> zoneWriters();
+
+  /** TTL of the records built for the cluster domain (Services, Pods). */
+  @WithDefault("5")
+  int ttl();
+
+  Tsig tsig();
+
+  Transfer transfer();
+
+  LeaderElection leaderElection();
+
+  /** TSIG key protecting zone transfers to the DNS server sidecar. */
+  interface Tsig {
+    /** File with {@code name:algorithm:base64secret}. */
+    Optional<String> keyFile();
+  }
+
+  /** The zone-transfer endpoint (AXFR/IXFR over TCP). */
+  interface Transfer {
+    @WithDefault("127.0.0.1:5300")
+    String listen();
+  }
+
+  /** Only the holder of this Lease reconciles and writes status. */
+  interface LeaderElection {
+    @WithDefault("zonekeeper-operator")
+    String leaseName();
+
+    /** Namespace of the Lease; default: the namespace the operator runs in. */
+    Optional<String> leaseNamespace();
+  }
+}

@@ -1,0 +1,29 @@
+package dev.zonekeeper.operator.config;
+
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.util.List;
+
+/** Turns {@link ZonekeeperConfig} into checked settings at start-up, and configures leader election. */
+@ApplicationScoped
+public class ZonekeeperProducers {
+
+  /** Built eagerly so an invalid zone name stops the operator at start-up. */
+  @Produces
+  @Singleton
+  @Startup
+  ZoneSettings zoneSettings(ZonekeeperConfig config) {
+    return ZoneSettings.parse(config.clusterDomain(), config.zones().orElse(List.of()), config.zoneWriters());
+  }
+
+  /** QOSDK picks this up (in the prod profile): only the holder of the Lease reconciles and writes status. */
+  @Produces
+  @Singleton
+  LeaderElectionConfiguration leaderElection(ZonekeeperConfig config) {
+    return new LeaderElectionConfiguration(config.leaderElection().leaseName(),
+        config.leaderElection().leaseNamespace().orElse(null));
+  }
+}

@@ -1,0 +1,163 @@
+package dev.zonekeeper.operator.reconciler;
+
+import dev.zonekeeper.operator.api.v1alpha1.Condition;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
+import dev.zonekeeper.operator.config.ZoneSettings;
+import dev.zonekeeper.operator.records.PublishedRecordSet;
+import dev.zonekeeper.operator.records.RecordRegistry;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
+import org.xbill.DNS.Type;
+
+/**
+ * Validates each DnsRecord with {@link DnsRecordPolicy}, publishes the accepted ones to the {@link RecordRegistry} and
+ * writes the {@code Ready} condition; every rejection also becomes a Warning Event. No finalizer: deletions arrive as
+ * events ({@code triggerReconcilerOnAllEvents}) and withdraw the records.
+ *
+ * <p>Whether a DnsRecord is served depends on the others at the same name, so a change to one DnsRecord also
+ * reconciles the DnsRecords at its old and new name.
+ */
+@ControllerConfiguration(name = DnsRecordReconciler.NAME, triggerReconcilerOnAllEvents = true)
+public class DnsRecordReconciler implements Reconciler<DnsRecord> {
+
+  public static final String NAME = "dnsrecord";
+
+  private static final Logger LOG = Logger.getLogger(DnsRecordReconciler.class);
+
+  private final DnsRecordPolicy policy;
+  private final RecordRegistry registry;
+
+  @Inject
+  public DnsRecordReconciler(ZoneSettings zones, RecordRegistry registry) {
+    this.policy = new DnsRecordPolicy(zones);
+    this.registry = registry;
+  }
+
+  @Override
+  public List<EventSource<?, DnsRecord>> prepareEventSources(EventSourceContext<DnsRecord> context) {
+    var peers = new PeerMapper(context);
+    var config = InformerEventSourceConfiguration.from(DnsRecord.class, DnsRecord.class)
+        .withName("dnsrecord-peers")
+        .withNamespacesInheritedFromController()
+        .withSecondaryToPrimaryMapper(peers::primariesSharingName)
+        .build();
+    return List.of(new InformerEventSource<>(config, context));
+  }
+
+  @Override
+  public UpdateControl<DnsRecord> reconcile(DnsRecord resource, Context<DnsRecord> context) {
+    var meta = resource.getMetadata();
+    if (context.isPrimaryResourceDeleted()) {
+      registry.withdraw(meta.getNamespace(), meta.getName());
+      return UpdateControl.noUpdate();
+    }
+    List<RecordClaim> all = context.getPrimaryCache().list().map(RecordClaim::of).collect(Collectors.toList());
+    Decision decision = policy.decide(RecordClaim.of(resource), all);
+
+    if (decision.serving()) {
+      registry.publish(new PublishedRecordSet(meta.getNamespace(), meta.getName(), decision.fqdn().orElseThrow(),
+          Type.value(resource.getSpec().getType().name()), decision.records()));
+    } else {
+      registry.withdraw(meta.getNamespace(), meta.getName());
+    }
+
+    DnsRecordStatus previous = resource.getStatus();
+    DnsRecordStatus next = statusFor(decision, previous, meta.getGeneration());
+    if (next.equals(previous)) {
+      return UpdateControl.noUpdate();
+    }
+    Optional<Condition> before = previous == null ? Optional.empty() : previous.condition(DnsRecordStatus.READY);
+    boolean conditionChanged = before.map(c -> !decision.reason().name().equals(c.getReason())
+        || !decision.message().equals(c.getMessage())).orElse(true);
+    if (!decision.serving() && conditionChanged) {
+      LOG.infof("DnsRecord %s/%s not served: %s: %s", meta.getNamespace(), meta.getName(), decision.reason(),
+          decision.message());
+      WarningEvents.warn(context.getClient(), resource, decision.reason().name(), decision.message());
+    }
+    DnsRecord patch = new DnsRecord();
+    patch.setMetadata(new ObjectMetaBuilder().withName(meta.getName()).withNamespace(meta.getNamespace()).build());
+    patch.setStatus(next);
+    return UpdateControl.patchStatus(patch);
+  }
+
+  /** The status for a decision; keeps lastTransitionTime while Ready's status stays, servedSerial while served. */
+  static DnsRecordStatus statusFor(Decision decision, DnsRecordStatus previous, Long generation) {
+    String readyStatus = decision.serving() ? "True" : "False";
+    Optional<Condition> before = previous == null ? Optional.empty() : previous.condition(DnsRecordStatus.READY);
+    String since = before.filter(c -> readyStatus.equals(c.getStatus()))
+        .map(Condition::getLastTransitionTime)
+        .orElseGet(() -> Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    DnsRecordStatus status = new DnsRecordStatus();
+    status.setConditions(List.of(new Condition(DnsRecordStatus.READY, readyStatus, decision.reason().name(),
+        decision.message(), since, generation)));
+    status.setFqdn(decision.fqdn().map(n -> n.toString()).orElse(null));
+    status.setObservedGeneration(generation);
+    if (decision.serving() && previous != null) {
+      status.setServedSerial(previous.getServedSerial());
+    }
+    return status;
+  }
+
+  /**
+   * Maps a change of one DnsRecord to the other DnsRecords at the name it has now and the name it had before, since
+   * their ownership may change with it.
+   */
+  static final class PeerMapper {
+    private final EventSourceContext<DnsRecord> context;
+    private final Map<ResourceID, String> lastName = new ConcurrentHashMap<>();
+
+    PeerMapper(EventSourceContext<DnsRecord> context) {
+      this.context = context;
+    }
+
+    Set<ResourceID> primariesSharingName(DnsRecord changed) {
+      ResourceID changedId = ResourceID.fromResource(changed);
+      String name = normalisedName(changed);
+      String before = name == null ? lastName.remove(changedId) : lastName.put(changedId, name);
+      Set<String> names = new HashSet<>();
+      if (name != null) {
+        names.add(name);
+      }
+      if (before != null) {
+        names.add(before);
+      }
+      if (names.isEmpty()) {
+        return Set.of();
+      }
+      return context.getPrimaryCache().list()
+          .filter(r -> names.contains(normalisedName(r)))
+          .map(ResourceID::fromResource)
+          .filter(id -> !id.equals(changedId))
+          .collect(Collectors.toSet());
+    }
+
+    static String normalisedName(DnsRecord record) {
+      if (record.getSpec() == null || record.getSpec().getName() == null) {
+        return null;
+      }
+      String name = record.getSpec().getName().trim().toLowerCase(Locale.ROOT);
+      return name.endsWith(".") ? name : name + ".";
+    }
+  }
+}

@@ -1,0 +1,15 @@
+package dev.zonekeeper.operator.reconciler;
+
+/** Reasons of a DnsRecord's {@code Ready} condition. */
+public enum Reason {
+  /** The records are valid, allowed and owned: they are served. */
+  Serving,
+  /** A value is not valid presentation format for the type, or the name/type combination is impossible. */
+  InvalidValue,
+  /** An older DnsRecord owns the same name and type, or a CNAME and other data would share a name. */
+  Conflict,
+  /** The name lies in no zone Zonekeeper serves. */
+  ZoneNotServed,
+  /** The namespace may not write this name. */
+  NotAllowed
+}

@@ -1,0 +1,68 @@
+package dev.zonekeeper.operator.api;
+
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crdv2.generator.CRDGenerator;
+import io.fabric8.crdv2.generator.CRDPostProcessor;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Generates the DnsRecord CRD from the API classes with Fabric8's CRD generator (the engine of
+ * crd-generator-maven-plugin). The generator sorts printer columns by JSON path; a post-processor restores the order
+ * in which the {@link AdditionalPrinterColumn} annotations are declared, which is the order {@code kubectl get} prints.
+ */
+public final class CrdGeneration {
+
+  /** File name of the DnsRecord CRD, in crds/ and in the chart. */
+  public static final String DNSRECORD_CRD = "dnsrecords.zonekeeper.dev-v1.yml";
+
+  private CrdGeneration() {}
+
+  /** Writes the CRD into {@code outputDir} and returns its path. */
+  public static Path generate(Path outputDir) throws IOException {
+    Files.createDirectories(outputDir);
+    int generated = new CRDGenerator()
+        .customResourceClasses(DnsRecord.class)
+        .forCRDVersions("v1")
+        .withMinQuotes(true)
+        .withParallelGenerationEnabled(false)
+        .withPostProcessor(new DeclaredColumnOrder(DnsRecord.class))
+        .inOutputDir(outputDir.toFile())
+        .generate();
+    if (generated != 1) {
+      throw new IllegalStateException("expected one CRD, generated " + generated);
+    }
+    return outputDir.resolve(DNSRECORD_CRD);
+  }
+
+  /** Orders printer columns as their annotations are declared on the custom resource class. */
+  static final class DeclaredColumnOrder implements CRDPostProcessor {
+    private final List<String> names;
+
+    DeclaredColumnOrder(Class<?> resource) {
+      this.names = Arrays.stream(resource.getAnnotationsByType(AdditionalPrinterColumn.class))
+          .map(AdditionalPrinterColumn::name)
+          .toList();
+    }
+
+    @Override
+    public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
+      CustomResourceDefinition definition = (CustomResourceDefinition) crd;
+      definition.getSpec().getVersions().forEach(version -> {
+        List<CustomResourceColumnDefinition> columns = version.getAdditionalPrinterColumns();
+        if (columns != null) {
+          columns.sort(Comparator.comparingInt(c -> names.indexOf(c.getName())));
+        }
+      });
+      return definition;
+    }
+  }
+}
