@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.testing.KnotServer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -349,6 +351,27 @@ class ForwarderTest {
                 .containsExactly("a", "b", "c");
         assertThat(metrics.count("tcp " + knot.address())).isEqualTo(1);
         assertThat(response.toWire().length).as("more than fits a plain UDP answer").isGreaterThan(512);
+    }
+
+    @Test
+    void worksOnACallerSuppliedNioEventLoopGroupWhichCloseLeavesRunning() throws Exception {
+        EventLoopGroup group = Transport.NIO.newEventLoopGroup(1, new DefaultThreadFactory("test-nio", true));
+        try {
+            Forwarder forwarder = new Forwarder(config(knot.address()), group, Transport.NIO, metrics);
+            try {
+                assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A)))).containsExactly("192.0.2.1");
+                assertThat(ask(forwarder, query("big.example.test.", Type.TXT)).getSection(Section.ANSWER))
+                        .hasSize(3);
+            } finally {
+                forwarder.close();
+            }
+            assertThat(group.isShuttingDown()).isFalse();
+            assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode())
+                    .as("a closed forwarder answers SERVFAIL at once").isEqualTo(Rcode.SERVFAIL);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        assertThat(metrics.count("tcp " + knot.address())).isEqualTo(1);
     }
 
     @Test
