@@ -252,6 +252,34 @@ class ForwarderTest {
     }
 
     @Test
+    void refusedFromTheFirstUpstreamFailsOverToTheNext() throws Exception {
+        KnotServer other = KnotServer.start("other.test", String.join("\n",
+                "$ORIGIN other.test.", "$TTL 300", "@ IN SOA ns1 hostmaster 1 3600 600 86400 120", "@ IN NS ns1",
+                "ns1 IN A 127.0.0.1", "www IN A 198.51.100.1", ""), new InetSocketAddress("127.0.0.3", 0));
+        closeables.add(other);
+        Forwarder forwarder = forwarder(config(knot.address(), other.address()));
+
+        Message response = ask(forwarder, query("www.other.test.", Type.A));
+
+        assertThat(addresses(response)).containsExactly("198.51.100.1");
+        assertThat(metrics.failures(knot.address(), FailureReason.REFUSED)).isEqualTo(1);
+        assertThat(metrics.latencies(other.address())).isEqualTo(1);
+    }
+
+    @Test
+    void servfailIsCachedOnlyWhenConfigured() throws Exception {
+        InetSocketAddress dead = deadAddress();
+        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(dead)
+                .timeout(Duration.ofMillis(200)).servfailTtl(Duration.ofSeconds(60)).build());
+
+        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode()).isEqualTo(Rcode.SERVFAIL);
+        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode()).isEqualTo(Rcode.SERVFAIL);
+
+        assertThat(metrics.failures(dead, FailureReason.TIMEOUT)).as("second SERVFAIL from the cache").isEqualTo(1);
+        assertThat(metrics.count("hit")).isEqualTo(1);
+    }
+
+    @Test
     void servesStaleDataWithTtl30WhenTheOnlyUpstreamIsGoneAfterExpiry() throws Exception {
         KnotServer own = KnotServer.start("example.test", ZONE, new InetSocketAddress("127.0.0.3", 0));
         closeables.add(own);
