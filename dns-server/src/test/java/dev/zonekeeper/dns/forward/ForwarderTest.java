@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.testing.KnotServer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -250,6 +252,34 @@ class ForwarderTest {
     }
 
     @Test
+    void refusedFromTheFirstUpstreamFailsOverToTheNext() throws Exception {
+        KnotServer other = KnotServer.start("other.test", String.join("\n",
+                "$ORIGIN other.test.", "$TTL 300", "@ IN SOA ns1 hostmaster 1 3600 600 86400 120", "@ IN NS ns1",
+                "ns1 IN A 127.0.0.1", "www IN A 198.51.100.1", ""), new InetSocketAddress("127.0.0.3", 0));
+        closeables.add(other);
+        Forwarder forwarder = forwarder(config(knot.address(), other.address()));
+
+        Message response = ask(forwarder, query("www.other.test.", Type.A));
+
+        assertThat(addresses(response)).containsExactly("198.51.100.1");
+        assertThat(metrics.failures(knot.address(), FailureReason.REFUSED)).isEqualTo(1);
+        assertThat(metrics.latencies(other.address())).isEqualTo(1);
+    }
+
+    @Test
+    void servfailIsCachedOnlyWhenConfigured() throws Exception {
+        InetSocketAddress dead = deadAddress();
+        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(dead)
+                .timeout(Duration.ofMillis(200)).servfailTtl(Duration.ofSeconds(60)).build());
+
+        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode()).isEqualTo(Rcode.SERVFAIL);
+        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode()).isEqualTo(Rcode.SERVFAIL);
+
+        assertThat(metrics.failures(dead, FailureReason.TIMEOUT)).as("second SERVFAIL from the cache").isEqualTo(1);
+        assertThat(metrics.count("hit")).isEqualTo(1);
+    }
+
+    @Test
     void servesStaleDataWithTtl30WhenTheOnlyUpstreamIsGoneAfterExpiry() throws Exception {
         KnotServer own = KnotServer.start("example.test", ZONE, new InetSocketAddress("127.0.0.3", 0));
         closeables.add(own);
@@ -349,6 +379,27 @@ class ForwarderTest {
                 .containsExactly("a", "b", "c");
         assertThat(metrics.count("tcp " + knot.address())).isEqualTo(1);
         assertThat(response.toWire().length).as("more than fits a plain UDP answer").isGreaterThan(512);
+    }
+
+    @Test
+    void worksOnACallerSuppliedNioEventLoopGroupWhichCloseLeavesRunning() throws Exception {
+        EventLoopGroup group = Transport.NIO.newEventLoopGroup(1, new DefaultThreadFactory("test-nio", true));
+        try {
+            Forwarder forwarder = new Forwarder(config(knot.address()), group, Transport.NIO, metrics);
+            try {
+                assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A)))).containsExactly("192.0.2.1");
+                assertThat(ask(forwarder, query("big.example.test.", Type.TXT)).getSection(Section.ANSWER))
+                        .hasSize(3);
+            } finally {
+                forwarder.close();
+            }
+            assertThat(group.isShuttingDown()).isFalse();
+            assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode())
+                    .as("a closed forwarder answers SERVFAIL at once").isEqualTo(Rcode.SERVFAIL);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        assertThat(metrics.count("tcp " + knot.address())).isEqualTo(1);
     }
 
     @Test

@@ -1,0 +1,69 @@
+/**
+ * <h2>forward</h2>
+ *
+ * <p>Forwards every query for a name outside the served zones to upstream DNS servers and caches the answers. This
+ * is the resolver half of the DNS server; the server calls {@link dev.zonekeeper.dns.forward.Forwarder#forward} after
+ * the authoritative zones declined a query, and sends the returned response with the client's ID, question and EDNS.
+ *
+ * <h3>Description</h3>
+ * <ul>
+ *   <li><b>Upstream queries</b> carry RD, a fresh 16-bit ID from {@link java.security.SecureRandom}, the client's CD,
+ *       and EDNS (payload {@code ednsPayloadSize}, the client's DO) only when the client used EDNS. Each UDP query
+ *       goes out from a fresh socket bound to port 0, so the kernel picks a random ephemeral source port, and the
+ *       socket is closed afterwards. A datagram is accepted only from the address and port asked, with the same ID
+ *       and the same question (name case-insensitively, type, class); anything else is dropped, counted as
+ *       {@code MISMATCH}, and the query keeps waiting for the real answer until the timeout.</li>
+ *   <li><b>TC</b>: a truncated UDP answer makes the same question go to the same upstream over TCP (RFC 7766 framing,
+ *       2-byte length prefix).</li>
+ *   <li><b>Failover</b>: on timeout, SERVFAIL, REFUSED or a socket error the next upstream is tried, in
+ *       {@link dev.zonekeeper.dns.forward.UpstreamPolicy policy} order (sequential by default; random and round robin
+ *       available), healthy upstreams first. After {@code maxFails} consecutive failures an upstream is unhealthy and
+ *       goes to the end of the order; every {@code healthBackoff} one query's question is also sent to it in the
+ *       background as a probe, and its first usable answer makes it healthy again. Client queries never wait for a
+ *       probe.</li>
+ *   <li><b>Cache</b> ({@link dev.zonekeeper.dns.forward.ResponseCache}): at most {@code cacheMaxEntries} responses,
+ *       least recently used evicted first, keyed by lower-cased name, type, class, DO and CD. Positive answers live
+ *       for the smallest TTL of the answer RRsets; NXDOMAIN and NODATA for min(SOA TTL, SOA MINIMUM) of the SOA in
+ *       the authority section (RFC 2308), and are not cached without one; both bounded by {@code minTtl} and
+ *       {@code maxTtl}. Truncated answers and SERVFAIL/REFUSED from upstreams are not cached; the SERVFAIL the
+ *       forwarder itself answers when every upstream failed is cached for {@code servfailTtl} (default 0: not
+ *       cached; RFC 2308 section 7 allows at most 5 minutes). Cached records are served with TTL min(own TTL, entry
+ *       TTL) minus the entry's age in whole seconds.</li>
+ *   <li><b>Serve stale</b> (RFC 8767): entries are kept {@code staleWindow} (default 1 day) past expiry. When every
+ *       upstream fails for a name with such an entry, the stale data is served with TTL {@code staleAnswerTtl}
+ *       (default 30 s). The RFC's optional "client response timer" (answer stale early while still resolving) is not
+ *       implemented: stale data is served only after all upstreams failed.</li>
+ *   <li><b>Deduplication</b>: concurrent misses for the same cache key share one upstream resolution.</li>
+ *   <li>The response has no OPT record and no AA; RA is set; AD is passed on only to clients that sent DO or AD.
+ *       Truncating it for a UDP client is the caller's job. Non-QUERY opcodes get NOTIMP, a query without question
+ *       FORMERR.</li>
+ * </ul>
+ *
+ * <h3>Configuration</h3>
+ * <p>{@link dev.zonekeeper.dns.forward.ForwarderConfig}, built with {@code ForwarderConfig.builder()}. Invalid values
+ * fail at start-up with a message naming the setting. Without upstreams the builder reads the {@code nameserver}
+ * lines of /etc/resolv.conf ({@link dev.zonekeeper.dns.forward.ResolvConf}), port 53.
+ * <pre>
+ * ForwarderConfig config = ForwarderConfig.builder()
+ *         .upstreams(new InetSocketAddress("10.96.0.10", 53), new InetSocketAddress("9.9.9.9", 53))
+ *         .timeout(Duration.ofSeconds(2))        // per try (UDP; the TCP retry gets its own)
+ *         .cacheMaxEntries(10_000)
+ *         .maxTtl(Duration.ofHours(1))
+ *         .policy(UpstreamPolicy.named("random"))
+ *         .build();
+ * Forwarder forwarder = new Forwarder(config, eventLoopGroup, Transport.detect(), metrics);
+ * forwarder.forward(query).thenAccept(response -&gt; { response.getHeader().setID(clientId); send(response); });
+ * </pre>
+ *
+ * <h3>Metrics</h3>
+ * <p>{@link dev.zonekeeper.dns.forward.ForwarderMetrics} (no-op by default): cache hits, misses (one per client
+ * query, including ones that joined a resolution in flight), stale answers served, upstream latency per upstream,
+ * upstream failures per upstream and {@link dev.zonekeeper.dns.forward.FailureReason reason}, health changes and TCP
+ * retries.
+ *
+ * <h3>Threads</h3>
+ * <p>{@code forward} never blocks. Upstream I/O runs on the given Netty event loop group, whose kind must match the
+ * {@link dev.zonekeeper.dns.forward.Transport} (epoll where available, else NIO); returned futures complete on it, or
+ * immediately on a cache hit.
+ */
+package dev.zonekeeper.dns.forward;
