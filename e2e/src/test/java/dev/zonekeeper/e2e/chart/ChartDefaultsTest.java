@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** {@code helm template} of the chart with its default values, release "zk" in namespace "dns". */
@@ -28,9 +28,13 @@ class ChartDefaultsTest {
     private static JsonNode deployment;
     private static JsonNode podSpec;
 
-    @BeforeAll
-    static void render() {
+    /** Per test rather than @BeforeAll, so that a missing helm reports every test as skipped, with the reason. */
+    @BeforeEach
+    void render() {
         Helm helm = Helm.locate();
+        if (manifests != null) {
+            return;
+        }
         manifests = Manifests.parse(helm.template("zk", "dns", List.of()).assertSuccess().stdout());
         deployment = manifests.get("Deployment", FULLNAME);
         podSpec = deployment.path("spec").path("template").path("spec");

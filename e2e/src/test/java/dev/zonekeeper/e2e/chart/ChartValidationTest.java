@@ -3,7 +3,7 @@ package dev.zonekeeper.e2e.chart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -13,8 +13,8 @@ class ChartValidationTest {
 
     private static Helm helm;
 
-    @BeforeAll
-    static void locateHelm() {
+    @BeforeEach
+    void locateHelm() {
         helm = Helm.locate();
     }
 

@@ -17,7 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,9 +33,13 @@ class ChartValuesTest {
     private static Manifests custom;
     private static JsonNode customPod;
 
-    @BeforeAll
-    static void render() throws IOException {
+    /** Per test rather than @BeforeAll, so that a missing helm reports every test as skipped, with the reason. */
+    @BeforeEach
+    void render() throws IOException {
         helm = Helm.locate();
+        if (custom != null) {
+            return;
+        }
         Path values = tmp.resolve("custom.yaml");
         Files.writeString(values, String.join("\n",
                 "replicaCount: 3",
