@@ -1,0 +1,66 @@
+package dev.zonekeeper.e2e.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** helm lint, and values.schema.json rejecting bad values with a message that names them. */
+class ChartValidationTest {
+
+    private static Helm helm;
+
+    @BeforeEach
+    void locateHelm() {
+        helm = Helm.locate();
+    }
+
+    @Test
+    void lintStrictPasses() {
+        Helm.Result lint = helm.lintStrict().assertSuccess();
+        assertThat(lint.stdout()).contains("1 chart(s) linted, 0 chart(s) failed").doesNotContain("[WARNING]", "[ERROR]");
+    }
+
+    @Test
+    void chartMetadataFollowsTheContract() {
+        Helm.Result show = helm.run(List.of("show", "chart", helm.chartDir().toString())).assertSuccess();
+        assertThat(show.stdout()).contains("apiVersion: v2", "name: zonekeeper", "version: 0.1.0", "appVersion: 0.1.0");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '"', textBlock = """
+            replicaCount=two                 | /replicaCount      | want integer
+            replicas=3                       | additional properties 'replicas' not allowed | replicas
+            upstreams[0]=8.8.8.8             | /upstreams/0       | does not match pattern
+            zones[0].name=example.com        | /zones/0           | missing property 'writers'
+            service.clusterIP=not-an-ip      | /service/clusterIP | does not match pattern
+            logLevel=LOUD                    | /logLevel          | value must be one of 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'
+            service.type=ExternalName        | /service/type      | value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'
+            image.operator.pullPolicy=Sometimes | /image/operator/pullPolicy | value must be one of 'Always', 'IfNotPresent', 'Never'
+            """)
+    void schemaRejectsInvalidValues(String setting, String expectedLocation, String expectedReason) {
+        Helm.Result result = helm.template("zk", "dns", List.of("--set", setting));
+        assertThat(result.exitCode()).as("exit code of helm template --set %s", setting).isNotZero();
+        assertThat(result.stderr())
+                .contains("values don't meet the specifications of the schema")
+                .contains(expectedLocation)
+                .contains(expectedReason);
+    }
+
+    @Test
+    void serviceAccountNameIsRequiredWhenNotCreated() {
+        Helm.Result result = helm.template("zk", "dns", List.of("--set", "serviceAccount.create=false"));
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.stderr()).contains("serviceAccount.name is required when serviceAccount.create is false");
+
+        Helm.Result named = helm.template("zk", "dns",
+                List.of("--set", "serviceAccount.create=false", "--set", "serviceAccount.name=dns-operator")).assertSuccess();
+        Manifests manifests = Manifests.parse(named.stdout());
+        assertThat(manifests.ofKind("ServiceAccount")).isEmpty();
+        assertThat(manifests.get("Deployment", "zk-zonekeeper").path("spec").path("template").path("spec")
+                .path("serviceAccountName").asText()).isEqualTo("dns-operator");
+    }
+}
