@@ -98,6 +98,7 @@ public final class Main {
             ManifestDirectory manifests = new ManifestDirectory(config.records(),
                     new LinkedHashSet<>(config.zones()));
             watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result));
+            dev.zonekeeper.dns.server.Warmup.run(40);
             transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics);
             ready = true;
             readiness = "serving " + processor.zones().zones().size() + " zones";
