@@ -103,7 +103,7 @@ public final class ManifestDirectory {
             }
             for (int i = 0; i < documents.size(); i++) {
                 JsonNode document = documents.get(i);
-                if (document == null || document.isMissingNode() || document.isNull()) {
+                if (isEmpty(document)) {
                     continue;
                 }
                 if (!isDnsRecord(document)) {
@@ -215,6 +215,12 @@ public final class ManifestDirectory {
                     + location.getColumnNr() + ")";
         }
         return "not valid YAML: " + firstLine;
+    }
+
+    /** An empty document (between two {@code ---}) reads as null or as an empty string. */
+    private static boolean isEmpty(JsonNode document) {
+        return document == null || document.isMissingNode() || document.isNull()
+                || (document.isTextual() && document.asText().isBlank());
     }
 
     private static boolean isDnsRecord(JsonNode document) {
