@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.xbill.DNS.Name;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Loads {@code DnsRecord} manifests from a directory tree: standalone mode's record source.
@@ -207,6 +209,18 @@ public final class ManifestDirectory {
     }
 
     private static String yamlError(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
+            // SnakeYAML's own parts, without the multi-line excerpt of the file its message carries.
+            String problem = marked.getContext() == null ? marked.getProblem()
+                    : marked.getContext() + ": " + marked.getProblem();
+            if (marked.getContext() != null && marked.getContext().contains("alias")) {
+                problem += " (a value starting with '*' or '&', such as a wildcard name, must be quoted)";
+            }
+            Mark mark = marked.getProblemMark() != null ? marked.getProblemMark() : marked.getContextMark();
+            return mark == null ? "not valid YAML: " + problem
+                    : "not valid YAML: " + problem + " (line " + (mark.getLine() + 1) + ", column "
+                            + (mark.getColumn() + 1) + ")";
+        }
         String message = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
         String firstLine = message.lines().findFirst().orElse(message).strip();
         JsonLocation location = e.getLocation();

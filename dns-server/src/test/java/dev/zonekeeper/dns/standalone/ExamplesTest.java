@@ -1,14 +1,18 @@
 package dev.zonekeeper.dns.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.abort;
 
 import dev.zonekeeper.dns.record.RecordSpecs;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.NSRecord;
@@ -85,6 +89,59 @@ class ExamplesTest {
     void readmeDocumentsHowToServeTheExamples() throws Exception {
         String readme = Files.readString(EXAMPLES.resolve("README.md"));
         assertThat(readme).contains("--zone example.test --zone 2.0.192.in-addr.arpa");
+    }
+
+    /**
+     * BIND's zone checker accepts each example zone, completed with the SOA and NS the server adds: names, MX and SRV
+     * targets (no CNAMEs, addresses present), delegation glue, CNAME beside other data.
+     */
+    @Test
+    void examplesPassBindZoneChecks(@TempDir Path tmp) throws Exception {
+        Path checker = findExecutable("named-checkzone");
+        if (checker == null) {
+            String message = "named-checkzone is not installed (Debian package bind9-utils)";
+            if ("true".equals(System.getenv("CI"))) {
+                fail(message);
+            }
+            abort(message);
+        }
+        for (Name zone : ZONES) {
+            StringBuilder text = new StringBuilder()
+                    .append(zone).append(" 3600 IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 30\n")
+                    .append(zone).append(" 3600 IN NS ns.example.test.\n");
+            if (zone.equals(Name.fromConstantString("example.test."))) {
+                text.append("ns.example.test. 3600 IN A 192.0.2.1\n");
+            }
+            List<org.xbill.DNS.Record> inZone =
+                    result.records().stream().filter(r -> r.getName().subdomain(zone)).toList();
+            assertThat(inZone).as("records in %s", zone).isNotEmpty();
+            inZone.forEach(r -> text.append(r).append('\n'));
+            Path file = tmp.resolve(zone + "zone");
+            Files.writeString(file, text);
+
+            Process process = new ProcessBuilder(checker.toString(), "-i", "local", "-k", "fail", "-n", "fail",
+                    "-m", "fail", "-M", "fail", "-S", "fail", zone.toString(), file.toString())
+                    .redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor()).as("named-checkzone %s:%n%s%n%s", zone, output, text).isZero();
+            assertThat(output).contains("OK");
+        }
+    }
+
+    private static Path findExecutable(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin")) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     private List<org.xbill.DNS.Record> find(String name, int type) {

@@ -97,6 +97,23 @@ class ManifestDirectoryTest {
     }
 
     @Test
+    void anUnquotedWildcardNameGetsAHint() throws IOException {
+        write("wild.yaml", """
+                apiVersion: zonekeeper.dev/v1alpha1
+                kind: DnsRecord
+                metadata: {name: wild}
+                spec:
+                  name: *.apps.example.test.
+                  type: A
+                  values: [192.0.2.1]
+                """);
+
+        assertThat(load().rejections()).extracting(Rejection::reason).containsExactly("not valid YAML: while"
+                + " scanning an alias: unexpected character found .(46) (a value starting with '*' or '&', such as a"
+                + " wildcard name, must be quoted) (line 5, column 10)");
+    }
+
+    @Test
     void duplicateKeysAreAYamlError() throws IOException {
         write("dup.yaml", """
                 apiVersion: zonekeeper.dev/v1alpha1
