@@ -98,9 +98,10 @@ public final class Main {
                     config.zoneTtl());
             ManifestDirectory manifests = new ManifestDirectory(config.records(),
                     new LinkedHashSet<>(config.zones()));
-            apply(zones, manifests.load());
+            // The watcher loads the directory once and applies it before returning, then reloads on changes.
             watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result));
-            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics);
+            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics,
+                    config.tcpIdleTimeout());
             ready = true;
             readiness = "serving " + processor.zones().zones().size() + " zones";
             LOG.info("ready in {} ms: {}", (System.nanoTime() - startNanos) / 1_000_000, readiness);
