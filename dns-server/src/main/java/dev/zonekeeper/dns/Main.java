@@ -125,6 +125,11 @@ public final class Main {
             return metrics;
         }
 
+        /** The zones served now: the snapshot the next query is answered from. */
+        public ZoneSet zones() {
+            return processor.zones();
+        }
+
         public DnsTransport transport() {
             return transport;
         }
