@@ -193,12 +193,12 @@ class AuthoritativeServingTest {
     private static Reply expected(Case tc, Client client, String qnameSent, long serial) {
         Reply r = expected(tc, serial);
         String q = (client == Client.KDIG ? qnameSent.toLowerCase(Locale.ROOT) : qnameSent) + " " + tc.qtype();
-        return new Reply(0, r.rcode(), r.aa(), false, false, q, r.answer(), r.authority(), r.additional(), -1, 0);
+        return new Reply(0, r.rcode(), r.aa(), false, false, q, r.answer(), r.authority(), r.additional(), -1, false, 0);
     }
 
     private static Reply expected(Case tc, long serial) {
         return new Reply(0, tc.rcode(), tc.aa(), false, false, tc.qname() + " " + tc.qtype(),
-                section(tc.answer(), serial), section(tc.authority(), serial), section(tc.additional(), serial), -1, 0);
+                section(tc.answer(), serial), section(tc.authority(), serial), section(tc.additional(), serial), -1, false, 0);
     }
 
     private static Set<String> section(String text, long serial) {

@@ -75,12 +75,24 @@ class EdnsAndTcpTest {
     }
 
     @Test
-    void opt_advertises_1232_to_dig_and_kdig() {
+    void opt_advertises_1232_and_copies_the_do_bit() {
         Reply dig = DnsClients.dig(server.address(), "www.example.test.", "A");
         assertThat(dig.ednsUdpSize()).as("dig: udp").isEqualTo(1232);
         assertThat(dig.rcode()).isEqualTo("NOERROR");
         Reply kdig = DnsClients.kdig(server.address(), "www.example.test.", "A", "+edns");
         assertThat(kdig.ednsUdpSize()).as("kdig: UDP size").isEqualTo(1232);
+        assertThat(dig.dnssecOk()).as("DO clear when the query's is").isFalse();
+        for (int round = 0; round < 2; round++) {
+            Reply dnssec = DnsClients.dig(server.address(), "www.example.test.", "A", "+dnssec");
+            assertThat(dnssec.dnssecOk()).as("DO copied from the query (RFC 3225), round %d", round).isTrue();
+            assertThat(dnssec.answer()).isEqualTo(dig.answer());
+            Reply kdnssec = DnsClients.kdig(server.address(), "nope.example.test.", "A", "+dnssec");
+            assertThat(kdnssec.dnssecOk()).as("kdig: DO copied, NXDOMAIN, round %d", round).isTrue();
+            assertThat(kdnssec.rcode()).isEqualTo("NXDOMAIN");
+        }
+        Reply badvers = DnsClients.dig(server.address(), "www.example.test.", "A", "+dnssec", "+edns=1",
+                "+noednsnegotiation");
+        assertThat(badvers.dnssecOk()).as("DO copied into BADVERS too").isTrue();
         Reply noEdns = DnsClients.dig(server.address(), "www.example.test.", "A", "+noedns");
         assertThat(noEdns.ednsUdpSize()).as("no OPT in the answer to a query without one").isEqualTo(-1);
         assertThat(noEdns.answer()).isEqualTo(dig.answer());

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.SimpleResolver;
@@ -35,8 +36,8 @@ import org.xbill.DNS.Type;
  * Conformance with a real authoritative server (issue point 7): the same DnsRecord manifests are served by our server
  * ({@code --records}, {@code --zone}) and by Knot DNS ({@code knotd}, Debian package {@code knot}) from zone files
  * exported from the zones our server loaded ({@link Zone#records()} in presentation form), and the same questions
- * are sent over UDP to both. Rcode, AA, TC, RA, the question as echoed and the three sections (as sets; TTLs and
- * RRset order aside, OPT aside) must be equal.
+ * are sent over UDP to both, with EDNS0 and the DO bit clear, then set. Rcode, AA, TC, RA, the DO bit of the OPT,
+ * the question as echoed and the three sections (as sets; TTLs and RRset order aside) must be equal.
  *
  * <p>The questions are generated from the zones: every owner name with each type of {@link #TYPES}, a name below it
  * (NXDOMAIN, or a wildcard or referral), the name in flipped letter case, plus names outside the zones.
@@ -146,21 +147,26 @@ class KnotConformanceTest {
             throws IOException {
         Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(qname), Type.value(qtype),
                 DClass.IN));
-        Reply fromUs = ask(ours, query);
-        Reply fromKnot = ask(knot, query);
         String reason = INTENDED.get(qname.toLowerCase(java.util.Locale.ROOT) + " " + qtype);
-        if (reason != null) {
-            assertThat(fromUs.content()).as("listed as intended (%s) but the answers agree: update INTENDED", reason)
-                    .isNotEqualTo(fromKnot.content());
-            return;
+        for (boolean dnssecOk : new boolean[] {false, true}) {
+            Reply fromUs = ask(ours, query, dnssecOk);
+            Reply fromKnot = ask(knot, query, dnssecOk);
+            if (reason != null) {
+                assertThat(fromUs.content()).as("listed as intended (%s) but the answers agree: update INTENDED",
+                        reason).isNotEqualTo(fromKnot.content());
+            } else {
+                assertThat(fromUs.content()).as("our answer (left) vs Knot's (right), DO=%s", dnssecOk)
+                        .isEqualTo(fromKnot.content());
+            }
         }
-        assertThat(fromUs.content()).as("our answer (left) vs Knot's (right)").isEqualTo(fromKnot.content());
     }
 
-    private static Reply ask(InetSocketAddress server, Message query) throws IOException {
+    /** Asks with EDNS0 (1232 bytes), the DO bit set or not: the unsigned zones' answers are the same either way. */
+    private static Reply ask(InetSocketAddress server, Message query, boolean dnssecOk) throws IOException {
         SimpleResolver resolver = new SimpleResolver(server);
         resolver.setTimeout(Duration.ofSeconds(5));
         resolver.setIgnoreTruncation(true);
+        resolver.setEDNS(0, 1232, dnssecOk ? ExtendedFlags.DO : 0, List.of());
         Message response = resolver.send(query.clone());
         return DnsClients.reply(response, response.numBytes(), false);
     }

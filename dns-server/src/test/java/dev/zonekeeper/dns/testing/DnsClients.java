@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Master;
 import org.xbill.DNS.Message;
@@ -55,14 +56,16 @@ public final class DnsClients {
      * @param rcode full rcode name including the EDNS extended bits (e.g. BADVERS)
      * @param question the question as it came back, letter case as on the wire ("WwW.ExAmPlE.TeSt. A")
      * @param ednsUdpSize the responder's OPT UDP payload size, -1 without OPT
+     * @param dnssecOk the DO bit of the responder's OPT
      * @param size the response's length in bytes
      */
     public record Reply(int id, String rcode, boolean aa, boolean tc, boolean ra, String question,
                         Set<String> answer, Set<String> authority, Set<String> additional, int ednsUdpSize,
-                        int size) {
+                        boolean dnssecOk, int size) {
         /** The parts a user relies on, without ID, size and EDNS, for comparing two replies. */
         public String content() {
-            return rcode + (aa ? " aa" : "") + (tc ? " tc" : "") + (ra ? " ra" : "") + " q=" + question
+            return rcode + (aa ? " aa" : "") + (tc ? " tc" : "") + (ra ? " ra" : "") + (dnssecOk ? " do" : "")
+                    + " q=" + question
                     + "\nanswer=" + answer + "\nauthority=" + authority + "\nadditional=" + additional;
         }
     }
@@ -116,7 +119,8 @@ public final class DnsClients {
                 m.getHeader().getFlag(Flags.TC), m.getHeader().getFlag(Flags.RA),
                 q == null ? "" : q.getName() + " " + Type.string(q.getType()),
                 canonical(m.getSection(Section.ANSWER), withTtl), canonical(m.getSection(Section.AUTHORITY), withTtl),
-                canonical(m.getSection(Section.ADDITIONAL), withTtl), opt == null ? -1 : opt.getPayloadSize(), size);
+                canonical(m.getSection(Section.ADDITIONAL), withTtl), opt == null ? -1 : opt.getPayloadSize(),
+                opt != null && (opt.getFlags() & ExtendedFlags.DO) != 0, size);
     }
 
     /** Asks over UDP with dnsjava (EDNS0 as SimpleResolver sends it, truncation not retried over TCP). */
@@ -166,6 +170,7 @@ public final class DnsClients {
                 flags.contains("tc"), flags.contains("ra"), q.length >= 3 ? q[0] + " " + q[q.length - 1] : question,
                 digSection(data.path("ANSWER_SECTION")), digSection(data.path("AUTHORITY_SECTION")),
                 digSection(data.path("ADDITIONAL_SECTION")), edns.isMissingNode() ? -1 : edns.path("udp").asInt(),
+                List.of(edns.path("flags").asText("").split(" ")).contains("do"),
                 Integer.parseInt(msg.path("message_size").asText().replace("b", "")));
     }
 
@@ -202,11 +207,13 @@ public final class DnsClients {
         }
         int rcode = m.path("RCODE").asInt();
         int udp = -1;
+        boolean dnssecOk = false;
         List<org.xbill.DNS.Record> additional = new ArrayList<>();
         for (JsonNode rr : m.path("additionalRRs")) {
             if (rr.path("TYPE").asInt() == Type.OPT) {
                 udp = rr.path("CLASS").asInt();
                 rcode |= (int) ((rr.path("TTL").asLong() >>> 24) & 0xFF) << 4;
+                dnssecOk = (rr.path("TTL").asLong() & ExtendedFlags.DO) != 0;
             } else {
                 additional.add(kdigRecord(rr));
             }
@@ -215,7 +222,7 @@ public final class DnsClients {
                 m.path("TC").asInt() == 1, m.path("RA").asInt() == 1,
                 m.path("QNAME").asText() + " " + m.path("QTYPEname").asText(),
                 canonical(kdigRecords(m.path("answerRRs")), true), canonical(kdigRecords(m.path("authorityRRs")), true),
-                canonical(additional, true), udp, m.path("msgLength").asInt());
+                canonical(additional, true), udp, dnssecOk, m.path("msgLength").asInt());
     }
 
     private static List<org.xbill.DNS.Record> kdigRecords(JsonNode rrs) {
