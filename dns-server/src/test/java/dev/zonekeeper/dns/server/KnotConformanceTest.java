@@ -78,6 +78,48 @@ class KnotConformanceTest {
         return compare(TestServer.withDirectory(examplesDirectory(), zoneArgs()));
     }
 
+    /**
+     * Answers too large for small clients: RRsets of 40 and 100 addresses, 20 MX whose targets' addresses do not all
+     * fit in additional. Asked without EDNS, with 512 and with 1232 bytes: truncation (TC, and which RRsets are kept)
+     * must be Knot's.
+     */
+    @TestFactory
+    Stream<DynamicTest> largeAnswers() {
+        StringBuilder manifests = new StringBuilder();
+        for (int[] size : new int[][] {{40}, {100}}) {
+            String[] addresses = new String[size[0]];
+            for (int i = 0; i < addresses.length; i++) {
+                addresses[i] = "198.51.100." + (i + 1);
+            }
+            manifests.append(TestServer.dnsRecord("a" + size[0] + ".example.test.", "A", null, addresses));
+        }
+        String[] mx = new String[20];
+        for (int i = 0; i < mx.length; i++) {
+            mx[i] = (i + 1) + " mail-with-a-rather-long-name-" + i + ".example.test.";
+            manifests.append(TestServer.dnsRecord("mail-with-a-rather-long-name-" + i + ".example.test.", "AAAA",
+                    null, "2001:db8::" + Integer.toHexString(i + 1)));
+        }
+        manifests.append(TestServer.dnsRecord("mx.example.test.", "MX", null, mx));
+        TestServer ours = TestServer.withManifests(manifests.toString(), zoneArgs());
+        RUNNING.add(ours);
+        KnotServer knot = startKnot(ours.server().zones());
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String[] q : List.of(new String[] {"a40.example.test.", "A"}, new String[] {"a100.example.test.", "A"},
+                new String[] {"mx.example.test.", "MX"})) {
+            for (int payload : new int[] {-1, 512, 1232}) {
+                tests.add(DynamicTest.dynamicTest(q[0] + " " + q[1] + (payload < 0 ? " no EDNS" : " EDNS " + payload),
+                        () -> {
+                            Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(q[0]),
+                                    Type.value(q[1]), DClass.IN));
+                            assertThat(ask(ours.address(), query, payload, false).content())
+                                    .as("our answer (left) vs Knot's (right)")
+                                    .isEqualTo(ask(knot.address(), query, payload, false).content());
+                        }));
+            }
+        }
+        return tests.stream();
+    }
+
     private static String[] zoneArgs() {
         List<String> args = new ArrayList<>();
         for (String z : ZONES) {
@@ -89,19 +131,9 @@ class KnotConformanceTest {
 
     private Stream<DynamicTest> compare(TestServer ours) {
         RUNNING.add(ours);
-        DnsClients.tool("knotd", "knot"); // skipped, or failed under CI=true, naming the package when missing
         ZoneSet zones = ours.server().zones();
         assertThat(zones.zones()).as("zones loaded").hasSize(ZONES.size());
-        Map<String, String> zoneFiles = new LinkedHashMap<>();
-        for (Zone z : zones.zones()) {
-            StringBuilder text = new StringBuilder();
-            for (org.xbill.DNS.Record r : z.records()) {
-                text.append(r).append('\n');
-            }
-            zoneFiles.put(z.origin().toString(), text.toString());
-        }
-        KnotServer knot = KnotServer.start(zoneFiles, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        RUNNING.add(knot);
+        KnotServer knot = startKnot(zones);
         List<DynamicTest> tests = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (String[] q : questions(zones)) {
@@ -113,6 +145,22 @@ class KnotConformanceTest {
         tests.add(DynamicTest.dynamicTest("every intended difference was asked", () ->
                 assertThat(seen).containsAll(INTENDED.keySet())));
         return tests.stream();
+    }
+
+    /** Knot serving zone files written from the zones our server loaded. */
+    private static KnotServer startKnot(ZoneSet zones) {
+        DnsClients.tool("knotd", "knot"); // skipped, or failed under CI=true, naming the package when missing
+        Map<String, String> zoneFiles = new LinkedHashMap<>();
+        for (Zone z : zones.zones()) {
+            StringBuilder text = new StringBuilder();
+            for (org.xbill.DNS.Record r : z.records()) {
+                text.append(r).append('\n');
+            }
+            zoneFiles.put(z.origin().toString(), text.toString());
+        }
+        KnotServer knot = KnotServer.start(zoneFiles, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        RUNNING.add(knot);
+        return knot;
     }
 
     static List<String[]> questions(ZoneSet zones) {
@@ -149,8 +197,8 @@ class KnotConformanceTest {
                 DClass.IN));
         String reason = INTENDED.get(qname.toLowerCase(java.util.Locale.ROOT) + " " + qtype);
         for (boolean dnssecOk : new boolean[] {false, true}) {
-            Reply fromUs = ask(ours, query, dnssecOk);
-            Reply fromKnot = ask(knot, query, dnssecOk);
+            Reply fromUs = ask(ours, query, 1232, dnssecOk);
+            Reply fromKnot = ask(knot, query, 1232, dnssecOk);
             if (reason != null) {
                 assertThat(fromUs.content()).as("listed as intended (%s) but the answers agree: update INTENDED",
                         reason).isNotEqualTo(fromKnot.content());
@@ -161,12 +209,17 @@ class KnotConformanceTest {
         }
     }
 
-    /** Asks with EDNS0 (1232 bytes), the DO bit set or not: the unsigned zones' answers are the same either way. */
-    private static Reply ask(InetSocketAddress server, Message query, boolean dnssecOk) throws IOException {
+    /** Asks over UDP with EDNS0 of {@code payload} bytes (none when negative), the DO bit set or not. */
+    private static Reply ask(InetSocketAddress server, Message query, int payload, boolean dnssecOk)
+            throws IOException {
         SimpleResolver resolver = new SimpleResolver(server);
         resolver.setTimeout(Duration.ofSeconds(5));
         resolver.setIgnoreTruncation(true);
-        resolver.setEDNS(0, 1232, dnssecOk ? ExtendedFlags.DO : 0, List.of());
+        if (payload < 0) {
+            resolver.setEDNS(-1, 0, 0, List.of());
+        } else {
+            resolver.setEDNS(0, payload, dnssecOk ? ExtendedFlags.DO : 0, List.of());
+        }
         Message response = resolver.send(query.clone());
         return DnsClients.reply(response, response.numBytes(), false);
     }
