@@ -58,6 +58,15 @@ public final class DnsTransport implements AutoCloseable {
 
     public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics)
             throws InterruptedException {
+        this(listen, udpSockets, processor, metrics, TCP_IDLE_SECONDS);
+    }
+
+    /**
+     * @param listen where to listen; port 0 picks a free port for UDP and binds TCP to the same one ({@link #address()})
+     * @param tcpIdleSeconds a TCP connection with no query and no response for this long is closed (RFC 7766 6.2.3)
+     */
+    public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics,
+                        int tcpIdleSeconds) throws InterruptedException {
         epoll = Epoll.isAvailable();
         int sockets = epoll ? Math.max(1, udpSockets) : 1;
         group = new MultiThreadIoEventLoopGroup(sockets, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -95,7 +104,7 @@ public final class DnsTransport implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(limit,
-                                new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
+                                new IdleStateHandler(0, 0, tcpIdleSeconds, TimeUnit.SECONDS),
                                 new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2),
                                 prepender, tcp);
                     }

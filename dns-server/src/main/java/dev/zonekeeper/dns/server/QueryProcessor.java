@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSInput;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
@@ -129,7 +130,7 @@ public final class QueryProcessor {
                     out.writeBytes(query, s.nameOffset, s.nameLength + 4);
                     out.writeBytes(e.tail);
                     if (s.edns) {
-                        writeOpt(out);
+                        writeOpt(out, s.dnssecOk);
                     }
                     metrics.response(e.rcode(), startNanos);
                     return out;
@@ -141,12 +142,19 @@ public final class QueryProcessor {
     }
 
 
-    private static void writeOpt(ByteBuf out) {
+    private static void writeOpt(ByteBuf out, boolean dnssecOk) {
         out.writeByte(0);              // root
         out.writeShort(Type.OPT);
         out.writeShort(EDNS_UDP_SIZE); // class = our UDP payload size
-        out.writeInt(0);               // extended rcode 0, version 0, no flags
+        out.writeShort(0);             // extended rcode 0, version 0
+        out.writeShort(dnssecOk ? ExtendedFlags.DO : 0); // flags: DO copied from the query (RFC 3225)
         out.writeShort(0);             // no options
+    }
+
+    /** The query's DO bit, to be copied into the response's OPT (RFC 3225 section 3). */
+    private static int dnssecOk(Message query) {
+        OPTRecord opt = query.getOPT();
+        return opt == null ? 0 : opt.getFlags() & ExtendedFlags.DO;
     }
 
     /** Builds and encodes the answer of a fast-path query; null when no served zone holds the name. */
@@ -331,7 +339,7 @@ public final class QueryProcessor {
         Message r = base(query);
         if (rcode > 0xF) {
             r.getHeader().setRcode(rcode & 0xF);
-            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, rcode >>> 4, 0, 0), Section.ADDITIONAL);
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, rcode >>> 4, 0, dnssecOk(query)), Section.ADDITIONAL);
         } else {
             r.getHeader().setRcode(rcode);
         }
@@ -356,7 +364,7 @@ public final class QueryProcessor {
         OPTRecord qopt = query.getOPT();
         int limit = TCP_MAX;
         if (qopt != null && r.getOPT() == null) {
-            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, 0), Section.ADDITIONAL);
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query)), Section.ADDITIONAL);
         }
         if (transport == DnsMetrics.UDP) {
             limit = qopt != null && qopt.getVersion() == 0

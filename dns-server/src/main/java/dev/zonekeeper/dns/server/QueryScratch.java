@@ -23,6 +23,8 @@ final class QueryScratch {
     int hash;
     boolean edns;
     int udpSize;
+    /** The query's EDNS DO bit, copied into the response (RFC 3225 section 3). */
+    boolean dnssecOk;
 
     /** Reads the query at buf's reader index; returns OK, SLOW or a DROP_ code. */
     int parse(ByteBuf buf) {
@@ -83,6 +85,7 @@ final class QueryScratch {
         }
         edns = false;
         udpSize = 512;
+        dnssecOk = false;
         if (arCount == 1) {
             // exactly one OPT: root name, type 41, class = UDP size, ttl = ext-rcode/version/flags, rdata options
             if (p + 11 > end || buf.getByte(p) != 0 || buf.getUnsignedShort(p + 1) != 41) {
@@ -109,6 +112,7 @@ final class QueryScratch {
             }
             edns = true;
             udpSize = Math.max(512, buf.getUnsignedShort(p + 3));
+            dnssecOk = (buf.getUnsignedByte(p + 7) & 0x80) != 0;
             p = rdEnd;
         }
         if (p != end) {
