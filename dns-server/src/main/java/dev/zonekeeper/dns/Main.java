@@ -62,8 +62,13 @@ public final class Main {
                 tsigKey(config);
             }
         } catch (ConfigException e) {
+            if (e.getMessage().startsWith("Usage:")) {
+                System.out.println(e.getMessage()); // --help: asked for, so on stdout
+                System.exit(0);
+                return;
+            }
             System.err.println("zonekeeper-dns-server: " + e.getMessage());
-            System.exit(e.getMessage().startsWith("Usage:") ? 0 : 2);
+            System.exit(2);
             return;
         }
         DnsServer server;

@@ -218,6 +218,17 @@ public final class QueryProcessor {
             return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
         }
         Header h = query.getHeader();
+        for (int section = 0; section < 4; section++) {
+            // dnsjava forgives a cut packet when TC is set and lowers the counts to what it read: a query's counts
+            // must all be true
+            if (h.getCount(section) != u16(bytes, 4 + 2 * section)) {
+                if (countQuery) {
+                    metrics.query(transport, -1);
+                }
+                metrics.badInput(BadInput.MALFORMED);
+                return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
+            }
+        }
         org.xbill.DNS.Record question = query.getQuestion();
         if (countQuery) {
             metrics.query(transport, question == null ? -1 : question.getType());
