@@ -28,19 +28,29 @@ tool() {
   printf '%s' "$p"
 }
 
+# A port is taken if any socket (listening or connected) uses it locally.
 port_in_use() {
   if command -v ss >/dev/null 2>&1; then
-    [[ -n "$(ss -Hltn "( sport = :$1 )" 2>/dev/null)" ]]
+    [[ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]]
   else
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
   fi
 }
 
+# Picks a free port below the kernel's ephemeral range (so an outgoing connection cannot grab it before the server
+# binds), distinct from the ports picked before in this run; sets PORT.
+PICKED=" "
 free_port() {
-  local p i
+  local low=32768 p i
+  [[ -r /proc/sys/net/ipv4/ip_local_port_range ]] && read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  ((low > 11000)) || low=32768
   for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    port_in_use "$p" || { printf '%s' "$p"; return 0; }
+    p=$((10000 + RANDOM % (low - 10000)))
+    [[ "$PICKED" == *" $p "* ]] && continue
+    port_in_use "$p" && continue
+    PICKED+="$p "
+    PORT=$p
+    return 0
   done
   die "no free TCP port found on 127.0.0.1"
 }
@@ -127,9 +137,8 @@ start() {
   log "starting in $dir"
   make_certs "$dir/pki"
 
-  etcd_port=$(free_port)
-  peer_port=$(free_port)
-  [[ "$peer_port" != "$etcd_port" ]] || peer_port=$(free_port)
+  free_port; etcd_port=$PORT
+  free_port; peer_port=$PORT
   nohup "$etcd" --name zk-e2e --data-dir "$dir/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
@@ -138,8 +147,7 @@ start() {
   echo $! >"$dir/etcd.pid"
   log "etcd pid $(cat "$dir/etcd.pid") on 127.0.0.1:$etcd_port"
 
-  api_port=$(free_port)
-  while [[ "$api_port" == "$etcd_port" || "$api_port" == "$peer_port" ]]; do api_port=$(free_port); done
+  free_port; api_port=$PORT
   nohup "$apiserver" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
@@ -202,8 +210,9 @@ clean() {
 smoke() {
   local dir kubectl k
   kubectl=$(tool kubectl)
-  dir=$(start)
-  trap 'clean "$dir"' EXIT
+  SMOKE_DIR=$(start)
+  dir=$SMOKE_DIR
+  trap 'clean "$SMOKE_DIR"' EXIT
   k() { "$kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
   k get ns
   k get ns default kube-system -o name
