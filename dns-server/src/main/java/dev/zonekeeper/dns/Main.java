@@ -51,6 +51,10 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Buffer ownership is covered by the tests (leak detector on PARANOID); in service, sampling costs CPU.
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
         ServerConfig config;
         try {
             config = ServerConfig.parse(args, ResolvConf.defaultUpstreams());

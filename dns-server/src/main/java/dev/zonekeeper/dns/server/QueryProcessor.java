@@ -107,10 +107,10 @@ public final class QueryProcessor {
         if (status == QueryScratch.OK) {
             metrics.query(transport, s.qtype);
             AnswerCache c = cache;
-            AnswerCache.Entry e = c.get(query, s.nameOffset, s.nameLength, s.hash, s.typeClass());
+            AnswerCache.Entry e = c.get(s.packet, s.nameOffset, s.nameLength, s.hash, s.typeClass());
             metrics.fastPath(e != null);
             if (e == null) {
-                e = encode(c, query, s);
+                e = encode(c, s);
                 if (e != null) {
                     c.put(e);
                 }
@@ -127,7 +127,7 @@ public final class QueryProcessor {
                     out.writeShort(e.anCount);
                     out.writeShort(e.nsCount);
                     out.writeShort(e.arCount + (s.edns ? 1 : 0));
-                    out.writeBytes(query, s.nameOffset, s.nameLength + 4);
+                    out.writeBytes(s.packet, s.nameOffset, s.nameLength + 4);
                     out.writeBytes(e.tail);
                     if (s.edns) {
                         writeOpt(out, s.dnssecOk);
@@ -158,9 +158,9 @@ public final class QueryProcessor {
     }
 
     /** Builds and encodes the answer of a fast-path query; null when no served zone holds the name. */
-    private AnswerCache.Entry encode(AnswerCache c, ByteBuf query, QueryScratch s) {
+    private AnswerCache.Entry encode(AnswerCache c, QueryScratch s) {
         byte[] key = new byte[s.nameLength];
-        query.getBytes(s.nameOffset, key);
+        System.arraycopy(s.packet, s.nameOffset, key, 0, key.length);
         for (int i = 0; i < key.length; i++) {
             key[i] = AnswerCache.lower(key[i]);
         }
