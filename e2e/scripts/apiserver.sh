@@ -23,8 +23,9 @@ die() { printf '[apiserver] ERROR: %s\n' "$*" >&2; exit 1; }
 
 tool() {
   local p
-  p=$("$TOOLS" path "$1" 2>/dev/null) && [[ -x "$p" ]] ||
+  if ! p=$("$TOOLS" path "$1" 2>/dev/null) || [[ ! -x "$p" ]]; then
     die "$1 is not built; run: $TOOLS k8s"
+  fi
   printf '%s' "$p"
 }
 
@@ -41,10 +42,10 @@ port_in_use() {
 # binds), distinct from the ports picked before in this run; sets PORT.
 PICKED=" "
 free_port() {
-  local low=32768 p i
+  local low=32768 p
   [[ -r /proc/sys/net/ipv4/ip_local_port_range ]] && read -r low _ </proc/sys/net/ipv4/ip_local_port_range
   ((low > 11000)) || low=32768
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     p=$((10000 + RANDOM % (low - 10000)))
     [[ "$PICKED" == *" $p "* ]] && continue
     port_in_use "$p" && continue
@@ -178,12 +179,12 @@ start() {
 
 # Stops one process from a pid file, only if that pid still runs the expected binary.
 stop_pid() { # pidfile binary-name
-  local pidfile=$1 name=$2 pid i
+  local pidfile=$1 name=$2 pid
   [[ -f "$pidfile" ]] || return 0
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null && [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */"$name" ]]; then
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
       log "$name (pid $pid) did not stop in 10s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
@@ -208,7 +209,7 @@ clean() {
 }
 
 smoke() {
-  local dir kubectl k
+  local dir kubectl
   kubectl=$(tool kubectl)
   SMOKE_DIR=$(start)
   dir=$SMOKE_DIR

@@ -117,16 +117,17 @@ go_fetch() {
   fi
 }
 
-# A throwaway module in a temp dir; removed on exit.
+# Throwaway modules in temp dirs; removed on exit.
 WORK_DIRS=()
 cleanup() { local d; for d in "${WORK_DIRS[@]+"${WORK_DIRS[@]}"}"; do chmod -R u+w "$d" 2>/dev/null || true; rm -rf "$d"; done; }
 trap cleanup EXIT
-new_module() {
-  local d
-  d=$(mktemp -d "${TMPDIR:-/tmp}/zk-tools-$1.XXXXXX")
-  WORK_DIRS+=("$d")
-  (cd "$d" && "$GO" mod init "zonekeeper.dev/tools/$1" >/dev/null 2>&1)
-  printf '%s' "$d"
+new_workdir() { # name; sets WORKDIR (not via $(...), so that WORK_DIRS is updated in this shell)
+  WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/zk-tools-$1.XXXXXX")
+  WORK_DIRS+=("$WORKDIR")
+}
+new_module() { # name; sets WORKDIR to a dir holding an empty module
+  new_workdir "$1"
+  (cd "$WORKDIR" && "$GO" mod init "zonekeeper.dev/tools/$1" >/dev/null 2>&1)
 }
 
 elapsed() { printf '%ss' "$(($(date +%s) - $1))"; }
@@ -177,7 +178,8 @@ build_k8s_control_plane() {
   setup_go
   check_proxy "k8s.io/kubernetes@v$K8S_VERSION"
   t=$(date +%s)
-  d=$(new_module k8s)
+  new_module k8s
+  d=$WORKDIR
   log "resolving k8s.io/kubernetes v$K8S_VERSION and its $(wc -w <<<"$K8S_STAGING_MODULES") staging modules"
   for m in $K8S_STAGING_MODULES; do replaces+=("-replace=k8s.io/$m=k8s.io/$m@v0.${K8S_VERSION#1.}"); done
   (cd "$d" && "$GO" mod edit "${replaces[@]}")
@@ -198,7 +200,8 @@ build_etcd() {
   setup_go
   check_proxy "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
   t=$(date +%s)
-  d=$(new_module etcd)
+  new_module etcd
+  d=$WORKDIR
   log "building etcd v$ETCD_VERSION (first time takes a few minutes)"
   (cd "$d" && go_fetch get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION")
   (cd "$d" && go_fetch build -trimpath -ldflags "-s -w" -o "$d/etcd" go.etcd.io/etcd/server/v3)
@@ -213,8 +216,8 @@ go_install_tool() { # name module-path/cmd version ldflags
   setup_go
   check_proxy "${pkg%/cmd/*}@v$version"
   t=$(date +%s)
-  d=$(mktemp -d "${TMPDIR:-/tmp}/zk-tools-$name.XXXXXX")
-  WORK_DIRS+=("$d")
+  new_workdir "$name"
+  d=$WORKDIR
   log "building $name v$version (first time takes a few minutes)"
   (cd "$d" && GOBIN="$d/bin" GOFLAGS=-buildvcs=false go_fetch install -trimpath -ldflags "$ldflags" "$pkg@v$version")
   install_bin "$d/bin/$name" "$name"
