@@ -64,13 +64,18 @@ public final class ClusterInformers implements AutoCloseable {
     for (Feed<?, ?> feed : feeds) {
       started.add(feed.start());
     }
-    return CompletableFuture.allOf(started.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
+    // not on the HTTP client's event loop, which completes the informers' futures: the first publication is big
+    return CompletableFuture.allOf(started.toArray(new CompletableFuture<?>[0])).thenRunAsync(() -> {
       for (Feed<?, ?> feed : feeds) {
         feed.deliverAll();
       }
       synced = true;
       LOG.infof("informers synced: %s", summary());
       sink.synced();
+    }, task -> {
+      Thread t = new Thread(task, "zone-first-sync");
+      t.setDaemon(true);
+      t.start();
     });
   }
 
