@@ -24,8 +24,9 @@ import org.xbill.DNS.Type;
  *       returned as is and not followed.</li>
  *   <li><b>CNAME chains</b> are followed inside the served zones, across zones too, for at most
  *       {@value #MAX_CNAME_CHAIN} CNAMEs; a loop or a longer chain stops there with rcode NOERROR and the CNAMEs seen
- *       so far. A target outside the served zones ends the chain (NOERROR, AA, CNAMEs in answer): the caller may
- *       resolve it further. Otherwise the rcode, and the SOA in a negative answer, are those of the last name.</li>
+ *       so far. A target outside the served zones ends the chain (NOERROR, AA, CNAMEs in answer): the caller
+ *       (QueryProcessor) completes it through the forwarder. Otherwise the rcode, and the SOA in a negative answer,
+ *       are those of the last name.</li>
  *   <li><b>Negative answers</b> carry the SOA of the zone of the last name, with TTL min(SOA TTL, SOA MINIMUM)
  *       (RFC 2308 section 3).</li>
  *   <li><b>Referrals</b>: a name at or below a zone cut gets AA=0, NOERROR, the cut's NS in authority and the
