@@ -8,22 +8,41 @@ import dev.zonekeeper.dns.forward.ResolvConf;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.ForwarderMeters;
 import dev.zonekeeper.dns.metrics.HttpEndpoint;
+import dev.zonekeeper.dns.metrics.TransferMeters;
 import dev.zonekeeper.dns.server.DnsTransport;
 import dev.zonekeeper.dns.server.QueryProcessor;
 import dev.zonekeeper.dns.standalone.DirectoryWatcher;
 import dev.zonekeeper.dns.standalone.LoadResult;
 import dev.zonekeeper.dns.standalone.ManifestDirectory;
 import dev.zonekeeper.dns.standalone.Rejection;
+import dev.zonekeeper.dns.transfer.NotifyListener;
+import dev.zonekeeper.dns.transfer.SecondaryZone;
+import dev.zonekeeper.dns.transfer.SecondaryZones;
+import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneSet;
+import dev.zonekeeper.dns.zone.ZoneStore;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TSIG;
 
-/** The DNS server's entry point: {@code zonekeeper-dns-server [options]}, see {@link ServerConfig#USAGE}. */
+/**
+ * The DNS server's entry point: {@code zonekeeper-dns-server [options]}, see {@link ServerConfig#USAGE}.
+ *
+ * <p>Standalone mode serves the zones built from the {@code --records} manifests. Sidecar mode ({@code --primary})
+ * is a secondary of the operator: the {@code --zone} zones are transferred by AXFR/IXFR (TSIG-signed with
+ * {@code --tsig-key-file}), refreshed on NOTIFY received on {@code --notify-listen}; until a zone's first complete
+ * transfer, names in it get SERVFAIL (never NXDOMAIN, never forwarded) and {@code /ready} answers 503 naming the
+ * pending zones. Once loaded, a zone stays served from its last version while the primary is away.
+ */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
@@ -37,6 +56,9 @@ public final class Main {
             if (!config.sidecar() && !Files.isDirectory(config.records())) {
                 throw new ConfigException("option --records: " + config.records().toAbsolutePath()
                         + " is not a directory");
+            }
+            if (config.sidecar()) {
+                tsigKey(config);
             }
         } catch (ConfigException e) {
             System.err.println("zonekeeper-dns-server: " + e.getMessage());
@@ -55,21 +77,55 @@ public final class Main {
         new CountDownLatch(1).await();
     }
 
+    /**
+     * The TSIG key of sidecar mode from {@code --tsig-key-file}, or null when none is given (transfers unsigned).
+     *
+     * @throws ConfigException naming {@code --tsig-key-file} when the file is missing, unreadable or not a valid key
+     */
+    public static TSIG tsigKey(ServerConfig config) throws ConfigException {
+        if (config.tsigKeyFile() == null) {
+            return null;
+        }
+        String file = config.tsigKeyFile().toAbsolutePath().toString();
+        try {
+            return TsigKeyFile.read(config.tsigKeyFile());
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("option --tsig-key-file: " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("option --tsig-key-file: cannot read " + file + ": " + e);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --tsig-key-file: " + e.getMessage());
+        }
+    }
+
     /** A running server: transport, zones, forwarder, metrics endpoint. */
     public static final class DnsServer implements AutoCloseable {
         private final DnsMetrics metrics = new DnsMetrics();
-        private volatile boolean ready;
+        private volatile boolean started;
         private volatile String readiness = "zones not loaded";
         private Forwarder forwarder;
         private DirectoryWatcher watcher;
         private DnsTransport transport;
         private HttpEndpoint http;
         private QueryProcessor processor;
+        private SecondaryZones secondary;
+        private NotifyListener notifyListener;
+        private Set<Name> configuredZones = Set.of();
+        private volatile Set<Name> pendingZones = Set.of();
 
         public static DnsServer start(ServerConfig config) throws IOException {
+            return start(config, SecondaryZone.Settings.DEFAULT);
+        }
+
+        /**
+         * Starts the server; in sidecar mode with {@code settings} for the transfers (timeouts, retry and refresh).
+         *
+         * @throws IllegalArgumentException naming {@code --tsig-key-file} when the TSIG key cannot be read
+         */
+        public static DnsServer start(ServerConfig config, SecondaryZone.Settings settings) throws IOException {
             DnsServer s = new DnsServer();
             try {
-                s.startAll(config);
+                s.startAll(config, settings);
             } catch (IOException | RuntimeException e) {
                 s.close();
                 throw e;
@@ -81,9 +137,10 @@ public final class Main {
             return s;
         }
 
-        private void startAll(ServerConfig config) throws IOException, InterruptedException {
+        private void startAll(ServerConfig config, SecondaryZone.Settings settings)
+                throws IOException, InterruptedException {
             if (config.metrics() != null) {
-                http = new HttpEndpoint(config.metrics(), metrics::scrape, () -> ready, () -> readiness);
+                http = new HttpEndpoint(config.metrics(), metrics::scrape, this::ready, () -> readiness);
                 LOG.info("metrics and health on http://{}:{}/metrics", http.address().getHostString(), http.address().getPort());
             }
             if (config.forwarding()) {
@@ -93,16 +150,104 @@ public final class Main {
             }
             processor = new QueryProcessor(ZoneSet.of(java.util.List.of()), metrics,
                     forwarder == null ? null : forwarder::forward);
+            if (config.sidecar()) {
+                startSidecar(config, settings);
+                return;
+            }
             StandaloneZones zones = new StandaloneZones(config.zones(), config.listen().getAddress(),
                     config.zoneTtl());
             ManifestDirectory manifests = new ManifestDirectory(config.records(),
                     new LinkedHashSet<>(config.zones()));
             watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result));
+            dev.zonekeeper.dns.server.Warmup.run(40);
             transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics);
-            ready = true;
+            started = true;
             readiness = "serving " + processor.zones().zones().size() + " zones";
             LOG.info("ready {} ms after JVM start: {}",
                     java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), readiness);
+        }
+
+        /**
+         * Sidecar mode: the zones come from the primary through a {@link ZoneStore}; the DNS port opens at once and
+         * answers SERVFAIL for the zones still pending their first transfer.
+         */
+        private void startSidecar(ServerConfig config, SecondaryZone.Settings settings)
+                throws IOException, InterruptedException {
+            TSIG key;
+            try {
+                key = tsigKey(config);
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            if (key == null) {
+                LOG.warn("no --tsig-key-file: zone transfers from {} and NOTIFYs are not authenticated",
+                        hostPort(config.primary()));
+            }
+            if (config.records() != null) {
+                LOG.warn("sidecar mode: --records {} is not read, the zones come from the primary", config.records());
+            }
+            configuredZones = Set.copyOf(new LinkedHashSet<>(config.zones()));
+            pendingZones = configuredZones;
+            processor.pendingZones(configuredZones);
+            readiness = pendingText(config.primary());
+            ZoneStore store = new ZoneStore();
+            store.addListener(set -> transferred(set, config.primary()));
+            secondary = new SecondaryZones(config.primary(), key, config.zones(), store,
+                    new TransferMeters(metrics.registry(), config.zones()), settings);
+            if (config.notifyListen() != null) {
+                notifyListener = NotifyListener.start(config.notifyListen(), key, secondary);
+            } else {
+                LOG.info("--notify-listen none: changes on the primary are seen at the zones' SOA refresh");
+            }
+            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics);
+            started = true;
+            LOG.info("sidecar of {} for {}: {}", hostPort(config.primary()), config.zoneList(), readiness);
+            secondary.start();
+        }
+
+        /** A new version of a zone arrived (on the transfer thread, serialized by the store). */
+        private void transferred(ZoneSet set, InetSocketAddress primary) {
+            processor.zonesChanged(set);
+            Set<Name> pending = new LinkedHashSet<>();
+            for (Name z : configuredZones) {
+                if (set.get(z) == null) {
+                    pending.add(z);
+                }
+            }
+            // Only after the zones are swapped in: a name leaves "pending" when it can be answered from the zone.
+            processor.pendingZones(pending);
+            boolean wasPending = !pendingZones.isEmpty();
+            pendingZones = Set.copyOf(pending);
+            for (Zone z : set.zones()) {
+                metrics.zoneRecords(z.origin().toString(), z.recordCount());
+            }
+            if (pending.isEmpty()) {
+                StringBuilder sb = new StringBuilder("serving ").append(set.size()).append(" zones from primary ")
+                        .append(hostPort(primary)).append(':');
+                for (Zone z : set.zones()) {
+                    sb.append(' ').append(z.origin()).append(" serial ").append(z.serial());
+                }
+                readiness = sb.toString();
+                if (wasPending) {
+                    LOG.info("ready {} ms after JVM start: {}",
+                            java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), readiness);
+                }
+            } else {
+                readiness = pendingText(primary);
+            }
+        }
+
+        private String pendingText(InetSocketAddress primary) {
+            StringBuilder sb = new StringBuilder("zones pending their first transfer from ")
+                    .append(hostPort(primary)).append(':');
+            for (Name z : pendingZones) {
+                sb.append(' ').append(z);
+            }
+            return sb.toString();
+        }
+
+        private static String hostPort(InetSocketAddress a) {
+            return a.getAddress().getHostAddress() + ":" + a.getPort();
         }
 
         private void apply(StandaloneZones builder, LoadResult result) {
@@ -131,13 +276,35 @@ public final class Main {
             return http;
         }
 
+        /** Serving, and (in sidecar mode) every zone has its first complete version. */
         public boolean ready() {
-            return ready;
+            return started && pendingZones.isEmpty();
+        }
+
+        /** What {@code /ready} says: the zones served, or the zones still pending (sidecar mode). */
+        public String readiness() {
+            return readiness;
+        }
+
+        /** Sidecar mode: the zones configured that have not had a complete transfer yet (empty otherwise). */
+        public Set<Name> pendingZones() {
+            return pendingZones;
+        }
+
+        /** Sidecar mode: where NOTIFY is received (the real port when started with port 0); null otherwise. */
+        public InetSocketAddress notifyAddress() {
+            return notifyListener == null ? null : notifyListener.address();
         }
 
         @Override
         public void close() {
-            ready = false;
+            started = false;
+            if (notifyListener != null) {
+                notifyListener.close();
+            }
+            if (secondary != null) {
+                secondary.close();
+            }
             if (watcher != null) {
                 watcher.close();
             }

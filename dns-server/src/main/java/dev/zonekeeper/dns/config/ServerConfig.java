@@ -13,6 +13,10 @@ import org.xbill.DNS.TextParseException;
 /**
  * The DNS server's command line, parsed strictly: an unknown option or an invalid value is a
  * {@link ConfigException} whose message names the option.
+ *
+ * <p>Standalone mode (no {@code --primary}) reads the zones from {@link #records()}; sidecar mode transfers them from
+ * {@link #primary()}, and then {@link #records()} is null unless {@code --records} was given (it is not read) and
+ * {@link #notifyListen()} is the NOTIFY address, null for {@code --notify-listen none}.
  */
 public record ServerConfig(
         InetSocketAddress listen,
@@ -27,17 +31,24 @@ public record ServerConfig(
         int cacheSize,
         int zoneTtl) {
 
+    /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
+    public static final int DEFAULT_NOTIFY_PORT = 5354;
+
     public static final String USAGE = String.join("\n",
             "Usage: zonekeeper-dns-server [options]",
             "  --listen HOST:PORT       address for DNS over UDP and TCP (default 127.0.0.1:5353)",
-            "  --records DIR            directory of DnsRecord YAML manifests (default examples/)",
+            "  --records DIR            standalone mode: directory of DnsRecord YAML manifests (default examples/);",
+            "                           not read in sidecar mode",
             "  --zone NAME              a zone to serve authoritatively (repeatable)",
             "  --upstream HOST:PORT     forward names outside the zones there (repeatable;",
             "                           default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)",
             "  --metrics HOST:PORT      serve /metrics, /health and /ready over HTTP (default: off)",
-            "  --primary HOST:PORT      sidecar mode: transfer the zones from this primary (AXFR/IXFR)",
-            "  --tsig-key-file FILE     TSIG key for transfers, 'name:hmac-sha256:base64secret'",
-            "  --notify-listen HOST:PORT  where to receive NOTIFY from the primary (sidecar mode)",
+            "  --primary HOST:PORT      sidecar mode: transfer the --zone zones from this primary (AXFR, then IXFR);",
+            "                           until a zone's first transfer, names in it get SERVFAIL and /ready is 503",
+            "  --tsig-key-file FILE     TSIG key for transfers and NOTIFY, 'name:hmac-sha256:base64secret'",
+            "                           (default: none, transfers unsigned)",
+            "  --notify-listen HOST:PORT  UDP address for NOTIFY from the primary (sidecar mode; default: the",
+            "                           --listen host on port " + DEFAULT_NOTIFY_PORT + "; 'none': rely on SOA refresh polling)",
             "  --udp-sockets N          SO_REUSEPORT UDP sockets (default: number of CPUs)",
             "  --cache-size N           forwarder cache entries (default 10000)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
@@ -60,7 +71,7 @@ public record ServerConfig(
 
     public static ServerConfig parse(String[] args, List<InetSocketAddress> defaultUpstreams) throws ConfigException {
         InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 5353);
-        Path records = Path.of("examples");
+        Path records = null;
         List<Name> zones = new ArrayList<>();
         List<InetSocketAddress> upstreams = new ArrayList<>();
         boolean upstreamsGiven = false;
@@ -69,6 +80,7 @@ public record ServerConfig(
         InetSocketAddress primary = null;
         Path tsig = null;
         InetSocketAddress notifyListen = null;
+        boolean noNotify = false;
         int udpSockets = Runtime.getRuntime().availableProcessors();
         int cacheSize = 10_000;
         int zoneTtl = 30;
@@ -107,7 +119,15 @@ public record ServerConfig(
                 case "--metrics" -> metrics = hostPort(opt, value);
                 case "--primary" -> primary = hostPort(opt, value);
                 case "--tsig-key-file" -> tsig = Path.of(value);
-                case "--notify-listen" -> notifyListen = hostPort(opt, value);
+                case "--notify-listen" -> {
+                    if (value.equalsIgnoreCase("none")) {
+                        noNotify = true;
+                        notifyListen = null;
+                    } else {
+                        noNotify = false;
+                        notifyListen = hostPort(opt, value);
+                    }
+                }
                 case "--udp-sockets" -> udpSockets = intValue(opt, value, 1, 64);
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
@@ -129,8 +149,24 @@ public record ServerConfig(
         if (tsig != null && primary == null) {
             throw new ConfigException("option --tsig-key-file needs --primary");
         }
-        if (notifyListen != null && primary == null) {
+        if ((notifyListen != null || noNotify) && primary == null) {
             throw new ConfigException("option --notify-listen needs --primary");
+        }
+        if (primary == null) {
+            if (records == null) {
+                records = Path.of("examples");
+            }
+        } else {
+            if (zones.isEmpty()) {
+                throw new ConfigException("option --primary needs at least one --zone to transfer");
+            }
+            if (notifyListen == null && !noNotify) {
+                notifyListen = new InetSocketAddress(listen.getAddress(), DEFAULT_NOTIFY_PORT);
+            }
+            if (notifyListen != null && notifyListen.getPort() != 0 && notifyListen.equals(listen)) {
+                throw new ConfigException("option --notify-listen: " + notifyListen.getAddress().getHostAddress()
+                        + ":" + notifyListen.getPort() + " is the --listen address; give another port");
+            }
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(upstreams), metrics, primary, tsig,
                 notifyListen, udpSockets, cacheSize, zoneTtl);

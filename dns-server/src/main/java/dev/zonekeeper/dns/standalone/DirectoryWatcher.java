@@ -64,6 +64,7 @@ public final class DirectoryWatcher implements AutoCloseable {
     private final Thread watchThread;
     private ScheduledFuture<?> pendingReload;
     private volatile boolean closed;
+    private volatile Thread reloadThread;
     // Both touched only on the scheduler thread (and by start() before it runs).
     private Map<Path, FileState> lastSnapshot = Map.of();
     private LoadResult lastDelivered;
@@ -74,7 +75,10 @@ public final class DirectoryWatcher implements AutoCloseable {
         this.onChange = onChange;
         this.debounce = debounce;
         this.watchService = useWatchService ? FileSystems.getDefault().newWatchService() : null;
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "zonekeeper-records-reload"));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            reloadThread = daemon(r, "zonekeeper-records-reload");
+            return reloadThread;
+        });
         this.watchThread = useWatchService ? daemon(this::watchLoop, "zonekeeper-records-watch") : null;
     }
 
@@ -134,7 +138,7 @@ public final class DirectoryWatcher implements AutoCloseable {
             }
         }
         scheduler.shutdownNow();
-        if (!Thread.currentThread().getName().equals("zonekeeper-records-reload")) {
+        if (Thread.currentThread() != reloadThread) { // close() from the callback must not wait for itself
             try {
                 scheduler.awaitTermination(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {

@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.xbill.DNS.Name;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Loads {@code DnsRecord} manifests from a directory tree: standalone mode's record source.
@@ -103,7 +105,7 @@ public final class ManifestDirectory {
             }
             for (int i = 0; i < documents.size(); i++) {
                 JsonNode document = documents.get(i);
-                if (document == null || document.isMissingNode() || document.isNull()) {
+                if (isEmpty(document)) {
                     continue;
                 }
                 if (!isDnsRecord(document)) {
@@ -207,6 +209,18 @@ public final class ManifestDirectory {
     }
 
     private static String yamlError(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
+            // SnakeYAML's own parts, without the multi-line excerpt of the file its message carries.
+            String problem = marked.getContext() == null ? marked.getProblem()
+                    : marked.getContext() + ": " + marked.getProblem();
+            if (marked.getContext() != null && marked.getContext().contains("alias")) {
+                problem += " (a value starting with '*' or '&', such as a wildcard name, must be quoted)";
+            }
+            Mark mark = marked.getProblemMark() != null ? marked.getProblemMark() : marked.getContextMark();
+            return mark == null ? "not valid YAML: " + problem
+                    : "not valid YAML: " + problem + " (line " + (mark.getLine() + 1) + ", column "
+                            + (mark.getColumn() + 1) + ")";
+        }
         String message = e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage();
         String firstLine = message.lines().findFirst().orElse(message).strip();
         JsonLocation location = e.getLocation();
@@ -215,6 +229,12 @@ public final class ManifestDirectory {
                     + location.getColumnNr() + ")";
         }
         return "not valid YAML: " + firstLine;
+    }
+
+    /** An empty document (between two {@code ---}) reads as null or as an empty string. */
+    private static boolean isEmpty(JsonNode document) {
+        return document == null || document.isMissingNode() || document.isNull()
+                || (document.isTextual() && document.asText().isBlank());
     }
 
     private static boolean isDnsRecord(JsonNode document) {

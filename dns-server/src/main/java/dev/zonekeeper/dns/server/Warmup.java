@@ -1,0 +1,71 @@
+package dev.zonekeeper.dns.server;
+
+import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.dns.zone.ZoneSet;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * Runs the query path on a throwaway zone before the server reports ready, so the JIT has compiled it before the
+ * first client arrives. It touches neither the served zones, their answer cache, nor the served metrics.
+ */
+public final class Warmup {
+    private Warmup() {
+    }
+
+    /** Sends {@code rounds} queries of each kind (hit, miss, NXDOMAIN, NODATA, SRV, EDNS, malformed) through a private processor. */
+    public static void run(int rounds) {
+        Name origin = Name.fromConstantString("warmup.invalid.");
+        StringBuilder zone = new StringBuilder("$ORIGIN warmup.invalid.\n$TTL 5\n"
+                + "@ IN SOA ns.dns hostmaster 1 7200 1800 86400 5\n@ IN NS ns.dns\nns.dns IN A 10.0.0.53\n");
+        int names = 512;
+        for (int i = 0; i < names; i++) {
+            zone.append("svc").append(i).append(".ns.svc IN A 10.1.").append(i / 256).append('.').append(i % 256).append('\n');
+            zone.append("_http._tcp.svc").append(i).append(".ns.svc IN SRV 0 100 80 svc").append(i).append(".ns.svc\n");
+        }
+        ZoneSet zones = ZoneSet.of(List.of(Zone.parse(origin, zone.toString())));
+        QueryProcessor p = new QueryProcessor(zones, new DnsMetrics(), null);
+        List<byte[]> queries = new ArrayList<>();
+        for (int i = 0; i < names; i++) {
+            queries.add(query("svc" + i + ".ns.svc.warmup.invalid.", Type.A, i % 2 == 0));
+            queries.add(query("svc" + i + ".ns.svc.warmup.invalid.", Type.AAAA, false));
+            queries.add(query("svc" + i + ".ns.svc.ns.svc.warmup.invalid.", Type.A, i % 3 == 0));
+            queries.add(query("_http._tcp.svc" + i + ".ns.svc.warmup.invalid.", Type.SRV, true));
+        }
+        queries.add(new byte[] {1, 2, 3});
+        queries.add(new byte[] {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, (byte) 0xC0, 12, 0, 1, 0, 1});
+        ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+        for (int r = 0; r < rounds; r++) {
+            if (r % 8 == 0) {
+                p.zonesChanged(zones); // exercise misses (encode) as well as hits
+            }
+            for (byte[] q : queries) {
+                ByteBuf in = Unpooled.wrappedBuffer(q);
+                ByteBuf out = p.process(in, r % 16 == 0 ? DnsMetrics.TCP : DnsMetrics.UDP, alloc, (c, b) -> b.release(),
+                        null, System.nanoTime());
+                if (out != null) {
+                    out.release();
+                }
+            }
+        }
+    }
+
+    private static byte[] query(String name, int type, boolean edns) {
+        Message m = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromConstantString(name), type, 1));
+        m.getHeader().setFlag(Flags.RD);
+        if (edns) {
+            m.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
+        }
+        return m.toWire();
+    }
+}

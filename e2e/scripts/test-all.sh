@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test of Zonekeeper: installs what the tests need when it is missing (Debian packages; the Kubernetes
+# control plane and helm, built with Go from the Go module proxy and cached by version), then the whole Maven build
+# with every module's tests (unit, real sockets against dig/kdig/Knot, a real kube-apiserver, the chart, e2e).
+# Usage: e2e/scripts/test-all.sh [extra Maven arguments]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+say() { echo "[test-all] $*"; }
+
+# A JDK >= 21 when the machine has one (the code also builds at 17).
+if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version >/dev/null 2>&1; then
+  best=""; bestv=0
+  for d in /usr/lib/jvm/*/; do
+    [ -x "$d/bin/javac" ] || continue
+    v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
+    v=${v%%.*}
+    if [ "${v:-0}" -gt "$bestv" ]; then bestv=$v; best=${d%/}; fi
+  done
+  [ -n "$best" ] && export JAVA_HOME="$best"
+fi
+[ -n "${JAVA_HOME:-}" ] || { echo "no JDK found: install a JDK 17 or newer (e.g. apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
+say "JDK: $JAVA_HOME"
+
+# Debian packages the tests drive: dig, kdig, knotd (a real peer and upstream), ip (network namespaces), curl.
+declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [knotd]=knot [ip]=iproute2 [curl]=curl [openssl]=openssl)
+missing=()
+for tool in "${!pkg[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${pkg[$tool]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing Debian packages: ${missing[*]} (install them: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+# knotd refuses to start without its run directory on some installs
+mkdir -p /run/knot 2>/dev/null || true
+
+# The real Kubernetes API server (etcd, kube-apiserver, kubectl) and helm, built once with Go and cached.
+if [ "${ZK_SKIP_TOOLS:-}" != "1" ]; then
+  bash e2e/scripts/tools.sh k8s
+  bash e2e/scripts/tools.sh helm
+fi
+export HELM="${HELM:-$(bash e2e/scripts/tools.sh path helm)}"
+
+say "running every test: ./mvnw -B verify $*"
+./mvnw -B -ntp verify "$@"
