@@ -32,8 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * grant, the operator cannot do. Shared by every scenario of a run (see {@link ZonekeeperExtension}).
  *
  * <p>Configuration as the chart's Deployment sets it (environment {@code ZONEKEEPER_*}), on free loopback ports.
- * {@code ZONEKEEPER_TRANSFER_NOTIFY} names the sidecar's NOTIFY address; the sidecar falls back to the primary's SOA
- * refresh without it, which the scenarios would not wait for.
+ * {@code ZONEKEEPER_TRANSFER_NOTIFY} ({@code zonekeeper.transfer.notify}) lists the NOTIFY addresses of the two
+ * sidecars a run may start: the shared one and PodResolutionScenario's.
  */
 final class OperatorFixture implements AutoCloseable {
 
@@ -46,6 +46,8 @@ final class OperatorFixture implements AutoCloseable {
     final Path serviceAccountKubeconfig;
     final int transferPort;
     final int notifyPort;
+    /** NOTIFY port of the second sidecar, the one PodResolutionScenario starts on the veth address. */
+    final int podNotifyPort;
     final int httpPort;
     private final HelmCli helm;
     private ChildProcess operator;
@@ -59,6 +61,7 @@ final class OperatorFixture implements AutoCloseable {
         this.helm = new HelmCli(cluster);
         this.transferPort = Ports.free();
         this.notifyPort = Ports.free();
+        this.podNotifyPort = Ports.free();
         this.httpPort = Ports.free();
         try {
             this.workDir = Files.createTempDirectory("zk-e2e-operator");
@@ -136,7 +139,7 @@ final class OperatorFixture implements AutoCloseable {
         env.put("ZONEKEEPER_TTL", "5");
         env.put("ZONEKEEPER_TSIG_KEY_FILE", tsigKeyFile.toString());
         env.put("ZONEKEEPER_TRANSFER_LISTEN", "127.0.0.1:" + transferPort);
-        env.put("ZONEKEEPER_TRANSFER_NOTIFY", "127.0.0.1:" + notifyPort);
+        env.put("ZONEKEEPER_TRANSFER_NOTIFY", "127.0.0.1:" + notifyPort + ",127.0.0.1:" + podNotifyPort);
         env.put("ZONEKEEPER_LEADER_ELECTION_LEASE_NAMESPACE", namespace);
         env.put("POD_NAME", fullname + "-e2e");
         env.put("POD_NAMESPACE", namespace);

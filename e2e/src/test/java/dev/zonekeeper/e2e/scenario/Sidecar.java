@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 
 /**
  * The DNS server in sidecar mode as a separate process: {@code java -jar zonekeeper-dns-server.jar --primary
@@ -66,15 +68,19 @@ final class Sidecar implements AutoCloseable {
     private void awaitReady(OperatorFixture operator) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI ready = URI.create("http://127.0.0.1:" + metricsPort + "/ready");
-        await("the DNS sidecar " + process + " ready, i.e. its first zone transfer (AXFR of cluster.local) from the"
-                + " operator at 127.0.0.1:" + operator.transferPort + " succeeded; operator log: "
-                + operator.operator().log())
-                .atMost(Duration.ofSeconds(90))
-                .pollInterval(Duration.ofMillis(500))
-                .ignoreExceptionsInstanceOf(IOException.class)
-                .failFast("DNS sidecar exited: " + process.tail(), () -> !process.alive())
-                .until(() -> http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(3)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        try {
+            await("the DNS sidecar ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptionsInstanceOf(IOException.class)
+                    .failFast(() -> !process.alive() || !operator.operator().alive())
+                    .until(() -> http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(3)).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
+            throw new AssertionError("the DNS sidecar " + process + " did not become ready: its first zone transfer"
+                    + " (AXFR of cluster.local) from the operator's TransferServer at 127.0.0.1:"
+                    + operator.transferPort + " did not succeed" + (process.alive() ? "" : " (the sidecar exited)")
+                    + (operator.operator().alive() ? "" : " (the operator exited)") + "\n" + process.tail() + "\n"
+                    + operator.operator().tail(), e);
+        }
     }
 
     Dns dns() {
