@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSInput;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
@@ -106,10 +107,10 @@ public final class QueryProcessor {
         if (status == QueryScratch.OK) {
             metrics.query(transport, s.qtype);
             AnswerCache c = cache;
-            AnswerCache.Entry e = c.get(query, s.nameOffset, s.nameLength, s.hash, s.typeClass());
+            AnswerCache.Entry e = c.get(s.packet, s.nameOffset, s.nameLength, s.hash, s.typeClass());
             metrics.fastPath(e != null);
             if (e == null) {
-                e = encode(c, query, s);
+                e = encode(c, s);
                 if (e != null) {
                     c.put(e);
                 }
@@ -126,10 +127,10 @@ public final class QueryProcessor {
                     out.writeShort(e.anCount);
                     out.writeShort(e.nsCount);
                     out.writeShort(e.arCount + (s.edns ? 1 : 0));
-                    out.writeBytes(query, s.nameOffset, s.nameLength + 4);
+                    out.writeBytes(s.packet, s.nameOffset, s.nameLength + 4);
                     out.writeBytes(e.tail);
                     if (s.edns) {
-                        writeOpt(out);
+                        writeOpt(out, s.dnssecOk);
                     }
                     metrics.response(e.rcode(), startNanos);
                     return out;
@@ -141,18 +142,25 @@ public final class QueryProcessor {
     }
 
 
-    private static void writeOpt(ByteBuf out) {
+    private static void writeOpt(ByteBuf out, boolean dnssecOk) {
         out.writeByte(0);              // root
         out.writeShort(Type.OPT);
         out.writeShort(EDNS_UDP_SIZE); // class = our UDP payload size
-        out.writeInt(0);               // extended rcode 0, version 0, no flags
+        out.writeShort(0);             // extended rcode 0, version 0
+        out.writeShort(dnssecOk ? ExtendedFlags.DO : 0); // flags: DO copied from the query (RFC 3225)
         out.writeShort(0);             // no options
     }
 
+    /** The query's DO bit, to be copied into the response's OPT (RFC 3225 section 3). */
+    private static int dnssecOk(Message query) {
+        OPTRecord opt = query.getOPT();
+        return opt == null ? 0 : opt.getFlags() & ExtendedFlags.DO;
+    }
+
     /** Builds and encodes the answer of a fast-path query; null when no served zone holds the name. */
-    private AnswerCache.Entry encode(AnswerCache c, ByteBuf query, QueryScratch s) {
+    private AnswerCache.Entry encode(AnswerCache c, QueryScratch s) {
         byte[] key = new byte[s.nameLength];
-        query.getBytes(s.nameOffset, key);
+        System.arraycopy(s.packet, s.nameOffset, key, 0, key.length);
         for (int i = 0; i < key.length; i++) {
             key[i] = AnswerCache.lower(key[i]);
         }
@@ -210,6 +218,17 @@ public final class QueryProcessor {
             return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
         }
         Header h = query.getHeader();
+        for (int section = 0; section < 4; section++) {
+            // dnsjava forgives a cut packet when TC is set and lowers the counts to what it read: a query's counts
+            // must all be true
+            if (h.getCount(section) != u16(bytes, 4 + 2 * section)) {
+                if (countQuery) {
+                    metrics.query(transport, -1);
+                }
+                metrics.badInput(BadInput.MALFORMED);
+                return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
+            }
+        }
         org.xbill.DNS.Record question = query.getQuestion();
         if (countQuery) {
             metrics.query(transport, question == null ? -1 : question.getType());
@@ -331,7 +350,7 @@ public final class QueryProcessor {
         Message r = base(query);
         if (rcode > 0xF) {
             r.getHeader().setRcode(rcode & 0xF);
-            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, rcode >>> 4, 0, 0), Section.ADDITIONAL);
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, rcode >>> 4, 0, dnssecOk(query)), Section.ADDITIONAL);
         } else {
             r.getHeader().setRcode(rcode);
         }
@@ -356,7 +375,7 @@ public final class QueryProcessor {
         OPTRecord qopt = query.getOPT();
         int limit = TCP_MAX;
         if (qopt != null && r.getOPT() == null) {
-            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, 0), Section.ADDITIONAL);
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query)), Section.ADDITIONAL);
         }
         if (transport == DnsMetrics.UDP) {
             limit = qopt != null && qopt.getVersion() == 0
