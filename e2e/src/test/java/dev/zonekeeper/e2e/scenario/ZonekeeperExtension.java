@@ -1,10 +1,12 @@
 package dev.zonekeeper.e2e.scenario;
 
 import dev.zonekeeper.e2e.cluster.ClusterExtension;
+import dev.zonekeeper.e2e.cluster.Prerequisites;
 import dev.zonekeeper.e2e.cluster.Shared;
 import dev.zonekeeper.e2e.cluster.TestCluster;
 import java.net.InetSocketAddress;
 import java.util.List;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -14,7 +16,18 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * ServiceAccount) and {@link Sidecar} (the DNS server transferring from it, on 127.0.0.1) parameters; each is made
  * once per run and shared by the scenarios.
  */
-final class ZonekeeperExtension implements ParameterResolver {
+final class ZonekeeperExtension implements BeforeAllCallback, ParameterResolver {
+
+    /**
+     * Makes the cluster and checks for helm before the class runs: a missing prerequisite then skips (or, under
+     * CI=true, fails) the class, where a parameter resolver could only report an error.
+     */
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        ClusterExtension.cluster(context);
+        Prerequisites.helm();
+    }
+
 
     /** The sidecar that every scenario shares; PodResolutionScenario starts its own on the veth address. */
     static final class SharedSidecar implements AutoCloseable {
