@@ -217,7 +217,7 @@ class ChartDefaultsTest {
     @Test
     void leasesAreTheOnlyNamespacedPermission() {
         JsonNode role = manifests.get("Role", FULLNAME + "-leader-election");
-        assertThat(rules(role)).containsExactly("coordination.k8s.io/leases:create,get,update");
+        assertThat(rules(role)).containsExactly("coordination.k8s.io/leases:create,get,patch,update");
         JsonNode binding = manifests.get("RoleBinding", FULLNAME + "-leader-election");
         assertThat(binding.path("roleRef").path("kind").asText()).isEqualTo("Role");
         assertThat(binding.path("roleRef").path("name").asText()).isEqualTo(FULLNAME + "-leader-election");
