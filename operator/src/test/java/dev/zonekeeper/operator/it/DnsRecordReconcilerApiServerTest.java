@@ -23,9 +23,6 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,12 +31,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The DnsRecord CRD and reconciler against a real kube-apiserver: the committed CRD is accepted, the schema rejects
  * what it can, the reconciler writes status and Warning Events, and kubectl shows the columns and explanations.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(RequiresControlPlane.class)
 class DnsRecordReconcilerApiServerTest {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -54,12 +53,7 @@ class DnsRecordReconcilerApiServerTest {
     controlPlane = ControlPlane.start();
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(controlPlane.kubeConfigYaml())).build();
 
-    Path crd = Path.of(System.getProperty("zonekeeper.crds.dir", "../crds"), "dnsrecords.zonekeeper.dev-v1.yml");
-    try (InputStream in = Files.newInputStream(crd)) {
-      client.apiextensions().v1().customResourceDefinitions().load(in).create();
-    }
-    await().atMost(TIMEOUT).until(() -> established(
-        client.apiextensions().v1().customResourceDefinitions().withName("dnsrecords.zonekeeper.dev").get()));
+    ControlPlane.applyCrd(client);
     for (String ns : List.of("team-a", "team-b", "shop")) {
       client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
           .create();
@@ -85,6 +79,13 @@ class DnsRecordReconcilerApiServerTest {
     if (controlPlane != null) {
       controlPlane.close();
     }
+  }
+
+  @Test
+  void theOperatorHoldsItsLease() {
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(
+        client.leases().inNamespace("default").withName("zonekeeper-operator-test").get().getSpec().getHolderIdentity())
+        .isNotBlank());
   }
 
   @Test
@@ -257,7 +258,6 @@ class DnsRecordReconcilerApiServerTest {
   }
 
   private static boolean established(CustomResourceDefinition crd) {
-    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
-        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+    return ControlPlane.established(crd);
   }
 }
