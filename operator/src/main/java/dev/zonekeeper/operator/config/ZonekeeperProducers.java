@@ -25,7 +25,10 @@ public class ZonekeeperProducers {
   @Singleton
   @Unremovable // looked up programmatically by QOSDK
   LeaderElectionConfiguration leaderElection(ZonekeeperConfig config) {
-    return new LeaderElectionConfiguration(config.leaderElection().leaseName(),
-        config.leaderElection().leaseNamespace().orElse(null));
+    ZonekeeperConfig.LeaderElection election = config.leaderElection();
+    return new LeaderElectionConfiguration(election.leaseName(), election.leaseNamespace().orElse(null),
+        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, election.exitOnStopLeading());
   }
 }

@@ -43,6 +43,9 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
 
   public static final String NAME = "dnsrecord";
 
+  /** The informer on all DnsRecords whose changes reconcile the records sharing a name. */
+  static final String PEERS = "dnsrecord-peers";
+
   private static final Logger LOG = Logger.getLogger(DnsRecordReconciler.class);
 
   private final DnsRecordPolicy policy;
@@ -58,7 +61,7 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
   public List<EventSource<?, DnsRecord>> prepareEventSources(EventSourceContext<DnsRecord> context) {
     var peers = new PeerMapper(context);
     var config = InformerEventSourceConfiguration.from(DnsRecord.class, DnsRecord.class)
-        .withName("dnsrecord-peers")
+        .withName(PEERS)
         .withNamespacesInheritedFromController()
         .withSecondaryToPrimaryMapper(peers::primariesSharingName)
         .build();
@@ -72,7 +75,11 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
       registry.withdraw(meta.getNamespace(), meta.getName());
       return UpdateControl.noUpdate();
     }
-    List<RecordClaim> all = context.getPrimaryCache().list().map(RecordClaim::of).collect(Collectors.toList());
+    // the peers' informer: when its event triggered this reconciliation, its cache already holds the change
+    @SuppressWarnings("unchecked")
+    var peers = (InformerEventSource<DnsRecord, DnsRecord>) context.eventSourceRetriever()
+        .getEventSourceFor(DnsRecord.class, PEERS);
+    List<RecordClaim> all = peers.list(r -> true).map(RecordClaim::of).collect(Collectors.toList());
     Decision decision = policy.decide(RecordClaim.of(resource), all);
 
     if (decision.serving()) {

@@ -63,7 +63,10 @@ class DnsRecordReconcilerApiServerTest {
         Map.of("example.com", "team-a,team-b,shop"));
     operator = new Operator(o -> o.withKubernetesClient(client)
         .withCloseClientOnStop(false)
-        .withLeaderElectionConfiguration(new LeaderElectionConfiguration("zonekeeper-operator-test", "default")));
+        .withLeaderElectionConfiguration(new LeaderElectionConfiguration("zonekeeper-operator-test", "default",
+            LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+            LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, false)));
     operator.register(new DnsRecordReconciler(zones, registry));
     operator.start();
   }
@@ -215,10 +218,10 @@ class DnsRecordReconcilerApiServerTest {
     assertThat(lines.get(1).split("\\s+")).startsWith("mail", "example.com.", "MX", "[\"10", "mail.example.com.\"]",
         "30", "True");
 
-    assertThat(controlPlane.kubectl("get", "zonekeeper", "-n", "shop"))
+    assertThat(controlPlane.kubectl("get", "zonekeeper", "-n", "shop", "-o", "name").lines())
         .contains("dnsrecord.zonekeeper.dev/mail");
-    assertThat(controlPlane.kubectl("get", "dnsr", "-n", "shop", "-o", "name"))
-        .contains("dnsrecord.zonekeeper.dev/mail");
+    assertThat(controlPlane.kubectl("get", "dnsr", "-n", "shop", "mail").lines().skip(1))
+        .singleElement().asString().startsWith("mail ");
 
     String explain = controlPlane.kubectl("explain", "dnsrecord.spec");
     assertThat(explain)

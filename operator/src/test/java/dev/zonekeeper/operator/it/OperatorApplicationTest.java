@@ -51,7 +51,7 @@ class OperatorApplicationTest {
   URL metrics;
 
   @Test
-  void takesTheLeaseAndServesADnsRecord() {
+  void takesTheLeaseServesADnsRecordAndWithdrawsItOnDeletion() {
     DnsRecord record = new DnsRecord();
     record.setMetadata(new ObjectMetaBuilder().withNamespace(ControlPlaneResource.NAMESPACE).withName("www").build());
     record.setSpec(new DnsRecordSpec("www.example.com", DnsRecordType.CNAME, 300, List.of("web.example.com.")));
@@ -68,6 +68,9 @@ class OperatorApplicationTest {
         .containsExactly("www.example.com.\t\t300\tIN\tCNAME\tweb.example.com.");
     assertThat(client.leases().inNamespace("default").withName("zonekeeper-operator").get().getSpec()
         .getHolderIdentity()).isNotBlank();
+
+    client.resources(DnsRecord.class).inNamespace(ControlPlaneResource.NAMESPACE).withName("www").delete();
+    await().atMost(TIMEOUT).until(() -> registry.snapshot().recordSets().isEmpty());
   }
 
   @Test
