@@ -64,7 +64,7 @@ final class ControlPlane implements AutoCloseable {
 
   /** Creates the committed DnsRecord CRD (crds/) and waits until the API server serves it. */
   static void applyCrd(KubernetesClient client) throws IOException {
-    Path crd = Path.of(System.getProperty("zonekeeper.crds.dir", "../crds"), "dnsrecords.zonekeeper.dev-v1.yml");
+    Path crd = Path.of(System.getProperty("crds.committed-dir", "../crds"), "dnsrecords.zonekeeper.dev-v1.yml");
     try (InputStream in = Files.newInputStream(crd)) {
       client.apiextensions().v1().customResourceDefinitions().load(in).create();
     }

@@ -3,6 +3,7 @@ package dev.zonekeeper.operator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.operator.api.v1alpha1.Condition;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
@@ -21,6 +22,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -57,15 +59,14 @@ class OperatorApplicationTest {
     record.setSpec(new DnsRecordSpec("www.example.com", DnsRecordType.CNAME, 300, List.of("web.example.com.")));
     client.resource(record).create();
 
-    await().atMost(TIMEOUT).untilAsserted(() -> {
-      DnsRecord current = client.resources(DnsRecord.class).inNamespace(ControlPlaneResource.NAMESPACE)
-          .withName("www").get();
-      assertThat(current.getStatus().condition(DnsRecordStatus.READY).orElseThrow().getReason())
-          .isEqualTo("Serving");
-    });
+    await().atMost(TIMEOUT).until(() -> Optional.ofNullable(client.resources(DnsRecord.class)
+            .inNamespace(ControlPlaneResource.NAMESPACE).withName("www").get())
+        .map(DnsRecord::getStatus)
+        .flatMap(status -> status.condition(DnsRecordStatus.READY))
+        .map(Condition::getReason), reason -> reason.equals(Optional.of("Serving")));
     assertThat(registry.snapshot().recordSets().get(ControlPlaneResource.NAMESPACE + "/www").records())
         .map(org.xbill.DNS.Record::toString)
-        .containsExactly("www.example.com.\t\t300\tIN\tCNAME\tweb.example.com.");
+        .containsExactly("www.example.com.\t300\tIN\tCNAME\tweb.example.com.");
     assertThat(client.leases().inNamespace("default").withName("zonekeeper-operator").get().getSpec()
         .getHolderIdentity()).isNotBlank();
 
