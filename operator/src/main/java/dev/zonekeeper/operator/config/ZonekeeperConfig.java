@@ -61,5 +61,12 @@ public interface ZonekeeperConfig {
 
     /** Namespace of the Lease; default: the namespace the operator runs in. */
     Optional<String> leaseNamespace();
+
+    /**
+     * Exit the process when leadership is lost, so Kubernetes restarts the pod and it competes again. Only tests,
+     * which stop the operator inside a JVM that must go on, turn this off.
+     */
+    @WithDefault("true")
+    boolean exitOnStopLeading();
   }
 }

@@ -1,6 +1,7 @@
 package dev.zonekeeper.operator.config;
 
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.quarkus.arc.Unremovable;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -22,8 +23,12 @@ public class ZonekeeperProducers {
   /** QOSDK picks this up (in the prod profile): only the holder of the Lease reconciles and writes status. */
   @Produces
   @Singleton
+  @Unremovable // looked up programmatically by QOSDK
   LeaderElectionConfiguration leaderElection(ZonekeeperConfig config) {
-    return new LeaderElectionConfiguration(config.leaderElection().leaseName(),
-        config.leaderElection().leaseNamespace().orElse(null));
+    ZonekeeperConfig.LeaderElection election = config.leaderElection();
+    return new LeaderElectionConfiguration(election.leaseName(), election.leaseNamespace().orElse(null),
+        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, election.exitOnStopLeading());
   }
 }

@@ -32,21 +32,27 @@ import org.xbill.DNS.Type;
 
 /**
  * Validates each DnsRecord with {@link DnsRecordPolicy}, publishes the accepted ones to the {@link RecordRegistry} and
- * writes the {@code Ready} condition; every rejection also becomes a Warning Event. No finalizer: deletions arrive as
- * events ({@code triggerReconcilerOnAllEvents}) and withdraw the records.
+ * writes the {@code Ready} condition; every rejection also becomes a Warning Event. No finalizer: the informer on all
+ * DnsRecords withdraws a deleted one's records. (JOSDK's {@code triggerReconcilerOnAllEvents} would route deletions
+ * here, but QOSDK 7.4 does not hand that setting on to JOSDK.)
  *
  * <p>Whether a DnsRecord is served depends on the others at the same name, so a change to one DnsRecord also
  * reconciles the DnsRecords at its old and new name.
  */
-@ControllerConfiguration(name = DnsRecordReconciler.NAME, triggerReconcilerOnAllEvents = true)
+@ControllerConfiguration(name = DnsRecordReconciler.NAME)
 public class DnsRecordReconciler implements Reconciler<DnsRecord> {
 
   public static final String NAME = "dnsrecord";
+
+  /** The informer on all DnsRecords whose changes reconcile the records sharing a name. */
+  static final String PEERS = "dnsrecord-peers";
 
   private static final Logger LOG = Logger.getLogger(DnsRecordReconciler.class);
 
   private final DnsRecordPolicy policy;
   private final RecordRegistry registry;
+  /** Orders "still exists? then publish" here against "deleted: withdraw" in the peers' informer. */
+  private final Object registryLock = new Object();
 
   @Inject
   public DnsRecordReconciler(ZoneSettings zones, RecordRegistry registry) {
@@ -58,28 +64,41 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
   public List<EventSource<?, DnsRecord>> prepareEventSources(EventSourceContext<DnsRecord> context) {
     var peers = new PeerMapper(context);
     var config = InformerEventSourceConfiguration.from(DnsRecord.class, DnsRecord.class)
-        .withName("dnsrecord-peers")
+        .withName(PEERS)
         .withNamespacesInheritedFromController()
         .withSecondaryToPrimaryMapper(peers::primariesSharingName)
         .build();
-    return List.of(new InformerEventSource<>(config, context));
+    return List.of(new InformerEventSource<>(config, context) {
+      @Override
+      public void onDelete(DnsRecord deleted, boolean deletedFinalStateUnknown) {
+        super.onDelete(deleted, deletedFinalStateUnknown);
+        peers.forget(ResourceID.fromResource(deleted));
+        synchronized (registryLock) {
+          registry.withdraw(deleted.getMetadata().getNamespace(), deleted.getMetadata().getName());
+        }
+      }
+    });
   }
 
   @Override
   public UpdateControl<DnsRecord> reconcile(DnsRecord resource, Context<DnsRecord> context) {
     var meta = resource.getMetadata();
-    if (context.isPrimaryResourceDeleted()) {
-      registry.withdraw(meta.getNamespace(), meta.getName());
-      return UpdateControl.noUpdate();
-    }
-    List<RecordClaim> all = context.getPrimaryCache().list().map(RecordClaim::of).collect(Collectors.toList());
+    // the peers' informer: when its event triggered this reconciliation, its cache already holds the change
+    @SuppressWarnings("unchecked")
+    var peers = (InformerEventSource<DnsRecord, DnsRecord>) context.eventSourceRetriever()
+        .getEventSourceFor(DnsRecord.class, PEERS);
+    List<RecordClaim> all = peers.list(r -> true).map(RecordClaim::of).collect(Collectors.toList());
     Decision decision = policy.decide(RecordClaim.of(resource), all);
 
-    if (decision.serving()) {
-      registry.publish(new PublishedRecordSet(meta.getNamespace(), meta.getName(), decision.fqdn().orElseThrow(),
-          Type.value(resource.getSpec().getType().name()), decision.records()));
-    } else {
-      registry.withdraw(meta.getNamespace(), meta.getName());
+    synchronized (registryLock) {
+      // not yet (or no longer) in the peers' cache: publish once it arrives there, its event brings us back
+      boolean known = peers.get(ResourceID.fromResource(resource)).isPresent();
+      if (decision.serving() && known) {
+        registry.publish(new PublishedRecordSet(meta.getNamespace(), meta.getName(), decision.fqdn().orElseThrow(),
+            Type.value(resource.getSpec().getType().name()), decision.records()));
+      } else {
+        registry.withdraw(meta.getNamespace(), meta.getName());
+      }
     }
 
     DnsRecordStatus previous = resource.getStatus();
@@ -120,8 +139,8 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
   }
 
   /**
-   * Maps a change of one DnsRecord to the other DnsRecords at the name it has now and the name it had before, since
-   * their ownership may change with it.
+   * Maps a change of one DnsRecord to itself and the other DnsRecords at the name it has now and the name it had
+   * before, since their ownership may change with it.
    */
   static final class PeerMapper {
     private final EventSourceContext<DnsRecord> context;
@@ -142,14 +161,22 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
       if (before != null) {
         names.add(before);
       }
-      if (names.isEmpty()) {
-        return Set.of();
+      Set<ResourceID> affected = new HashSet<>();
+      if (changed.getMetadata().getDeletionTimestamp() == null) {
+        affected.add(changedId);
       }
-      return context.getPrimaryCache().list()
-          .filter(r -> names.contains(normalisedName(r)))
-          .map(ResourceID::fromResource)
-          .filter(id -> !id.equals(changedId))
-          .collect(Collectors.toSet());
+      if (!names.isEmpty()) {
+        context.getPrimaryCache().list()
+            .filter(r -> names.contains(normalisedName(r)))
+            .map(ResourceID::fromResource)
+            .forEach(affected::add);
+      }
+      return affected;
+    }
+
+    /** Drops what was remembered about a deleted DnsRecord (after its peers were mapped). */
+    void forget(ResourceID deleted) {
+      lastName.remove(deleted);
     }
 
     static String normalisedName(DnsRecord record) {

@@ -1,12 +1,16 @@
 package dev.zonekeeper.operator.api;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crdv2.generator.CRDGenerator;
 import io.fabric8.crdv2.generator.CRDPostProcessor;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +21,8 @@ import java.util.List;
 /**
  * Generates the DnsRecord CRD from the API classes with Fabric8's CRD generator (the engine of
  * crd-generator-maven-plugin). The generator sorts printer columns by JSON path; a post-processor restores the order
- * in which the {@link AdditionalPrinterColumn} annotations are declared, which is the order {@code kubectl get} prints.
+ * in which the {@link AdditionalPrinterColumn} annotations are declared, which is the order {@code kubectl get} prints,
+ * and adds the {@link JsonClassDescription}s of the resource, spec and status, which the generator leaves out.
  */
 public final class CrdGeneration {
 
@@ -34,7 +39,7 @@ public final class CrdGeneration {
         .forCRDVersions("v1")
         .withMinQuotes(true)
         .withParallelGenerationEnabled(false)
-        .withPostProcessor(new DeclaredColumnOrder(DnsRecord.class))
+        .withPostProcessor(new ColumnOrderAndDescriptions(DnsRecord.class))
         .inOutputDir(outputDir.toFile())
         .generate();
     if (generated != 1) {
@@ -43,11 +48,19 @@ public final class CrdGeneration {
     return outputDir.resolve(DNSRECORD_CRD);
   }
 
-  /** Orders printer columns as their annotations are declared on the custom resource class. */
-  static final class DeclaredColumnOrder implements CRDPostProcessor {
+  private static String describe(Class<?> type) {
+    JsonClassDescription description = type.getAnnotation(JsonClassDescription.class);
+    if (description == null) {
+      throw new IllegalStateException(type.getName() + " needs a @JsonClassDescription");
+    }
+    return description.value();
+  }
+
+  /** Orders printer columns as their annotations are declared; adds the class descriptions. */
+  static final class ColumnOrderAndDescriptions implements CRDPostProcessor {
     private final List<String> names;
 
-    DeclaredColumnOrder(Class<?> resource) {
+    ColumnOrderAndDescriptions(Class<?> resource) {
       this.names = Arrays.stream(resource.getAnnotationsByType(AdditionalPrinterColumn.class))
           .map(AdditionalPrinterColumn::name)
           .toList();
@@ -61,6 +74,11 @@ public final class CrdGeneration {
         if (columns != null) {
           columns.sort(Comparator.comparingInt(c -> names.indexOf(c.getName())));
         }
+        // the generator ignores @JsonClassDescription; kubectl explain shows these for the kind, spec and status
+        JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
+        root.setDescription(describe(DnsRecord.class));
+        root.getProperties().get("spec").setDescription(describe(DnsRecordSpec.class));
+        root.getProperties().get("status").setDescription(describe(DnsRecordStatus.class));
       });
       return definition;
     }

@@ -21,14 +21,14 @@ class CrdUpToDateTest {
 
   @Test
   void committedCrdsAreTheGeneratedOnes() throws IOException {
-    Path generated = CrdGeneration.generate(Path.of(System.getProperty("zonekeeper.generatedCrds", "target/crds")));
+    Path generated = CrdGeneration.generate(Path.of(System.getProperty("crds.generated-dir", "target/crds")));
     byte[] expected = Files.readAllBytes(generated);
     assertThat(new String(expected, java.nio.charset.StandardCharsets.UTF_8))
         .contains("name: dnsrecords.zonekeeper.dev");
 
-    Path crds = Path.of(System.getProperty("zonekeeper.crds.dir", "../crds"));
-    Path chartCrds = Path.of(System.getProperty("zonekeeper.chart.crds.dir", "../charts/zonekeeper/crds"));
-    boolean update = Boolean.getBoolean("zonekeeper.updateCrds");
+    Path crds = Path.of(System.getProperty("crds.committed-dir", "../crds"));
+    Path chartCrds = Path.of(System.getProperty("crds.chart-dir", "../charts/zonekeeper/crds"));
+    boolean update = Boolean.getBoolean("crds.update");
 
     check(generated, expected, crds.resolve(CrdGeneration.DNSRECORD_CRD), update);
     if (Files.isDirectory(chartCrds)) {

@@ -1,0 +1,143 @@
+package dev.zonekeeper.operator.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * A real etcd + kube-apiserver (Fabric8 kube-api-test, offline: the binaries are built by
+ * {@code e2e/scripts/tools.sh k8s}) and the matching kubectl.
+ */
+final class ControlPlane implements AutoCloseable {
+
+  static final String VERSION = "1.33.4";
+
+  private final KubeAPIServer server;
+  private final Path kubectl;
+  private final Path kubeconfig;
+
+  private ControlPlane(KubeAPIServer server, Path kubectl, Path kubeconfig) {
+    this.server = server;
+    this.kubectl = kubectl;
+    this.kubeconfig = kubeconfig;
+  }
+
+  /**
+   * Starts the control plane. Without the binaries the calling test is skipped, or fails under {@code CI=true}.
+   */
+  static ControlPlane start() throws IOException {
+    Optional<String> missing = missingBinaries();
+    if (missing.isPresent()) {
+      if (onCi()) {
+        fail(missing.get());
+      }
+      Assumptions.abort(missing.get());
+    }
+    Path testDir = testDir();
+    Path binaries = binaries();
+    KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+        .withTestDir(testDir.toString())
+        .withApiServerVersion(VERSION)
+        .withOfflineMode(true)
+        .withUpdateKubeConfig(false)
+        .build());
+    server.start();
+    Path kubeconfig = Files.createTempFile("zonekeeper-kubeconfig", ".yaml");
+    Files.writeString(kubeconfig, server.getKubeConfigYaml(), StandardCharsets.UTF_8);
+    return new ControlPlane(server, binaries.resolve("kubectl"), kubeconfig);
+  }
+
+  /** Creates the committed DnsRecord CRD (crds/) and waits until the API server serves it. */
+  static void applyCrd(KubernetesClient client) throws IOException {
+    Path crd = Path.of(System.getProperty("crds.committed-dir", "../crds"), "dnsrecords.zonekeeper.dev-v1.yml");
+    try (InputStream in = Files.newInputStream(crd)) {
+      client.apiextensions().v1().customResourceDefinitions().load(in).create();
+    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> established(
+        client.apiextensions().v1().customResourceDefinitions().withName("dnsrecords.zonekeeper.dev").get()));
+  }
+
+  static boolean established(CustomResourceDefinition crd) {
+    return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
+        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** Where kube-api-test looks for its binaries. */
+  static Path testDir() {
+    String dirSetting = System.getenv("KUBE_API_TEST_DIR");
+    return dirSetting != null && !dirSetting.isBlank() ? Path.of(dirSetting)
+        : Path.of(System.getProperty("user.home"), ".kubeapitest");
+  }
+
+  static Path binaries() {
+    return testDir().resolve("k8s").resolve(VERSION + "-linux-amd64");
+  }
+
+  static boolean onCi() {
+    return "true".equalsIgnoreCase(System.getenv("CI"));
+  }
+
+  /** A message naming the missing binaries and how to get them, if any is missing. */
+  static Optional<String> missingBinaries() {
+    List<String> missing = new ArrayList<>();
+    for (String binary : List.of("etcd", "kube-apiserver", "kubectl")) {
+      if (!Files.isExecutable(binaries().resolve(binary))) {
+        missing.add(binary);
+      }
+    }
+    if (missing.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of("Kubernetes control-plane binaries " + missing + " " + VERSION + " are missing in "
+        + binaries() + ": run `e2e/scripts/tools.sh k8s` to build them");
+  }
+
+  /** The kubeconfig file written for kubectl. */
+  Path kubeconfigFile() {
+    return kubeconfig;
+  }
+
+  String kubeConfigYaml() {
+    return server.getKubeConfigYaml();
+  }
+
+  /** Runs the real kubectl against this API server and returns what it printed (stdout and stderr). */
+  String kubectl(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(kubectl.toString());
+    command.add("--kubeconfig=" + kubeconfig);
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException("kubectl " + String.join(" ", args) + " did not finish");
+    }
+    if (process.exitValue() != 0) {
+      throw new IllegalStateException("kubectl " + String.join(" ", args) + " exited with " + process.exitValue()
+          + ":\n" + output);
+    }
+    return output;
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.stop();
+    Files.deleteIfExists(kubeconfig);
+  }
+}

@@ -1,0 +1,51 @@
+package dev.zonekeeper.operator.it;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.util.Map;
+
+/**
+ * Starts a real API server with the DnsRecord CRD for a {@code @QuarkusTest} and points the application's Kubernetes
+ * client at it (Fabric8 reads the {@code kubeconfig} system property).
+ */
+public class ControlPlaneResource implements QuarkusTestResourceLifecycleManager {
+
+  static final String NAMESPACE = "quarkus-test";
+
+  private ControlPlane controlPlane;
+
+  @Override
+  public Map<String, String> start() {
+    try {
+      controlPlane = ControlPlane.start();
+      try (KubernetesClient client =
+          new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(controlPlane.kubeConfigYaml())).build()) {
+        ControlPlane.applyCrd(client);
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata()
+            .build()).create();
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("could not start the API server", e);
+    }
+    System.setProperty("kubeconfig", controlPlane.kubeconfigFile().toString());
+    return Map.of(
+        "zonekeeper.zones", "example.com",
+        "zonekeeper.zone-writers.\"example.com\"", NAMESPACE,
+        "zonekeeper.leader-election.lease-namespace", "default");
+  }
+
+  @Override
+  public void stop() {
+    System.clearProperty("kubeconfig");
+    if (controlPlane != null) {
+      try {
+        controlPlane.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

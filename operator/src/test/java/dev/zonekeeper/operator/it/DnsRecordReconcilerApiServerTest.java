@@ -1,0 +1,266 @@
+package dev.zonekeeper.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.zonekeeper.operator.api.v1alpha1.Condition;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
+import dev.zonekeeper.operator.config.ZoneSettings;
+import dev.zonekeeper.operator.reconciler.DnsRecordReconciler;
+import dev.zonekeeper.operator.records.InMemoryRecordRegistry;
+import dev.zonekeeper.operator.records.PublishedRecordSet;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The DnsRecord CRD and reconciler against a real kube-apiserver: the committed CRD is accepted, the schema rejects
+ * what it can, the reconciler writes status and Warning Events, and kubectl shows the columns and explanations.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(RequiresControlPlane.class)
+class DnsRecordReconcilerApiServerTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+  private ControlPlane controlPlane;
+  private KubernetesClient client;
+  private Operator operator;
+  private final InMemoryRecordRegistry registry = new InMemoryRecordRegistry();
+
+  @BeforeAll
+  void startControlPlaneAndOperator() throws Exception {
+    controlPlane = ControlPlane.start();
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(controlPlane.kubeConfigYaml())).build();
+
+    ControlPlane.applyCrd(client);
+    for (String ns : List.of("team-a", "team-b", "shop")) {
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+          .create();
+    }
+
+    ZoneSettings zones = ZoneSettings.parse("cluster.local", List.of("example.com", "example.net"),
+        Map.of("example.com", "team-a,team-b,shop"));
+    operator = new Operator(o -> o.withKubernetesClient(client)
+        .withCloseClientOnStop(false)
+        .withLeaderElectionConfiguration(new LeaderElectionConfiguration("zonekeeper-operator-test", "default",
+            LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+            LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, false)));
+    operator.register(new DnsRecordReconciler(zones, registry));
+    operator.start();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    if (operator != null) {
+      operator.stop();
+    }
+    if (client != null) {
+      client.close();
+    }
+    if (controlPlane != null) {
+      controlPlane.close();
+    }
+  }
+
+  @Test
+  void theOperatorHoldsItsLease() {
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(
+        client.leases().inNamespace("default").withName("zonekeeper-operator-test").get().getSpec().getHolderIdentity())
+        .isNotBlank());
+  }
+
+  @Test
+  void theCommittedCrdIsServedWithItsNamesAndCategory() {
+    CustomResourceDefinition crd =
+        client.apiextensions().v1().customResourceDefinitions().withName("dnsrecords.zonekeeper.dev").get();
+
+    assertThat(established(crd)).isTrue();
+    assertThat(crd.getSpec().getNames().getShortNames()).containsExactly("dnsr");
+    assertThat(crd.getSpec().getNames().getCategories()).containsExactly("zonekeeper");
+  }
+
+  @Test
+  void aValidRecordIsServedAndItsStatusFollowsChangesAndDeletion() {
+    DnsRecord record = client.resource(record("team-a", "api", "API.example.com", DnsRecordType.A, "192.0.2.10"))
+        .create();
+
+    Condition ready = awaitReady("team-a", "api", "True");
+    DnsRecord served = get("team-a", "api");
+    assertThat(ready.getReason()).isEqualTo("Serving");
+    assertThat(ready.getObservedGeneration()).isEqualTo(1L);
+    assertThat(served.getStatus().getFqdn()).isEqualTo("api.example.com.");
+    assertThat(served.getStatus().getObservedGeneration()).isEqualTo(1L);
+    assertThat(registry.snapshot().recordSets().get("team-a/api").records())
+        .map(org.xbill.DNS.Record::rdataToString).containsExactly("192.0.2.10");
+
+    record.getSpec().setValues(List.of("192.0.2.10", "192.0.2.11"));
+    record.getMetadata().setResourceVersion(null);
+    client.resource(record).update();
+    await().atMost(TIMEOUT).untilAsserted(() -> {
+      assertThat(get("team-a", "api").getStatus().getObservedGeneration()).isEqualTo(2L);
+      assertThat(registry.snapshot().recordSets().get("team-a/api").records()).hasSize(2);
+    });
+
+    client.resource(get("team-a", "api")).delete();
+    await().atMost(TIMEOUT).until(() -> !registry.snapshot().recordSets().containsKey("team-a/api"));
+  }
+
+  @Test
+  void anInvalidValueIsReportedInStatusAndAsAWarningEvent() {
+    client.resource(record("team-a", "bad-address", "bad.example.com", DnsRecordType.A, "192.0.2.300")).create();
+
+    Condition ready = awaitReady("team-a", "bad-address", "False");
+
+    assertThat(ready.getReason()).isEqualTo("InvalidValue");
+    assertThat(ready.getMessage()).contains("\"192.0.2.300\" is not a valid A record");
+    assertThat(get("team-a", "bad-address").getStatus().getFqdn()).isEqualTo("bad.example.com.");
+    assertThat(registry.snapshot().recordSets()).doesNotContainKey("team-a/bad-address");
+    Event event = awaitWarning("team-a", "bad-address", "InvalidValue");
+    assertThat(event.getMessage()).isEqualTo(ready.getMessage());
+    assertThat(event.getInvolvedObject().getKind()).isEqualTo("DnsRecord");
+  }
+
+  @Test
+  void namesOutsideTheNamespacesReachAreRejected() {
+    client.resource(record("team-a", "other-ns", "db.shop.svc.cluster.local", DnsRecordType.A, "10.0.0.1"))
+        .create();
+    client.resource(record("team-a", "no-writers", "www.example.net", DnsRecordType.A, "192.0.2.1")).create();
+    client.resource(record("team-a", "elsewhere", "www.example.org", DnsRecordType.A, "192.0.2.1")).create();
+    client.resource(record("shop", "own-ns", "db.shop.svc.cluster.local", DnsRecordType.A, "10.0.0.1")).create();
+
+    assertThat(awaitReady("team-a", "other-ns", "False").getReason()).isEqualTo("NotAllowed");
+    assertThat(awaitReady("team-a", "no-writers", "False").getMessage())
+        .contains("zonekeeper.zone-writers.\"example.net\"");
+    assertThat(awaitReady("team-a", "elsewhere", "False").getReason()).isEqualTo("ZoneNotServed");
+    assertThat(awaitReady("shop", "own-ns", "True").getReason()).isEqualTo("Serving");
+    awaitWarning("team-a", "other-ns", "NotAllowed");
+    awaitWarning("team-a", "elsewhere", "ZoneNotServed");
+  }
+
+  @Test
+  void theSchemaRejectsATtlAboveOneDay() {
+    DnsRecord tooLong = record("team-a", "long-ttl", "long.example.com", DnsRecordType.A, "192.0.2.1");
+    tooLong.getSpec().setTtl(90000);
+
+    assertThatThrownBy(() -> client.resource(tooLong).create())
+        .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+          assertThat(e.getCode()).isEqualTo(422);
+          assertThat(e.getMessage()).contains("spec.ttl").contains("86400");
+        });
+  }
+
+  @Test
+  void theSchemaRejectsAnUnknownTypeAndAnEmptyValueList() {
+    DnsRecord noValues = record("team-a", "no-values", "x.example.com", DnsRecordType.A);
+
+    assertThatThrownBy(() -> client.resource(noValues).create())
+        .isInstanceOfSatisfying(KubernetesClientException.class,
+            e -> assertThat(e.getMessage()).contains("spec.values"));
+    assertThatThrownBy(() -> client.genericKubernetesResources("zonekeeper.dev/v1alpha1", "DnsRecord")
+        .inNamespace("team-a").resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+            .withApiVersion("zonekeeper.dev/v1alpha1").withKind("DnsRecord")
+            .withNewMetadata().withName("bad-type").withNamespace("team-a").endMetadata()
+            .addToAdditionalProperties("spec", Map.of("name", "x.example.com", "type", "SPF", "values",
+                List.of("v=spf1")))
+            .build()).create())
+        .isInstanceOfSatisfying(KubernetesClientException.class,
+            e -> assertThat(e.getMessage()).contains("spec.type").contains("Unsupported value"));
+  }
+
+  @Test
+  void theOlderRecordOwnsANameAcrossNamespacesUntilItIsDeleted() {
+    client.resource(record("team-a", "first", "shared.example.com", DnsRecordType.A, "192.0.2.1")).create();
+    awaitReady("team-a", "first", "True");
+    client.resource(record("team-b", "second", "shared.example.com", DnsRecordType.A, "192.0.2.2")).create();
+
+    Condition conflict = awaitReady("team-b", "second", "False");
+    assertThat(conflict.getReason()).isEqualTo("Conflict");
+    assertThat(conflict.getMessage()).contains("team-a/first");
+    awaitWarning("team-b", "second", "Conflict");
+    assertThat(registry.snapshot().recordSets()).containsKey("team-a/first").doesNotContainKey("team-b/second");
+
+    client.resource(get("team-a", "first")).delete();
+
+    assertThat(awaitReady("team-b", "second", "True").getReason()).isEqualTo("Serving");
+    await().atMost(TIMEOUT).until(() -> registry.snapshot().recordSets().containsKey("team-b/second"));
+  }
+
+  @Test
+  void kubectlPrintsTheColumnsListsTheCategoryAndExplainsEveryField() throws Exception {
+    client.resource(record("shop", "mail", "example.com", DnsRecordType.MX, "10 mail.example.com.")).create();
+    awaitReady("shop", "mail", "True");
+
+    String table = controlPlane.kubectl("get", "dnsrecords", "-n", "shop", "mail");
+    List<String> lines = table.lines().toList();
+    assertThat(lines.get(0).split("\\s+")).containsExactly("NAME", "FQDN", "TYPE", "VALUES", "TTL", "READY", "AGE");
+    assertThat(lines.get(1).split("\\s+")).startsWith("mail", "example.com.", "MX", "[\"10", "mail.example.com.\"]",
+        "30", "True");
+
+    assertThat(controlPlane.kubectl("get", "zonekeeper", "-n", "shop", "-o", "name").lines())
+        .contains("dnsrecord.zonekeeper.dev/mail");
+    assertThat(controlPlane.kubectl("get", "dnsr", "-n", "shop", "mail").lines().skip(1))
+        .singleElement().asString().startsWith("mail ");
+
+    String explain = controlPlane.kubectl("explain", "dnsrecord.spec");
+    assertThat(explain)
+        .contains("The records to publish")
+        .contains("name\t<string> -required-").contains("Fully qualified owner name")
+        .contains("type\t<string> -required-").contains("Record type")
+        .contains("ttl\t<integer>").contains("Time to live")
+        .contains("values\t<[]string> -required-").contains("presentation format");
+    assertThat(controlPlane.kubectl("explain", "dnsrecord.status"))
+        .contains("conditions").contains("fqdn").contains("observedGeneration").contains("servedSerial");
+  }
+
+  private Condition awaitReady(String namespace, String name, String status) {
+    return await().atMost(TIMEOUT).until(() -> Optional.ofNullable(get(namespace, name))
+        .map(DnsRecord::getStatus)
+        .flatMap(s -> s.condition(DnsRecordStatus.READY))
+        .filter(c -> status.equals(c.getStatus())), Optional::isPresent).orElseThrow();
+  }
+
+  private Event awaitWarning(String namespace, String name, String reason) {
+    return await().atMost(TIMEOUT).until(() -> client.v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())
+            && "Warning".equals(e.getType()))
+        .findFirst(), Optional::isPresent).orElseThrow();
+  }
+
+  private DnsRecord get(String namespace, String name) {
+    return client.resources(DnsRecord.class).inNamespace(namespace).withName(name).get();
+  }
+
+  private static DnsRecord record(String namespace, String name, String owner, DnsRecordType type,
+      String... values) {
+    DnsRecord record = new DnsRecord();
+    record.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+    record.setSpec(new DnsRecordSpec(owner, type, null, List.of(values)));
+    return record;
+  }
+
+  private static boolean established(CustomResourceDefinition crd) {
+    return ControlPlane.established(crd);
+  }
+}
