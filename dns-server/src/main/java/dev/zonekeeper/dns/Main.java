@@ -159,7 +159,15 @@ public final class Main {
                 LOG.info("forwarding other names to {}", config.upstreams());
             }
             processor = new QueryProcessor(ZoneSet.of(java.util.List.of()), metrics,
-                    forwarder == null ? null : forwarder::forward);
+                    forwarder == null ? null : forwarder::forward, config.fallthrough());
+            if (!config.fallthrough().isEmpty()) {
+                if (forwarder == null) {
+                    LOG.warn("--fallthrough {} has no effect without forwarding: NXDOMAIN is answered",
+                            config.fallthrough());
+                } else {
+                    LOG.info("NXDOMAIN under {} is forwarded (fallthrough)", config.fallthrough());
+                }
+            }
             if (config.sidecar()) {
                 startSidecar(config, settings);
                 return;

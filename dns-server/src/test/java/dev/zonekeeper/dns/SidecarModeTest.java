@@ -41,7 +41,9 @@ import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Rcode;
+import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TSIG;
@@ -77,7 +79,7 @@ class SidecarModeTest {
     private DnsServer sidecar;
 
     @BeforeAll
-    static void startUpstream() {
+    static void startUpstream() throws IOException {
         Map<String, String> zones = new LinkedHashMap<>();
         zones.put("elsewhere.test.", String.join("\n",
                 "$ORIGIN elsewhere.test.",
@@ -94,6 +96,29 @@ class SidecarModeTest {
                 "@ IN NS ns.decoy.invalid.",
                 "www IN A 198.51.100.99",
                 "missing IN A 198.51.100.98",
+                ""));
+        // reverse zones of addresses outside the cluster, and a decoy of a cluster address the sidecar serves
+        zones.put("113.0.203.in-addr.arpa.", String.join("\n",
+                "$ORIGIN 113.0.203.in-addr.arpa.",
+                "$TTL 300",
+                "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
+                "@ IN NS ns.elsewhere.test.",
+                "7 IN PTR www.elsewhere.test.",
+                ""));
+        zones.put("8.b.d.0.1.0.0.2.ip6.arpa.", String.join("\n",
+                "$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.",
+                "$TTL 300",
+                "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
+                "@ IN NS ns.elsewhere.test.",
+                ReverseMap.fromAddress("2001:db8::7") + " IN PTR www6.elsewhere.test.",
+                ""));
+        zones.put("96.10.in-addr.arpa.", String.join("\n",
+                "$ORIGIN 96.10.in-addr.arpa.",
+                "$TTL 300",
+                "@ IN SOA ns.decoy.invalid. hostmaster.decoy.invalid. 1 3600 600 86400 30",
+                "@ IN NS ns.decoy.invalid.",
+                "1.0 IN PTR decoy.invalid.",
+                "1.0 IN TXT \"decoy\"",
                 ""));
         upstream = KnotServer.start(zones, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     }
@@ -126,6 +151,17 @@ class SidecarModeTest {
         lines.addAll(List.of(body));
         lines.add("");
         return Zone.parse(ORIGIN, String.join("\n", lines));
+    }
+
+    /** A zone of the primary with the operator's SOA and NS, and {@code body} (absolute names). */
+    private static Zone reverseZone(String origin, String... body) {
+        List<String> lines = new ArrayList<>(List.of(
+                "$TTL 30",
+                origin + " 30 IN SOA ns.dns.example.test. hostmaster.example.test. 1 3600 600 86400 5",
+                origin + " 30 IN NS ns.dns.example.test."));
+        lines.addAll(List.of(body));
+        lines.add("");
+        return Zone.parse(Name.fromConstantString(origin), String.join("\n", lines));
     }
 
     private void startPrimary(TSIG key) throws IOException {
@@ -282,6 +318,58 @@ class SidecarModeTest {
         assertThat(Rcode.string(query("gone.example.test.", Type.A).getRcode())).isEqualTo("NXDOMAIN");
         assertThat(http("/ready").statusCode()).isEqualTo(200);
         assertThat((long) serial()).isEqualTo(second);
+    }
+
+    /**
+     * The chart's reverse zones with CoreDNS's {@code fallthrough in-addr.arpa ip6.arpa}: the cluster's PTRs come
+     * from the primary, every other reverse name from the upstream; a reverse zone not transferred yet answers
+     * SERVFAIL and forwards nothing.
+     */
+    @Test
+    void reverseZonesFallThroughToTheUpstream() throws Exception {
+        startPrimary(null);
+        primaryZones.put(zone("www IN A 10.96.0.1"));
+        primaryZones.put(reverseZone("in-addr.arpa.",
+                ReverseMap.fromAddress("10.96.0.1") + " IN PTR www.example.test."));
+        startSidecar("--zone", "in-addr.arpa", "--zone", "ip6.arpa", "--fallthrough", "in-addr.arpa",
+                "--fallthrough", "ip6.arpa");
+        notifySidecar(null);
+        String ours = ReverseMap.fromAddress("10.96.0.1").toString();
+        await().untilAsserted(() -> assertThat(ptrs(query(ours, Type.PTR))).containsExactly("www.example.test."));
+
+        Message own = query(ours, Type.PTR);
+        assertThat(own.getHeader().getFlag(Flags.AA)).as("our PTR is authoritative").isTrue();
+        Message external = query("7.113.0.203.in-addr.arpa.", Type.PTR);
+        assertThat(Rcode.string(external.getRcode())).isEqualTo("NOERROR");
+        assertThat(ptrs(external)).as("the upstream's PTR").containsExactly("www.elsewhere.test.");
+        assertThat(external.getHeader().getFlag(Flags.AA)).isFalse();
+        Message nodata = query(ours, Type.TXT);
+        assertThat(Rcode.string(nodata.getRcode())).isEqualTo("NOERROR");
+        assertThat(nodata.getHeader().getFlag(Flags.AA)).as("NODATA is ours, not the decoy's TXT").isTrue();
+        assertThat(nodata.getSection(Section.ANSWER)).isEmpty();
+
+        String external6 = ReverseMap.fromAddress("2001:db8::7").toString();
+        assertThat(Rcode.string(query(external6, Type.PTR).getRcode()))
+                .as("ip6.arpa is still pending: SERVFAIL, not forwarded").isEqualTo("SERVFAIL");
+        primaryZones.put(reverseZone("ip6.arpa.",
+                ReverseMap.fromAddress("fd00:10:96::1") + " IN PTR www.example.test."));
+        String ours6 = ReverseMap.fromAddress("fd00:10:96::1").toString();
+        await().untilAsserted(() -> assertThat(ptrs(query(ours6, Type.PTR))).containsExactly("www.example.test."));
+        Message external6Answer = query(external6, Type.PTR);
+        assertThat(ptrs(external6Answer)).as("the upstream's PTR").containsExactly("www6.elsewhere.test.");
+        assertThat(external6Answer.getHeader().getFlag(Flags.AA)).isFalse();
+        assertThat(Rcode.string(query("missing.example.test.", Type.A).getRcode()))
+                .as("example.test is no fallthrough zone: our NXDOMAIN, not the decoy's address").isEqualTo("NXDOMAIN");
+    }
+
+    private static List<String> ptrs(Message m) {
+        List<String> out = new ArrayList<>();
+        for (org.xbill.DNS.Record r : m.getSection(Section.ANSWER)) {
+            if (r instanceof PTRRecord) {
+                out.add(((PTRRecord) r).getTarget().toString());
+            }
+        }
+        return out;
     }
 
     @Test

@@ -17,11 +17,15 @@ import org.xbill.DNS.TextParseException;
  * <p>Standalone mode (no {@code --primary}) reads the zones from {@link #records()}; sidecar mode transfers them from
  * {@link #primary()}, and then {@link #records()} is null unless {@code --records} was given (it is not read) and
  * {@link #notifyListen()} is the NOTIFY address, null for {@code --notify-listen none}.
+ *
+ * <p>{@link #fallthrough()} lists the {@code --fallthrough} zones, each a served zone or a name below one: an NXDOMAIN
+ * of ours for a name under one of them is replaced by the forwarder's answer, as CoreDNS's {@code fallthrough} does.
  */
 public record ServerConfig(
         InetSocketAddress listen,
         Path records,
         List<Name> zones,
+        List<Name> fallthrough,
         List<InetSocketAddress> upstreams,
         InetSocketAddress metrics,
         InetSocketAddress primary,
@@ -43,6 +47,9 @@ public record ServerConfig(
             "  --zone NAME              a zone to serve authoritatively (repeatable)",
             "  --upstream HOST:PORT     forward names outside the zones there (repeatable;",
             "                           default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)",
+            "  --fallthrough ZONE       a --zone, or a name below one, whose NXDOMAINs are forwarded instead",
+            "                           (repeatable; e.g. in-addr.arpa for PTRs of addresses outside the cluster);",
+            "                           NODATA stays ours; without forwarding the NXDOMAIN is answered",
             "  --metrics HOST:PORT      serve /metrics, /health and /ready over HTTP (default: off)",
             "  --primary HOST:PORT      sidecar mode: transfer the --zone zones from this primary (AXFR, then IXFR);",
             "                           until a zone's first transfer, names in it get SERVFAIL and /ready is 503",
@@ -75,6 +82,7 @@ public record ServerConfig(
         InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 5353);
         Path records = null;
         List<Name> zones = new ArrayList<>();
+        List<Name> fallthrough = new ArrayList<>();
         List<InetSocketAddress> upstreams = new ArrayList<>();
         boolean upstreamsGiven = false;
         boolean noForwarding = false;
@@ -111,6 +119,16 @@ public record ServerConfig(
                 case "--listen" -> listen = hostPort(opt, value);
                 case "--records" -> records = Path.of(value);
                 case "--zone" -> zones.add(zoneName(opt, value));
+                case "--fallthrough" -> {
+                    if (value.trim().equals(".")) {
+                        throw new ConfigException("option --fallthrough: the root is not a served zone; name a --zone"
+                                + " or a name below one");
+                    }
+                    Name f = zoneName(opt, value);
+                    if (!fallthrough.contains(f)) {
+                        fallthrough.add(f);
+                    }
+                }
                 case "--upstream" -> {
                     upstreamsGiven = true;
                     if (value.equalsIgnoreCase("none")) {
@@ -150,6 +168,12 @@ public record ServerConfig(
                 }
             }
         }
+        for (Name f : fallthrough) {
+            if (zones.stream().noneMatch(f::subdomain)) {
+                throw new ConfigException("option --fallthrough: " + f + " is neither a --zone nor below one"
+                        + (zones.isEmpty() ? " (no --zone given)" : " (zones: " + names(zones) + ")"));
+            }
+        }
         if (tsig != null && primary == null) {
             throw new ConfigException("option --tsig-key-file needs --primary");
         }
@@ -172,13 +196,13 @@ public record ServerConfig(
                         + ":" + notifyListen.getPort() + " is the --listen address; give another port");
             }
         }
-        return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(upstreams), metrics, primary, tsig,
-                notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout);
+        return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
+                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
-            case "--listen", "--records", "--zone", "--upstream", "--metrics", "--primary", "--tsig-key-file",
+            case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
                  "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout" -> true;
             default -> false;
         };
@@ -268,8 +292,12 @@ public record ServerConfig(
     }
 
     public String zoneList() {
+        return names(zones);
+    }
+
+    private static String names(List<Name> names) {
         StringBuilder sb = new StringBuilder();
-        for (Name z : zones) {
+        for (Name z : names) {
             sb.append(sb.length() == 0 ? "" : ", ").append(z);
         }
         return sb.toString();

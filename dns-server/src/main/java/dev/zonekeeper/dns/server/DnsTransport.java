@@ -89,12 +89,6 @@ public final class DnsTransport implements AutoCloseable {
         } else {
             b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
         }
-        Channel first = b.bind(listen).sync().channel();
-        channels.add(first);
-        InetSocketAddress bound = (InetSocketAddress) first.localAddress();
-        for (int i = 1; i < sockets; i++) {
-            channels.add(b.bind(bound).sync().channel());
-        }
         ConnectionLimit limit = new ConnectionLimit(TCP_MAX_CONNECTIONS, metrics);
         TcpHandler tcp = new TcpHandler(processor, metrics);
         LengthFieldPrepender prepender = new LengthFieldPrepender(2);
@@ -112,9 +106,46 @@ public final class DnsTransport implements AutoCloseable {
                                 prepender, tcp);
                     }
                 });
-        channels.add(sb.bind(bound).sync().channel());
+        // Port 0: the kernel picks a free UDP port, whose TCP twin may be taken; then try another (a few times).
+        int attempts = listen.getPort() == 0 ? 10 : 1;
+        InetSocketAddress bound = null;
+        for (int attempt = 1; bound == null; attempt++) {
+            try {
+                bound = bindAll(b, sb, listen, sockets);
+            } catch (InterruptedException e) {
+                closeChannels();
+                throw e;
+            } catch (Exception e) {
+                closeChannels();
+                if (attempt >= attempts) {
+                    group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+                    throw e;
+                }
+                LOG.debug("binding a free port for UDP and TCP failed ({}), trying another", e.toString());
+            }
+        }
         boundAddress = bound;
         LOG.info("DNS listening on {} (UDP x{} {}, TCP)", bound, sockets, epoll ? "epoll" : "nio");
+    }
+
+    /** Binds the UDP sockets and the TCP socket to one port; returns the address bound. */
+    private InetSocketAddress bindAll(Bootstrap b, ServerBootstrap sb, InetSocketAddress listen, int sockets)
+            throws InterruptedException {
+        Channel first = b.bind(listen).sync().channel();
+        channels.add(first);
+        InetSocketAddress bound = (InetSocketAddress) first.localAddress();
+        for (int i = 1; i < sockets; i++) {
+            channels.add(b.bind(bound).sync().channel());
+        }
+        channels.add(sb.bind(bound).sync().channel());
+        return bound;
+    }
+
+    private void closeChannels() {
+        for (Channel c : channels) {
+            c.close().awaitUninterruptibly();
+        }
+        channels.clear();
     }
 
     public InetSocketAddress address() {

@@ -48,6 +48,12 @@ import org.xbill.DNS.Type;
  * chain with SERVFAIL when the upstream gives no usable answer. Such answers take the full path every time and are
  * never pre-encoded: the forwarder's cache keeps the upstream part for its TTL. Questions of type CNAME or ANY get the
  * CNAME alone; without forwarding the chain is returned alone.
+ *
+ * <p>Fallthrough zones (CoreDNS's {@code fallthrough}, e.g. {@code in-addr.arpa} and {@code ip6.arpa}, whose served
+ * data cover the cluster's addresses only): when our answer for a name under one of them is NXDOMAIN and forwarding is
+ * configured, the query goes to the forwarder as it came and the client gets the forwarder's answer (AA clear).
+ * Only NXDOMAIN falls through, as in CoreDNS's kubernetes and file plugins: NODATA (the name exists, not the type) and
+ * every other answer stay ours. Such NXDOMAINs are never pre-encoded, so they take the full path every time.
  */
 public final class QueryProcessor {
     private static final Logger LOG = LoggerFactory.getLogger(QueryProcessor.class);
@@ -64,6 +70,8 @@ public final class QueryProcessor {
     private final DnsMetrics metrics;
     private final Function<Message, CompletableFuture<Message>> forwarder;
     private final boolean recursionAvailable;
+    /** Zones whose NXDOMAINs are forwarded; empty when there is no forwarder. */
+    private final List<Name> fallthrough;
     private final FastThreadLocal<QueryScratch> scratch = new FastThreadLocal<>() {
         @Override
         protected QueryScratch initialValue() {
@@ -77,9 +85,19 @@ public final class QueryProcessor {
      * @param forwarder forwards a query upstream and completes with the upstream's response; null: no forwarding
      */
     public QueryProcessor(ZoneSet zones, DnsMetrics metrics, Function<Message, CompletableFuture<Message>> forwarder) {
+        this(zones, metrics, forwarder, List.of());
+    }
+
+    /**
+     * @param forwarder forwards a query upstream and completes with the upstream's response; null: no forwarding
+     * @param fallthrough zones whose names are forwarded when our answer is NXDOMAIN (ignored without a forwarder)
+     */
+    public QueryProcessor(ZoneSet zones, DnsMetrics metrics, Function<Message, CompletableFuture<Message>> forwarder,
+                          List<Name> fallthrough) {
         this.metrics = metrics;
         this.forwarder = forwarder;
         this.recursionAvailable = forwarder != null;
+        this.fallthrough = forwarder == null ? List.of() : List.copyOf(fallthrough);
         this.cache = new AnswerCache(zones, CACHE_SLOTS);
     }
 
@@ -168,7 +186,8 @@ public final class QueryProcessor {
 
     /**
      * Builds and encodes the answer of a fast-path query; null (the full path answers) when no served zone holds the
-     * name, or when the answer is a CNAME chain leaving the served zones that the forwarder completes.
+     * name, when the answer is a CNAME chain leaving the served zones that the forwarder completes, or when it is an
+     * NXDOMAIN under a fallthrough zone (forwarded).
      */
     private AnswerCache.Entry encode(AnswerCache c, QueryScratch s) {
         byte[] key = new byte[s.nameLength];
@@ -183,8 +202,9 @@ public final class QueryProcessor {
             return null;
         }
         Answer a = QueryEngine.answer(c.zones, qname, s.qtype, s.qclass);
-        if (a == null || (forwarder != null && externalTarget(c.zones, a, s.qtype) != null)) {
-            return null; // not ours, or completed with upstream data, whose TTLs run: never pre-encoded
+        if (a == null || (forwarder != null && (externalTarget(c.zones, a, s.qtype) != null
+                || fallsThrough(a, qname)))) {
+            return null; // not ours, or answered with upstream data, whose TTLs run: never pre-encoded
         }
         Message m = new Message(0);
         Header h = m.getHeader();
@@ -284,7 +304,7 @@ public final class QueryProcessor {
         }
         ZoneSet zones = cache.zones;
         Answer a = QueryEngine.answer(zones, question.getName(), qtype, DClass.IN);
-        if (a != null) {
+        if (a != null && !fallsThrough(a, question.getName())) {
             Message r = base(query);
             Header rh = r.getHeader();
             if (a.authoritative()) {
@@ -306,6 +326,7 @@ public final class QueryProcessor {
         if (forwarder == null) {
             return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
         }
+        // a name under no served zone, or our NXDOMAIN under a fallthrough zone: the forwarder's answer as it is
         CompletableFuture<Message> upstream;
         try {
             upstream = forwarder.apply(query);
@@ -325,6 +346,23 @@ public final class QueryProcessor {
             responder.respond(context, out);
         });
         return null;
+    }
+
+    /**
+     * Whether our answer {@code a} for {@code qname} is replaced by the forwarder's: an NXDOMAIN (only: NODATA and
+     * referrals stay ours, as in CoreDNS) for a name at or below a fallthrough zone, with forwarding configured. The
+     * rcode is tested first, so other answers pay nothing.
+     */
+    private boolean fallsThrough(Answer a, Name qname) {
+        if (a.rcode() != Rcode.NXDOMAIN) {
+            return false;
+        }
+        for (Name zone : fallthrough) {
+            if (qname.subdomain(zone)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -33,6 +33,7 @@ class ServerConfigTest {
         assertThat(c.listen()).isEqualTo(new InetSocketAddress(InetAddress.getLoopbackAddress(), 5353));
         assertThat(c.records()).isEqualTo(Path.of("examples"));
         assertThat(c.zones()).isEmpty();
+        assertThat(c.fallthrough()).isEmpty();
         assertThat(c.upstreams()).isEqualTo(RESOLV_CONF);
         assertThat(c.forwarding()).isTrue();
         assertThat(c.metrics()).isNull();
@@ -74,6 +75,18 @@ class ServerConfigTest {
         assertThat(c.listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 0));
         assertThat(c.zones()).containsExactly(Name.fromConstantString("example.test."));
         assertThat(c.udpSockets()).isEqualTo(2);
+    }
+
+    @Test
+    void fallthroughZonesAreServedZonesOrBelowOne() throws ConfigException {
+        // the sidecar's command line in a cluster with reverse zones, as CoreDNS's default Corefile
+        ServerConfig c = parse("--primary", "127.0.0.1:5300", "--zone", "cluster.local", "--zone", "in-addr.arpa",
+                "--zone", "ip6.arpa", "--fallthrough", "in-addr.arpa", "--fallthrough=IP6.ARPA.",
+                "--fallthrough", "in-addr.arpa.");
+        assertThat(c.fallthrough()).as("names normalised, duplicates once")
+                .containsExactly(Name.fromConstantString("in-addr.arpa."), Name.fromConstantString("ip6.arpa."));
+        assertThat(parse("--zone", "in-addr.arpa", "--fallthrough", "10.in-addr.arpa").fallthrough())
+                .containsExactly(Name.fromConstantString("10.in-addr.arpa."));
     }
 
     @Test
@@ -119,7 +132,18 @@ class ServerConfigTest {
                 bad("option --zone-ttl: 86401 is outside 0-86400", "--zone-ttl", "86401"),
                 bad("option --zone-ttl: '1.5' is not a whole number", "--zone-ttl", "1.5"),
                 bad("option --tsig-key-file needs --primary", "--tsig-key-file", "/etc/zk/tsig"),
-                bad("option --notify-listen needs --primary", "--notify-listen", "127.0.0.1:5301"));
+                bad("option --notify-listen needs --primary", "--notify-listen", "127.0.0.1:5301"),
+                bad("option --fallthrough needs a value", "--zone", "in-addr.arpa", "--fallthrough"),
+                bad("option --fallthrough: in-addr.arpa. is neither a --zone nor below one (no --zone given)",
+                        "--fallthrough", "in-addr.arpa"),
+                bad("option --fallthrough: example.com. is neither a --zone nor below one (zones: in-addr.arpa., "
+                        + "ip6.arpa.)", "--zone", "in-addr.arpa", "--zone", "ip6.arpa", "--fallthrough", "example.com"),
+                bad("option --fallthrough: in-addr.arpa. is neither a --zone nor below one (zones: 10.in-addr.arpa.)",
+                        "--zone", "10.in-addr.arpa", "--fallthrough", "in-addr.arpa"),
+                bad("option --fallthrough: the root is not a served zone", "--zone", "in-addr.arpa", "--fallthrough",
+                        "."),
+                bad("option --fallthrough: 'a..arpa' is not a valid zone name", "--zone", "in-addr.arpa",
+                        "--fallthrough", "a..arpa"));
     }
 
     private static Arguments bad(String message, String... args) {
