@@ -132,6 +132,8 @@ class CoreDnsParityTest {
     }
 
     work = Files.createTempDirectory("zk-parity");
+    // an interrupted build must not leave etcd, kube-apiserver, CoreDNS or the dns-server running
+    Runtime.getRuntime().addShutdownHook(new Thread(CoreDnsParityTest::cleanUp, "zk-parity-cleanup"));
     // e2e/scripts/apiserver.sh, with a dual-stack service range (Fabric8 kube-api-test fixes it to 10.0.0.0/24)
     apiServerScript = repo.resolve("e2e/scripts/apiserver.sh");
     apiServerDir = work.resolve("apiserver");
@@ -147,21 +149,41 @@ class CoreDnsParityTest {
   }
 
   @AfterAll
-  static void stopEverything() throws Exception {
-    if (dnsServer != null) {
-      dnsServer.close();
-    }
-    if (transferServer != null) {
-      transferServer.close();
-    }
-    if (coredns != null) {
-      coredns.close();
-    }
-    if (client != null) {
-      client.close();
-    }
-    if (apiServerDir != null) {
-      runScript(Map.of(), "clean", apiServerDir.toString());
+  static void stopEverything() {
+    cleanUp();
+  }
+
+  /** Stops what the test started (once), and removes its files. */
+  private static synchronized void cleanUp() {
+    try {
+      if (dnsServer != null) {
+        dnsServer.close();
+        dnsServer = null;
+      }
+      if (transferServer != null) {
+        transferServer.close();
+        transferServer = null;
+      }
+      if (coredns != null) {
+        coredns.close();
+        coredns = null;
+      }
+      if (client != null) {
+        client.close();
+        client = null;
+      }
+      if (apiServerDir != null) {
+        runScript(Map.of(), "clean", apiServerDir.toString());
+        apiServerDir = null;
+      }
+      if (work != null) {
+        try (java.util.stream.Stream<Path> files = Files.walk(work)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+        work = null;
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("cleaning up after CoreDnsParityTest failed", e);
     }
   }
 
@@ -193,6 +215,7 @@ class CoreDnsParityTest {
     if ("true".equalsIgnoreCase(System.getenv("CI"))) {
       throw new IllegalStateException(msg);
     }
+    System.err.println("CoreDnsParityTest skipped: " + msg);
     Assumptions.abort(msg);
   }
 
@@ -354,11 +377,8 @@ class CoreDnsParityTest {
         work.resolve("coredns.log"));
     corednsAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     // the ready plugin answers 200 once the kubernetes plugin has synced its informers with the API server
-    await("CoreDNS ready (" + p + ")").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .until(() -> {
-          p.requireAlive();
-          return httpStatus("http://127.0.0.1:" + readyPort + "/ready") == 200;
-        });
+    awaitOrShowLog(p, "CoreDNS ready (its kubernetes plugin synced)",
+        () -> httpStatus("http://127.0.0.1:" + readyPort + "/ready") == 200);
     return p;
   }
 
@@ -409,11 +429,20 @@ class CoreDnsParityTest {
         "--upstream", "none");
     dnsServer = ChildProcess.start("dns-server (sidecar mode)", cmd, work.resolve("dns-server.log"));
     dnsServerAddress = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    await("dns-server has transferred its zones (" + dnsServer + ")").atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(200)).until(() -> {
-          dnsServer.requireAlive();
-          return httpStatus("http://127.0.0.1:" + metricsPort + "/ready") == 200;
-        });
+    awaitOrShowLog(dnsServer, "dns-server ready (zones transferred from the primary)",
+        () -> httpStatus("http://127.0.0.1:" + metricsPort + "/ready") == 200);
+  }
+
+  /** Waits up to a minute for {@code ready}; fails early if the process dies, with its log either way. */
+  private static void awaitOrShowLog(ChildProcess p, String what, java.util.concurrent.Callable<Boolean> ready) {
+    try {
+      await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        p.requireAlive();
+        return ready.call();
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new IllegalStateException(what + ": not within 60 s; " + p + " last output:\n" + p.tail(40), e);
+    }
   }
 
   private static int httpStatus(String url) {
