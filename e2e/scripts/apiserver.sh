@@ -9,7 +9,9 @@
 #   apiserver.sh clean DIR    stop, then delete DIR
 #   apiserver.sh smoke        start, check namespaces, apply a CRD and a custom resource, read them back, clean up
 #
-# Environment: ZK_APISERVER_TIMEOUT (seconds to wait for /readyz, default 120); see tools.sh for binary locations.
+# Environment: ZK_APISERVER_TIMEOUT (seconds to wait for /readyz, default 120); ZK_APISERVER_SERVICE_CIDR (the
+# --service-cluster-ip-range, default 10.0.0.0/24; e.g. 10.0.0.0/24,fd00:10:96::/112 for dual-stack Services);
+# see tools.sh for binary locations.
 # Without kube-controller-manager nothing reconciles: no EndpointSlices for Services, namespaces stay Terminating,
 # no ServiceAccount tokens (the ServiceAccount admission plugin is disabled, as in envtest).
 set -euo pipefail
@@ -157,7 +159,7 @@ start() {
     --authorization-mode RBAC \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$dir/pki/sa.pub" --service-account-signing-key-file "$dir/pki/sa.key" \
-    --service-cluster-ip-range 10.0.0.0/24 \
+    --service-cluster-ip-range "${ZK_APISERVER_SERVICE_CIDR:-10.0.0.0/24}" \
     --disable-admission-plugins ServiceAccount \
     --allow-privileged=true \
     >"$dir/kube-apiserver.log" 2>&1 </dev/null &

@@ -225,6 +225,7 @@ public final class ClusterZoneBuilder {
   }
 
   private void clusterIp(ServiceInfo svc, Name name, Set<Record> out) {
+    Map<Name, SrvSet> srv = new TreeMap<>();
     for (String s : svc.clusterIPs()) {
       InetAddress ip = IpAddresses.parse(s);
       if (ip == null) {
@@ -232,16 +233,17 @@ public final class ClusterZoneBuilder {
       }
       out.add(address(name, ip));
       out.add(new PTRRecord(ReverseMap.fromAddress(ip), DClass.IN, ttl, name));
-    }
-    Map<Name, Set<SrvTarget>> srv = new TreeMap<>();
-    for (PortInfo p : svc.ports()) {
-      addSrv(srv, name, p, name);
+      // one SRV entry per cluster IP and port, as CoreDNS counts them for the weight (a dual-stack service's
+      // identical records collapse into one, weight 50)
+      for (PortInfo p : svc.ports()) {
+        addSrv(srv, name, p, name);
+      }
     }
     emitSrv(srv, out);
   }
 
   private void headless(ServiceInfo svc, Name name, Collection<EndpointSliceInfo> slices, Set<Record> out) {
-    Map<Name, Set<SrvTarget>> srv = new TreeMap<>();
+    Map<Name, SrvSet> srv = new TreeMap<>();
     for (EndpointSliceInfo slice : slices) {
       if (!svc.key().equals(slice.serviceKey()) || slice.addressType() == EndpointSliceInfo.AddressType.FQDN) {
         continue;
@@ -296,31 +298,46 @@ public final class ClusterZoneBuilder {
     }
   }
 
+  /** The distinct targets of one SRV RRset, and how many (address, port) entries produced them. */
+  private static final class SrvSet {
+    final Set<SrvTarget> targets = new TreeSet<>();
+    int entries;
+
+    void add(SrvTarget t) {
+      targets.add(t);
+      entries++;
+    }
+  }
+
   /**
-   * Adds the SRV targets of one port: always at the service name itself (CoreDNS answers SRV there for every
-   * port), and at {@code _<port>._<proto>.<service>} for a named port (the specification's record).
+   * Adds the SRV entry of one address and port: always at the service name itself (CoreDNS answers SRV there for
+   * every port), and at {@code _<port>._<proto>.<service>} for a named port (the specification's record).
    */
-  private static void addSrv(Map<Name, Set<SrvTarget>> srv, Name service, PortInfo p, Name target) {
+  private static void addSrv(Map<Name, SrvSet> srv, Name service, PortInfo p, Name target) {
     if (!p.usable()) {
       return;
     }
     SrvTarget t = new SrvTarget(p.port(), target);
-    srv.computeIfAbsent(service, k -> new TreeSet<>()).add(t);
+    srv.computeIfAbsent(service, k -> new SrvSet()).add(t);
     if (p.named()) {
       String portName = p.name().toLowerCase(Locale.ROOT);
       if (!PORT_NAME.matcher(portName).matches()) {
         return;
       }
       Name owner = child("_" + portName, child("_" + p.protocol().toLowerCase(Locale.ROOT), service));
-      srv.computeIfAbsent(owner, k -> new TreeSet<>()).add(t);
+      srv.computeIfAbsent(owner, k -> new SrvSet()).add(t);
     }
   }
 
-  /** Priority 0 and, as CoreDNS, a weight of 100 split evenly over the N targets of the RRset (at least 1). */
-  private void emitSrv(Map<Name, Set<SrvTarget>> srv, Set<Record> out) {
-    for (Map.Entry<Name, Set<SrvTarget>> e : srv.entrySet()) {
-      int weight = Math.max(1, 100 / e.getValue().size());
-      for (SrvTarget t : e.getValue()) {
+  /**
+   * Priority 0 and, as CoreDNS, a weight of 100 split evenly over the N entries behind the RRset (at least 1), N
+   * counting every (address, port) pair before identical records collapse: a target with both an IPv4 and an IPv6
+   * address counts twice, as do two ports with the same number (UDP and TCP 53).
+   */
+  private void emitSrv(Map<Name, SrvSet> srv, Set<Record> out) {
+    for (Map.Entry<Name, SrvSet> e : srv.entrySet()) {
+      int weight = Math.max(1, 100 / e.getValue().entries);
+      for (SrvTarget t : e.getValue().targets) {
         out.add(new SRVRecord(e.getKey(), DClass.IN, ttl, 0, weight, t.port(), t.target()));
       }
     }

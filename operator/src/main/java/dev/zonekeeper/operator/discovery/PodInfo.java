@@ -24,11 +24,11 @@ public record PodInfo(String namespace, String name, List<String> ips, String ph
   }
 
   /**
-   * Whether the pod gets {@code <dashed-ip>.<ns>.pod.<zone>} records: it is not being deleted (as CoreDNS) and has not
-   * terminated ({@code Succeeded}/{@code Failed} pods no longer hold their address, which may already belong to
-   * another pod).
+   * Whether the pod gets {@code <dashed-ip>.<ns>.pod.<zone>} records: it is not being deleted and its phase is not
+   * {@code Succeeded}, {@code Failed} or {@code Unknown} (a terminated pod no longer holds its address, which may
+   * already belong to another pod). CoreDNS watches pods with exactly this phase filter.
    */
   public boolean live() {
-    return !deleted && !"Succeeded".equals(phase) && !"Failed".equals(phase);
+    return !deleted && !"Succeeded".equals(phase) && !"Failed".equals(phase) && !"Unknown".equals(phase);
   }
 }

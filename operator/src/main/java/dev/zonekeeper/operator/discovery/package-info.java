@@ -26,14 +26,20 @@
  *
  * <ul>
  *   <li><b>TTL</b>: one TTL for every record, 5 s by default (CoreDNS's default for the kubernetes plugin).
- *   <li><b>SOA and NS</b>: as CoreDNS: {@code <zone>. SOA ns.dns.<zone>. hostmaster.<zone>. <serial> 7200 1800
- *       86400 <ttl>} and {@code <zone>. NS ns.dns.<zone>.}, with A/AAAA for {@code ns.dns.<zone>} when the DNS
- *       service's addresses are given. The serial is the caller's (the journal's).
+ *   <li><b>SOA and NS</b>: the SOA as CoreDNS's: {@code <zone>. SOA ns.dns.<zone>. hostmaster.<zone>. <serial> 7200
+ *       1800 86400 <ttl>}; the serial is the caller's (the journal's). Always {@code <zone>. NS ns.dns.<zone>.}, with
+ *       A/AAAA for {@code ns.dns.<zone>} when the DNS service's addresses are given. CoreDNS differs here: it looks
+ *       for its own (non-loopback) address among the endpoints and names itself by that Service ({@code NS
+ *       kube-dns.kube-system.svc.<zone>.}), falling back to {@code ns.dns.<zone>} with its interface addresses,
+ *       and publishing no NS at all when it has none (as when it listens on loopback only).
  *   <li><b>SRV priority and weight</b> (not prescribed): priority 0, and, as CoreDNS computes it for its answers,
- *       weight {@code floor(100 / N)} (at least 1) where N is the number of targets in the RRset; a ClusterIP
- *       service's {@code _port._proto} SRV therefore has {@code 0 100}. (CoreDNS's zone transfer divides by the
- *       address count of one slice instead, which differs only when a service spans several slices or ports; we
- *       follow its query answers, which clients actually see.)
+ *       weight {@code floor(100 / N)} (at least 1) where N counts the (address, port) entries behind the RRset
+ *       before identical records collapse: each cluster IP or endpoint address once per matching port. So a
+ *       single-stack ClusterIP service's {@code _port._proto} SRV has {@code 0 100}, a dual-stack one's
+ *       {@code 0 50}; a headless target with an IPv4 and an IPv6 address counts twice, as does an address listed
+ *       in two slices, or two ports with one number (53/UDP and 53/TCP at the service name). (CoreDNS's zone
+ *       transfer divides by the address count of one slice instead; we follow its query answers, which clients
+ *       actually see.)
  *   <li><b>SRV at the service name itself</b> (an extension the specification allows, section 3): CoreDNS answers
  *       {@code SRV <svc>.<ns>.svc.<zone>} with every port, named or not (used by peer-finder and StatefulSet
  *       bootstrap scripts); we publish those records too. Unnamed ports never get a {@code _port._proto} name.
@@ -58,15 +64,40 @@
  *   <li><b>ExternalName with an IP address</b>: CoreDNS publishes nothing (its CNAME is only for host names), and
  *       neither do we; the name is then NXDOMAIN.
  *   <li><b>Pods</b>: CoreDNS's {@code pods verified} mode: records only for pods that exist, are not being
- *       deleted, and (our addition) have not terminated ({@code Succeeded}/{@code Failed}, whose address may already
- *       be another pod's). One record per pod IP (dual-stack pods get A and AAAA, the IPv6 name dashed as above). No
- *       PTR for pods (CoreDNS has none either).
+ *       deleted, and whose phase is not {@code Succeeded}, {@code Failed} or {@code Unknown} (CoreDNS's watch filter;
+ *       a terminated pod's address may already be another pod's). One record per entry of {@code status.podIPs}
+ *       (dual-stack pods get A and AAAA, the IPv6 name dashed as above), where CoreDNS knows only
+ *       {@code status.podIP}, so a dual-stack pod's second address resolves only with us. No PTR for pods (CoreDNS
+ *       has none either).
  *   <li><b>Reverse records</b> are returned with the forward ones; {@link
  *       dev.zonekeeper.operator.discovery.ClusterZoneBuilder#isReverse} tells them apart, and the caller routes each
  *       into the configured reverse zone that contains it (e.g. the service CIDR's), dropping the others. When a pod
  *       backs several headless services, its address has one PTR per service, as in CoreDNS.
  *   <li><b>Not published</b>: LoadBalancer ingress and {@code externalIPs} (CoreDNS serves those only through its
  *       separate {@code k8s_external} plugin); FQDN EndpointSlices; wildcard queries (deprecated in CoreDNS).
+ * </ul>
+ *
+ * <h2>Measured against CoreDNS</h2>
+ *
+ * <p>{@code CoreDnsParityTest} (operator tests, package {@code discovery.parity}) runs CoreDNS 1.12.1's kubernetes
+ * plugin ({@code pods verified}) and the dns-server fed from {@link
+ * dev.zonekeeper.operator.discovery.ClusterZoneState} against one real API server holding the same objects, and
+ * compares rcode, answers (TTL aside) and the authority's SOA/NS owners for every name of either side times A,
+ * AAAA, SRV, PTR, TXT, CNAME, NS and SOA. Besides the choices above (endpoint names behind a cluster IP, the NS
+ * record, the IPv6 names of dual-stack pods), the answers differ only where CoreDNS's query path synthesizes
+ * answers a zone cannot hold or breaks RFC semantics; we keep the standard behaviour there:
+ *
+ * <ul>
+ *   <li>A name that exists but lacks the type asked (the apex for TXT, a namespace name for TXT, an empty
+ *       non-terminal such as {@code _tcp.<svc>...} or {@code 10.in-addr.arpa.}, a reverse name for anything but
+ *       PTR, {@code dns-version} for anything but TXT): CoreDNS says NXDOMAIN, we say NODATA (RFC 8020).
+ *   <li>An SOA query below the apex for a name that does not exist: CoreDNS says NODATA, we say NXDOMAIN.
+ *   <li>SRV at a name that has only addresses (an endpoint's host name, a pod name): CoreDNS makes up SRV
+ *       records pointing at the name itself (with port 0 for pods); we say NODATA.
+ *   <li>A/AAAA at {@code _<port>._<proto>.<svc>}: CoreDNS answers the service's addresses; we have only the
+ *       specification's SRV there and say NODATA.
+ *   <li>An ExternalName service asked for a type other than A, AAAA or CNAME: CoreDNS says NODATA; the served
+ *       CNAME answers every type, as RFC 1034 section 3.6.2 requires of an alias.
  * </ul>
  *
  * <h2>Change tracking</h2>

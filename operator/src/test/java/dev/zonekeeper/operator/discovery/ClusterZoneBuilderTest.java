@@ -69,8 +69,8 @@ class ClusterZoneBuilderTest {
             kube-dns.kube-system.svc.cluster.local. 5 IN AAAA fd00:10:96::11
             11.0.96.10.in-addr.arpa. 5 IN PTR kube-dns.kube-system.svc.cluster.local.
             %s 5 IN PTR kube-dns.kube-system.svc.cluster.local.
-            _dns._udp.kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 100 53 kube-dns.kube-system.svc.cluster.local.
-            kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 100 53 kube-dns.kube-system.svc.cluster.local.
+            _dns._udp.kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 50 53 kube-dns.kube-system.svc.cluster.local.
+            kube-dns.kube-system.svc.cluster.local. 5 IN SRV 0 50 53 kube-dns.kube-system.svc.cluster.local.
             """.formatted(V6_PTR_SVC)),
         new Case("ClusterIP service ignores its endpoints (no endpoint names, no endpoint PTRs)",
             List.of(clusterIp("ns", "api", List.of("10.96.1.1"))),
@@ -136,7 +136,8 @@ class ClusterZoneBuilderTest {
             nginx.web.svc.cluster.local. 5 IN SRV 0 25 9090 web-0.nginx.web.svc.cluster.local.
             nginx.web.svc.cluster.local. 5 IN SRV 0 25 9090 web-1.nginx.web.svc.cluster.local.
             """),
-        new Case("headless dual-stack over several slices: merged, duplicates dropped, other services' slices ignored",
+        new Case("headless dual-stack over several slices: merged, duplicate records dropped (but counted in the SRV"
+            + " weight, as CoreDNS counts them), other services' slices ignored",
             List.of(headless("ns", "multi", false, port("grpc", "TCP", 50051))),
             List.of(
                 slice("ns", "multi-a", "multi", AddressType.IPv4, List.of(port("grpc", "TCP", 50051)),
@@ -159,12 +160,12 @@ class ClusterZoneBuilderTest {
             1.0.3.10.in-addr.arpa. 5 IN PTR 10-3-0-1.multi.ns.svc.cluster.local.
             2.0.3.10.in-addr.arpa. 5 IN PTR 10-3-0-2.multi.ns.svc.cluster.local.
             %s 5 IN PTR fd00--1.multi.ns.svc.cluster.local.
-            multi.ns.svc.cluster.local. 5 IN SRV 0 33 50051 10-3-0-1.multi.ns.svc.cluster.local.
-            multi.ns.svc.cluster.local. 5 IN SRV 0 33 50051 10-3-0-2.multi.ns.svc.cluster.local.
-            multi.ns.svc.cluster.local. 5 IN SRV 0 33 50051 fd00--1.multi.ns.svc.cluster.local.
-            _grpc._tcp.multi.ns.svc.cluster.local. 5 IN SRV 0 33 50051 10-3-0-1.multi.ns.svc.cluster.local.
-            _grpc._tcp.multi.ns.svc.cluster.local. 5 IN SRV 0 33 50051 10-3-0-2.multi.ns.svc.cluster.local.
-            _grpc._tcp.multi.ns.svc.cluster.local. 5 IN SRV 0 33 50051 fd00--1.multi.ns.svc.cluster.local.
+            multi.ns.svc.cluster.local. 5 IN SRV 0 25 50051 10-3-0-1.multi.ns.svc.cluster.local.
+            multi.ns.svc.cluster.local. 5 IN SRV 0 25 50051 10-3-0-2.multi.ns.svc.cluster.local.
+            multi.ns.svc.cluster.local. 5 IN SRV 0 25 50051 fd00--1.multi.ns.svc.cluster.local.
+            _grpc._tcp.multi.ns.svc.cluster.local. 5 IN SRV 0 25 50051 10-3-0-1.multi.ns.svc.cluster.local.
+            _grpc._tcp.multi.ns.svc.cluster.local. 5 IN SRV 0 25 50051 10-3-0-2.multi.ns.svc.cluster.local.
+            _grpc._tcp.multi.ns.svc.cluster.local. 5 IN SRV 0 25 50051 fd00--1.multi.ns.svc.cluster.local.
             """.formatted(V6_PTR_1)),
         new Case("headless with no ready endpoint: no record at all (NXDOMAIN, as the spec says)",
             List.of(headless("ns", "empty", false, port("http", "TCP", 80))),
