@@ -178,7 +178,7 @@ public final class Main {
                     new LinkedHashSet<>(config.zones()));
             // The watcher loads the directory once and applies it before returning, then reloads on changes.
             watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result));
-            Warmup.run(40);
+            Warmup.run(40, processor.zones());
             // The YAML parse and the warm-up leave garbage several times the zone's size: collect it once before
             // serving, so the heap (and the resident memory) settles at what the zones need.
             System.gc();

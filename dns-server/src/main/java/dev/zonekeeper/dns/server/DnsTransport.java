@@ -72,7 +72,10 @@ public final class DnsTransport implements AutoCloseable {
         int sockets = epoll ? Math.max(1, udpSockets) : 1;
         group = new MultiThreadIoEventLoopGroup(sockets, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Bootstrap b = new Bootstrap().group(group)
-                .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                // an IPv4 address gets an IPv4 socket (Netty's default is a dual-stack IPv6 one, mapped addresses)
+                .channelFactory(epoll && listen.getAddress() instanceof java.net.Inet4Address
+                        ? () -> new EpollDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET)
+                        : epoll ? EpollDatagramChannel::new : NioDatagramChannel::new)
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .option(ChannelOption.SO_SNDBUF, 4 << 20)

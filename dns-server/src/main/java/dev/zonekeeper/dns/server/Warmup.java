@@ -25,6 +25,15 @@ public final class Warmup {
 
     /** Sends {@code rounds} queries of each kind (hit, miss, NXDOMAIN, NODATA, SRV, EDNS, malformed) through a private processor. */
     public static void run(int rounds) {
+        run(rounds, null);
+    }
+
+    /**
+     * As {@link #run(int)}, and also with a sample of the served zones' own names (at most {@link #SAMPLE} owners,
+     * each asked for its types, A, AAAA and a missing child), so the shapes of the real answers are compiled too.
+     * The sample goes through a private processor: the served answer cache and metrics are not touched.
+     */
+    public static void run(int rounds, ZoneSet served) {
         Name origin = Name.fromConstantString("warmup.invalid.");
         StringBuilder zone = new StringBuilder("$ORIGIN warmup.invalid.\n$TTL 5\n"
                 + "@ IN SOA ns.dns hostmaster 1 7200 1800 86400 5\n@ IN NS ns.dns\nns.dns IN A 10.0.0.53\n");
@@ -41,6 +50,25 @@ public final class Warmup {
             queries.add(query("svc" + i + ".ns.svc.warmup.invalid.", Type.AAAA, false));
             queries.add(query("svc" + i + ".ns.svc.ns.svc.warmup.invalid.", Type.A, i % 3 == 0));
             queries.add(query("_http._tcp.svc" + i + ".ns.svc.warmup.invalid.", Type.SRV, true));
+        }
+        if (served != null) {
+            List<byte[]> sample = sample(served);
+            if (!sample.isEmpty()) {
+                QueryProcessor real = new QueryProcessor(served, new DnsMetrics(), null);
+                throughSocket(real, sample, Math.max(25_000, sample.size() * 3));
+                for (int r = 0; r < Math.max(1, rounds / 16); r++) {
+                    real.zonesChanged(served);
+                    for (int k = 0; k < 4; k++) {
+                        for (byte[] q : sample) {
+                            ByteBuf out = real.process(Unpooled.wrappedBuffer(q), DnsMetrics.UDP,
+                                    ByteBufAllocator.DEFAULT, (c, b) -> b.release(), null, System.nanoTime());
+                            if (out != null) {
+                                out.release();
+                            }
+                        }
+                    }
+                }
+            }
         }
         queries.add(new byte[] {1, 2, 3});
         queries.add(new byte[] {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, (byte) 0xC0, 12, 0, 1, 0, 1});
@@ -105,6 +133,42 @@ public final class Warmup {
         } catch (java.io.IOException e) {
             return false;
         }
+    }
+
+    static final int SAMPLE = 2000;
+
+    private static List<byte[]> sample(ZoneSet served) {
+        List<byte[]> out = new ArrayList<>();
+        java.util.Set<Name> owners = new java.util.LinkedHashSet<>();
+        for (Zone z : served.zones()) {
+            int step = Math.max(1, z.recordCount() / SAMPLE);
+            int i = 0;
+            for (org.xbill.DNS.Record r : z.records()) {
+                if (i++ % step == 0 && owners.size() < SAMPLE) {
+                    if (owners.add(r.getName())) {
+                        out.add(query(r.getName(), r.getType(), out.size() % 2 == 0));
+                        out.add(query(r.getName(), Type.A, false));
+                        out.add(query(r.getName(), Type.AAAA, true));
+                        try {
+                            out.add(query(Name.concatenate(Name.fromConstantString("zk-warmup"), r.getName()),
+                                    Type.A, false));
+                        } catch (org.xbill.DNS.NameTooLongException e) {
+                            // a name at the length limit has no child to ask for
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static byte[] query(Name name, int type, boolean edns) {
+        Message m = Message.newQuery(org.xbill.DNS.Record.newRecord(name, type, 1));
+        m.getHeader().setFlag(Flags.RD);
+        if (edns) {
+            m.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
+        }
+        return m.toWire();
     }
 
     private static byte[] query(String name, int type, boolean edns) {
