@@ -108,19 +108,8 @@ measure() {
   c0=$(cpu_ticks "$pids")
   taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$qf" -l "$secs" -c 8 -Q "$rate" -v >"$out" 2>&1
   c1=$(cpu_ticks "$pids")
-  awk -v run="$run" -v sys="$sys" -v c=$((c1 - c0)) -v tick="$(getconf CLK_TCK)" '
-    /^> / && NF == 5 { lat[n++] = $5 * 1000; rc[$2]++ }
-    /Queries completed/ { done = $3 } /Queries lost/ { lost = $3 }
-    END {
-      if (n == 0 || done == 0) { printf "%s\t%s\tcompleted\t0\n", run, sys; exit }
-      asort(lat)
-      printf "%s\t%s\tcpu_us_per_query\t%.2f\n", run, sys, c / tick * 1e6 / done
-      printf "%s\t%s\tqueries_lost_pct\t%.3f\n", run, sys, 100 * lost / (done + lost)
-      printf "%s\t%s\tlatency_p50_ms\t%.3f\n", run, sys, lat[int(n * 0.50) + 1]
-      printf "%s\t%s\tlatency_p99_ms\t%.3f\n", run, sys, lat[int(n * 0.99) + 1]
-      m = ""; for (r in rc) m = m sprintf("%s=%.1f%% ", r, 100 * rc[r] / n)
-      printf "%s\t%s\t#rcodes\t%s\n", run, sys, m
-    }' "$out" | tee -a "$w/results.tsv" | awk -F'\t' '{printf "  %s %s %s=%s\n", $1, $2, $3, $4}' >&2
+  python3 "$bench/dnsperf_stats.py" "$run" "$sys" $((c1 - c0)) "$(getconf CLK_TCK)" "$out" | tee -a "$w/results.tsv" |
+    awk -F'\t' '{printf "  %s %s %s=%s\n", $1, $2, $3, $4}' >&2
   rm -f "$out"
 }
 
