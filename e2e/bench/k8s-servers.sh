@@ -4,19 +4,31 @@
 kubectl_bin=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/1.33.4-linux-amd64/kubectl
 operator_jar=$root/operator/target/quarkus-app/quarkus-run.jar
 
-# k8s_up DIR: API server in DIR/api, the DnsRecord CRD, then DIR/k8s/*.json loaded; etcd and kube-apiserver are
-# then pinned to core 1 so the little they do while idle stays off the measured core
+# k8s_up DIR: an API server in $api (API_DIR, default /tmp/zk-bench-api-<object counts>), the DnsRecord CRD, then
+# DIR/k8s/*.json loaded; etcd and kube-apiserver are then pinned to core 1 so the little they do while idle stays
+# off the measured core. Loading takes minutes on a busy 2-core machine (ClusterIP allocation is the slow part), so
+# with KEEP_API=1 the API server is left running and a later run with the same objects reuses it.
 k8s_up() {
-  local d=$1
-  bash "$bench/k8s.sh" start "$d/api"
-  "$kubectl_bin" --kubeconfig "$d/api/kubeconfig" apply -f "$root/crds/" >&2
-  "$kubectl_bin" --kubeconfig "$d/api/kubeconfig" wait --for condition=established --timeout=60s crd/dnsrecords.zonekeeper.dev >&2
-  python3 "$bench/k8sload.py" "$d/k8s" "$(cat "$d/api/server")" "$(cat "$d/api/token")" "${LOAD_THREADS:-16}"
-  local p
-  for p in "$(cat "$d/api/etcd.pid")" "$(cat "$d/api/kube-apiserver.pid")"; do taskset -a -p 2 "$p" >/dev/null; done
+  local d=$1 tag p
+  tag=$(cat "$d"/k8s/*.json | md5sum | cut -c1-8)
+  api=${API_DIR:-/tmp/zk-bench-api-$tag}
+  ln -sfn "$api" "$d/api"
+  if [ -f "$api/kube-apiserver.pid" ] && kill -0 "$(cat "$api/kube-apiserver.pid")" 2>/dev/null && [ "$(cat "$api/loaded" 2>/dev/null)" = "$tag" ]; then
+    say "reusing the API server in $api (objects $tag already loaded)"
+  else
+    bash "$bench/k8s.sh" start "$api"
+    "$kubectl_bin" --kubeconfig "$api/kubeconfig" apply -f "$root/crds/" >&2
+    "$kubectl_bin" --kubeconfig "$api/kubeconfig" wait --for condition=established --timeout=60s crd/dnsrecords.zonekeeper.dev >&2
+    python3 "$bench/k8sload.py" "$d/k8s" "$(cat "$api/server")" "$(cat "$api/token")" "${LOAD_THREADS:-16}"
+    echo "$tag" >"$api/loaded"
+  fi
+  for p in "$(cat "$api/etcd.pid")" "$(cat "$api/kube-apiserver.pid")"; do taskset -a -p 2 "$p" >/dev/null; done
 }
 
-k8s_down() { bash "$bench/k8s.sh" stop "$1/api"; }
+k8s_down() {
+  [ -n "${api:-}" ] || return 0
+  if [ "${KEEP_API:-0}" = 1 ]; then say "API server left running in $api (k8s.sh stop $api)"; else bash "$bench/k8s.sh" stop "$api"; fi
+}
 
 # start_coredns_k8s PORT [PODS-MODE]: CoreDNS `kubernetes cluster.local` (pods disabled, its default, unless told)
 # with the bench kubeconfig; DnsRecords have no CoreDNS counterpart, so example.test comes from the zone file

@@ -100,6 +100,17 @@ wait_dns() {
   done
 }
 
+# answers PORT: a digest of the answers (rcode, records without TTL) to one query of each kind of genk8s.py's mix
+answers() {
+  local q
+  for q in "svc1.ns1.svc.cluster.local A" "_http._tcp.svc1.ns1.svc.cluster.local SRV" "hl1.ns1.svc.cluster.local A" \
+    "rec1.example.test A" "svc1.ns1.svc.ns1.svc.cluster.local A" "svc1.ns1.svc.cluster.local AAAA"; do
+    # shellcheck disable=SC2086
+    dig +noall +answer +comments +tries=2 +timeout=2 -p "$1" @127.0.0.1 $q |
+      awk '/status:/{print $6} !/^;/ && NF { $2 = ""; print }' | sort | tr '\n' ' '
+  done | md5sum | cut -c1-12
+}
+
 # measure RUN SYSTEM PIDS PORT QUERYFILE RATE SECS: dnsperf (core 1) offers RATE qps for SECS seconds, -v so each
 # answer's latency is known; records CPU us per completed query, lost queries, p50/p99 latency and the rcode mix
 measure() {
