@@ -124,9 +124,10 @@ measure() {
   rm -f "$out"
 }
 
-# warm SYSTEM PORT QUERYFILE RATE SECS: one unrecorded run (JIT, caches), so every server is measured warm
+# warm SYSTEM PORT QUERYFILE RATE: one unrecorded run of WARM_SECS (default 30) seconds (the JVM's JIT, caches),
+# so every server is measured warm
 warm() {
-  taskset -c 1 dnsperf -s 127.0.0.1 -p "$2" -d "$3" -l "$5" -c 8 -Q "$4" >/dev/null 2>&1 || true
+  taskset -c 1 dnsperf -s 127.0.0.1 -p "$2" -d "$3" -l "${WARM_SECS:-30}" -c 8 -Q "$4" >/dev/null 2>&1 || true
 }
 
 rss_kib() { # PID[,PID]: summed VmRSS
