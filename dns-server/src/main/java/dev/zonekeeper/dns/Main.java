@@ -11,6 +11,7 @@ import dev.zonekeeper.dns.metrics.HttpEndpoint;
 import dev.zonekeeper.dns.metrics.TransferMeters;
 import dev.zonekeeper.dns.server.DnsTransport;
 import dev.zonekeeper.dns.server.QueryProcessor;
+import dev.zonekeeper.dns.server.Warmup;
 import dev.zonekeeper.dns.standalone.DirectoryWatcher;
 import dev.zonekeeper.dns.standalone.LoadResult;
 import dev.zonekeeper.dns.standalone.ManifestDirectory;
@@ -50,6 +51,10 @@ public final class Main {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Buffer ownership is covered by the tests (leak detector on PARANOID); in service, sampling costs CPU.
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
         ServerConfig config;
         try {
             config = ServerConfig.parse(args, ResolvConf.defaultUpstreams());
@@ -61,8 +66,13 @@ public final class Main {
                 tsigKey(config);
             }
         } catch (ConfigException e) {
+            if (e.getMessage().startsWith("Usage:")) {
+                System.out.println(e.getMessage()); // --help: asked for, so on stdout
+                System.exit(0);
+                return;
+            }
             System.err.println("zonekeeper-dns-server: " + e.getMessage());
-            System.exit(e.getMessage().startsWith("Usage:") ? 0 : 2);
+            System.exit(2);
             return;
         }
         DnsServer server;
@@ -158,9 +168,14 @@ public final class Main {
                     config.zoneTtl());
             ManifestDirectory manifests = new ManifestDirectory(config.records(),
                     new LinkedHashSet<>(config.zones()));
+            // The watcher loads the directory once and applies it before returning, then reloads on changes.
             watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result));
-            dev.zonekeeper.dns.server.Warmup.run(40);
-            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics);
+            Warmup.run(40);
+            // The YAML parse and the warm-up leave garbage several times the zone's size: collect it once before
+            // serving, so the heap (and the resident memory) settles at what the zones need.
+            System.gc();
+            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics,
+                    config.tcpIdleTimeout());
             started = true;
             readiness = "serving " + processor.zones().zones().size() + " zones";
             LOG.info("ready {} ms after JVM start: {}",
@@ -199,7 +214,9 @@ public final class Main {
             } else {
                 LOG.info("--notify-listen none: changes on the primary are seen at the zones' SOA refresh");
             }
-            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics);
+            Warmup.run(40);
+            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics,
+                    config.tcpIdleTimeout());
             started = true;
             LOG.info("sidecar of {} for {}: {}", hostPort(config.primary()), config.zoneList(), readiness);
             secondary.start();
@@ -266,6 +283,11 @@ public final class Main {
 
         public DnsMetrics metrics() {
             return metrics;
+        }
+
+        /** The zones served now: the snapshot the next query is answered from. */
+        public ZoneSet zones() {
+            return processor.zones();
         }
 
         public DnsTransport transport() {

@@ -29,7 +29,8 @@ public record ServerConfig(
         InetSocketAddress notifyListen,
         int udpSockets,
         int cacheSize,
-        int zoneTtl) {
+        int zoneTtl,
+        int tcpIdleTimeout) {
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
@@ -52,6 +53,7 @@ public record ServerConfig(
             "  --udp-sockets N          SO_REUSEPORT UDP sockets (default: number of CPUs)",
             "  --cache-size N           forwarder cache entries (default 10000)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
+            "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection idle this long (default 10, RFC 7766)",
             "  --help                   print this help");
 
     /** Thrown for an unknown or invalid option; the message names it. */
@@ -84,6 +86,7 @@ public record ServerConfig(
         int udpSockets = Runtime.getRuntime().availableProcessors();
         int cacheSize = 10_000;
         int zoneTtl = 30;
+        int tcpIdleTimeout = 10;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -131,6 +134,7 @@ public record ServerConfig(
                 case "--udp-sockets" -> udpSockets = intValue(opt, value, 1, 64);
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
+                case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -169,13 +173,13 @@ public record ServerConfig(
             }
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(upstreams), metrics, primary, tsig,
-                notifyListen, udpSockets, cacheSize, zoneTtl);
+                notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
             case "--listen", "--records", "--zone", "--upstream", "--metrics", "--primary", "--tsig-key-file",
-                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl" -> true;
+                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout" -> true;
             default -> false;
         };
     }

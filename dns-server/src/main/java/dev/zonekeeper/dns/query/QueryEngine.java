@@ -3,6 +3,7 @@ package dev.zonekeeper.dns.query;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneSet;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,8 +24,9 @@ import org.xbill.DNS.Type;
  *       returned as is and not followed.</li>
  *   <li><b>CNAME chains</b> are followed inside the served zones, across zones too, for at most
  *       {@value #MAX_CNAME_CHAIN} CNAMEs; a loop or a longer chain stops there with rcode NOERROR and the CNAMEs seen
- *       so far. A target outside the served zones ends the chain (NOERROR, AA, CNAMEs in answer): the caller may
- *       resolve it further. Otherwise the rcode, and the SOA in a negative answer, are those of the last name.</li>
+ *       so far. A target outside the served zones ends the chain (NOERROR, AA, CNAMEs in answer): the caller
+ *       (QueryProcessor) completes it through the forwarder. Otherwise the rcode, and the SOA in a negative answer,
+ *       are those of the last name.</li>
  *   <li><b>Negative answers</b> carry the SOA of the zone of the last name, with TTL min(SOA TTL, SOA MINIMUM)
  *       (RFC 2308 section 3).</li>
  *   <li><b>Referrals</b>: a name at or below a zone cut gets AA=0, NOERROR, the cut's NS in authority and the
@@ -32,7 +34,10 @@ import org.xbill.DNS.Type;
  *       DS at the cut is answered from the parent side.</li>
  *   <li><b>Additional section</b>: A and AAAA of the targets of MX, SRV and NS records in the answer and of NS
  *       records in a referral, when the target is in a served zone (exact owner names; wildcards are not expanded
- *       for additional data). No record appears twice, nor in additional when already in answer.</li>
+ *       for additional data). No record appears twice, nor in additional when already in answer. The targets are
+ *       taken in canonical record order (RFC 4034 section 6.3: MX by preference, SRV by priority), so when a UDP
+ *       response has room for only part of the additional section, the addresses of the preferred targets are the
+ *       ones kept, as Knot does.</li>
  *   <li><b>Classes</b>: IN and ANY are answered; any other class for a name in a served zone gets REFUSED (AA=0,
  *       empty sections): the zones exist only in class IN. Meta query types (AXFR, IXFR, MAILA, MAILB, OPT, TSIG,
  *       TKEY) get NOTIMP here: zone transfers are the transport's business.</li>
@@ -113,13 +118,16 @@ public final class QueryEngine {
     private static List<org.xbill.DNS.Record> additional(ZoneSet zones, List<org.xbill.DNS.Record> answer,
                                                          List<org.xbill.DNS.Record> referralNs) {
         Set<Name> targets = new LinkedHashSet<>();
+        List<org.xbill.DNS.Record> sources = new ArrayList<>();
         for (org.xbill.DNS.Record r : answer) {
             int type = r.getType();
             if (type == Type.MX || type == Type.SRV || type == Type.NS) {
-                targets.add(r.getAdditionalName());
+                sources.add(r);
             }
         }
-        for (org.xbill.DNS.Record r : referralNs) {
+        sources.addAll(referralNs);
+        Collections.sort(sources); // canonical order: RRsets are hash sets; this puts preferred targets first
+        for (org.xbill.DNS.Record r : sources) {
             targets.add(r.getAdditionalName());
         }
         if (targets.isEmpty()) {

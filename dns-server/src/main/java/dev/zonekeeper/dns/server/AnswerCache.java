@@ -1,7 +1,6 @@
 package dev.zonekeeper.dns.server;
 
 import dev.zonekeeper.dns.zone.ZoneSet;
-import io.netty.buffer.ByteBuf;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -62,7 +61,7 @@ final class AnswerCache {
         return h ^ (h >>> 16);
     }
 
-    Entry get(ByteBuf buf, int nameOffset, int nameLength, int hash, int typeClass) {
+    Entry get(byte[] buf, int nameOffset, int nameLength, int hash, int typeClass) {
         for (int i = 0; i < PROBES; i++) {
             Entry e = table.get((hash + i) & mask);
             if (e == null) {
@@ -89,9 +88,9 @@ final class AnswerCache {
         table.set(h & mask, entry);
     }
 
-    private static boolean sameLowerCase(ByteBuf buf, int offset, byte[] key) {
+    private static boolean sameLowerCase(byte[] buf, int offset, byte[] key) {
         for (int i = 0; i < key.length; i++) {
-            if (lower(buf.getByte(offset + i)) != key[i]) {
+            if (lower(buf[offset + i]) != key[i]) {
                 return false;
             }
         }

@@ -5,6 +5,7 @@ import dev.zonekeeper.dns.metrics.DnsMetrics.BadInput;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -58,11 +59,21 @@ public final class DnsTransport implements AutoCloseable {
 
     public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics)
             throws InterruptedException {
+        this(listen, udpSockets, processor, metrics, TCP_IDLE_SECONDS);
+    }
+
+    /**
+     * @param listen where to listen; port 0 picks a free port for UDP and binds TCP to the same one ({@link #address()})
+     * @param tcpIdleSeconds a TCP connection with no query and no response for this long is closed (RFC 7766 6.2.3)
+     */
+    public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics,
+                        int tcpIdleSeconds) throws InterruptedException {
         epoll = Epoll.isAvailable();
         int sockets = epoll ? Math.max(1, udpSockets) : 1;
         group = new MultiThreadIoEventLoopGroup(sockets, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         Bootstrap b = new Bootstrap().group(group)
                 .channel(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
+                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .option(ChannelOption.SO_SNDBUF, 4 << 20)
                 .handler(new ChannelInitializer<Channel>() {
@@ -90,12 +101,13 @@ public final class DnsTransport implements AutoCloseable {
         ServerBootstrap sb = new ServerBootstrap().group(group)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(limit,
-                                new IdleStateHandler(0, 0, TCP_IDLE_SECONDS, TimeUnit.SECONDS),
+                                new IdleStateHandler(0, 0, tcpIdleSeconds, TimeUnit.SECONDS),
                                 new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2),
                                 prepender, tcp);
                     }

@@ -16,8 +16,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSInput;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
@@ -38,6 +40,14 @@ import org.xbill.DNS.Type;
  *       then encoded once and cached).
  * </ul>
  * Handlers are authoritative zones first, then the forwarder; a name under neither is REFUSED.
+ *
+ * <p>A CNAME chain that leaves the served zones (a Kubernetes ExternalName service: {@code my-svc.ns.svc.cluster.local
+ * CNAME db.example.com.}) is completed through the forwarder when forwarding is configured, as CoreDNS does: stub
+ * resolvers such as glibc's do not chase CNAMEs themselves. The response is our chain (AA set) plus the upstream's
+ * answer for (target, qtype), with the upstream's rcode when NXDOMAIN and its SOA in authority when negative; the
+ * chain with SERVFAIL when the upstream gives no usable answer. Such answers take the full path every time and are
+ * never pre-encoded: the forwarder's cache keeps the upstream part for its TTL. Questions of type CNAME or ANY get the
+ * CNAME alone; without forwarding the chain is returned alone.
  */
 public final class QueryProcessor {
     private static final Logger LOG = LoggerFactory.getLogger(QueryProcessor.class);
@@ -106,10 +116,10 @@ public final class QueryProcessor {
         if (status == QueryScratch.OK) {
             metrics.query(transport, s.qtype);
             AnswerCache c = cache;
-            AnswerCache.Entry e = c.get(query, s.nameOffset, s.nameLength, s.hash, s.typeClass());
+            AnswerCache.Entry e = c.get(s.packet, s.nameOffset, s.nameLength, s.hash, s.typeClass());
             metrics.fastPath(e != null);
             if (e == null) {
-                e = encode(c, query, s);
+                e = encode(c, s);
                 if (e != null) {
                     c.put(e);
                 }
@@ -126,10 +136,10 @@ public final class QueryProcessor {
                     out.writeShort(e.anCount);
                     out.writeShort(e.nsCount);
                     out.writeShort(e.arCount + (s.edns ? 1 : 0));
-                    out.writeBytes(query, s.nameOffset, s.nameLength + 4);
+                    out.writeBytes(s.packet, s.nameOffset, s.nameLength + 4);
                     out.writeBytes(e.tail);
                     if (s.edns) {
-                        writeOpt(out);
+                        writeOpt(out, s.dnssecOk);
                     }
                     metrics.response(e.rcode(), startNanos);
                     return out;
@@ -141,18 +151,28 @@ public final class QueryProcessor {
     }
 
 
-    private static void writeOpt(ByteBuf out) {
+    private static void writeOpt(ByteBuf out, boolean dnssecOk) {
         out.writeByte(0);              // root
         out.writeShort(Type.OPT);
         out.writeShort(EDNS_UDP_SIZE); // class = our UDP payload size
-        out.writeInt(0);               // extended rcode 0, version 0, no flags
+        out.writeShort(0);             // extended rcode 0, version 0
+        out.writeShort(dnssecOk ? ExtendedFlags.DO : 0); // flags: DO copied from the query (RFC 3225)
         out.writeShort(0);             // no options
     }
 
-    /** Builds and encodes the answer of a fast-path query; null when no served zone holds the name. */
-    private AnswerCache.Entry encode(AnswerCache c, ByteBuf query, QueryScratch s) {
+    /** The query's DO bit, to be copied into the response's OPT (RFC 3225 section 3). */
+    private static int dnssecOk(Message query) {
+        OPTRecord opt = query.getOPT();
+        return opt == null ? 0 : opt.getFlags() & ExtendedFlags.DO;
+    }
+
+    /**
+     * Builds and encodes the answer of a fast-path query; null (the full path answers) when no served zone holds the
+     * name, or when the answer is a CNAME chain leaving the served zones that the forwarder completes.
+     */
+    private AnswerCache.Entry encode(AnswerCache c, QueryScratch s) {
         byte[] key = new byte[s.nameLength];
-        query.getBytes(s.nameOffset, key);
+        System.arraycopy(s.packet, s.nameOffset, key, 0, key.length);
         for (int i = 0; i < key.length; i++) {
             key[i] = AnswerCache.lower(key[i]);
         }
@@ -163,8 +183,8 @@ public final class QueryProcessor {
             return null;
         }
         Answer a = QueryEngine.answer(c.zones, qname, s.qtype, s.qclass);
-        if (a == null) {
-            return null;
+        if (a == null || (forwarder != null && externalTarget(c.zones, a, s.qtype) != null)) {
+            return null; // not ours, or completed with upstream data, whose TTLs run: never pre-encoded
         }
         Message m = new Message(0);
         Header h = m.getHeader();
@@ -210,6 +230,17 @@ public final class QueryProcessor {
             return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
         }
         Header h = query.getHeader();
+        for (int section = 0; section < 4; section++) {
+            // dnsjava forgives a cut packet when TC is set and lowers the counts to what it read: a query's counts
+            // must all be true
+            if (h.getCount(section) != u16(bytes, 4 + 2 * section)) {
+                if (countQuery) {
+                    metrics.query(transport, -1);
+                }
+                metrics.badInput(BadInput.MALFORMED);
+                return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
+            }
+        }
         org.xbill.DNS.Record question = query.getQuestion();
         if (countQuery) {
             metrics.query(transport, question == null ? -1 : question.getType());
@@ -251,7 +282,8 @@ public final class QueryProcessor {
             metrics.badInput(BadInput.FORMAT);
             return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
         }
-        Answer a = QueryEngine.answer(cache.zones, question.getName(), qtype, DClass.IN);
+        ZoneSet zones = cache.zones;
+        Answer a = QueryEngine.answer(zones, question.getName(), qtype, DClass.IN);
         if (a != null) {
             Message r = base(query);
             Header rh = r.getHeader();
@@ -262,7 +294,11 @@ public final class QueryProcessor {
             addAll(r, a.answer(), Section.ANSWER);
             addAll(r, a.authority(), Section.AUTHORITY);
             addAll(r, a.additional(), Section.ADDITIONAL);
-            return send(alloc, r, transport, query, startNanos);
+            Name target = forwarder == null ? null : externalTarget(zones, a, qtype);
+            if (target == null) {
+                return send(alloc, r, transport, query, startNanos);
+            }
+            return chase(r, target, qtype, alloc, transport, query, responder, context, startNanos);
         }
         if (underPendingZone(question.getName())) {
             return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
@@ -289,6 +325,92 @@ public final class QueryProcessor {
             responder.respond(context, out);
         });
         return null;
+    }
+
+    /**
+     * The target of the CNAME chain that ends {@code a} when the forwarder must complete it: a NOERROR answer whose
+     * last answer record is a CNAME pointing under no served zone, for a question other than CNAME and ANY (which
+     * are answered with the CNAME itself), and a chain that QueryEngine did not cut at its length limit. Else null.
+     * The first tests are on the answer's shape only, so ordinary answers pay no zone lookup.
+     */
+    static Name externalTarget(ZoneSet zones, Answer a, int qtype) {
+        List<org.xbill.DNS.Record> answer = a.answer();
+        if (a.rcode() != Rcode.NOERROR || answer.isEmpty() || qtype == Type.CNAME || qtype == Type.ANY) {
+            return null;
+        }
+        org.xbill.DNS.Record last = answer.get(answer.size() - 1);
+        if (last.getType() != Type.CNAME || answer.size() >= QueryEngine.MAX_CNAME_CHAIN) {
+            return null;
+        }
+        Name target = ((CNAMERecord) last).getTarget();
+        return zones.find(target) == null ? target : null;
+    }
+
+    /**
+     * Completes the CNAME chain in {@code r} (our authoritative answer) with the forwarder's answer for
+     * (target, qtype), as CoreDNS's file and kubernetes plugins do for out-of-zone CNAME targets; sent later.
+     */
+    private ByteBuf chase(Message r, Name target, int qtype, ByteBufAllocator alloc, int transport, Message query,
+                          Responder responder, Object context, long startNanos) {
+        if (underPendingZone(target)) {
+            r.getHeader().setRcode(Rcode.SERVFAIL); // a zone we serve once loaded: never ask the upstream for it
+            return send(alloc, r, transport, query, startNanos);
+        }
+        Message sub = new Message(query.getHeader().getID());
+        sub.getHeader().setFlag(Flags.RD);
+        if (query.getHeader().getFlag(Flags.CD)) {
+            sub.getHeader().setFlag(Flags.CD);
+        }
+        sub.addRecord(org.xbill.DNS.Record.newRecord(target, qtype, DClass.IN), Section.QUESTION);
+        if (query.getOPT() != null) {
+            sub.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query)), Section.ADDITIONAL);
+        }
+        CompletableFuture<Message> upstream;
+        try {
+            upstream = forwarder.apply(sub);
+        } catch (RuntimeException e) {
+            LOG.warn("forwarding CNAME target {} failed: {}", target, e.toString());
+            r.getHeader().setRcode(Rcode.SERVFAIL);
+            return send(alloc, r, transport, query, startNanos);
+        }
+        upstream.whenComplete((resp, err) -> {
+            ByteBuf out;
+            try {
+                out = send(alloc, completed(r, err == null ? resp : null), transport, query, startNanos);
+            } catch (RuntimeException e) {
+                LOG.warn("could not encode the completed answer for {}: {}", query.getQuestion().getName(),
+                        e.toString());
+                out = send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+            }
+            responder.respond(context, out);
+        });
+        return null;
+    }
+
+    /**
+     * Our CNAME chain followed by the upstream's answer for its target: the upstream's answer records, its rcode
+     * (NOERROR or NXDOMAIN, which RFC 6604 section 3 ties to the last name of the chain) and the SOA of its negative
+     * answers (so caches below us can keep NODATA/NXDOMAIN for the RFC 2308 time); AA stays set, as the first owner
+     * name is ours (RFC 1035 section 4.1.1; CoreDNS keeps it too). No answer, or any other rcode (every upstream
+     * failed): the chain with SERVFAIL, as CoreDNS's file plugin does — a temporary failure, where NOERROR with the
+     * chain alone would tell stub resolvers the name has no address.
+     */
+    private static Message completed(Message r, Message upstream) {
+        int rcode = upstream == null ? Rcode.SERVFAIL : upstream.getRcode();
+        if (rcode != Rcode.NOERROR && rcode != Rcode.NXDOMAIN) {
+            r.getHeader().setRcode(Rcode.SERVFAIL);
+            return r;
+        }
+        r.getHeader().setRcode(rcode);
+        for (org.xbill.DNS.Record rec : upstream.getSection(Section.ANSWER)) {
+            r.addRecord(rec, Section.ANSWER);
+        }
+        for (org.xbill.DNS.Record rec : upstream.getSection(Section.AUTHORITY)) {
+            if (rec.getType() == Type.SOA) {
+                r.addRecord(rec, Section.AUTHORITY);
+            }
+        }
+        return r;
     }
 
     private boolean underPendingZone(Name name) {
@@ -331,7 +453,7 @@ public final class QueryProcessor {
         Message r = base(query);
         if (rcode > 0xF) {
             r.getHeader().setRcode(rcode & 0xF);
-            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, rcode >>> 4, 0, 0), Section.ADDITIONAL);
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, rcode >>> 4, 0, dnssecOk(query)), Section.ADDITIONAL);
         } else {
             r.getHeader().setRcode(rcode);
         }
@@ -356,7 +478,7 @@ public final class QueryProcessor {
         OPTRecord qopt = query.getOPT();
         int limit = TCP_MAX;
         if (qopt != null && r.getOPT() == null) {
-            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, 0), Section.ADDITIONAL);
+            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query)), Section.ADDITIONAL);
         }
         if (transport == DnsMetrics.UDP) {
             limit = qopt != null && qopt.getVersion() == 0

@@ -23,26 +23,44 @@ final class QueryScratch {
     int hash;
     boolean edns;
     int udpSize;
+    /** The query's EDNS DO bit, copied into the response (RFC 3225 section 3). */
+    boolean dnssecOk;
 
-    /** Reads the query at buf's reader index; returns OK, SLOW or a DROP_ code. */
-    int parse(ByteBuf buf) {
-        int start = buf.readerIndex();
-        int end = buf.writerIndex();
+    /** The query's bytes, copied in once: parsing a plain array costs no per-byte checks. */
+    byte[] packet = new byte[1024];
+    int length;
+
+    /** Copies the query at buf's reader index and reads it; returns OK, SLOW or a DROP_ code. */
+    int parse(ByteBuf in) {
+        length = in.readableBytes();
+        if (length > packet.length) {
+            packet = new byte[Math.min(65535, Math.max(length, packet.length * 2))];
+        }
+        in.getBytes(in.readerIndex(), packet, 0, Math.min(length, packet.length));
+        return parse(packet, Math.min(length, packet.length));
+    }
+
+    private static int u16(byte[] b, int i) {
+        return ((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF);
+    }
+
+    private int parse(byte[] buf, int end) {
+        int start = 0;
         if (end - start < 12) {
             return DROP_SHORT;
         }
-        id = buf.getUnsignedShort(start);
-        flags = buf.getUnsignedShort(start + 2);
+        id = u16(buf, start);
+        flags = u16(buf, start + 2);
         if ((flags & 0x8000) != 0) {
             return DROP_RESPONSE;
         }
         if ((flags & 0x7800) != 0 // opcode other than QUERY
-                || buf.getUnsignedShort(start + 4) != 1
-                || buf.getUnsignedShort(start + 6) != 0
-                || buf.getUnsignedShort(start + 8) != 0) {
+                || u16(buf, start + 4) != 1
+                || u16(buf, start + 6) != 0
+                || u16(buf, start + 8) != 0) {
             return SLOW;
         }
-        int arCount = buf.getUnsignedShort(start + 10);
+        int arCount = u16(buf, start + 10);
         if (arCount > 1) {
             return SLOW;
         }
@@ -53,7 +71,7 @@ final class QueryScratch {
             if (p >= end) {
                 return SLOW;
             }
-            int len = buf.getUnsignedByte(p);
+            int len = (buf[p] & 0xFF);
             if (len == 0) {
                 p++;
                 h = h * 31;
@@ -64,7 +82,7 @@ final class QueryScratch {
             }
             h = h * 31 + len;
             for (int i = p + 1; i <= p + len; i++) {
-                h = h * 31 + AnswerCache.lower(buf.getByte(i));
+                h = h * 31 + AnswerCache.lower(buf[i]);
             }
             p += 1 + len;
             if (p - nameOffset > 255) {
@@ -75,24 +93,25 @@ final class QueryScratch {
         if (nameLength > 255 || p + 4 > end) {
             return SLOW;
         }
-        qtype = buf.getUnsignedShort(p);
-        qclass = buf.getUnsignedShort(p + 2);
+        qtype = u16(buf, p);
+        qclass = u16(buf, p + 2);
         p += 4;
         if (qclass != 1 || qtype == 41 || qtype == 250 || (qtype >= 251 && qtype <= 255) || qtype == 0) {
             return SLOW; // class other than IN; OPT, TSIG, IXFR, AXFR, MAILB, MAILA, ANY, type 0
         }
         edns = false;
         udpSize = 512;
+        dnssecOk = false;
         if (arCount == 1) {
             // exactly one OPT: root name, type 41, class = UDP size, ttl = ext-rcode/version/flags, rdata options
-            if (p + 11 > end || buf.getByte(p) != 0 || buf.getUnsignedShort(p + 1) != 41) {
+            if (p + 11 > end || buf[p] != 0 || u16(buf, p + 1) != 41) {
                 return SLOW;
             }
-            int version = buf.getUnsignedByte(p + 6);
-            if (version != 0 || buf.getUnsignedByte(p + 5) != 0) {
+            int version = (buf[p + 6] & 0xFF);
+            if (version != 0 || (buf[p + 5] & 0xFF) != 0) {
                 return SLOW;
             }
-            int rdLength = buf.getUnsignedShort(p + 9);
+            int rdLength = u16(buf, p + 9);
             int o = p + 11;
             int rdEnd = o + rdLength;
             if (rdEnd > end) {
@@ -102,13 +121,14 @@ final class QueryScratch {
                 if (o + 4 > rdEnd) {
                     return SLOW;
                 }
-                o += 4 + buf.getUnsignedShort(o + 2);
+                o += 4 + u16(buf, o + 2);
             }
             if (o != rdEnd) {
                 return SLOW;
             }
             edns = true;
-            udpSize = Math.max(512, buf.getUnsignedShort(p + 3));
+            udpSize = Math.max(512, u16(buf, p + 3));
+            dnssecOk = (buf[p + 7] & 0x80) != 0;
             p = rdEnd;
         }
         if (p != end) {

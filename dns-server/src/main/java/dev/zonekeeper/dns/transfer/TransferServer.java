@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -30,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
 import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.SOARecord;
@@ -127,7 +129,24 @@ public final class TransferServer implements Closeable {
     private final ExecutorService workers;
     private final Semaphore connectionSlots;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
+
+    /**
+     * Told after a transfer (AXFR, or IXFR with changes or with the whole zone) of {@code zone} up to {@code serial}
+     * has been written to a client's TCP connection and flushed: the point where the secondary has the data (it still
+     * has to parse it). Called on the connection's thread; must not block.
+     */
+    @FunctionalInterface
+    public interface ServedListener {
+        void served(Name zone, long serial);
+    }
+
+    /** The zone and serial one request transferred, set by {@link #handle} for TCP transfers. */
+    private static final class Transferred {
+        Name zone;
+        long serial;
+    }
 
     private TransferServer(PrimaryZones zones, TSIG key, Options options, ServerSocket tcp, DatagramSocket udp) {
         this.zones = zones;
@@ -186,6 +205,11 @@ public final class TransferServer implements Closeable {
 
     public Stats stats() {
         return stats;
+    }
+
+    /** Calls {@code listener} after every completed transfer (see {@link ServedListener}). */
+    public void addServedListener(ServedListener listener) {
+        servedListeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override
@@ -250,8 +274,12 @@ public final class TransferServer implements Closeable {
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 65_538));
             byte[] request;
             while ((request = Wire.readFrame(in)) != null) {
-                boolean keepOpen = handle(request, true, m -> Wire.writeFrame(out, m.toWire()));
+                Transferred transferred = new Transferred();
+                boolean keepOpen = handle(request, true, m -> Wire.writeFrame(out, m.toWire()), transferred);
                 out.flush();
+                if (transferred.zone != null) {
+                    fireServed(transferred.zone, transferred.serial);
+                }
                 if (!keepOpen) {
                     break;
                 }
@@ -277,13 +305,23 @@ public final class TransferServer implements Closeable {
                 handle(request, false, m -> {
                     byte[] b = m.toWire();
                     udp.send(new DatagramPacket(b, b.length, p.getSocketAddress()));
-                });
+                }, new Transferred());
             } catch (IOException e) {
                 if (!closed) {
                     LOG.debug("zone-transfer UDP request failed", e);
                 }
             } catch (RuntimeException e) {
                 LOG.warn("zone-transfer UDP request failed", e);
+            }
+        }
+    }
+
+    private void fireServed(Name zone, long serial) {
+        for (ServedListener listener : servedListeners) {
+            try {
+                listener.served(zone, serial);
+            } catch (RuntimeException e) {
+                LOG.warn("transfer listener {} failed for {} serial {}", listener, zone, serial, e);
             }
         }
     }
@@ -312,7 +350,7 @@ public final class TransferServer implements Closeable {
     }
 
     /** Answers one request; false when the connection should be closed after it. */
-    private boolean handle(byte[] wire, boolean overTcp, Sink sink) throws IOException {
+    private boolean handle(byte[] wire, boolean overTcp, Sink sink, Transferred transferred) throws IOException {
         Message query;
         try {
             query = new Message(wire);
@@ -381,9 +419,11 @@ public final class TransferServer implements Closeable {
                 }
                 stats.axfr.incrementAndGet();
                 stream(query, signer, sink, axfr(zone));
+                transferred.zone = zone.origin();
+                transferred.serial = zone.serial();
                 return true;
             case Type.IXFR:
-                return ixfr(query, jz, overTcp, signer, sink);
+                return ixfr(query, jz, overTcp, signer, sink, transferred);
             default:
                 stats.otherRefused.incrementAndGet();
                 send(sink, signer, Wire.reply(query, Rcode.REFUSED));
@@ -391,8 +431,8 @@ public final class TransferServer implements Closeable {
         }
     }
 
-    private boolean ixfr(Message query, JournaledZone jz, boolean overTcp, Signer signer, Sink sink)
-            throws IOException {
+    private boolean ixfr(Message query, JournaledZone jz, boolean overTcp, Signer signer, Sink sink,
+                         Transferred transferred) throws IOException {
         Zone zone = jz.zone();
         SOARecord clientSoa = null;
         for (org.xbill.DNS.Record r : query.getSection(Section.AUTHORITY)) {
@@ -420,6 +460,8 @@ public final class TransferServer implements Closeable {
             LOG.debug("IXFR of {} from serial {}: not journaled, sending the whole zone", zone.origin(),
                     clientSoa.getSerial());
             stream(query, signer, sink, axfr(zone));
+            transferred.zone = zone.origin();
+            transferred.serial = zone.serial();
             return true;
         }
         stats.ixfr.incrementAndGet();
@@ -433,6 +475,8 @@ public final class TransferServer implements Closeable {
         }
         records.add(zone.soa());
         stream(query, signer, sink, records);
+        transferred.zone = zone.origin();
+        transferred.serial = zone.serial();
         return true;
     }
 

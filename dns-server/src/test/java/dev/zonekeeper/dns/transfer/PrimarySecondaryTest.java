@@ -106,6 +106,31 @@ class PrimarySecondaryTest {
     }
 
     @Test
+    void servedListenerHearsEveryCompletedTransferWithItsSerial() throws Exception {
+        List<Long> served = new java.util.concurrent.CopyOnWriteArrayList<>();
+        primary = new PrimaryZones();
+        long first = primary.put(exampleZone());
+        server = closeLater(TransferServer.start(loopback(0), primary, KEY));
+        server.addServedListener((zone, serial) -> {
+            assertThat(zone).isEqualTo(ORIGIN);
+            served.add(serial);
+        });
+        secondary = closeLater(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events,
+                NOTIFY_DRIVEN));
+        NotifyListener listener = closeLater(NotifyListener.start(loopback(0), KEY, secondary));
+        primary.addListener(closeLater(new NotifySender(List.of(listener.address()), KEY,
+                new NotifySender.Options(Duration.ofMillis(200), 5))));
+        secondary.start();
+        await().until(() -> served.contains(first));
+
+        long second = primary.change(ORIGIN, List.of(), List.of(rr("new.example.test. 300 IN A 192.0.2.20")));
+        awaitInSync();
+        await().until(() -> served.contains(second));
+        assertThat(served).containsExactly(first, second); // an up-to-date refresh check is no transfer
+        assertThat(events.kinds()).containsExactly(Kind.AXFR, Kind.IXFR);
+    }
+
+    @Test
     void wholeZoneReplacementIsSentAsTheDifference() throws Exception {
         start(JournaledZone.Limits.DEFAULT, true, NOTIFY_DRIVEN);
         Zone desired = exampleZone().apply(

@@ -2,6 +2,7 @@ package dev.zonekeeper.operator.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,6 +47,11 @@ public interface ZonekeeperConfig {
   interface Transfer {
     @WithDefault("127.0.0.1:5300")
     String listen();
+
+    /** Where NOTIFY is sent on every zone change: the DNS server sidecar's {@code --notify-listen}. */
+    @WithName("notify")
+    @WithDefault("127.0.0.1:5354")
+    List<String> notifyTargets();
   }
 
   /** Only the holder of this Lease reconciles and writes status. */

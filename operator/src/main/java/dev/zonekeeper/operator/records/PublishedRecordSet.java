@@ -27,4 +27,32 @@ public record PublishedRecordSet(String namespace, String resourceName, Name own
   public String key() {
     return namespace + "/" + resourceName;
   }
+
+  /** Equal when everything, including each record's TTL, is equal (dnsjava's record equality ignores the TTL). */
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof PublishedRecordSet)) {
+      return false;
+    }
+    PublishedRecordSet other = (PublishedRecordSet) o;
+    if (!namespace.equals(other.namespace) || !resourceName.equals(other.resourceName) || !owner.equals(other.owner)
+        || type != other.type || !records.equals(other.records)) {
+      return false;
+    }
+    for (int i = 0; i < records.size(); i++) {
+      if (records.get(i).getTTL() != other.records.get(i).getTTL()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public int hashCode() {
+    int h = Objects.hash(namespace, resourceName, owner, type, records);
+    for (org.xbill.DNS.Record r : records) {
+      h = 31 * h + Long.hashCode(r.getTTL());
+    }
+    return h;
+  }
 }

@@ -1,0 +1,189 @@
+package dev.zonekeeper.dns.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.zonekeeper.dns.config.ServerConfig.ConfigException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.xbill.DNS.Name;
+
+/** The command line: defaults, every option, and every kind of mistake named in the message. */
+class ServerConfigTest {
+    private static final List<InetSocketAddress> RESOLV_CONF = List.of(new InetSocketAddress("127.0.0.53", 53));
+
+    private static ServerConfig parse(String... args) throws ConfigException {
+        return ServerConfig.parse(args, RESOLV_CONF);
+    }
+
+    @Test
+    void defaults() throws ConfigException {
+        ServerConfig c = parse();
+        assertThat(c.listen()).isEqualTo(new InetSocketAddress(InetAddress.getLoopbackAddress(), 5353));
+        assertThat(c.records()).isEqualTo(Path.of("examples"));
+        assertThat(c.zones()).isEmpty();
+        assertThat(c.upstreams()).isEqualTo(RESOLV_CONF);
+        assertThat(c.forwarding()).isTrue();
+        assertThat(c.metrics()).isNull();
+        assertThat(c.primary()).isNull();
+        assertThat(c.sidecar()).isFalse();
+        assertThat(c.tsigKeyFile()).isNull();
+        assertThat(c.notifyListen()).isNull();
+        assertThat(c.udpSockets()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(c.cacheSize()).isEqualTo(10_000);
+        assertThat(c.zoneTtl()).isEqualTo(30);
+    }
+
+    @Test
+    void everyOption() throws ConfigException {
+        ServerConfig c = parse("--listen", "127.0.0.2:5354", "--records", "/srv/records", "--zone", "Example.Test",
+                "--zone", "2.0.192.in-addr.arpa.", "--upstream", "127.0.0.1:5300", "--upstream", "[::1]:53",
+                "--upstream", "127.0.0.9", "--metrics", "127.0.0.1:9154", "--primary", "127.0.0.1:5300",
+                "--tsig-key-file", "/etc/zk/tsig", "--notify-listen", "127.0.0.1:5301", "--udp-sockets", "3",
+                "--cache-size", "0", "--zone-ttl", "5");
+        assertThat(c.listen()).isEqualTo(new InetSocketAddress("127.0.0.2", 5354));
+        assertThat(c.records()).isEqualTo(Path.of("/srv/records"));
+        assertThat(c.zones()).containsExactly(Name.fromConstantString("example.test."),
+                Name.fromConstantString("2.0.192.in-addr.arpa."));
+        assertThat(c.upstreams()).containsExactly(new InetSocketAddress("127.0.0.1", 5300),
+                new InetSocketAddress("::1", 53), new InetSocketAddress("127.0.0.9", 53));
+        assertThat(c.metrics()).isEqualTo(new InetSocketAddress("127.0.0.1", 9154));
+        assertThat(c.primary()).isEqualTo(new InetSocketAddress("127.0.0.1", 5300));
+        assertThat(c.sidecar()).isTrue();
+        assertThat(c.tsigKeyFile()).isEqualTo(Path.of("/etc/zk/tsig"));
+        assertThat(c.notifyListen()).isEqualTo(new InetSocketAddress("127.0.0.1", 5301));
+        assertThat(c.udpSockets()).isEqualTo(3);
+        assertThat(c.cacheSize()).isZero();
+        assertThat(c.zoneTtl()).isEqualTo(5);
+    }
+
+    @Test
+    void optionEqualsValueForm() throws ConfigException {
+        ServerConfig c = parse("--listen=127.0.0.1:0", "--zone=example.test", "--udp-sockets=2");
+        assertThat(c.listen()).isEqualTo(new InetSocketAddress("127.0.0.1", 0));
+        assertThat(c.zones()).containsExactly(Name.fromConstantString("example.test."));
+        assertThat(c.udpSockets()).isEqualTo(2);
+    }
+
+    @Test
+    void upstreamNoneTurnsForwardingOff() throws ConfigException {
+        ServerConfig c = parse("--upstream", "none");
+        assertThat(c.upstreams()).isEmpty();
+        assertThat(c.forwarding()).isFalse();
+    }
+
+    @Test
+    void helpIsTheUsage() {
+        assertThatThrownBy(() -> parse("--help")).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("Usage: zonekeeper-dns-server").hasMessageContaining("--records DIR");
+    }
+
+    static Stream<Arguments> invalid() {
+        return Stream.of(
+                bad("unknown option '--bogus'", "--bogus"),
+                bad("unknown option '-x'", "-x"),
+                bad("unknown option 'stray'", "stray"),
+                bad("unknown option '--bogus=1'", "--bogus=1"),
+                bad("option --listen needs a value", "--listen"),
+                bad("option --zone needs a value", "--upstream", "none", "--zone"),
+                bad("option --listen: port 99999 is outside 0-65535", "--listen", "127.0.0.1:99999"),
+                bad("option --listen: port -1 is outside 0-65535", "--listen", "127.0.0.1:-1"),
+                bad("option --listen: port 'dns' is not a number", "--listen", "127.0.0.1:dns"),
+                bad("option --listen: '127.0.0.1' has no port", "--listen", "127.0.0.1"),
+                bad("option --metrics: ':9154' has no host", "--metrics", ":9154"),
+                bad("option --metrics: '[::1' is not HOST:PORT", "--metrics", "[::1"),
+                bad("option --upstream: port 70000 is outside 0-65535", "--upstream", "127.0.0.1:70000"),
+                bad("option --primary: port 'x' is not a number", "--primary", "127.0.0.1:x"),
+                bad("option --notify-listen: '127.0.0.1' has no port", "--primary", "127.0.0.1:5300",
+                        "--notify-listen", "127.0.0.1"),
+                bad("option --zone: empty zone name", "--zone", ""),
+                bad("option --zone: serving the root zone is not supported", "--zone", "."),
+                bad("option --zone: 'a..b' is not a valid zone name", "--zone", "a..b"),
+                bad("option --zone: '" + "x".repeat(64) + ".test' is not a valid zone name", "--zone",
+                        "x".repeat(64) + ".test"),
+                bad("option --zone: example.test. is given twice", "--zone", "example.test", "--zone", "EXAMPLE.test."),
+                bad("option --udp-sockets: 0 is outside 1-64", "--udp-sockets", "0"),
+                bad("option --udp-sockets: 'many' is not a whole number", "--udp-sockets", "many"),
+                bad("option --cache-size: -1 is outside 0-10000000", "--cache-size", "-1"),
+                bad("option --zone-ttl: 86401 is outside 0-86400", "--zone-ttl", "86401"),
+                bad("option --zone-ttl: '1.5' is not a whole number", "--zone-ttl", "1.5"),
+                bad("option --tsig-key-file needs --primary", "--tsig-key-file", "/etc/zk/tsig"),
+                bad("option --notify-listen needs --primary", "--notify-listen", "127.0.0.1:5301"));
+    }
+
+    private static Arguments bad(String message, String... args) {
+        return Arguments.of(String.join(" ", args), args, message);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalid")
+    void invalidCommandLineIsAConfigExceptionNamingTheOption(String line, String[] args, String message) {
+        assertThatThrownBy(() -> parse(args)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The real Main, as a process
+
+    private record Run(int exit, String stdout, String stderr) {
+    }
+
+    private static Run runMain(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("dev.zonekeeper.dns.Main");
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().close();
+        byte[] out = p.getInputStream().readAllBytes();
+        byte[] err = p.getErrorStream().readAllBytes();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("Main " + String.join(" ", args) + " did not exit");
+        }
+        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void mainWithAnUnknownOptionExitsWithTwoAndSaysWhy() throws Exception {
+        Run run = runMain("--bogus");
+        assertThat(run.exit()).as("exit code; stderr: %s", run.stderr()).isEqualTo(2);
+        assertThat(run.stderr()).startsWith("zonekeeper-dns-server: unknown option '--bogus'")
+                .contains("Usage: zonekeeper-dns-server");
+        assertThat(run.stdout()).isEmpty();
+    }
+
+    @Test
+    void mainWithABadValueExitsWithTwoNamingTheOption() throws Exception {
+        Run run = runMain("--listen", "127.0.0.1:99999");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.stderr()).contains("option --listen: port 99999 is outside 0-65535");
+    }
+
+    @Test
+    void mainWithAMissingRecordsDirectoryExitsWithTwo() throws Exception {
+        Run run = runMain("--records", "/nonexistent/zonekeeper-records", "--upstream", "none");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.stderr()).contains("option --records: /nonexistent/zonekeeper-records is not a directory");
+    }
+
+    @Test
+    void mainHelpExitsWithZero() throws Exception {
+        Run run = runMain("--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.stdout()).startsWith("Usage: zonekeeper-dns-server");
+        assertThat(run.stderr()).isEmpty();
+    }
+}

@@ -1,0 +1,194 @@
+package dev.zonekeeper.operator.informers;
+
+import dev.zonekeeper.operator.discovery.EndpointSliceInfo;
+import dev.zonekeeper.operator.discovery.PodInfo;
+import dev.zonekeeper.operator.discovery.ServiceInfo;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.jboss.logging.Logger;
+
+/**
+ * Watches Services, EndpointSlices ({@code discovery.k8s.io/v1}) and Pods in all namespaces with Fabric8 shared
+ * informers (list and watch only) and feeds their projections ({@link Projections}) to a {@link ClusterSink}.
+ *
+ * <p>The caches hold slim copies ({@link SlimItemStore}). An update whose projection equals the previous one is
+ * dropped at once. Events are handled level-triggered: a handler re-reads the object's current state from the
+ * informer's cache, so a late, stale notification can never put an older version back. Once every informer has
+ * synced, the whole content of the caches is delivered once more (idempotent) before {@link ClusterSink#synced()}, so
+ * the sink has the complete state even if some notifications of the initial lists are still queued.
+ */
+public final class ClusterInformers implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(ClusterInformers.class);
+
+  private final ClusterSink sink;
+  private final List<Feed<?, ?>> feeds = new ArrayList<>();
+  private volatile boolean synced;
+
+  /** Creates (but does not start) the three informers on {@code client}. */
+  public ClusterInformers(KubernetesClient client, ClusterSink sink) {
+    this.sink = Objects.requireNonNull(sink, "sink");
+    feeds.add(new Feed<Service, ServiceInfo>("Service",
+        client.services().inAnyNamespace().runnableInformer(0),
+        Projections::slim, Projections::service,
+        sink::upsertService, sink::deleteService));
+    feeds.add(new Feed<EndpointSlice, EndpointSliceInfo>("EndpointSlice",
+        client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0),
+        Projections::slim, Projections::endpointSlice,
+        sink::upsertEndpointSlice, sink::deleteEndpointSlice));
+    feeds.add(new Feed<Pod, PodInfo>("Pod",
+        client.pods().inAnyNamespace().runnableInformer(0),
+        Projections::slim, Projections::pod,
+        sink::upsertPod, sink::deletePod));
+  }
+
+  /**
+   * Starts the informers. The returned stage completes once all have synced and {@link ClusterSink#synced()} has been
+   * called. If the API server cannot be reached, the informers keep retrying and the stage stays pending.
+   */
+  public CompletionStage<Void> start() {
+    List<CompletableFuture<Void>> started = new ArrayList<>();
+    for (Feed<?, ?> feed : feeds) {
+      started.add(feed.start());
+    }
+    // not on the HTTP client's event loop, which completes the informers' futures: the first publication is big
+    return CompletableFuture.allOf(started.toArray(new CompletableFuture<?>[0])).thenRunAsync(() -> {
+      for (Feed<?, ?> feed : feeds) {
+        feed.deliverAll();
+      }
+      synced = true;
+      LOG.infof("informers synced: %s", summary());
+      sink.synced();
+    }, task -> {
+      Thread t = new Thread(task, "zone-first-sync");
+      t.setDaemon(true);
+      t.start();
+    });
+  }
+
+  /** Whether every informer has synced and the sink has been told. */
+  public boolean synced() {
+    return synced;
+  }
+
+  /** Objects per kind in the caches, e.g. {@code Service=12, EndpointSlice=12, Pod=40}. */
+  public String summary() {
+    StringBuilder sb = new StringBuilder();
+    for (Feed<?, ?> feed : feeds) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      sb.append(feed.kind).append('=').append(feed.informer.getStore().listKeys().size());
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public void close() {
+    for (Feed<?, ?> feed : feeds) {
+      feed.informer.stop();
+    }
+  }
+
+  @FunctionalInterface
+  private interface Upsert<P> {
+    void upsert(P projection, long receivedNanos);
+  }
+
+  @FunctionalInterface
+  private interface Delete {
+    void delete(String namespace, String name, long receivedNanos);
+  }
+
+  /** One informer and how its objects reach the sink. */
+  private static final class Feed<T extends HasMetadata, P> implements ResourceEventHandler<T> {
+    final String kind;
+    final SharedIndexInformer<T> informer;
+    final Function<T, P> project;
+    final Upsert<P> upsert;
+    final Delete delete;
+
+    Feed(String kind, SharedIndexInformer<T> informer, UnaryOperator<T> slim, Function<T, P> project,
+        Upsert<P> upsert, Delete delete) {
+      this.kind = kind;
+      this.project = project;
+      this.upsert = upsert;
+      this.delete = delete;
+      this.informer = informer.removeNamespaceIndex().itemStore(new SlimItemStore<>(slim));
+      this.informer.addEventHandler(this);
+    }
+
+    CompletableFuture<Void> start() {
+      return informer.start().toCompletableFuture();
+    }
+
+    @Override
+    public void onAdd(T obj) {
+      refresh(obj, System.nanoTime());
+    }
+
+    @Override
+    public void onUpdate(T oldObj, T newObj) {
+      long now = System.nanoTime();
+      if (oldObj != null && sameProjection(oldObj, newObj)) {
+        return; // nothing DNS cares about changed (labels, annotations, status.loadBalancer...)
+      }
+      refresh(newObj, now);
+    }
+
+    @Override
+    public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+      refresh(obj, System.nanoTime());
+    }
+
+    private boolean sameProjection(T a, T b) {
+      try {
+        return Objects.equals(project.apply(a), project.apply(b));
+      } catch (RuntimeException e) {
+        return false;
+      }
+    }
+
+    /** Delivers the object's current state from the cache (level-triggered), or its deletion. */
+    private void refresh(T obj, long receivedNanos) {
+      String namespace = obj.getMetadata().getNamespace();
+      String name = obj.getMetadata().getName();
+      T current = informer.getStore().getByKey(Cache.namespaceKeyFunc(namespace, name));
+      try {
+        if (current == null) {
+          delete.delete(namespace, name, receivedNanos);
+        } else {
+          upsert.upsert(project.apply(current), receivedNanos);
+        }
+      } catch (RuntimeException e) {
+        LOG.warnf(e, "%s %s/%s skipped: %s", kind, namespace, name, e.getMessage());
+      }
+    }
+
+    /** Delivers every cached object (after the initial sync). */
+    void deliverAll() {
+      long now = System.nanoTime();
+      for (T obj : informer.getStore().list()) {
+        try {
+          upsert.upsert(project.apply(obj), now);
+        } catch (RuntimeException e) {
+          LOG.warnf(e, "%s %s/%s skipped: %s", kind, obj.getMetadata().getNamespace(), obj.getMetadata().getName(),
+              e.getMessage());
+        }
+      }
+    }
+  }
+}

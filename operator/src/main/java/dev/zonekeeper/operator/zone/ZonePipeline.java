@@ -1,0 +1,171 @@
+package dev.zonekeeper.operator.zone;
+
+import dev.zonekeeper.dns.transfer.NotifySender;
+import dev.zonekeeper.dns.transfer.PrimaryZones;
+import dev.zonekeeper.dns.transfer.TransferServer;
+import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.operator.config.ZoneSettings;
+import dev.zonekeeper.operator.config.ZonekeeperConfig;
+import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
+import dev.zonekeeper.operator.informers.ClusterInformers;
+import dev.zonekeeper.operator.records.RecordRegistry;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+import org.xbill.DNS.TSIG;
+
+/**
+ * The operator's data path, started with Quarkus: informers (Services, EndpointSlices, Pods) and accepted DnsRecords
+ * feed the {@link ZonePublisher}; its zones are served by a {@link TransferServer} on
+ * {@code zonekeeper.transfer.listen}, TSIG-protected with {@code zonekeeper.tsig.key-file}, and every change is
+ * announced by NOTIFY to {@code zonekeeper.transfer.notify} (the DNS server sidecar). Every replica runs all of this
+ * from its own informers; no leader is needed to serve.
+ */
+@Singleton
+public class ZonePipeline {
+
+  private static final Logger LOG = Logger.getLogger(ZonePipeline.class);
+
+  private final KubernetesClient client;
+  private final ZonekeeperConfig config;
+  private final RecordRegistry registry;
+  private final PrimaryZones zones = new PrimaryZones();
+  private final ProgrammingLatency latency;
+  private final ZonePublisher publisher;
+  private final List<AutoCloseable> running = new ArrayList<>();
+  private ClusterInformers informers;
+
+  @Inject
+  public ZonePipeline(KubernetesClient client, ZonekeeperConfig config, ZoneSettings settings,
+      RecordRegistry registry, MeterRegistry meters) {
+    this.client = client;
+    this.config = config;
+    this.registry = registry;
+    this.latency = new ProgrammingLatency(meters);
+    ClusterZoneBuilder builder = new ClusterZoneBuilder(settings.clusterDomain().toString(), config.ttl(), List.of());
+    this.publisher = new ZonePublisher(settings, builder, zones, latency);
+  }
+
+  /** The publisher, for the reconciler ({@link ZonePublisher#servedSerial}) and health checks. */
+  @Produces
+  @Singleton
+  ZonePublisher publisher() {
+    return publisher;
+  }
+
+  public PrimaryZones zones() {
+    return zones;
+  }
+
+  public ProgrammingLatency latency() {
+    return latency;
+  }
+
+  void start(@Observes StartupEvent event) throws IOException {
+    TSIG key = readKey(config.tsig().keyFile());
+    InetSocketAddress listen = hostPort("zonekeeper.transfer.listen", config.transfer().listen());
+    List<InetSocketAddress> secondaries = new ArrayList<>();
+    for (String target : config.transfer().notifyTargets()) {
+      if (!target.isBlank()) {
+        secondaries.add(hostPort("zonekeeper.transfer.notify", target.trim()));
+      }
+    }
+    TransferServer server;
+    try {
+      server = TransferServer.start(listen, zones, key);
+    } catch (IOException e) {
+      throw new UncheckedIOException("zonekeeper.transfer.listen: cannot listen on " + listen + ": " + e.getMessage(),
+          e);
+    }
+    running.add(server);
+    server.addServedListener(latency::served);
+    NotifySender notify = new NotifySender(secondaries, key, NotifySender.Options.DEFAULT);
+    running.add(notify);
+    zones.addListener(notify);
+
+    registry.addListener(() -> publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime()));
+    publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime());
+
+    informers = new ClusterInformers(client, publisher);
+    running.add(informers);
+    informers.start().whenComplete((ok, error) -> {
+      if (error != null) {
+        LOG.errorf(error, "informers failed to start; zones stay unpublished");
+      }
+    });
+    LOG.infof("zone pipeline started: transfers on %s, NOTIFY to %s, zones %s (published after the first sync)",
+        server.address(), secondaries, publisher.origins());
+  }
+
+  void stop(@Observes ShutdownEvent event) {
+    for (int i = running.size() - 1; i >= 0; i--) {
+      try {
+        running.get(i).close();
+      } catch (Exception e) {
+        LOG.debugf(e, "closing %s", running.get(i));
+      }
+    }
+    running.clear();
+  }
+
+  static TSIG readKey(Optional<String> keyFile) throws IOException {
+    if (keyFile.isEmpty() || keyFile.get().isBlank()) {
+      LOG.warn("zonekeeper.tsig.key-file is not set: zone transfers are not protected by TSIG (development only)");
+      return null;
+    }
+    try {
+      return TsigKeyFile.read(Path.of(keyFile.get()));
+    } catch (IOException e) {
+      throw new IOException("zonekeeper.tsig.key-file: cannot read " + keyFile.get() + ": " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("zonekeeper.tsig.key-file: " + e.getMessage(), e);
+    }
+  }
+
+  /** Parses {@code HOST:PORT} or {@code [IPV6]:PORT}; the host must be an IP address. */
+  static InetSocketAddress hostPort(String key, String value) {
+    String v = value.trim();
+    int colon = v.lastIndexOf(':');
+    if (colon <= 0 || colon == v.length() - 1) {
+      throw new IllegalArgumentException(key + ": \"" + value + "\" is not HOST:PORT (e.g. 127.0.0.1:5300)");
+    }
+    String host = v.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(v.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(key + ": port in \"" + value + "\" must be a number 0..65535");
+    }
+    byte[] bytes = org.xbill.DNS.Address.toByteArray(host, host.indexOf(':') >= 0 ? org.xbill.DNS.Address.IPv6
+        : org.xbill.DNS.Address.IPv4);
+    if (bytes == null) {
+      throw new IllegalArgumentException(key + ": host in \"" + value + "\" must be an IP address");
+    }
+    try {
+      return new InetSocketAddress(InetAddress.getByAddress(bytes), port);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+package dev.zonekeeper.operator.informers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.zonekeeper.operator.discovery.EndpointSliceInfo;
+import dev.zonekeeper.operator.discovery.EndpointSliceInfo.EndpointInfo;
+import dev.zonekeeper.operator.discovery.PodInfo;
+import dev.zonekeeper.operator.discovery.PortInfo;
+import dev.zonekeeper.operator.discovery.ServiceInfo;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** API objects built in code turned into projections, and into the slim copies the informer caches keep. */
+class ProjectionsTest {
+
+  static Service dualStackService() {
+    return new ServiceBuilder()
+        .withNewMetadata().withNamespace("shop").withName("api").withResourceVersion("17").withUid("u-1")
+        .addToLabels("app", "api").addToAnnotations("note", "x").endMetadata()
+        .withNewSpec().withType("ClusterIP").withClusterIP("10.96.0.10").withClusterIPs("10.96.0.10", "fd00::a")
+        .addNewPort().withName("http").withProtocol("TCP").withPort(80).withNewTargetPort(8080).endPort()
+        .addNewPort().withName("dns").withProtocol("UDP").withPort(53).endPort()
+        .withSelector(java.util.Map.of("app", "api")).withSessionAffinity("None").endSpec()
+        .withNewStatus().withNewLoadBalancer().endLoadBalancer().endStatus()
+        .build();
+  }
+
+  static EndpointSlice headlessSlice() {
+    return new EndpointSliceBuilder()
+        .withNewMetadata().withNamespace("db").withName("pg-abc12").withResourceVersion("5")
+        .addToLabels(EndpointSliceInfo.SERVICE_NAME_LABEL, "pg").addToLabels("other", "label").endMetadata()
+        .withAddressType("IPv4")
+        .addNewEndpoint().withAddresses("10.1.0.5").withHostname("pg-0").withNodeName("node-a")
+        .withNewConditions().withReady(true).withServing(true).withTerminating(false).endConditions()
+        .withNewTargetRef().withKind("Pod").withNamespace("db").withName("pg-0").withUid("p-0").endTargetRef()
+        .endEndpoint()
+        .addNewEndpoint().withAddresses("10.1.0.6")
+        .withNewConditions().withReady(false).endConditions().endEndpoint()
+        .addNewPort().withName("pg").withProtocol("TCP").withPort(5432).endPort()
+        .build();
+  }
+
+  static Pod pod() {
+    return new PodBuilder()
+        .withNewMetadata().withNamespace("shop").withName("api-7d9").withResourceVersion("99")
+        .addToLabels("app", "api").endMetadata()
+        .withNewSpec().addNewContainer().withName("api").withImage("example/api:1").endContainer()
+        .withNodeName("node-a").endSpec()
+        .withNewStatus().withPhase("Running").withPodIP("10.1.0.7")
+        .addNewPodIP().withIp("10.1.0.7").endPodIP().addNewPodIP().withIp("fd00::7").endPodIP()
+        .withHostIP("192.168.0.1").endStatus()
+        .build();
+  }
+
+  @Test
+  void serviceProjectionUsesClusterIPsPortsAndFlags() {
+    ServiceInfo info = Projections.service(dualStackService());
+    assertThat(info).isEqualTo(new ServiceInfo("shop", "api", ServiceInfo.Type.ClusterIP,
+        List.of("10.96.0.10", "fd00::a"), "", List.of(new PortInfo("http", "TCP", 80), new PortInfo("dns", "UDP", 53)),
+        false));
+  }
+
+  @Test
+  void serviceWithoutClusterIPsFallsBackToClusterIP() {
+    Service svc = new ServiceBuilder(dualStackService()).editSpec().withClusterIPs().withClusterIP("None")
+        .withPublishNotReadyAddresses(true).endSpec().build();
+    ServiceInfo info = Projections.service(svc);
+    assertThat(info.clusterIPs()).containsExactly("None");
+    assertThat(info.headless()).isTrue();
+    assertThat(info.publishNotReadyAddresses()).isTrue();
+  }
+
+  @Test
+  void externalNameAndDefaultsForAMissingTypeAndProtocol() {
+    Service ext = new ServiceBuilder().withNewMetadata().withNamespace("a").withName("b").endMetadata()
+        .withNewSpec().withType("ExternalName").withExternalName("db.example.com").endSpec().build();
+    assertThat(Projections.service(ext).type()).isEqualTo(ServiceInfo.Type.ExternalName);
+    assertThat(Projections.service(ext).externalName()).isEqualTo("db.example.com");
+
+    Service bare = new ServiceBuilder().withNewMetadata().withNamespace("a").withName("b").endMetadata()
+        .withNewSpec().addNewPort().withPort(80).endPort().endSpec().build();
+    ServiceInfo info = Projections.service(bare);
+    assertThat(info.type()).isEqualTo(ServiceInfo.Type.ClusterIP);
+    assertThat(info.ports()).containsExactly(new PortInfo("", "TCP", 80));
+    assertThat(info.clusterIPs()).isEmpty();
+  }
+
+  @Test
+  void unknownServiceTypeIsAClearError() {
+    Service odd = new ServiceBuilder(dualStackService()).editSpec().withType("Weird").endSpec().build();
+    assertThatThrownBy(() -> Projections.service(odd)).hasMessageContaining("Weird");
+  }
+
+  @Test
+  void irrelevantServiceChangesGiveAnEqualProjection() {
+    Service changed = new ServiceBuilder(dualStackService())
+        .editMetadata().withResourceVersion("18").addToLabels("team", "x").addToAnnotations("more", "y")
+        .withManagedFields(new ManagedFieldsEntryBuilder().withManager("kubectl").build()).endMetadata()
+        .editSpec().withSessionAffinity("ClientIP").editFirstPort().withNewTargetPort(9090).endPort().endSpec()
+        .editStatus().editLoadBalancer().addNewIngress().withIp("203.0.113.1").endIngress().endLoadBalancer()
+        .endStatus()
+        .build();
+    assertThat(Projections.service(changed)).isEqualTo(Projections.service(dualStackService()));
+
+    Service newPort = new ServiceBuilder(dualStackService()).editSpec().addNewPort().withName("https").withPort(443)
+        .endPort().endSpec().build();
+    assertThat(Projections.service(newPort)).isNotEqualTo(Projections.service(dualStackService()));
+  }
+
+  @Test
+  void endpointSliceProjectionReadsLabelConditionsAndTargets() {
+    EndpointSliceInfo info = Projections.endpointSlice(headlessSlice());
+    assertThat(info.serviceName()).isEqualTo("pg");
+    assertThat(info.serviceKey().toString()).isEqualTo("db/pg");
+    assertThat(info.addressType()).isEqualTo(EndpointSliceInfo.AddressType.IPv4);
+    assertThat(info.ports()).containsExactly(new PortInfo("pg", "TCP", 5432));
+    assertThat(info.endpoints()).containsExactly(
+        new EndpointInfo(List.of("10.1.0.5"), true, true, false, "pg-0", "db", "pg-0", "node-a"),
+        new EndpointInfo(List.of("10.1.0.6"), false, null, null, "", "", "", ""));
+  }
+
+  @Test
+  void sliceWithoutServiceLabelFeedsNoService() {
+    EndpointSlice orphan = new EndpointSliceBuilder(headlessSlice()).editMetadata().withLabels(null).endMetadata()
+        .build();
+    assertThat(Projections.endpointSlice(orphan).serviceKey()).isNull();
+  }
+
+  @Test
+  void irrelevantSliceChangesGiveAnEqualProjection() {
+    EndpointSlice changed = new EndpointSliceBuilder(headlessSlice())
+        .editMetadata().withResourceVersion("6").addToLabels("endpointslice.kubernetes.io/managed-by", "x")
+        .addToAnnotations("endpoints.kubernetes.io/last-change-trigger-time", "2025-01-01T00:00:00Z").endMetadata()
+        .editFirstEndpoint().addToDeprecatedTopology("topology.kubernetes.io/zone", "b").withZone("zone-b")
+        .editTargetRef().withUid("p-0-new").withResourceVersion("1234").endTargetRef().endEndpoint()
+        .build();
+    assertThat(Projections.endpointSlice(changed)).isEqualTo(Projections.endpointSlice(headlessSlice()));
+  }
+
+  @Test
+  void podProjectionUsesPodIPsThenPodIP() {
+    assertThat(Projections.pod(pod()))
+        .isEqualTo(new PodInfo("shop", "api-7d9", List.of("10.1.0.7", "fd00::7"), "Running", false));
+    Pod old = new PodBuilder(pod()).editStatus().withPodIPs().endStatus().build();
+    assertThat(Projections.pod(old).ips()).containsExactly("10.1.0.7");
+    Pod pending = new PodBuilder(pod()).editStatus().withPodIPs().withPodIP(null).withPhase("Pending").endStatus()
+        .build();
+    assertThat(Projections.pod(pending).ips()).isEmpty();
+  }
+
+  @Test
+  void deletionTimestampMarksThePodDeleted() {
+    Pod leaving = new PodBuilder(pod()).editMetadata().withDeletionTimestamp("2025-01-01T00:00:00Z").endMetadata()
+        .build();
+    assertThat(Projections.pod(leaving).deleted()).isTrue();
+    assertThat(Projections.pod(leaving).live()).isFalse();
+  }
+
+  @Test
+  void irrelevantPodChangesGiveAnEqualProjection() {
+    Pod changed = new PodBuilder(pod()).editMetadata().withResourceVersion("100").addToLabels("x", "y")
+        .endMetadata().editSpec().editFirstContainer().withImage("example/api:2").endContainer().endSpec()
+        .editStatus().withHostIP("192.168.0.2").addNewCondition().withType("Ready").withStatus("True").endCondition()
+        .endStatus().build();
+    assertThat(Projections.pod(changed)).isEqualTo(Projections.pod(pod()));
+  }
+
+  @Test
+  void slimCopiesProjectLikeTheOriginalsAndDropTheBulk() {
+    Service svc = dualStackService();
+    Service slimSvc = Projections.slim(svc);
+    assertThat(Projections.service(slimSvc)).isEqualTo(Projections.service(svc));
+    assertThat(slimSvc.getMetadata().getResourceVersion()).isEqualTo("17");
+    assertThat(slimSvc.getMetadata().getLabels()).isNullOrEmpty();
+    assertThat(slimSvc.getMetadata().getAnnotations()).isNullOrEmpty();
+    assertThat(slimSvc.getSpec().getSelector()).isNullOrEmpty();
+    assertThat(slimSvc.getStatus()).isNull();
+
+    EndpointSlice slice = headlessSlice();
+    EndpointSlice slimSlice = Projections.slim(slice);
+    assertThat(Projections.endpointSlice(slimSlice)).isEqualTo(Projections.endpointSlice(slice));
+    assertThat(slimSlice.getMetadata().getLabels()).containsOnlyKeys(EndpointSliceInfo.SERVICE_NAME_LABEL);
+
+    Pod pod = pod();
+    Pod slimPod = Projections.slim(pod);
+    assertThat(Projections.pod(slimPod)).isEqualTo(Projections.pod(pod));
+    assertThat(slimPod.getSpec()).isNull();
+    assertThat(slimPod.getStatus().getHostIP()).isNull();
+
+    Pod leaving = new PodBuilder(pod).editMetadata().withDeletionTimestamp("2025-01-01T00:00:00Z").endMetadata()
+        .build();
+    assertThat(Projections.pod(Projections.slim(leaving))).isEqualTo(Projections.pod(leaving));
+  }
+}
