@@ -67,6 +67,7 @@ start_zonekeeper_k8s() {
   KUBECONFIG=$w/api/kubeconfig taskset -c 1 "$java" ${OPERATOR_JAVA_OPTS:-} \
     -Dzonekeeper.transfer.listen=127.0.0.1:5300 -Dzonekeeper.zones=example.test \
     -Dzonekeeper.zone-writers.\"example.test\"='*' -Dzonekeeper.tsig.key-file="$w/tsig.key" \
+    -Dzonekeeper.transfer.notify-targets=127.0.0.1:5389 \
     -Dzonekeeper.leader-election.lease-namespace=default -Dquarkus.http.port=18080 \
     -jar "$operator_jar" >"$w/operator.log" 2>&1 &
   started+=($!)
