@@ -3,6 +3,9 @@
 # shellcheck shell=bash
 kubectl_bin=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/1.33.4-linux-amd64/kubectl
 operator_jar=$root/operator/target/quarkus-app/quarkus-run.jar
+# ports of the operator (zone transfers, HTTP) and of the sidecar's NOTIFY listener, away from the defaults (5300,
+# 8080, 5354) so a bench run does not collide with a development copy on the same machine
+transfer_port=${ZK_TRANSFER_PORT:-5370} notify_port=${ZK_NOTIFY_PORT:-5371} operator_http_port=${ZK_OPERATOR_HTTP_PORT:-18571}
 
 # k8s_up DIR: an API server in $api (API_DIR, default /tmp/zk-bench-api-<object counts>), the DnsRecord CRD, then
 # DIR/k8s/*.json loaded; etcd and kube-apiserver are then pinned to core 1 so the little they do while idle stays
@@ -65,15 +68,15 @@ start_zonekeeper_k8s() {
   fi
   echo "zonekeeper-transfer:hmac-sha256:$(head -c 32 /dev/urandom | base64)" >"$w/tsig.key"
   KUBECONFIG=$w/api/kubeconfig taskset -c 1 "$java" ${OPERATOR_JAVA_OPTS:-} \
-    -Dzonekeeper.transfer.listen=127.0.0.1:5300 -Dzonekeeper.zones=example.test \
+    -Dzonekeeper.transfer.listen=127.0.0.1:$transfer_port -Dzonekeeper.zones=example.test \
     -Dzonekeeper.zone-writers.\"example.test\"='*' -Dzonekeeper.tsig.key-file="$w/tsig.key" \
-    -Dzonekeeper.transfer.notify-targets=127.0.0.1:5389 \
-    -Dzonekeeper.leader-election.lease-namespace=default -Dquarkus.http.port=18080 \
+    -Dzonekeeper.transfer.notify=127.0.0.1:$notify_port -Dquarkus.http.port=$operator_http_port \
+    -Dquarkus.operator-sdk.activate-leader-election-for-profiles=no-leader-election-in-bench \
     -jar "$operator_jar" >"$w/operator.log" 2>&1 &
   started+=($!)
   pid_operator=$!
-  start sidecar "$java" $zk_opts -jar "$zk_jar" --listen "127.0.0.1:$port" --primary 127.0.0.1:5300 \
-    --zone cluster.local --zone example.test --tsig-key-file "$w/tsig.key" --notify-listen 127.0.0.1:5389 \
+  start sidecar "$java" $zk_opts -jar "$zk_jar" --listen "127.0.0.1:$port" --primary 127.0.0.1:$transfer_port \
+    --zone cluster.local --zone example.test --tsig-key-file "$w/tsig.key" --notify-listen 127.0.0.1:$notify_port \
     --upstream none --udp-sockets 1 --metrics "127.0.0.1:$((port + 1))"
   if ! wait_dns "$port" svc0.ns0.svc.cluster.local A "${K8S_READY_TIMEOUT:-600}" ||
     ! wait_dns "$port" rec0.example.test A 60; then
