@@ -71,7 +71,7 @@ start_zonekeeper_k8s() {
     -Dzonekeeper.transfer.listen=127.0.0.1:$transfer_port -Dzonekeeper.zones=example.test \
     -Dzonekeeper.zone-writers.\"example.test\"='*' -Dzonekeeper.tsig.key-file="$w/tsig.key" \
     -Dzonekeeper.transfer.notify=127.0.0.1:$notify_port -Dquarkus.http.port=$operator_http_port \
-    -Dquarkus.operator-sdk.activate-leader-election-for-profiles=no-leader-election-in-bench \
+    -Dzonekeeper.leader-election.lease-namespace=default \
     -jar "$operator_jar" >"$w/operator.log" 2>&1 &
   started+=($!)
   pid_operator=$!

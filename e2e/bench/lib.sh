@@ -66,9 +66,16 @@ start() {
   eval "pid_$name=$!"
 }
 
-stop_all() {
-  local p
+stop_all() { # SIGTERM, then SIGKILL for what is still there after 20 s (a JVM can hang in its shutdown hooks)
+  local p i alive
   for p in "${started[@]}"; do kill "$p" 2>/dev/null || true; done
+  for i in $(seq 1 20); do
+    alive=0
+    for p in "${started[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 1 ] || break
+    sleep 1
+  done
+  for p in "${started[@]}"; do kill -0 "$p" 2>/dev/null && { say "PID $p ignored SIGTERM for 20 s: SIGKILL"; kill -9 "$p"; }; done
   wait 2>/dev/null || true
   started=()
 }

@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
-"""Prints the benchmark's one table from RESULTS (tab separated "run system metric value" lines): per system and
-metric the median over the runs, and its ratio to Zonekeeper's figure for the same metric (the system whose name
-starts with "zonekeeper" in the same group, i.e. the same text after the first "/" if any: "coredns-k8s/x" is
-compared with "zonekeeper/x"... simply the first zonekeeper* system measured for that metric).
-Metrics starting with "#" are notes (printed under the table, from the first run).
+"""Prints a benchmark's one table from RESULTS (tab-separated "run system metric value" lines): per system and
+metric the median over the runs, and its ratio to Zonekeeper's figure for the same metric (the first system whose
+name starts with "zonekeeper" that has that metric). Metrics starting with "#" are notes, printed under the table.
 Usage: table.py RESULTS TITLE [FOOTNOTE]"""
 import collections, statistics, sys
 
