@@ -7,7 +7,7 @@ to the first DNS answer that shows the change, polled over UDP every ~1 ms at 12
   dnsrecord: create DnsRecord progN.example.test A 10.201.x.y, change the value, delete it (the same three checks)
 Prints tab-separated "1 SYSTEM METRIC VALUE" lines (create/change/delete p50 and p99 in ms) for table.py.
 Usage: programming.py SYSTEM KIND SERVER-URL TOKEN DNS-PORT [COUNT=1000] [TIMEOUT-S=30]"""
-import http.client, json, random, socket, ssl, struct, sys, time, urllib.parse
+import http.client, json, random, signal, socket, ssl, struct, sys, time, urllib.parse
 
 system, kind, server, token, port = sys.argv[1:6]
 port = int(port)
@@ -99,29 +99,41 @@ def step(what, method, path, body, check, ctype="application/json"):
         lat[what].append(ms)
 
 
+def stop(*_):
+    raise KeyboardInterrupt
+
+
+signal.signal(signal.SIGTERM, stop)  # report what was measured so far
 tag = random.randrange(1 << 20)
-for i in range(count):
-    n = f"prog{tag}x{i}"
-    if kind == "service":
-        ip = f"10.104.{i // 256}.{i % 256}"
-        base, fq = "/api/v1/namespaces/ns0/services", f"{n}.ns0.svc.cluster.local"
-        step("create", "POST", base, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": n},
-                                      "spec": {"clusterIP": ip, "ports": [{"name": "http", "protocol": "TCP", "port": 80}]}},
-             has_a(fq, ip))
-        step("change", "PATCH", f"{base}/{n}", {"spec": {"ports": [{"name": "http", "protocol": "TCP", "port": 81}]}},
-             has_srv_port(f"_http._tcp.{fq}", 81), "application/merge-patch+json")
-        step("delete", "DELETE", f"{base}/{n}", None, nxdomain(fq))
-    else:
-        base, fq = "/apis/zonekeeper.dev/v1alpha1/namespaces/ns0/dnsrecords", f"{n}.example.test"
-        a1, a2 = f"10.201.{i // 256}.{i % 256}", f"10.202.{i // 256}.{i % 256}"
-        step("create", "POST", base, {"apiVersion": "zonekeeper.dev/v1alpha1", "kind": "DnsRecord", "metadata": {"name": n},
-                                      "spec": {"name": fq + ".", "type": "A", "ttl": 30, "values": [a1]}}, has_a(fq, a1))
-        step("change", "PATCH", f"{base}/{n}", {"spec": {"values": [a2]}}, has_a(fq, a2), "application/merge-patch+json")
-        step("delete", "DELETE", f"{base}/{n}", None, nxdomain(fq))
+done = 0
+try:
+    for i in range(count):
+        n = f"prog{tag}x{i}"
+        if kind == "service":
+            ip = f"10.104.{i // 256}.{i % 256}"
+            base, fq = "/api/v1/namespaces/ns0/services", f"{n}.ns0.svc.cluster.local"
+            step("create", "POST", base, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": n},
+                                          "spec": {"clusterIP": ip, "ports": [{"name": "http", "protocol": "TCP", "port": 80}]}},
+                 has_a(fq, ip))
+            step("change", "PATCH", f"{base}/{n}", {"spec": {"ports": [{"name": "http", "protocol": "TCP", "port": 81}]}},
+                 has_srv_port(f"_http._tcp.{fq}", 81), "application/merge-patch+json")
+            step("delete", "DELETE", f"{base}/{n}", None, nxdomain(fq))
+        else:
+            base, fq = "/apis/zonekeeper.dev/v1alpha1/namespaces/ns0/dnsrecords", f"{n}.example.test"
+            a1, a2 = f"10.201.{i // 256}.{i % 256}", f"10.202.{i // 256}.{i % 256}"
+            step("create", "POST", base, {"apiVersion": "zonekeeper.dev/v1alpha1", "kind": "DnsRecord", "metadata": {"name": n},
+                                          "spec": {"name": fq + ".", "type": "A", "ttl": 30, "values": [a1]}}, has_a(fq, a1))
+            step("change", "PATCH", f"{base}/{n}", {"spec": {"values": [a2]}}, has_a(fq, a2), "application/merge-patch+json")
+            step("delete", "DELETE", f"{base}/{n}", None, nxdomain(fq))
+        done += 1
+except KeyboardInterrupt:
+    pass
 for what, v in lat.items():
     v.sort()
     if v:
         print(f"1\t{system}\t{kind}_{what}_p50_ms\t{v[len(v) // 2]:.1f}")
         print(f"1\t{system}\t{kind}_{what}_p99_ms\t{v[min(len(v) - 1, int(len(v) * 0.99))]:.1f}")
     if missed[what]:
-        print(f"1\t{system}\t#{kind}_{what}_missed\t{missed[what]} of {count} not seen within {timeout:.0f}s")
+        print(f"1\t{system}\t#{kind}_{what}_missed\t{missed[what]} of {done} not seen within {timeout:.0f}s")
+if done < count:
+    print(f"1\t{system}\t#{kind}_interrupted\tafter {done} of {count} objects")

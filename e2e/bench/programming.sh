@@ -19,7 +19,7 @@ k8s_up "$w"
 wait_load
 run() { # SYSTEM KIND PORT
   say "$1: $count ${2}s created, changed, deleted"
-  python3 "$bench/programming.py" "$1" "$2" "$(cat "$api/server")" "$(cat "$api/token")" "$3" "$count" | tee -a "$w/results.tsv" >&2
+  python3 "$bench/programming.py" "$1" "$2" "$(cat "$api/server")" "$(cat "$api/token")" "$3" "$count" "${PROG_TIMEOUT:-30}" | tee -a "$w/results.tsv" >&2 || true
 }
 if start_zonekeeper_k8s 5398; then
   run zonekeeper-k8s service 5398
