@@ -7,6 +7,7 @@
 # Query mix: 80% A of existing names, 10% AAAA of them (NODATA, negative caching), 10% NXDOMAIN (1,000 names).
 # Usage: e2e/bench/forwarding.sh [RATE=20000] [SECS=10]     env: REPEAT=3 NAMES=10000 W=/tmp/zk-bench-forwarding
 set -euo pipefail
+# shellcheck disable=SC2154  # pid_* are set by start (eval)
 source "$(dirname "$0")/lib.sh"
 rate=${1:-20000} secs=${2:-10} repeat=${REPEAT:-3} names=${NAMES:-10000}
 w=${W:-/tmp/zk-bench-forwarding}

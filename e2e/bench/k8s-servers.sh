@@ -1,6 +1,6 @@
 # The API-server side of the benchmarks (sourced by serving.sh and memory.sh after lib.sh): a real kube-apiserver
 # holding genk8s.py's objects, CoreDNS's kubernetes plugin and Zonekeeper's operator + sidecar watching it.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # root, bench, w, java... come from lib.sh and the calling script
 kubectl_bin=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/1.33.4-linux-amd64/kubectl
 operator_jar=$root/operator/target/quarkus-app/quarkus-run.jar
 # ports of the operator (zone transfers, HTTP) and of the sidecar's NOTIFY listener, away from the defaults (5300,

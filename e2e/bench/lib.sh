@@ -1,7 +1,7 @@
 # Shared parts of the side-by-side benchmarks (serving.sh, forwarding.sh, memory.sh); sourced, not run.
 # Servers run pinned to core 0 (taskset -c 0), dnsperf and helpers on core 1. Figures go to $w/results.tsv as
 # "run system metric value" lines; table.py prints the medians over the repeats as one table.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2154  # a library: its variables are used by the scripts that source it
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bench=$root/e2e/bench
 shared=${SHARED:-$root/../shared}

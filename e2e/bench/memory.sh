@@ -12,6 +12,7 @@
 # (SERVICES=10000 PODS_PER_SERVICE=1 HEADLESS=1000 RECORDS=1000 are serving.sh's objects: with KEEP_API=1 its API
 # server is reused instead of loading 150k Pods, which takes most of an hour on a busy 2-core machine)
 set -euo pipefail
+# shellcheck disable=SC2154  # pid_* are set by start (eval)
 source "$(dirname "$0")/lib.sh"
 source "$bench/k8s-servers.sh"
 w=${W:-/tmp/zk-bench-memory}

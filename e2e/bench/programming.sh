@@ -5,6 +5,7 @@
 # such API), one at a time, and times each write until the first DNS answer that shows it: p50/p99 in ms.
 # Usage: e2e/bench/programming.sh [COUNT=1000]     env: W=/tmp/zk-bench-programming API_DIR KEEP_API
 set -euo pipefail
+# shellcheck disable=SC2154  # pid_* are set by start (eval)
 source "$(dirname "$0")/lib.sh"
 source "$bench/k8s-servers.sh"
 count=${1:-1000}
