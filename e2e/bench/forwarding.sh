@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # pid_* are set by start (eval in lib.sh)
 # Issue 6, part 2: forwarding with a warm cache. A local upstream (Knot on 127.0.0.2, core 1) serves a zone of
 # NAMES names; Zonekeeper (no --zone: everything is forwarded), CoreDNS `forward` + `cache` and Unbound (forward-zone,
 # its caches) forward to it, each pinned to core 0. One pass of the query file warms the caches (every distinct
@@ -7,7 +8,6 @@
 # Query mix: 80% A of existing names, 10% AAAA of them (NODATA, negative caching), 10% NXDOMAIN (1,000 names).
 # Usage: e2e/bench/forwarding.sh [RATE=20000] [SECS=10]     env: REPEAT=3 NAMES=10000 W=/tmp/zk-bench-forwarding
 set -euo pipefail
-# shellcheck disable=SC2154  # pid_* are set by start (eval)
 source "$(dirname "$0")/lib.sh"
 rate=${1:-20000} secs=${2:-10} repeat=${REPEAT:-3} names=${NAMES:-10000}
 w=${W:-/tmp/zk-bench-forwarding}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # pid_* are set by start (eval in lib.sh)
 # Issue 6, part 4: resident memory for a large cluster. A real kube-apiserver (k8s.sh) holds SERVICES Services, each
 # with an EndpointSlice of PODS_PER_SERVICE pods and those Pods (status.podIP set), by default 10,000 Services and
 # 150,000 Pods; then, one after the other, each system watches it until it answers, settles SETTLE seconds and its
@@ -12,7 +13,6 @@
 # (SERVICES=10000 PODS_PER_SERVICE=1 HEADLESS=1000 RECORDS=1000 are serving.sh's objects: with KEEP_API=1 its API
 # server is reused instead of loading 150k Pods, which takes most of an hour on a busy 2-core machine)
 set -euo pipefail
-# shellcheck disable=SC2154  # pid_* are set by start (eval)
 source "$(dirname "$0")/lib.sh"
 source "$bench/k8s-servers.sh"
 w=${W:-/tmp/zk-bench-memory}

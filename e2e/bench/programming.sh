@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # pid_* are set by start (eval in lib.sh)
 # Issue 6, part 3: programming latency. With the serving benchmark's objects in a real API server (reused when
 # KEEP_API=1 left one running), CoreDNS `kubernetes` and Zonekeeper operator + sidecar watch it; programming.py then
 # creates, changes and deletes COUNT Services (both systems) and COUNT DnsRecords (Zonekeeper only: CoreDNS has no
 # such API), one at a time, and times each write until the first DNS answer that shows it: p50/p99 in ms.
 # Usage: e2e/bench/programming.sh [COUNT=1000]     env: W=/tmp/zk-bench-programming API_DIR KEEP_API
 set -euo pipefail
-# shellcheck disable=SC2154  # pid_* are set by start (eval)
 source "$(dirname "$0")/lib.sh"
 source "$bench/k8s-servers.sh"
 count=${1:-1000}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # pid_* are set by start (eval in lib.sh)
 # Issue 6, part 1: serving cost side by side. The same objects (10,000 Services, 1,000 headless Services x 5 pods,
 # 1,000 DnsRecords; genk8s.py) served by
 #   zone files:  Zonekeeper standalone (the DnsRecord manifests zone2records.py makes of the zone files),
@@ -9,7 +10,6 @@
 # (medians): server CPU microseconds per query, lost queries, p50/p99 latency (dnsperf -v: each answer's latency).
 # Usage: e2e/bench/serving.sh [RATE=20000] [SECS=10]     env: REPEAT=3 K8S=auto|0 W=/tmp/zk-bench-serving MAX_LOAD=1.5
 set -euo pipefail
-# shellcheck disable=SC2154  # pid_* are set by start (eval)
 source "$(dirname "$0")/lib.sh"
 rate=${1:-20000} secs=${2:-10} repeat=${REPEAT:-3}
 w=${W:-/tmp/zk-bench-serving}
