@@ -2,7 +2,6 @@ package dev.zonekeeper.operator.it;
 
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
-import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.informers.ClusterInformers;
@@ -15,13 +14,14 @@ import dev.zonekeeper.operator.zone.ZonePublisher;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
-import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.xbill.DNS.TSIG;
 
@@ -57,14 +57,15 @@ final class Replica implements AutoCloseable {
         .withLeaderElectionConfiguration(new LeaderElectionConfiguration(leaseName, "default",
             LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
             LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity, null, false)));
-    operator.register(new DnsRecordReconciler(settings, publisher) {
-      @Override
-      public UpdateControl<DnsRecord> reconcile(DnsRecord resource, Context<DnsRecord> context) {
-        reconciliations.incrementAndGet();
-        return super.reconcile(resource, context);
-      }
-    });
+            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity, null, false))
+        .withMetrics(new Metrics() {
+          @Override
+          public void reconciliationExecutionStarted(HasMetadata resource, Map<String, Object> metadata) {
+            reconciliations.incrementAndGet();
+          }
+        }));
+    // counted through JOSDK's metrics hook: a Reconciler subclass among the test classes would be picked up by QOSDK
+    operator.register(new DnsRecordReconciler(settings, publisher));
   }
 
   Replica start() {
