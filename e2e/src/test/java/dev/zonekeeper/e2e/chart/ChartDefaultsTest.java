@@ -1,5 +1,6 @@
 package dev.zonekeeper.e2e.chart;
 
+import static dev.zonekeeper.e2e.chart.Manifests.argAfter;
 import static dev.zonekeeper.e2e.chart.Manifests.container;
 import static dev.zonekeeper.e2e.chart.Manifests.env;
 import static dev.zonekeeper.e2e.chart.Manifests.texts;
@@ -113,7 +114,10 @@ class ChartDefaultsTest {
                 "--listen", "0.0.0.0:5353",
                 "--primary", "127.0.0.1:5300",
                 "--tsig-key-file", "/etc/zonekeeper/tsig/tsig.key",
+                "--notify-listen", "127.0.0.1:5354",
                 "--zone", "cluster.local",
+                "--zone", "in-addr.arpa",
+                "--zone", "ip6.arpa",
                 "--metrics", "0.0.0.0:9153");
         assertThat(dnsServer.path("ports"))
                 .extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt(), p -> p.path("protocol").asText())
@@ -132,6 +136,12 @@ class ChartDefaultsTest {
         assertThat(env(operator, "ZONEKEEPER_TSIG_KEY_FILE")).hasValue("/etc/zonekeeper/tsig/tsig.key");
         assertThat(env(operator, "ZONEKEEPER_TTL")).hasValue("5");
         assertThat(env(operator, "ZONEKEEPER_TRANSFER_LISTEN")).hasValue("127.0.0.1:5300");
+        assertThat(env(operator, "ZONEKEEPER_TRANSFER_NOTIFY")).as("NOTIFY goes to the sidecar's --notify-listen")
+                .hasValue(argAfter(container(podSpec, "dns-server"), "--notify-listen"));
+        assertThat(argAfter(container(podSpec, "dns-server"), "--primary")).as("the sidecar transfers from the operator")
+                .isEqualTo(env(operator, "ZONEKEEPER_TRANSFER_LISTEN").orElseThrow());
+        assertThat(argAfter(container(podSpec, "dns-server"), "--tsig-key-file"))
+                .isEqualTo(env(operator, "ZONEKEEPER_TSIG_KEY_FILE").orElseThrow());
         assertThat(env(operator, "QUARKUS_LOG_LEVEL")).hasValue("INFO");
         assertThat(env(operator, "ZONEKEEPER_ZONES")).as("no extra zones by default").isEmpty();
         assertThat(operator.path("ports")).extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt())

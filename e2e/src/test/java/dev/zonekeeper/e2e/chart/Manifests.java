@@ -81,6 +81,16 @@ final class Manifests {
     }
 
     /** Value of the environment variable {@code name} of a container, if set with a literal value. */
+    /** The argument following {@code option} in the container's args; fails when the option is absent. */
+    static String argAfter(JsonNode container, String option) {
+        List<String> args = texts(container.path("args"));
+        int i = args.indexOf(option);
+        if (i < 0 || i + 1 >= args.size()) {
+            throw new AssertionError("no " + option + " VALUE in the args " + args);
+        }
+        return args.get(i + 1);
+    }
+
     static Optional<String> env(JsonNode container, String name) {
         for (JsonNode env : container.path("env")) {
             if (name.equals(env.path("name").asText()) && env.has("value")) {

@@ -147,7 +147,8 @@ final class OperatorFixture implements AutoCloseable {
         env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
         env.put("QUARKUS_LOG_LEVEL", "INFO");
         operator = ChildProcess.start("operator",
-                List.of(Artifacts.java(), "-Xmx384m", "-jar", jar.toString()), env, workDir);
+                List.of(Artifacts.java(), "-Xmx384m", "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
+                        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-jar", jar.toString()), env, workDir);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
         await("operator ready at " + ready + " (" + operator + ")")

@@ -17,9 +17,9 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.awaitility.core.TerminalFailureException;
 
 /**
- * The DNS server in sidecar mode as a separate process: {@code java -jar zonekeeper-dns-server.jar --primary
- * <operator> --tsig-key-file ... --zone cluster.local --listen ... --notify-listen ...}, the arguments the chart gives
- * the container. Ready (HTTP {@code /ready} 200) once the first zone transfer from the operator succeeded.
+ * The DNS server in sidecar mode as a separate process: {@code java -jar zonekeeper-dns-server.jar --listen ...
+ * --primary <operator> --tsig-key-file ... --notify-listen ... --zone cluster.local --zone in-addr.arpa --zone
+ * ip6.arpa}, the arguments the chart gives the container (ChartDefaultsTest checks the chart's side). Ready (HTTP {@code /ready} 200) once the first zone transfer from the operator succeeded.
  */
 final class Sidecar implements AutoCloseable {
 
@@ -45,8 +45,10 @@ final class Sidecar implements AutoCloseable {
                 "--listen", hostPort(listen),
                 "--primary", "127.0.0.1:" + operator.transferPort,
                 "--tsig-key-file", operator.tsigKeyFile.toString(),
-                "--zone", "cluster.local",
                 "--notify-listen", hostPort(notifyListen),
+                "--zone", "cluster.local",
+                "--zone", "in-addr.arpa",
+                "--zone", "ip6.arpa",
                 "--metrics", "127.0.0.1:" + metricsPort));
         if (upstreams.isEmpty()) {
             command.addAll(List.of("--upstream", "none"));

@@ -29,6 +29,20 @@ public class ZonekeeperProducers {
     return new LeaderElectionConfiguration(election.leaseName(), election.leaseNamespace().orElse(null),
         LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
         LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, election.exitOnStopLeading());
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity(), null, election.exitOnStopLeading());
+  }
+
+  /**
+   * The Lease holder identity: the pod's name ({@code POD_NAME}, set by the chart), else {@code HOSTNAME} (also the pod
+   * name in a pod), else a name unique to this process, so two replicas never share one identity.
+   */
+  static String identity() {
+    for (String variable : List.of("POD_NAME", "HOSTNAME")) {
+      String value = System.getenv(variable);
+      if (value != null && !value.isBlank()) {
+        return value.trim();
+      }
+    }
+    return "zonekeeper-operator-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID();
   }
 }

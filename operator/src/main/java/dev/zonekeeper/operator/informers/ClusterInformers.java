@@ -1,8 +1,11 @@
 package dev.zonekeeper.operator.informers;
 
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.discovery.EndpointSliceInfo;
 import dev.zonekeeper.operator.discovery.PodInfo;
 import dev.zonekeeper.operator.discovery.ServiceInfo;
+import dev.zonekeeper.operator.reconciler.DnsRecordServing;
+import dev.zonekeeper.operator.reconciler.RecordClaim;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
@@ -21,7 +24,7 @@ import java.util.function.UnaryOperator;
 import org.jboss.logging.Logger;
 
 /**
- * Watches Services, EndpointSlices ({@code discovery.k8s.io/v1}) and Pods in all namespaces with Fabric8 shared
+ * Watches Services, EndpointSlices ({@code discovery.k8s.io/v1}), Pods and (optionally) DnsRecords in all namespaces with Fabric8 shared
  * informers (list and watch only) and feeds their projections ({@link Projections}) to a {@link ClusterSink}.
  *
  * <p>The caches hold slim copies ({@link SlimItemStore}). An update whose projection equals the previous one is
@@ -38,8 +41,17 @@ public final class ClusterInformers implements AutoCloseable {
   private final List<Feed<?, ?>> feeds = new ArrayList<>();
   private volatile boolean synced;
 
-  /** Creates (but does not start) the three informers on {@code client}. */
+  /** Creates (but does not start) the three informers on {@code client}, without DnsRecords. */
   public ClusterInformers(KubernetesClient client, ClusterSink sink) {
+    this(client, sink, null);
+  }
+
+  /**
+   * Creates (but does not start) the informers on {@code client}; with {@code dnsRecords}, a fourth one on all
+   * DnsRecords feeds it, and the first sync also waits for the DnsRecords, so the zones are never published without
+   * them.
+   */
+  public ClusterInformers(KubernetesClient client, ClusterSink sink, DnsRecordServing dnsRecords) {
     this.sink = Objects.requireNonNull(sink, "sink");
     feeds.add(new Feed<Service, ServiceInfo>("Service",
         client.services().inAnyNamespace().runnableInformer(0),
@@ -53,6 +65,13 @@ public final class ClusterInformers implements AutoCloseable {
         client.pods().inAnyNamespace().runnableInformer(0),
         Projections::slim, Projections::pod,
         sink::upsertPod, sink::deletePod));
+    if (dnsRecords != null) {
+      feeds.add(new Feed<DnsRecord, RecordClaim>("DnsRecord",
+          client.resources(DnsRecord.class).inAnyNamespace().runnableInformer(0),
+          Projections::slim, RecordClaim::of,
+          (claim, receivedNanos) -> dnsRecords.upsert(claim),
+          (namespace, name, receivedNanos) -> dnsRecords.delete(namespace, name)));
+    }
   }
 
   /**

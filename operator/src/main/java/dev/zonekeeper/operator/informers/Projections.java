@@ -141,6 +141,16 @@ public final class Projections {
     return b.build();
   }
 
+  /** A DnsRecord with only what {@link dev.zonekeeper.operator.reconciler.RecordClaim#of} reads (no status). */
+  public static dev.zonekeeper.operator.api.v1alpha1.DnsRecord slim(
+      dev.zonekeeper.operator.api.v1alpha1.DnsRecord record) {
+    var slim = new dev.zonekeeper.operator.api.v1alpha1.DnsRecord();
+    slim.setMetadata(new ObjectMetaBuilder(slimMeta(record.getMetadata()))
+        .withCreationTimestamp(record.getMetadata().getCreationTimestamp()).build());
+    slim.setSpec(record.getSpec());
+    return slim;
+  }
+
   /** A Service with only the fields {@link #service} reads. */
   public static Service slim(Service svc) {
     Service out = new Service();

@@ -4,8 +4,7 @@ import dev.zonekeeper.operator.api.v1alpha1.Condition;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
 import dev.zonekeeper.operator.config.ZoneSettings;
-import dev.zonekeeper.operator.records.PublishedRecordSet;
-import dev.zonekeeper.operator.records.RecordRegistry;
+import dev.zonekeeper.operator.zone.ZonePublisher;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -15,6 +14,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import jakarta.inject.Inject;
 import java.time.Instant;
@@ -24,20 +24,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
-import org.xbill.DNS.Type;
 
 /**
- * Validates each DnsRecord with {@link DnsRecordPolicy}, publishes the accepted ones to the {@link RecordRegistry} and
- * writes the {@code Ready} condition; every rejection also becomes a Warning Event. No finalizer: the informer on all
- * DnsRecords withdraws a deleted one's records. (JOSDK's {@code triggerReconcilerOnAllEvents} would route deletions
- * here, but QOSDK 7.4 does not hand that setting on to JOSDK.)
+ * Writes each DnsRecord's {@code status} (the {@code Ready} condition, {@code fqdn}, {@code observedGeneration},
+ * {@code servedSerial}) and a Warning Event for every rejection. Runs on the leader only. What is served is decided
+ * on every replica by {@link DnsRecordServing} from its own informer, with the same {@link DnsRecordPolicy}; this
+ * reconciler decides the same way from the peers' informer, so status and zone agree.
  *
  * <p>Whether a DnsRecord is served depends on the others at the same name, so a change to one DnsRecord also
- * reconciles the DnsRecords at its old and new name.
+ * reconciles the DnsRecords at its old and new name. When the zone publisher first serves a DnsRecord's records, the
+ * DnsRecord is reconciled again to write {@code servedSerial}.
  */
 @ControllerConfiguration(name = DnsRecordReconciler.NAME)
 public class DnsRecordReconciler implements Reconciler<DnsRecord> {
@@ -50,14 +51,19 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
   private static final Logger LOG = Logger.getLogger(DnsRecordReconciler.class);
 
   private final DnsRecordPolicy policy;
-  private final RecordRegistry registry;
-  /** Orders "still exists? then publish" here against "deleted: withdraw" in the peers' informer. */
-  private final Object registryLock = new Object();
+  private final ZonePublisher publisher;
+  /** Triggered when the publisher first serves a DnsRecord's records, to write servedSerial. */
+  private final SimpleInboundEventSource<DnsRecord> served = new SimpleInboundEventSource<>("dnsrecord-served");
 
   @Inject
-  public DnsRecordReconciler(ZoneSettings zones, RecordRegistry registry) {
+  public DnsRecordReconciler(ZoneSettings zones, ZonePublisher publisher) {
     this.policy = new DnsRecordPolicy(zones);
-    this.registry = registry;
+    this.publisher = publisher;
+    publisher.addServedListener((namespace, name, serial) -> {
+      if (served.isRunning()) {
+        served.propagateEvent(new ResourceID(name, namespace));
+      }
+    });
   }
 
   @Override
@@ -73,11 +79,8 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
       public void onDelete(DnsRecord deleted, boolean deletedFinalStateUnknown) {
         super.onDelete(deleted, deletedFinalStateUnknown);
         peers.forget(ResourceID.fromResource(deleted));
-        synchronized (registryLock) {
-          registry.withdraw(deleted.getMetadata().getNamespace(), deleted.getMetadata().getName());
-        }
       }
-    });
+    }, served);
   }
 
   @Override
@@ -90,19 +93,9 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
     List<RecordClaim> all = peers.list(r -> true).map(RecordClaim::of).collect(Collectors.toList());
     Decision decision = policy.decide(RecordClaim.of(resource), all);
 
-    synchronized (registryLock) {
-      // not yet (or no longer) in the peers' cache: publish once it arrives there, its event brings us back
-      boolean known = peers.get(ResourceID.fromResource(resource)).isPresent();
-      if (decision.serving() && known) {
-        registry.publish(new PublishedRecordSet(meta.getNamespace(), meta.getName(), decision.fqdn().orElseThrow(),
-            Type.value(resource.getSpec().getType().name()), decision.records()));
-      } else {
-        registry.withdraw(meta.getNamespace(), meta.getName());
-      }
-    }
-
     DnsRecordStatus previous = resource.getStatus();
-    DnsRecordStatus next = statusFor(decision, previous, meta.getGeneration());
+    DnsRecordStatus next = statusFor(decision, previous, meta.getGeneration(),
+        publisher.servedSerial(meta.getNamespace(), meta.getName()));
     if (next.equals(previous)) {
       return UpdateControl.noUpdate();
     }
@@ -120,8 +113,13 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
     return UpdateControl.patchStatus(patch);
   }
 
-  /** The status for a decision; keeps lastTransitionTime while Ready's status stays, servedSerial while served. */
-  static DnsRecordStatus statusFor(Decision decision, DnsRecordStatus previous, Long generation) {
+  /**
+   * The status for a decision; keeps lastTransitionTime while Ready's status stays. {@code servedSerial} is the serial
+   * at which this replica's zones first served the current records; while they are not served yet, the one written
+   * before is kept if the decision still serves (the served listener brings the new one).
+   */
+  static DnsRecordStatus statusFor(Decision decision, DnsRecordStatus previous, Long generation,
+      OptionalLong servedSerial) {
     String readyStatus = decision.serving() ? "True" : "False";
     Optional<Condition> before = previous == null ? Optional.empty() : previous.condition(DnsRecordStatus.READY);
     String since = before.filter(c -> readyStatus.equals(c.getStatus()))
@@ -132,8 +130,12 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
         decision.message(), since, generation)));
     status.setFqdn(decision.fqdn().map(n -> n.toString()).orElse(null));
     status.setObservedGeneration(generation);
-    if (decision.serving() && previous != null) {
-      status.setServedSerial(previous.getServedSerial());
+    if (decision.serving()) {
+      if (servedSerial.isPresent()) {
+        status.setServedSerial(servedSerial.getAsLong());
+      } else if (previous != null) {
+        status.setServedSerial(previous.getServedSerial());
+      }
     }
     return status;
   }

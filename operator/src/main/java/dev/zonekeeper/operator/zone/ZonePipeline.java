@@ -8,6 +8,8 @@ import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.config.ZonekeeperConfig;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.informers.ClusterInformers;
+import dev.zonekeeper.operator.reconciler.DnsRecordPolicy;
+import dev.zonekeeper.operator.reconciler.DnsRecordServing;
 import dev.zonekeeper.operator.records.RecordRegistry;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,7 +33,7 @@ import org.xbill.DNS.TSIG;
 
 /**
  * The operator's data path, started with Quarkus: informers (Services, EndpointSlices, Pods) and accepted DnsRecords
- * feed the {@link ZonePublisher}; its zones are served by a {@link TransferServer} on
+ * (decided by {@link DnsRecordServing} from this replica's own DnsRecord informer) feed the {@link ZonePublisher}; its zones are served by a {@link TransferServer} on
  * {@code zonekeeper.transfer.listen}, TSIG-protected with {@code zonekeeper.tsig.key-file}, and every change is
  * announced by NOTIFY to {@code zonekeeper.transfer.notify} (the DNS server sidecar). Every replica runs all of this
  * from its own informers; no leader is needed to serve.
@@ -47,6 +49,7 @@ public class ZonePipeline {
   private final PrimaryZones zones = new PrimaryZones();
   private final ProgrammingLatency latency;
   private final ZonePublisher publisher;
+  private final DnsRecordServing dnsRecords;
   private final List<AutoCloseable> running = new ArrayList<>();
   private ClusterInformers informers;
 
@@ -59,6 +62,7 @@ public class ZonePipeline {
     this.latency = new ProgrammingLatency(meters);
     ClusterZoneBuilder builder = new ClusterZoneBuilder(settings.clusterDomain().toString(), config.ttl(), List.of());
     this.publisher = new ZonePublisher(settings, builder, zones, latency);
+    this.dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
   }
 
   /** The publisher, for the reconciler ({@link ZonePublisher#servedSerial}) and health checks. */
@@ -101,7 +105,8 @@ public class ZonePipeline {
     registry.addListener(() -> publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime()));
     publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime());
 
-    informers = new ClusterInformers(client, publisher);
+    // every replica decides from its own DnsRecord informer what is served; the leader only writes status
+    informers = new ClusterInformers(client, publisher, dnsRecords);
     running.add(informers);
     informers.start().whenComplete((ok, error) -> {
       if (error != null) {

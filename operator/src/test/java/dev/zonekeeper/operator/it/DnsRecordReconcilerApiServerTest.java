@@ -10,7 +10,6 @@ import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.ZoneSettings;
-import dev.zonekeeper.operator.reconciler.DnsRecordReconciler;
 import dev.zonekeeper.operator.records.InMemoryRecordRegistry;
 import dev.zonekeeper.operator.records.PublishedRecordSet;
 import io.fabric8.kubernetes.api.model.Event;
@@ -21,8 +20,6 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -45,8 +42,8 @@ class DnsRecordReconcilerApiServerTest {
 
   private ControlPlane controlPlane;
   private KubernetesClient client;
-  private Operator operator;
-  private final InMemoryRecordRegistry registry = new InMemoryRecordRegistry();
+  private Replica replica;
+  private InMemoryRecordRegistry registry;
 
   @BeforeAll
   void startControlPlaneAndOperator() throws Exception {
@@ -61,20 +58,14 @@ class DnsRecordReconcilerApiServerTest {
 
     ZoneSettings zones = ZoneSettings.parse("cluster.local", List.of("example.com", "example.net"),
         Map.of("example.com", "team-a,team-b,shop"));
-    operator = new Operator(o -> o.withKubernetesClient(client)
-        .withCloseClientOnStop(false)
-        .withLeaderElectionConfiguration(new LeaderElectionConfiguration("zonekeeper-operator-test", "default",
-            LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-            LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, null, null, false)));
-    operator.register(new DnsRecordReconciler(zones, registry));
-    operator.start();
+    replica = new Replica(client, zones, "reconciler-test", "zonekeeper-operator-test", null).start();
+    registry = replica.registry;
   }
 
   @AfterAll
   void stop() throws Exception {
-    if (operator != null) {
-      operator.stop();
+    if (replica != null) {
+      replica.close();
     }
     if (client != null) {
       client.close();
@@ -112,8 +103,16 @@ class DnsRecordReconcilerApiServerTest {
     assertThat(ready.getObservedGeneration()).isEqualTo(1L);
     assertThat(served.getStatus().getFqdn()).isEqualTo("api.example.com.");
     assertThat(served.getStatus().getObservedGeneration()).isEqualTo(1L);
-    assertThat(registry.snapshot().recordSets().get("team-a/api").records())
-        .map(org.xbill.DNS.Record::rdataToString).containsExactly("192.0.2.10");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(registry.snapshot().recordSets().get("team-a/api"))
+        .isNotNull().satisfies(set -> assertThat(set.records()).map(org.xbill.DNS.Record::rdataToString)
+            .containsExactly("192.0.2.10")));
+    // status.servedSerial: the serial of the zone that first served it, written once it is served
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get("team-a", "api").getStatus().getServedSerial())
+        .isNotNull()
+        .isEqualTo(replica.publisher.servedSerial("team-a", "api").orElseThrow()));
+    long firstServed = get("team-a", "api").getStatus().getServedSerial();
+    assertThat(replica.zones.get(org.xbill.DNS.Name.fromConstantString("example.com.")).serial())
+        .isGreaterThanOrEqualTo(firstServed);
 
     record.getSpec().setValues(List.of("192.0.2.10", "192.0.2.11"));
     record.getMetadata().setResourceVersion(null);
@@ -121,6 +120,9 @@ class DnsRecordReconcilerApiServerTest {
     await().atMost(TIMEOUT).untilAsserted(() -> {
       assertThat(get("team-a", "api").getStatus().getObservedGeneration()).isEqualTo(2L);
       assertThat(registry.snapshot().recordSets().get("team-a/api").records()).hasSize(2);
+      // new values: a new serial first served them
+      assertThat(get("team-a", "api").getStatus().getServedSerial()).isGreaterThan(firstServed)
+          .isEqualTo(replica.publisher.servedSerial("team-a", "api").orElseThrow());
     });
 
     client.resource(get("team-a", "api")).delete();
@@ -199,7 +201,8 @@ class DnsRecordReconcilerApiServerTest {
     assertThat(conflict.getReason()).isEqualTo("Conflict");
     assertThat(conflict.getMessage()).contains("team-a/first");
     awaitWarning("team-b", "second", "Conflict");
-    assertThat(registry.snapshot().recordSets()).containsKey("team-a/first").doesNotContainKey("team-b/second");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(registry.snapshot().recordSets())
+        .containsKey("team-a/first").doesNotContainKey("team-b/second"));
 
     client.resource(get("team-a", "first")).delete();
 
