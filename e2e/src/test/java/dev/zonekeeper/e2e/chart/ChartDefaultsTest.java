@@ -118,6 +118,8 @@ class ChartDefaultsTest {
                 "--zone", "cluster.local",
                 "--zone", "in-addr.arpa",
                 "--zone", "ip6.arpa",
+                "--fallthrough", "in-addr.arpa",
+                "--fallthrough", "ip6.arpa",
                 "--metrics", "0.0.0.0:9153");
         assertThat(dnsServer.path("ports"))
                 .extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt(), p -> p.path("protocol").asText())

@@ -100,6 +100,8 @@ class ChartValuesTest {
                 "--zone", "ip6.arpa",
                 "--zone", "example.internal",
                 "--zone", "shared.example",
+                "--fallthrough", "in-addr.arpa",
+                "--fallthrough", "ip6.arpa",
                 "--upstream", "192.0.2.53:53",
                 "--upstream", "[2001:db8::53]:5353",
                 "--cache-size", "5000",

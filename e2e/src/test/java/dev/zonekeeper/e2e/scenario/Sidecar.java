@@ -49,6 +49,8 @@ final class Sidecar implements AutoCloseable {
                 "--zone", "cluster.local",
                 "--zone", "in-addr.arpa",
                 "--zone", "ip6.arpa",
+                "--fallthrough", "in-addr.arpa",
+                "--fallthrough", "ip6.arpa",
                 "--metrics", "127.0.0.1:" + metricsPort));
         if (upstreams.isEmpty()) {
             command.addAll(List.of("--upstream", "none"));
