@@ -10,7 +10,7 @@
 #
 # Environment: ZK_BENCH_COUNT (same as COUNT), ZK_BENCH_WARMUP (uncounted objects first, default 20),
 # ZK_BENCH_COREDNS=0 (leave CoreDNS out), ZK_BENCH_KINDS (default service,dnsrecord), ZK_BENCH_POLL_US (pause between
-# polls, default 200), ZK_BENCH_TIMEOUT (seconds per operation, default 30), ZK_BENCH_DIR (work dir, default a new
+# polls, default 500), ZK_BENCH_TIMEOUT (seconds per operation, default 30), ZK_BENCH_DIR (work dir, default a new
 # temp dir; kept with logs and raw.tsv, one line per measurement), ZK_BENCH_KEEP=1 (leave everything running),
 # JAVA_HOME (default Temurin 25 if installed). Needs: the binaries of e2e/scripts/tools.sh k8s (and coredns), openssl.
 set -euo pipefail
@@ -130,7 +130,7 @@ PIDS+=($!)
 
 DRIVER_ARGS=(--kubeconfig "$KUBECONFIG" --zonekeeper "127.0.0.1:$DNS" --operator-metrics "http://127.0.0.1:$HTTP/q/metrics"
   --count "$COUNT" --warmup "$WARMUP" --kinds "${ZK_BENCH_KINDS:-service,dnsrecord}" --cluster-domain "$DOMAIN"
-  --poll-interval-us "${ZK_BENCH_POLL_US:-200}" --timeout-seconds "${ZK_BENCH_TIMEOUT:-30}" --raw "$WORK/raw.tsv")
+  --poll-interval-us "${ZK_BENCH_POLL_US:-500}" --timeout-seconds "${ZK_BENCH_TIMEOUT:-30}" --raw "$WORK/raw.tsv")
 if [[ -n "$COREDNS" ]]; then
   # The kubernetes plugin as in CoreDNS's default Corefile for Kubernetes, without the cache plugin: a cache would
   # measure its TTL, not the programming of the change.

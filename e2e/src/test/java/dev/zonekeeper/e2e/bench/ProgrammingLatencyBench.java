@@ -102,7 +102,7 @@ public final class ProgrammingLatencyBench {
     this.client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig)).build();
     this.namespace = opts.getOrDefault("namespace", "zk-bench");
     this.domain = Name.fromString(opts.getOrDefault("cluster-domain", "cluster.local"), Name.root);
-    this.pollNanos = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(opts.getOrDefault("poll-interval-us", "200")));
+    this.pollNanos = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(opts.getOrDefault("poll-interval-us", "500")));
     this.timeoutNanos = TimeUnit.SECONDS.toNanos(Long.parseLong(opts.getOrDefault("timeout-seconds", "30")));
     targets.add(new Target("zonekeeper", new DnsProbe(hostPort(required("zonekeeper")), 250)));
     if (opts.containsKey("coredns")) {
@@ -524,6 +524,11 @@ public final class ProgrammingLatencyBench {
         for (String system : systems) {
           List<Double> values = results.get(system + "|" + kind + "|" + op);
           if (values == null) {
+            if (timeouts.getOrDefault(system + "|" + kind + "|" + op, 0) >= GIVE_UP) {
+              System.out.printf(Locale.ROOT, "%-12s | %-9s | %-6s | %5d | %6s | %8s | %8s | %8s | %s%n", system, kind,
+                  op, 0, "all", "-", "-", "-", "never seen: " + GIVE_UP + " timeouts of "
+                  + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s in a row, then no longer polled");
+            }
             continue;
           }
           double[] s = seenSorted(values);
