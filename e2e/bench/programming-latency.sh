@@ -86,8 +86,16 @@ cleanup() {
   for pid in "${PIDS[@]:-}"; do
     if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; fi
   done
+  # The operator may not exit on SIGTERM (JOSDK's leader election calls System.exit inside the shutdown hook and
+  # deadlocks, see README): give every process 10 s, then SIGKILL.
   for pid in "${PIDS[@]:-}"; do
-    if [[ -n "$pid" ]]; then wait "$pid" 2>/dev/null || true; fi
+    [[ -n "$pid" ]] || continue
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid did not stop on SIGTERM within 10 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
   done
   if [[ -f "$WORK/api/kube-apiserver.pid" ]]; then "$SCRIPTS/apiserver.sh" stop "$WORK/api" || true; fi
   log "logs and raw measurements kept in $WORK"
