@@ -1,5 +1,7 @@
 package dev.zonekeeper.dns;
 
+import static dev.zonekeeper.dns.testing.Loopback.hostPort;
+import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -7,6 +9,7 @@ import static org.awaitility.Awaitility.await;
 import dev.zonekeeper.dns.Main.DnsServer;
 import dev.zonekeeper.dns.config.ServerConfig;
 import dev.zonekeeper.dns.config.ServerConfig.ConfigException;
+import dev.zonekeeper.dns.testing.Closer;
 import dev.zonekeeper.dns.testing.KnotServer;
 import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
@@ -73,7 +76,7 @@ class SidecarModeTest {
     @TempDir
     Path tmp;
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
     private PrimaryZones primaryZones;
     private TransferServer transferServer;
     private DnsServer sidecar;
@@ -120,7 +123,7 @@ class SidecarModeTest {
                 "1.0 IN PTR decoy.invalid.",
                 "1.0 IN TXT \"decoy\"",
                 ""));
-        upstream = KnotServer.start(zones, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        upstream = KnotServer.start(zones, loopback(0));
     }
 
     @AfterAll
@@ -132,14 +135,7 @@ class SidecarModeTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closeLater(T c) {
-        closeables.add(c);
-        return c;
+        closer.close();
     }
 
     private static Zone zone(String... body) {
@@ -166,12 +162,12 @@ class SidecarModeTest {
 
     private void startPrimary(TSIG key) throws IOException {
         primaryZones = new PrimaryZones();
-        transferServer = closeLater(TransferServer.start(loopback(0), primaryZones, key));
+        transferServer = closer.add(TransferServer.start(loopback(0), primaryZones, key));
     }
 
     /** The operator's NOTIFY sender, aimed at the sidecar's NOTIFY address, on every change of the primary. */
     private NotifySender notifySidecar(TSIG key) {
-        NotifySender sender = closeLater(new NotifySender(List.of(sidecar.notifyAddress()), key,
+        NotifySender sender = closer.add(new NotifySender(List.of(sidecar.notifyAddress()), key,
                 new NotifySender.Options(Duration.ofMillis(200), 5)));
         primaryZones.addListener(sender);
         return sender;
@@ -194,16 +190,8 @@ class SidecarModeTest {
                 "--upstream", hostPort(upstream.address()),
                 "--udp-sockets", "1"));
         args.addAll(List.of(extra));
-        sidecar = closeLater(DnsServer.start(ServerConfig.parse(args.toArray(new String[0]), List.of())));
+        sidecar = closer.add(DnsServer.start(ServerConfig.parse(args.toArray(new String[0]), List.of())));
         return sidecar;
-    }
-
-    private static InetSocketAddress loopback(int port) {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     // --- DNS and HTTP clients -------------------------------------------------------------------------------------

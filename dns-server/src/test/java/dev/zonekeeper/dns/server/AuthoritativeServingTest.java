@@ -4,9 +4,9 @@ import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.testing.DnsClients;
+import dev.zonekeeper.dns.testing.DnsClients.Client;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.TestServer;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -134,8 +134,6 @@ class AuthoritativeServingTest {
                     ""),
             new Case("parent of a zone: REFUSED", "test.", "SOA", "REFUSED", false, "", "", ""));
 
-    enum Client { DNSJAVA, DIG, KDIG }
-
     private static final Map<Client, TestServer> SERVERS = new EnumMap<>(Client.class);
     private static final Map<Client, Long> SERIALS = new EnumMap<>(Client.class);
 
@@ -159,13 +157,7 @@ class AuthoritativeServingTest {
     }
 
     static Stream<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (Client c : Client.values()) {
-            for (Case tc : CASES) {
-                out.add(Arguments.of(c, tc));
-            }
-        }
-        return out.stream();
+        return DnsClients.everyClientWith(CASES);
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -175,13 +167,13 @@ class AuthoritativeServingTest {
         boolean authoritative = !tc.rcode().equals("REFUSED");
 
         double hits = server.fastPathHits();
-        Reply first = ask(client, server, tc.qname(), tc.qtype());
+        Reply first = client.ask(server.address(), tc.qname(), tc.qtype());
         assertThat(first.content()).as("first answer (built from the zone)").isEqualTo(expected(tc, client,
                 tc.qname(), SERIALS.get(client)).content());
         assertThat(server.fastPathHits()).as("the first question is answered by building the answer").isEqualTo(hits);
 
         String flipped = flipCase(tc.qname());
-        Reply second = ask(client, server, flipped, tc.qtype());
+        Reply second = client.ask(server.address(), flipped, tc.qtype());
         assertThat(second.content()).as("second answer, asked as %s", flipped)
                 .isEqualTo(expected(tc, client, flipped, SERIALS.get(client)).content());
         assertThat(server.fastPathHits()).as("the second question is answered from pre-encoded bytes")
@@ -207,14 +199,6 @@ class AuthoritativeServingTest {
 
     private static String withoutQuestion(Reply r) {
         return r.content().substring(r.content().indexOf('\n'));
-    }
-
-    private static Reply ask(Client client, TestServer server, String qname, String qtype) throws Exception {
-        return switch (client) {
-            case DNSJAVA -> DnsClients.dnsjava(server.address(), qname, qtype);
-            case DIG -> DnsClients.dig(server.address(), qname, qtype);
-            case KDIG -> DnsClients.kdig(server.address(), qname, qtype);
-        };
     }
 
     /** "www.example.test." -> "WWW.EXAMPLE.TEST.", "WwW" -> "wWw". */

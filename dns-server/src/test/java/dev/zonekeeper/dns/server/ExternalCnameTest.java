@@ -1,18 +1,20 @@
 package dev.zonekeeper.dns.server;
 
+import static dev.zonekeeper.dns.testing.DnsClients.ttlFree;
+import static dev.zonekeeper.dns.testing.Loopback.hostPort;
+import static dev.zonekeeper.dns.testing.Loopback.loopback;
+import static dev.zonekeeper.dns.testing.Loopback.unusedPort;
 import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.Main.DnsServer;
 import dev.zonekeeper.dns.testing.DnsClients;
+import dev.zonekeeper.dns.testing.DnsClients.Client;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.dns.testing.KnotServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,8 +25,6 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -90,8 +90,6 @@ class ExternalCnameTest {
                     "NXDOMAIN", "gone.example.test. 60 IN CNAME missing.example.com.", UPSTREAM_SOA),
             new Case("CNAME asked for itself: not chased", "ext.example.test.", "CNAME", "NOERROR", EXT, ""));
 
-    enum Client { DNSJAVA, DIG, KDIG }
-
     private static KnotServer knot;
     private static Path records;
     /** One server per client, so the first question of each case is the first that server sees. */
@@ -119,13 +117,7 @@ class ExternalCnameTest {
     }
 
     static Stream<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (Client c : Client.values()) {
-            for (Case tc : CASES) {
-                out.add(Arguments.of(c, tc));
-            }
-        }
-        return out.stream();
+        return DnsClients.everyClientWith(CASES);
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -135,9 +127,9 @@ class ExternalCnameTest {
         InetSocketAddress dns = InProcessServer.dns(server);
         String expected = expected(tc.rcode(), true, tc.qname() + " " + tc.qtype(), tc.answer(), tc.authority());
         double fast = fastPathHits(server);
-        Reply first = ask(client, dns, tc.qname(), tc.qtype());
+        Reply first = client.ask(dns, tc.qname(), tc.qtype());
         assertThat(withoutTtls(first)).as("first answer").isEqualTo(expected);
-        Reply second = ask(client, dns, tc.qname(), tc.qtype());
+        Reply second = client.ask(dns, tc.qname(), tc.qtype());
         assertThat(withoutTtls(second)).as("second answer").isEqualTo(expected);
         boolean chased = !tc.qtype().equals("CNAME");
         assertThat(fastPathHits(server)).as(chased ? "completed answers are never pre-encoded"
@@ -276,14 +268,6 @@ class ExternalCnameTest {
         return server.metrics().count("zonekeeper.dns.answer.cache", "result", "hit");
     }
 
-    private static Reply ask(Client client, InetSocketAddress dns, String qname, String qtype) throws IOException {
-        return switch (client) {
-            case DNSJAVA -> DnsClients.dnsjava(dns, qname, qtype);
-            case DIG -> DnsClients.dig(dns, qname, qtype);
-            case KDIG -> DnsClients.kdig(dns, qname, qtype);
-        };
-    }
-
     private static Message dnsjava(InetSocketAddress dns, String qname, int qtype, boolean tcp) throws IOException {
         SimpleResolver resolver = new SimpleResolver(dns);
         resolver.setTimeout(Duration.ofSeconds(5));
@@ -302,32 +286,5 @@ class ExternalCnameTest {
         return r.rcode() + (r.aa() ? " aa" : "") + (r.tc() ? " tc" : "") + (r.ra() ? " ra" : "") + " q=" + r.question()
                 + "\nanswer=" + ttlFree(r.answer()) + "\nauthority=" + ttlFree(r.authority())
                 + "\nadditional=" + ttlFree(r.additional());
-    }
-
-    /** Canonical record lines (owner, TTL, class, type, rdata, separated by white space) without their TTL. */
-    private static Set<String> ttlFree(Set<String> lines) {
-        Set<String> out = new TreeSet<>();
-        for (String line : lines) {
-            String[] f = line.split("\\s+", 3);
-            out.add(f[0] + " " + f[2]);
-        }
-        return out;
-    }
-
-    private static InetSocketAddress loopback(int port) {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
-    }
-
-    /** A loopback UDP port with nothing behind it. */
-    private static InetSocketAddress unusedPort() {
-        try (DatagramSocket s = new DatagramSocket(loopback(0))) {
-            return loopback(s.getLocalPort());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

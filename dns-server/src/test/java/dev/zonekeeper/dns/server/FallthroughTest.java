@@ -1,17 +1,19 @@
 package dev.zonekeeper.dns.server;
 
+import static dev.zonekeeper.dns.testing.DnsClients.ttlFree;
+import static dev.zonekeeper.dns.testing.Loopback.hostPort;
+import static dev.zonekeeper.dns.testing.Loopback.loopback;
+import static dev.zonekeeper.dns.testing.Loopback.unusedPort;
 import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.Main.DnsServer;
 import dev.zonekeeper.dns.testing.DnsClients;
+import dev.zonekeeper.dns.testing.DnsClients.Client;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.dns.testing.KnotServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -103,8 +105,6 @@ class FallthroughTest {
             new Case("NXDOMAIN outside the fallthrough zones: ours", "missing.example.test.", "A", "NXDOMAIN", true, "",
                     "example.test. SOA"));
 
-    enum Client { DNSJAVA, DIG, KDIG }
-
     private static KnotServer knot;
     private static Path records;
     /** One server per client, so the first question of each case is the first that server sees. */
@@ -134,13 +134,7 @@ class FallthroughTest {
     }
 
     static Stream<Arguments> cases() {
-        List<Arguments> out = new ArrayList<>();
-        for (Client c : Client.values()) {
-            for (Case tc : CASES) {
-                out.add(Arguments.of(c, tc));
-            }
-        }
-        return out.stream();
+        return DnsClients.everyClientWith(CASES);
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -151,8 +145,8 @@ class FallthroughTest {
         String expected = expected(tc.rcode(), tc.aa(), true, tc.qname() + " " + tc.qtype(), tc.answer(),
                 tc.authority());
         double fast = fastPathHits(server);
-        assertThat(shape(ask(client, dns, tc.qname(), tc.qtype()))).as("first answer").isEqualTo(expected);
-        assertThat(shape(ask(client, dns, tc.qname(), tc.qtype()))).as("second answer").isEqualTo(expected);
+        assertThat(shape(client.ask(dns, tc.qname(), tc.qtype()))).as("first answer").isEqualTo(expected);
+        assertThat(shape(client.ask(dns, tc.qname(), tc.qtype()))).as("second answer").isEqualTo(expected);
         assertThat(fastPathHits(server)).as(tc.aa() ? "our answer is pre-encoded the second time"
                 : "a forwarded NXDOMAIN of ours is never pre-encoded").isEqualTo(tc.aa() ? fast + 1 : fast);
     }
@@ -234,14 +228,6 @@ class FallthroughTest {
         return server.metrics().count("zonekeeper.dns.answer.cache", "result", "hit");
     }
 
-    private static Reply ask(Client client, InetSocketAddress dns, String qname, String qtype) throws IOException {
-        return switch (client) {
-            case DNSJAVA -> DnsClients.dnsjava(dns, qname, qtype);
-            case DIG -> DnsClients.dig(dns, qname, qtype);
-            case KDIG -> DnsClients.kdig(dns, qname, qtype);
-        };
-    }
-
     private static String expected(String rcode, boolean aa, boolean ra, String question, String answer,
                                    String authority) {
         Set<String> auth = new TreeSet<>();
@@ -268,31 +254,5 @@ class FallthroughTest {
         return r.rcode() + (r.aa() ? " aa" : "") + (r.tc() ? " tc" : "") + (r.ra() ? " ra" : "") + " q="
                 + q[0].toLowerCase(Locale.ROOT) + " " + q[1] + "\nanswer=" + ttlFree(r.answer()) + "\nauthority="
                 + auth + "\nadditional=" + r.additional();
-    }
-
-    private static Set<String> ttlFree(Set<String> lines) {
-        Set<String> out = new TreeSet<>();
-        for (String line : lines) {
-            String[] f = line.split("\\s+", 3);
-            out.add(f[0] + " " + f[2]);
-        }
-        return out;
-    }
-
-    private static InetSocketAddress loopback(int port) {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
-    }
-
-    /** A loopback UDP port with nothing behind it. */
-    private static InetSocketAddress unusedPort() {
-        try (DatagramSocket s = new DatagramSocket(loopback(0))) {
-            return loopback(s.getLocalPort());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

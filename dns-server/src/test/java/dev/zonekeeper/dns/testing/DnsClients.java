@@ -19,8 +19,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.provider.Arguments;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
@@ -68,6 +70,41 @@ public final class DnsClients {
                     + " q=" + question
                     + "\nanswer=" + answer + "\nauthority=" + authority + "\nadditional=" + additional;
         }
+    }
+
+    /** The three clients a table of cases is asked with. */
+    public enum Client {
+        DNSJAVA, DIG, KDIG;
+
+        /** Asks {@code server} for {@code qname}/{@code qtype} with this client's defaults. */
+        public Reply ask(InetSocketAddress server, String qname, String qtype) throws IOException {
+            return switch (this) {
+                case DNSJAVA -> dnsjava(server, qname, qtype);
+                case DIG -> dig(server, qname, qtype);
+                case KDIG -> kdig(server, qname, qtype);
+            };
+        }
+    }
+
+    /** Every client with every case: the arguments (client, case) of a parameterized test. */
+    public static Stream<Arguments> everyClientWith(List<?> cases) {
+        List<Arguments> out = new ArrayList<>();
+        for (Client c : Client.values()) {
+            for (Object tc : cases) {
+                out.add(Arguments.of(c, tc));
+            }
+        }
+        return out.stream();
+    }
+
+    /** Canonical record lines (owner, TTL, class, type, rdata, separated by white space) without their TTL. */
+    public static Set<String> ttlFree(Set<String> lines) {
+        Set<String> out = new TreeSet<>();
+        for (String line : lines) {
+            String[] f = line.split("\\s+", 3);
+            out.add(f[0] + " " + f[2]);
+        }
+        return out;
     }
 
     /** A record in canonical presentation form; TTL 0 when {@code withTtl} is false. */

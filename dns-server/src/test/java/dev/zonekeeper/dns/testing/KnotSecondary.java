@@ -47,10 +47,7 @@ public final class KnotSecondary implements AutoCloseable {
         String conf = configText.replace("${DIR}", dir.toString()).replace("${PORT}", Integer.toString(port));
         Path confFile = dir.resolve("knot.conf");
         Files.writeString(confFile, conf, StandardCharsets.UTF_8);
-        Process p = new ProcessBuilder(knotd, "-c", confFile.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("knotd.out").toFile())
-                .start();
+        Process p = KnotProcess.start(knotd, confFile, dir.resolve("knotd.out"));
         KnotSecondary knot = new KnotSecondary(dir, port, p);
         // Ready when it answers over TCP.
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -96,14 +93,7 @@ public final class KnotSecondary implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        KnotProcess.end(process);
     }
 
     /** The result of a {@code kdig} run. */

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -76,10 +75,7 @@ public final class KnotServer implements AutoCloseable {
             }
             Path confFile = dir.resolve("knot.conf");
             Files.writeString(confFile, conf.toString(), StandardCharsets.UTF_8);
-            Process process = new ProcessBuilder(knotd.toString(), "-c", confFile.toString())
-                    .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("knotd.log").toFile())
-                    .start();
+            Process process = KnotProcess.start(knotd.toString(), confFile, dir.resolve("knotd.log"));
             KnotServer server = new KnotServer(address, dir, process);
             try {
                 server.awaitAnswering(zones.keySet());
@@ -114,14 +110,7 @@ public final class KnotServer implements AutoCloseable {
 
     /** Ends knotd (SIGTERM, then SIGKILL after 10 s), waits for it and deletes its directory. */
     public void stop() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        KnotProcess.end(process);
         deleteRecursively(dir);
     }
 

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.transfer;
 
+import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static dev.zonekeeper.dns.transfer.TransferTesting.KEY;
 import static dev.zonekeeper.dns.transfer.TransferTesting.ORIGIN;
 import static dev.zonekeeper.dns.transfer.TransferTesting.exampleZone;
@@ -8,14 +9,12 @@ import static dev.zonekeeper.dns.transfer.TransferTesting.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.dns.testing.Closer;
 import dev.zonekeeper.dns.transfer.TransferListener.Kind;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneStore;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,7 @@ class PrimarySecondaryTest {
     private static final SecondaryZone.Settings NOTIFY_DRIVEN = new SecondaryZone.Settings(Duration.ofSeconds(5),
             Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofHours(1), Duration.ofHours(1));
 
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Closer closer = new Closer();
     private final TransferTesting.Events events = new TransferTesting.Events();
     private final ZoneStore store = new ZoneStore();
     private PrimaryZones primary;
@@ -34,14 +33,7 @@ class PrimarySecondaryTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closeLater(T c) {
-        closeables.add(c);
-        return c;
+        closer.close();
     }
 
     /** A primary with {@code limits}, our secondary with NOTIFY wired from the primary when {@code notify}. */
@@ -49,20 +41,16 @@ class PrimarySecondaryTest {
             throws IOException {
         primary = new PrimaryZones(limits, java.time.Clock.systemUTC());
         primary.put(exampleZone());
-        server = closeLater(TransferServer.start(loopback(0), primary, KEY));
-        secondary = closeLater(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events, settings));
+        server = closer.add(TransferServer.start(loopback(0), primary, KEY));
+        secondary = closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events, settings));
         if (notify) {
-            NotifyListener listener = closeLater(NotifyListener.start(loopback(0), KEY, secondary));
-            NotifySender sender = closeLater(new NotifySender(List.of(listener.address()), KEY,
+            NotifyListener listener = closer.add(NotifyListener.start(loopback(0), KEY, secondary));
+            NotifySender sender = closer.add(new NotifySender(List.of(listener.address()), KEY,
                     new NotifySender.Options(Duration.ofMillis(200), 5)));
             primary.addListener(sender);
         }
         secondary.start();
         await().until(() -> secondary.hasLoaded(ORIGIN));
-    }
-
-    private static InetSocketAddress loopback(int port) {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
 
     private Zone served() {
@@ -110,15 +98,15 @@ class PrimarySecondaryTest {
         List<Long> served = new java.util.concurrent.CopyOnWriteArrayList<>();
         primary = new PrimaryZones();
         long first = primary.put(exampleZone());
-        server = closeLater(TransferServer.start(loopback(0), primary, KEY));
+        server = closer.add(TransferServer.start(loopback(0), primary, KEY));
         server.addServedListener((zone, serial) -> {
             assertThat(zone).isEqualTo(ORIGIN);
             served.add(serial);
         });
-        secondary = closeLater(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events,
+        secondary = closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events,
                 NOTIFY_DRIVEN));
-        NotifyListener listener = closeLater(NotifyListener.start(loopback(0), KEY, secondary));
-        primary.addListener(closeLater(new NotifySender(List.of(listener.address()), KEY,
+        NotifyListener listener = closer.add(NotifyListener.start(loopback(0), KEY, secondary));
+        primary.addListener(closer.add(new NotifySender(List.of(listener.address()), KEY,
                 new NotifySender.Options(Duration.ofMillis(200), 5))));
         secondary.start();
         await().until(() -> served.contains(first));
@@ -188,7 +176,7 @@ class PrimarySecondaryTest {
         assertThat(served().serial()).isEqualTo(before);
         assertThat(events.failures.get(0)).isInstanceOf(IOException.class);
 
-        server = closeLater(TransferServer.start(loopback(port), primary, KEY));
+        server = closer.add(TransferServer.start(loopback(port), primary, KEY));
         awaitInSync();
         assertThat(events.last().kind()).isEqualTo(Kind.IXFR);
         assertThat(served().rrset(rr("late.example.test. 300 IN A 192.0.2.40").getName(), 1)).hasSize(1);
@@ -198,8 +186,8 @@ class PrimarySecondaryTest {
     void secondaryWithTheWrongKeyLoadsNothing() throws Exception {
         primary = new PrimaryZones();
         primary.put(exampleZone());
-        server = closeLater(TransferServer.start(loopback(0), primary, KEY));
-        SecondaryZones wrong = closeLater(new SecondaryZones(server.address(),
+        server = closer.add(TransferServer.start(loopback(0), primary, KEY));
+        SecondaryZones wrong = closer.add(new SecondaryZones(server.address(),
                 TsigKeyFile.parse("zonekeeper-transfer:hmac-sha256:d3Jvbmctc2VjcmV0"), List.of(ORIGIN), store,
                 events, NOTIFY_DRIVEN));
         wrong.start();

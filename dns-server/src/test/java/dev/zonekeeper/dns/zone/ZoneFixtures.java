@@ -1,14 +1,9 @@
 package dev.zonekeeper.dns.zone;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import dev.zonekeeper.dns.testing.DnsClients;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import org.xbill.DNS.Master;
 import org.xbill.DNS.Name;
 
 /** Zone-file text helpers for tests. */
@@ -22,17 +17,7 @@ public final class ZoneFixtures {
 
     /** Records from zone-file lines ("name TTL IN TYPE rdata"); names absolute unless an $ORIGIN line says otherwise. */
     public static List<org.xbill.DNS.Record> records(String zoneFileText) {
-        List<org.xbill.DNS.Record> out = new ArrayList<>();
-        try (Master m = new Master(new ByteArrayInputStream(zoneFileText.getBytes(StandardCharsets.UTF_8)),
-                Name.root, 3600)) {
-            org.xbill.DNS.Record r;
-            while ((r = m.nextRecord()) != null) {
-                out.add(r);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("bad fixture: " + zoneFileText, e);
-        }
-        return out;
+        return DnsClients.parse(zoneFileText);
     }
 
     public static org.xbill.DNS.Record record(String line) {

@@ -181,30 +181,22 @@ public final class ZonePublisher implements ClusterSink {
 
   @Override
   public synchronized void upsertEndpointSlice(EndpointSliceInfo slice, long receivedNanos) {
-    Batch batch = new Batch();
-    apply(cluster.upsertEndpointSlice(slice), batch);
-    commit(batch, Kind.EndpointSlice, receivedNanos);
+    applyAndCommit(cluster.upsertEndpointSlice(slice), Kind.EndpointSlice, receivedNanos);
   }
 
   @Override
   public synchronized void deleteEndpointSlice(String namespace, String name, long receivedNanos) {
-    Batch batch = new Batch();
-    apply(cluster.deleteEndpointSlice(namespace, name), batch);
-    commit(batch, Kind.EndpointSlice, receivedNanos);
+    applyAndCommit(cluster.deleteEndpointSlice(namespace, name), Kind.EndpointSlice, receivedNanos);
   }
 
   @Override
   public synchronized void upsertPod(PodInfo pod, long receivedNanos) {
-    Batch batch = new Batch();
-    apply(cluster.upsertPod(pod), batch);
-    commit(batch, Kind.Pod, receivedNanos);
+    applyAndCommit(cluster.upsertPod(pod), Kind.Pod, receivedNanos);
   }
 
   @Override
   public synchronized void deletePod(String namespace, String name, long receivedNanos) {
-    Batch batch = new Batch();
-    apply(cluster.deletePod(namespace, name), batch);
-    commit(batch, Kind.Pod, receivedNanos);
+    applyAndCommit(cluster.deletePod(namespace, name), Kind.Pod, receivedNanos);
   }
 
   /** Publishes every zone with everything gathered so far; later changes flow incrementally. Idempotent. */
@@ -358,6 +350,13 @@ public final class ZonePublisher implements ClusterSink {
     SOARecord c = builder.soa(0);
     return new SOARecord(origin, DClass.IN, c.getTTL(), c.getHost(), c.getAdmin(), 0, c.getRefresh(), c.getRetry(),
         c.getExpire(), c.getMinimum());
+  }
+
+  /** One change of the cluster state in a batch of its own, committed at once. */
+  private void applyAndCommit(RecordDelta delta, Kind kind, long receivedNanos) {
+    Batch batch = new Batch();
+    apply(delta, batch);
+    commit(batch, kind, receivedNanos);
   }
 
   private void apply(RecordDelta delta, Batch batch) {
