@@ -70,6 +70,16 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends SIGTERM ({@link Process#destroy()}), as the kubelet does first when it stops a container, and waits up to
+     * {@code timeout} for the process to exit; the exit code, or null if it is still running then (the caller decides;
+     * {@link #close()} kills it).
+     */
+    Integer terminate(java.time.Duration timeout) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
     @Override
     public void close() {
         if (!process.isAlive()) {

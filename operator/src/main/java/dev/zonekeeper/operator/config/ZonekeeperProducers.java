@@ -24,12 +24,16 @@ public class ZonekeeperProducers {
   @Produces
   @Singleton
   @Unremovable // looked up programmatically by QOSDK
-  LeaderElectionConfiguration leaderElection(ZonekeeperConfig config) {
+  LeaderElectionConfiguration leaderElection(ZonekeeperConfig config, LeadershipLoss loss) {
     ZonekeeperConfig.LeaderElection election = config.leaderElection();
+    String identity = identity();
+    // JOSDK's own exit-on-stop-leading stays off: it calls System.exit inside the shutdown hook on SIGTERM, which
+    // blocks forever (see LeadershipLoss, which exits when leadership is lost while running)
     return new LeaderElectionConfiguration(election.leaseName(), election.leaseNamespace().orElse(null),
         LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
         LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity(), null, election.exitOnStopLeading());
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity,
+        loss.callbacks(identity, election.exitOnStopLeading()), false);
   }
 
   /**
