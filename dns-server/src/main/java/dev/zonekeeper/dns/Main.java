@@ -178,7 +178,7 @@ public final class Main {
                     new LinkedHashSet<>(config.zones()));
             // The watcher loads the directory once and applies it before returning, then reloads on changes.
             watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result));
-            Warmup.run(20, processor.zones());
+            Warmup.run(Warmup.rounds(), processor.zones());
             // The YAML parse and the warm-up leave garbage several times the zone's size: collect it once before
             // serving, so the heap (and the resident memory) settles at what the zones need.
             System.gc();
@@ -222,7 +222,7 @@ public final class Main {
             } else {
                 LOG.info("--notify-listen none: changes on the primary are seen at the zones' SOA refresh");
             }
-            Warmup.run(20);
+            Warmup.run(Warmup.rounds());
             transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics,
                     config.tcpIdleTimeout());
             started = true;

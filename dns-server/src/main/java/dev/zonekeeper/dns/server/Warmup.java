@@ -20,6 +20,18 @@ public final class Warmup {
     private Warmup() {
     }
 
+    /**
+     * Passes of the warm-up before the server reports ready: system property {@code zonekeeper.warmup.rounds},
+     * default 20 (about 40,000 queries on the throwaway zone and up to 100,000 on the sample; 0 turns it off).
+     */
+    public static int rounds() {
+        try {
+            return Math.max(0, Integer.parseInt(System.getProperty("zonekeeper.warmup.rounds", "20")));
+        } catch (NumberFormatException e) {
+            return 20;
+        }
+    }
+
     /** Warms the query path on a throwaway zone only (see {@link #run(int, ZoneSet)}). */
     public static void run(int rounds) {
         run(rounds, null);
@@ -36,6 +48,9 @@ public final class Warmup {
      * @param rounds passes over the queries (each pass starts with an empty answer cache, so misses are warmed too)
      */
     public static void run(int rounds, ZoneSet served) {
+        if (rounds <= 0) {
+            return;
+        }
         Name origin = Name.fromConstantString("warmup.invalid.");
         StringBuilder zone = new StringBuilder("$ORIGIN warmup.invalid.\n$TTL 5\n"
                 + "@ IN SOA ns.dns hostmaster 1 7200 1800 86400 5\n@ IN NS ns.dns\nns.dns IN A 10.0.0.53\n");
