@@ -40,21 +40,7 @@ fi
 
 # --- ports -----------------------------------------------------------------------------------------------------------
 port_in_use() { [[ -n "$(ss -Huan "( sport = :$1 )" 2>/dev/null)$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]]; }
-PICKED=" "
-free_port() { # sets PORT to a free TCP+UDP port below the ephemeral range, not picked before in this run
-  local low=32768 p
-  [[ -r /proc/sys/net/ipv4/ip_local_port_range ]] && read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-  ((low > 11000)) || low=32768
-  for _ in $(seq 1 200); do
-    p=$((10000 + RANDOM % (low - 10000)))
-    [[ "$PICKED" == *" $p "* ]] && continue
-    port_in_use "$p" && continue
-    PICKED+="$p "
-    PORT=$p
-    return 0
-  done
-  die "no free port on 127.0.0.1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/free-port.sh"
 
 # --- build ------------------------------------------------------------------------------------------------------------
 cd "$ROOT"

@@ -42,21 +42,7 @@ port_in_use() {
 
 # Picks a free port below the kernel's ephemeral range (so an outgoing connection cannot grab it before the server
 # binds), distinct from the ports picked before in this run; sets PORT.
-PICKED=" "
-free_port() {
-  local low=32768 p
-  [[ -r /proc/sys/net/ipv4/ip_local_port_range ]] && read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-  ((low > 11000)) || low=32768
-  for _ in $(seq 1 200); do
-    p=$((10000 + RANDOM % (low - 10000)))
-    [[ "$PICKED" == *" $p "* ]] && continue
-    port_in_use "$p" && continue
-    PICKED+="$p "
-    PORT=$p
-    return 0
-  done
-  die "no free TCP port found on 127.0.0.1"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/free-port.sh"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Certificates: a throwaway CA, a serving certificate for 127.0.0.1/localhost, an admin client certificate
