@@ -1,5 +1,7 @@
 package dev.zonekeeper.e2e.chart;
 
+import dev.zonekeeper.e2e.scenario.Commands;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -20,13 +22,13 @@ class ChartValidationTest {
 
     @Test
     void lintStrictPasses() {
-        Helm.Result lint = helm.lintStrict().assertSuccess();
+        Commands.Result lint = helm.lintStrict().assertSuccess();
         assertThat(lint.stdout()).contains("1 chart(s) linted, 0 chart(s) failed").doesNotContain("[WARNING]", "[ERROR]");
     }
 
     @Test
     void chartMetadataFollowsTheContract() {
-        Helm.Result show = helm.run(List.of("show", "chart", helm.chartDir().toString())).assertSuccess();
+        Commands.Result show = helm.run(List.of("show", "chart", helm.chartDir().toString())).assertSuccess();
         assertThat(show.stdout()).contains("apiVersion: v2", "name: zonekeeper", "version: 0.1.0", "appVersion: 0.1.0");
     }
 
@@ -42,7 +44,7 @@ class ChartValidationTest {
             image.operator.pullPolicy=Sometimes | /image/operator/pullPolicy | value must be one of 'Always', 'IfNotPresent', 'Never'
             """)
     void schemaRejectsInvalidValues(String setting, String expectedLocation, String expectedReason) {
-        Helm.Result result = helm.template("zk", "dns", List.of("--set", setting));
+        Commands.Result result = helm.template("zk", "dns", List.of("--set", setting));
         assertThat(result.exitCode()).as("exit code of helm template --set %s", setting).isNotZero();
         assertThat(result.stderr())
                 .contains("values don't meet the specifications of the schema")
@@ -52,11 +54,11 @@ class ChartValidationTest {
 
     @Test
     void serviceAccountNameIsRequiredWhenNotCreated() {
-        Helm.Result result = helm.template("zk", "dns", List.of("--set", "serviceAccount.create=false"));
+        Commands.Result result = helm.template("zk", "dns", List.of("--set", "serviceAccount.create=false"));
         assertThat(result.exitCode()).isNotZero();
         assertThat(result.stderr()).contains("serviceAccount.name is required when serviceAccount.create is false");
 
-        Helm.Result named = helm.template("zk", "dns",
+        Commands.Result named = helm.template("zk", "dns",
                 List.of("--set", "serviceAccount.create=false", "--set", "serviceAccount.name=dns-operator")).assertSuccess();
         Manifests manifests = Manifests.parse(named.stdout());
         assertThat(manifests.ofKind("ServiceAccount")).isEmpty();

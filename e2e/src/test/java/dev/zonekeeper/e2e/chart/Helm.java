@@ -1,14 +1,16 @@
 package dev.zonekeeper.e2e.chart;
 
+import dev.zonekeeper.e2e.scenario.Commands;
+import dev.zonekeeper.e2e.scenario.Commands.Result;
+import java.time.Duration;
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Assumptions;
 
@@ -96,43 +98,6 @@ final class Helm {
         List<String> command = new ArrayList<>();
         command.add(binary.toString());
         command.addAll(args);
-        try {
-            Path out = Files.createTempFile("helm-out", ".txt");
-            Path err = Files.createTempFile("helm-err", ".txt");
-            try {
-                Process process = new ProcessBuilder(command)
-                        .directory(repoRoot.toFile())
-                        .redirectOutput(out.toFile())
-                        .redirectError(err.toFile())
-                        .start();
-                if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                    process.destroyForcibly();
-                    fail("helm did not finish within 2 minutes: " + command);
-                }
-                return new Result(command, process.exitValue(),
-                        Files.readString(out, StandardCharsets.UTF_8),
-                        Files.readString(err, StandardCharsets.UTF_8));
-            } finally {
-                Files.deleteIfExists(out);
-                Files.deleteIfExists(err);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + command, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted running " + command, e);
-        }
-    }
-
-    record Result(List<String> command, int exitCode, String stdout, String stderr) {
-
-        /** Fails with helm's own output when it did not succeed. */
-        Result assertSuccess() {
-            if (exitCode != 0) {
-                fail("`" + String.join(" ", command) + "` exited with " + exitCode
-                        + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
-            }
-            return this;
-        }
+        return Commands.run(command, Map.of(), Duration.ofMinutes(2), repoRoot);
     }
 }

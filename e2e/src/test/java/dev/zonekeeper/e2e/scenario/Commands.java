@@ -13,14 +13,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs short commands (helm, kubectl, ip, getent, mvnw) and returns their output. */
-final class Commands {
+/** Runs short commands (helm, kubectl, ip, getent, mvnw) and returns their output; the chart tests use it too. */
+public final class Commands {
 
     private Commands() {}
 
-    record Result(List<String> command, int exitCode, String stdout, String stderr) {
+    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
 
-        Result assertSuccess() {
+        /** Fails with the command's own output when it did not succeed. */
+        public Result assertSuccess() {
             if (exitCode != 0) {
                 fail("`" + String.join(" ", command) + "` exited with " + exitCode
                         + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
@@ -35,11 +36,11 @@ final class Commands {
         }
     }
 
-    static Result run(List<String> command, Duration timeout) {
+    public static Result run(List<String> command, Duration timeout) {
         return run(command, Map.of(), timeout, null);
     }
 
-    static Result run(List<String> command, Map<String, String> env, Duration timeout, Path workDir) {
+    public static Result run(List<String> command, Map<String, String> env, Duration timeout, Path workDir) {
         try {
             Path out = Files.createTempFile("zk-cmd-out", ".txt");
             Path err = Files.createTempFile("zk-cmd-err", ".txt");
