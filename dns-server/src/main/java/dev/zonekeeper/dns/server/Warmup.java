@@ -89,7 +89,8 @@ public final class Warmup {
             client.connect(t.address());
             client.configureBlocking(true);
             client.socket().setSoTimeout(200);
-            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(4096);
+            byte[] reply = new byte[4096];
+            java.net.DatagramPacket packet = new java.net.DatagramPacket(reply, reply.length);
             int sent = 0;
             while (sent < count) {
                 int batch = Math.min(32, count - sent);
@@ -97,8 +98,7 @@ public final class Warmup {
                     client.write(java.nio.ByteBuffer.wrap(queries.get((sent + i) % queries.size())));
                 }
                 for (int i = 0; i < batch; i++) {
-                    in.clear();
-                    if (!receive(client, in)) {
+                    if (!receive(client, packet)) {
                         break;
                     }
                 }
@@ -116,10 +116,10 @@ public final class Warmup {
         }
     }
 
-    private static boolean receive(java.nio.channels.DatagramChannel client, java.nio.ByteBuffer in) {
+    private static boolean receive(java.nio.channels.DatagramChannel client, java.net.DatagramPacket packet) {
         try {
-            java.net.DatagramPacket pk = new java.net.DatagramPacket(in.array(), in.capacity());
-            client.socket().receive(pk);
+            packet.setLength(packet.getData().length);
+            client.socket().receive(packet);
             return true;
         } catch (java.io.IOException e) {
             return false;
@@ -163,11 +163,6 @@ public final class Warmup {
     }
 
     private static byte[] query(String name, int type, boolean edns) {
-        Message m = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromConstantString(name), type, 1));
-        m.getHeader().setFlag(Flags.RD);
-        if (edns) {
-            m.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
-        }
-        return m.toWire();
+        return query(Name.fromConstantString(name), type, edns);
     }
 }
