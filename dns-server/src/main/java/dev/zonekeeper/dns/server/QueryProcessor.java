@@ -36,6 +36,8 @@ import org.xbill.DNS.Type;
  * <ul>
  *   <li>fast: a plain query (one IN question, optional EDNS0 OPT) whose answer is in the {@link AnswerCache} is
  *       answered by copying header fields, the question as sent and the pre-encoded tail — no parsing into objects;
+ *       a forwarded name (the snapshot's {@link AnswerCache} marks it so) whose response is fresh in the forwarder's
+ *       cache is answered the same way from the cache's pre-encoded response, TTLs aged ({@link ForwardedHits});
  *   <li>full: everything else goes through dnsjava's parser: malformed packets (FORMERR), other opcodes (NOTIMP),
  *       EDNS versions (BADVERS), other classes (REFUSED), truncation, forwarding, and cache misses (whose answer is
  *       then encoded once and cached).
