@@ -159,7 +159,7 @@ public final class Main {
                 LOG.info("forwarding other names to {}", config.upstreams());
             }
             processor = new QueryProcessor(ZoneSet.of(java.util.List.of()), metrics,
-                    forwarder == null ? null : forwarder::forward, config.fallthrough());
+                    forwarder, config.fallthrough());
             if (!config.fallthrough().isEmpty()) {
                 if (forwarder == null) {
                     LOG.warn("--fallthrough {} has no effect without forwarding: NXDOMAIN is answered",

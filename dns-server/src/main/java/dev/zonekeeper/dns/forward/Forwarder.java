@@ -123,6 +123,27 @@ public final class Forwarder implements AutoCloseable {
         return shared.thenApply(outcome -> respond(query, outcome));
     }
 
+    /**
+     * The fresh cached response, in wire form, to a standard query whose question name is
+     * {@code packet[nameOffset, nameOffset + nameLength)} (wire form, any case): the server's fast path for cache hits,
+     * which reads the question straight from the query's bytes. Null when there is none (or the forwarder is closed):
+     * the query then goes through {@link #forward}, which knows misses, stale data and failures. Counts nothing; a
+     * caller that serves the response calls {@link #cacheHitServed()}.
+     */
+    public EncodedResponse cachedResponse(byte[] packet, int nameOffset, int nameLength, int qtype, int qclass,
+                                          boolean dnssecOk, boolean checkingDisabled, long nowNanos) {
+        if (closed) {
+            return null;
+        }
+        EncodedResponse e = cache.encoded(packet, nameOffset, nameLength, qtype, qclass, dnssecOk, checkingDisabled);
+        return e != null && e.isFresh(nowNanos) ? e : null;
+    }
+
+    /** Counts a response served from {@link #cachedResponse} as a cache hit. */
+    public void cacheHitServed() {
+        metrics.cacheHit();
+    }
+
     /** Closes every upstream socket, answers queries in flight with SERVFAIL, and shuts down an own event loop group. */
     @Override
     public void close() {

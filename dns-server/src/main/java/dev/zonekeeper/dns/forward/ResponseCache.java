@@ -3,6 +3,7 @@ package dev.zonekeeper.dns.forward;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.RRset;
@@ -15,13 +16,26 @@ import org.xbill.DNS.Type;
  * Bounded cache of upstream responses: a least-recently-used map of at most {@code maxEntries} entries. An entry is
  * fresh for its TTL, then (with serve-stale) kept until its stale deadline, then dropped when next looked at or
  * evicted. Thread-safe (one lock; every operation is a map access). Times are {@link System#nanoTime()} values.
+ *
+ * <p>Each entry is also kept in wire form ({@link EncodedResponse}) in a lock-free index that the server's fast path
+ * reads straight from a query's bytes ({@link #encoded}). The index holds exactly the map's entries (a slot taken
+ * when all of a key's probe slots are full only leaves that entry to the map's lookups). Hits through the index do
+ * not take the lock, so they do not reorder the map; they set the entry's "used" hint instead, and eviction gives an
+ * entry with the hint a second chance (moved to the most recently used end, hint cleared), so hot names stay cached.
  */
 public final class ResponseCache {
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    private static final int PROBES = 4;
 
     private final int maxEntries;
-    private final LinkedHashMap<CacheKey, Entry> entries;
+    private final LinkedHashMap<CacheKey, Slot> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private final AtomicReferenceArray<EncodedResponse> index;
+    private final int mask;
     private long evictions;
+
+    /** A map value: the entry and its wire form (null when it has none). */
+    private record Slot(Entry entry, EncodedResponse encoded) {
+    }
 
     /** A cache of at most {@code maxEntries} responses; 0 caches nothing. */
     public ResponseCache(int maxEntries) {
@@ -29,16 +43,9 @@ public final class ResponseCache {
             throw new IllegalArgumentException("cache maxEntries must be >= 0, got " + maxEntries);
         }
         this.maxEntries = maxEntries;
-        this.entries = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<CacheKey, ResponseCache.Entry> eldest) {
-                if (size() > ResponseCache.this.maxEntries) {
-                    evictions++;
-                    return true;
-                }
-                return false;
-            }
-        };
+        int slots = Integer.highestOneBit(Math.max(16, Math.min(1 << 24, maxEntries) * 2 - 1)) << 1;
+        this.index = new AtomicReferenceArray<>(slots);
+        this.mask = slots - 1;
     }
 
     /**
@@ -74,17 +81,90 @@ public final class ResponseCache {
 
     /** The entry for {@code key} if it is fresh or still within its stale window, else null. */
     public synchronized Entry get(CacheKey key, long nowNanos) {
-        Entry e = entries.get(key);
-        if (e != null && nowNanos - e.staleUntilNanos() >= 0) {
-            entries.remove(key);
+        Slot s = entries.get(key);
+        if (s == null) {
             return null;
         }
-        return e;
+        if (nowNanos - s.entry().staleUntilNanos() >= 0) {
+            entries.remove(key);
+            unindex(s.encoded());
+            return null;
+        }
+        return s.entry();
     }
 
-    public synchronized void put(CacheKey key, Entry entry) {
-        if (maxEntries > 0) {
-            entries.put(key, entry);
+    public void put(CacheKey key, Entry entry) {
+        if (maxEntries == 0) {
+            return;
+        }
+        EncodedResponse encoded = EncodedResponse.of(key, entry); // outside the lock: dnsjava encodes
+        synchronized (this) {
+            Slot old = entries.put(key, new Slot(entry, encoded));
+            if (old != null) {
+                unindex(old.encoded());
+            }
+            if (encoded != null) {
+                index(encoded);
+            }
+            while (entries.size() > maxEntries) {
+                Map.Entry<CacheKey, Slot> eldest = entries.entrySet().iterator().next();
+                EncodedResponse e = eldest.getValue().encoded();
+                if (e != null && e.used) {
+                    e.used = false;
+                    entries.get(eldest.getKey()); // second chance: now the most recently used
+                    continue;
+                }
+                entries.remove(eldest.getKey());
+                unindex(e);
+                evictions++;
+            }
+        }
+    }
+
+    /**
+     * The fresh-or-not entry in wire form for the question whose name is {@code b[offset, offset + length)} (any
+     * case), or null. Lock-free and allocation-free; marks the entry used.
+     */
+    public EncodedResponse encoded(byte[] b, int offset, int length, int type, int dclass, boolean dnssecOk,
+                                   boolean checkingDisabled) {
+        int hash = EncodedResponse.hash(b, offset, length, type);
+        for (int i = 0; i < PROBES; i++) {
+            EncodedResponse e = index.get((hash + i) & mask);
+            if (e != null && e.matches(b, offset, length, hash, type, dclass, dnssecOk, checkingDisabled)) {
+                if (!e.used) {
+                    e.used = true;
+                }
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Called with the lock held. */
+    private void index(EncodedResponse e) {
+        int free = -1;
+        for (int i = 0; i < PROBES; i++) {
+            int slot = (e.hash + i) & mask;
+            if (index.get(slot) == null) {
+                free = slot;
+                break;
+            }
+        }
+        int slot = free >= 0 ? free : e.hash & mask;
+        index.set(slot, e);
+    }
+
+    /** Called with the lock held. */
+    private void unindex(EncodedResponse e) {
+        if (e == null) {
+            return;
+        }
+        for (int i = 0; i < PROBES; i++) {
+            int slot = (e.hash + i) & mask;
+            if (index.get(slot) == e) {
+                index.set(slot, null);
+                return;
+            }
         }
     }
 
@@ -99,6 +179,9 @@ public final class ResponseCache {
 
     public synchronized void clear() {
         entries.clear();
+        for (int i = 0; i < index.length(); i++) {
+            index.set(i, null);
+        }
     }
 
     /**

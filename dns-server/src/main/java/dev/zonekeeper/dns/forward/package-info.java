@@ -28,7 +28,12 @@
  *       {@code maxTtl}. Truncated answers and SERVFAIL/REFUSED from upstreams are not cached; the SERVFAIL the
  *       forwarder itself answers when every upstream failed is cached for {@code servfailTtl} (default 0: not
  *       cached; RFC 2308 section 7 allows at most 5 minutes). Cached records are served with TTL min(own TTL, entry
- *       TTL) minus the entry's age in whole seconds.</li>
+ *       TTL) minus the entry's age in whole seconds. Each entry is also kept pre-encoded
+ *       ({@link dev.zonekeeper.dns.forward.EncodedResponse}: the records after the question, with the offset of every
+ *       TTL) in a lock-free index that {@link dev.zonekeeper.dns.forward.Forwarder#cachedResponse} searches straight
+ *       from a query's bytes: the server answers fresh hits by copying bytes and rewriting the TTLs, without dnsjava.
+ *       Such hits do not reorder the least-recently-used list; they mark the entry used, and eviction gives a used
+ *       entry a second chance.</li>
  *   <li><b>Serve stale</b> (RFC 8767): entries are kept {@code staleWindow} (default 1 day) past expiry. When every
  *       upstream fails for a name with such an entry, the stale data is served with TTL {@code staleAnswerTtl}
  *       (default 30 s). The RFC's optional "client response timer" (answer stale early while still resolving) is not

@@ -8,10 +8,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * class). A lookup reads the question straight out of the query's bytes and allocates nothing. The table is bounded:
  * a key probes {@link #PROBES} slots and, when they are all taken, replaces the first, so a flood of distinct names
  * cannot grow it. It belongs to one {@link ZoneSet}: a new snapshot gets a new, empty cache, which refills as queries
- * arrive (the cost of a change is the hot names re-encoded once, not the zone).
+ * arrive (the cost of a change is the hot names re-encoded once, not the zone). Questions forwarded as they came get
+ * a mark entry ({@link Entry#forwarded}) instead of an answer: the snapshot's verdict that no zone of it answers them.
  */
 final class AnswerCache {
     static final int PROBES = 4;
+    /** Entry flag: not our answer but a mark that the question is forwarded as it came. */
+    static final int FORWARDED = 0x10000;
 
     /**
      * One cached answer: everything after the question of a response without OPT. Compression pointers inside
@@ -41,6 +44,15 @@ final class AnswerCache {
 
         int rcode() {
             return flags & 0xF;
+        }
+
+        /** A mark for a question that is forwarded as it came: the forwarder's cache answers it. */
+        static Entry forwarded(byte[] key, int hash, int typeClass) {
+            return new Entry(key, hash, typeClass, FORWARDED, 0, 0, 0, new byte[0]);
+        }
+
+        boolean forwarded() {
+            return (flags & FORWARDED) != 0;
         }
     }
 

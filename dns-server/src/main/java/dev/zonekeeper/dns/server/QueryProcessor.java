@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.forward.Forwarder;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.DnsMetrics.BadInput;
 import dev.zonekeeper.dns.query.Answer;
@@ -35,6 +36,8 @@ import org.xbill.DNS.Type;
  * <ul>
  *   <li>fast: a plain query (one IN question, optional EDNS0 OPT) whose answer is in the {@link AnswerCache} is
  *       answered by copying header fields, the question as sent and the pre-encoded tail — no parsing into objects;
+ *       a forwarded name (the snapshot's {@link AnswerCache} marks it so) whose response is fresh in the forwarder's
+ *       cache is answered the same way from the cache's pre-encoded response, TTLs aged ({@link ForwardedHits});
  *   <li>full: everything else goes through dnsjava's parser: malformed packets (FORMERR), other opcodes (NOTIMP),
  *       EDNS versions (BADVERS), other classes (REFUSED), truncation, forwarding, and cache misses (whose answer is
  *       then encoded once and cached).
@@ -78,6 +81,8 @@ public final class QueryProcessor {
             return new QueryScratch();
         }
     };
+    /** Forwarded questions answered from the forwarder's cache without parsing; null without a {@link Forwarder}. */
+    private final ForwardedHits forwardedHits;
     private volatile AnswerCache cache;
     private volatile Set<Name> pendingZones = Set.of();
 
@@ -94,6 +99,23 @@ public final class QueryProcessor {
      */
     public QueryProcessor(ZoneSet zones, DnsMetrics metrics, Function<Message, CompletableFuture<Message>> forwarder,
                           List<Name> fallthrough) {
+        this(zones, metrics, forwarder, fallthrough, null);
+    }
+
+    /**
+     * @param forwarder forwards names under no served zone (and fallthrough NXDOMAINs); its fresh cache entries are
+     *                  served on the fast path; null: no forwarding
+     * @param fallthrough zones whose names are forwarded when our answer is NXDOMAIN (ignored without a forwarder)
+     */
+    public QueryProcessor(ZoneSet zones, DnsMetrics metrics, Forwarder forwarder, List<Name> fallthrough) {
+        this(zones, metrics, forwarder == null ? null : forwarder::forward, fallthrough,
+                forwarder == null ? null : new ForwardedHits(forwarder, metrics));
+    }
+
+    private QueryProcessor(ZoneSet zones, DnsMetrics metrics,
+                           Function<Message, CompletableFuture<Message>> forwarder, List<Name> fallthrough,
+                           ForwardedHits forwardedHits) {
+        this.forwardedHits = forwardedHits;
         this.metrics = metrics;
         this.forwarder = forwarder;
         this.recursionAvailable = forwarder != null;
@@ -113,6 +135,7 @@ public final class QueryProcessor {
     /** Zones that are configured but not loaded yet: names under them get SERVFAIL, never NXDOMAIN or a forward. */
     public void pendingZones(Set<Name> zones) {
         pendingZones = Set.copyOf(zones);
+        cache = new AnswerCache(cache.zones, CACHE_SLOTS); // drops "forwarded" marks of names under them
     }
 
     /**
@@ -135,12 +158,18 @@ public final class QueryProcessor {
             metrics.query(transport, s.qtype);
             AnswerCache c = cache;
             AnswerCache.Entry e = c.get(s.packet, s.nameOffset, s.nameLength, s.hash, s.typeClass());
-            metrics.fastPath(e != null);
+            if (e == null || !e.forwarded()) {
+                metrics.fastPath(e != null);
+            }
             if (e == null) {
                 e = encode(c, s);
                 if (e != null) {
                     c.put(e);
                 }
+            }
+            if (e != null && e.forwarded()) {
+                ByteBuf out = forwardedHits == null ? null : forwardedHits.answer(s, transport, alloc, startNanos);
+                return out != null ? out : full(query, transport, alloc, responder, context, startNanos, false);
             }
             if (e != null) {
                 int length = 12 + s.nameLength + 4 + e.tail.length + (s.edns ? 11 : 0);
@@ -169,7 +198,7 @@ public final class QueryProcessor {
     }
 
 
-    private static void writeOpt(ByteBuf out, boolean dnssecOk) {
+    static void writeOpt(ByteBuf out, boolean dnssecOk) {
         out.writeByte(0);              // root
         out.writeShort(Type.OPT);
         out.writeShort(EDNS_UDP_SIZE); // class = our UDP payload size
@@ -185,9 +214,10 @@ public final class QueryProcessor {
     }
 
     /**
-     * Builds and encodes the answer of a fast-path query; null (the full path answers) when no served zone holds the
-     * name, when the answer is a CNAME chain leaving the served zones that the forwarder completes, or when it is an
-     * NXDOMAIN under a fallthrough zone (forwarded).
+     * Builds and encodes the answer of a fast-path query. A name that is forwarded as it came (under no served or
+     * pending zone, or an NXDOMAIN under a fallthrough zone) gets a "forwarded" mark when there is a {@link Forwarder}
+     * to serve cache hits from bytes. Null (the full path answers) without one, and when the answer is a CNAME chain
+     * leaving the served zones that the forwarder completes.
      */
     private AnswerCache.Entry encode(AnswerCache c, QueryScratch s) {
         byte[] key = new byte[s.nameLength];
@@ -202,6 +232,9 @@ public final class QueryProcessor {
             return null;
         }
         Answer a = QueryEngine.answer(c.zones, qname, s.qtype, s.qclass);
+        if (forwardedHits != null && (a == null ? !underPendingZone(qname) : fallsThrough(a, qname))) {
+            return AnswerCache.Entry.forwarded(key, s.hash, s.typeClass());
+        }
         if (a == null || (forwarder != null && (externalTarget(c.zones, a, s.qtype) != null
                 || fallsThrough(a, qname)))) {
             return null; // not ours, or answered with upstream data, whose TTLs run: never pre-encoded

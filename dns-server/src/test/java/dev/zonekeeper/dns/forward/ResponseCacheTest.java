@@ -140,6 +140,78 @@ class ResponseCacheTest {
         assertThat(CacheKey.of(withDo)).isNotEqualTo(CacheKey.of(lower));
     }
 
+    @Test
+    void theWireFormOfAnEntryIsWhatFreshAnswerEncodesAtEveryAge() throws Exception {
+        // CNAME 500 and A 90 in a 60 s entry, NXDOMAIN's SOA: TTLs capped by the entry TTL, then aged, never below 0
+        Message m = response(Rcode.NOERROR, Type.A);
+        m.addRecord(new CNAMERecord(name("www.test."), DClass.IN, 500, name("web.test.")), Section.ANSWER);
+        m.addRecord(a("web.test.", 90, "192.0.2.1"), Section.ANSWER);
+        m.addRecord(soa(3600, 120), Section.AUTHORITY);
+        ResponseCache cache = new ResponseCache(10);
+        CacheKey k = key("www.test.");
+        ResponseCache.Entry e = new ResponseCache.Entry(CachedResponse.of(m), 60, 5 * SECOND, 65 * SECOND);
+        cache.put(k, e);
+        Message query = query("WwW.TEST.", Type.A);
+        query.getHeader().setID(0x4242);
+        byte[] q = query.toWire();
+        int nameLength = name("www.test.").length();
+
+        EncodedResponse wire = cache.encoded(q, 12, nameLength, Type.A, DClass.IN, false, false);
+
+        assertThat(wire).as("found by the query's bytes, any case").isNotNull();
+        for (long now : new long[] {5 * SECOND, 6 * SECOND - 1, 30 * SECOND + 7, 64 * SECOND, 70 * SECOND}) {
+            byte[] expected = e.freshAnswer(query, now).toWire();
+            io.netty.buffer.ByteBuf out = io.netty.buffer.Unpooled.buffer();
+            out.writeBytes(expected, 0, 12 + nameLength + 4); // header and question as the fresh answer has them
+            wire.writeTail(out, now);
+            byte[] actual = new byte[out.readableBytes()];
+            out.readBytes(actual);
+            assertThat(actual).as("at " + now).isEqualTo(expected);
+        }
+        assertThat(wire.isFresh(65 * SECOND - 1)).isTrue();
+        assertThat(wire.isFresh(65 * SECOND)).isFalse();
+        assertThat(wire.answerCount()).isEqualTo(2);
+        assertThat(wire.authorityCount()).isEqualTo(1);
+    }
+
+    @Test
+    void theWireIndexHoldsExactlyTheMapsEntriesKeyedByDnssecOkAndCheckingDisabled() throws Exception {
+        ResponseCache cache = new ResponseCache(2);
+        byte[] q = query("a.test.", Type.A).toWire();
+        int len = name("a.test.").length();
+        cache.put(key("a.test."), entry(60, 0));
+
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, false)).isNotNull();
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, true, false)).as("DO is another key").isNull();
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, true)).as("CD is another key").isNull();
+        assertThat(cache.encoded(q, 12, len, Type.AAAA, DClass.IN, false, false)).isNull();
+
+        assertThat(cache.get(key("a.test."), 60 * SECOND)).as("past its stale deadline: dropped").isNull();
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, false)).as("from the index too").isNull();
+
+        cache.put(key("a.test."), entry(60, 0));
+        cache.clear();
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, false)).isNull();
+    }
+
+    @Test
+    void anEntryHitThroughTheWireIndexGetsASecondChanceAtEviction() throws Exception {
+        ResponseCache cache = new ResponseCache(2);
+        byte[] qa = query("a.test.", Type.A).toWire();
+        int len = name("a.test.").length();
+        cache.put(key("a.test."), entry(60, 0));
+        cache.put(key("b.test."), entry(60, 0));
+        assertThat(cache.encoded(qa, 12, len, Type.A, DClass.IN, false, false)).isNotNull(); // a is used
+
+        cache.put(key("c.test."), entry(60, 0));
+
+        assertThat(cache.evictions()).isEqualTo(1);
+        assertThat(cache.get(key("b.test."), 1)).as("not used since stored: evicted").isNull();
+        assertThat(cache.encoded(qa, 12, len, Type.A, DClass.IN, false, false)).isNotNull();
+        byte[] qb = query("b.test.", Type.A).toWire();
+        assertThat(cache.encoded(qb, 12, len, Type.A, DClass.IN, false, false)).as("gone from the index").isNull();
+    }
+
     // ---- helpers
 
     private record Positive(Message message, CachedResponse response) {
