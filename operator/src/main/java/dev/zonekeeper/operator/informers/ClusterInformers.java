@@ -31,8 +31,9 @@ import org.jboss.logging.Logger;
  * Fabric8 objects (an unpaged list of 150,000 Pods also outlasts the client's 10 s request timeout, and the informer
  * gives up). An update whose projection equals the previous one is dropped at once. Events are handled
  * level-triggered: a handler re-reads the object's current state from the informer's cache, so a late, stale
- * notification can never put an older version back. Once every informer has synced, the whole content of the caches is delivered once more (idempotent) before {@link ClusterSink#synced()}, so
- * the sink has the complete state even if some notifications of the initial lists are still queued.
+ * notification can never put an older version back. Once every informer has synced, the whole content of the caches
+ * is delivered once more (idempotent) before {@link ClusterSink#synced()}, so the sink has the complete state even if
+ * some notifications of the initial lists are still queued.
  */
 public final class ClusterInformers implements AutoCloseable {
 
