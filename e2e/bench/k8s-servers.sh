@@ -6,6 +6,9 @@ operator_jar=$root/operator/target/quarkus-app/quarkus-run.jar
 # ports of the operator (zone transfers, HTTP) and of the sidecar's NOTIFY listener, away from the defaults (5300,
 # 8080, 5354) so a bench run does not collide with a development copy on the same machine
 transfer_port=${ZK_TRANSFER_PORT:-5370} notify_port=${ZK_NOTIFY_PORT:-5371} operator_http_port=${ZK_OPERATOR_HTTP_PORT:-18571}
+# the operator's JVM as the chart runs it (values.yaml operator.javaOpts, MALLOC_ARENA_MAX=2), with the heap bound
+# given as -Xmx instead of a percentage of a container limit; the sidecar runs with $zk_opts (lib.sh)
+operator_opts=${OPERATOR_JAVA_OPTS:-"-XX:+UseSerialGC -Xms32m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"}
 
 # k8s_up DIR: an API server in $api (API_DIR, default /tmp/zk-bench-api-<object counts>), the DnsRecord CRD, then
 # DIR/k8s/*.json loaded; etcd and kube-apiserver are then pinned to core 1 so the little they do while idle stays
@@ -67,7 +70,8 @@ start_zonekeeper_k8s() {
     }
   fi
   echo "zonekeeper-transfer:hmac-sha256:$(head -c 32 /dev/urandom | base64)" >"$w/tsig.key"
-  KUBECONFIG=$w/api/kubeconfig taskset -c 1 "$java" ${OPERATOR_JAVA_OPTS:-} \
+  # shellcheck disable=SC2086  # word splitting of the options is intended
+  MALLOC_ARENA_MAX=2 KUBECONFIG=$w/api/kubeconfig taskset -c 1 "$java" $operator_opts \
     -Dzonekeeper.transfer.listen=127.0.0.1:$transfer_port -Dzonekeeper.zones=example.test \
     -Dzonekeeper.zone-writers.\"example.test\"='*' -Dzonekeeper.tsig.key-file="$w/tsig.key" \
     -Dzonekeeper.transfer.notify=127.0.0.1:$notify_port -Dquarkus.http.port=$operator_http_port \
@@ -75,7 +79,7 @@ start_zonekeeper_k8s() {
     -jar "$operator_jar" >"$w/operator.log" 2>&1 &
   started+=($!)
   pid_operator=$!
-  start sidecar "$java" $zk_opts -jar "$zk_jar" --listen "127.0.0.1:$port" --primary 127.0.0.1:$transfer_port \
+  start sidecar env MALLOC_ARENA_MAX=2 "$java" $zk_opts -jar "$zk_jar" --listen "127.0.0.1:$port" --primary 127.0.0.1:$transfer_port \
     --zone cluster.local --zone example.test --tsig-key-file "$w/tsig.key" --notify-listen 127.0.0.1:$notify_port \
     --upstream none --udp-sockets 1 --metrics "127.0.0.1:$((port + 1))"
   if ! wait_dns "$port" svc0.ns0.svc.cluster.local A "${K8S_READY_TIMEOUT:-600}" ||

@@ -125,3 +125,16 @@ Comma-separated names of the extra zones, without trailing dots.
 {{- end }}
 {{- join "," $names }}
 {{- end }}
+
+{{/*
+The JVM settings of a container (argument: its javaOpts): JAVA_TOOL_OPTIONS, and at most two glibc malloc arenas
+(the default is eight per core, each holding freed native memory; no effect on musl-based images).
+*/}}
+{{- define "zonekeeper.jvmEnv" -}}
+{{- if . }}
+- name: JAVA_TOOL_OPTIONS
+  value: {{ . | quote }}
+{{- end }}
+- name: MALLOC_ARENA_MAX
+  value: "2"
+{{- end }}

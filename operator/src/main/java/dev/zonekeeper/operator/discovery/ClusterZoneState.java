@@ -3,6 +3,7 @@ package dev.zonekeeper.operator.discovery;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,14 +33,18 @@ public final class ClusterZoneState {
   private final Map<ObjectKey, Map<String, EndpointSliceInfo>> slicesByService = new HashMap<>();
   private final Map<ObjectKey, PodInfo> pods = new HashMap<>();
 
-  /** Records per producing object; keys are "svc:ns/name", "pod:ns/name" or "apex". */
-  private final Map<String, Set<Record>> byOwner = new HashMap<>();
+  /**
+   * Records per producing object (the apex, a Service with its slices, a Pod), each a sorted list without
+   * duplicates: a list costs a fraction of a set, and 150,000 Pods have one record each.
+   */
+  private List<Record> apexRecords = List.of();
+  private final Map<ObjectKey, List<Record>> serviceRecords = new HashMap<>();
+  private final Map<ObjectKey, List<Record>> podRecords = new HashMap<>();
   private final Map<Record, Integer> refCounts = new TreeMap<>();
 
   public ClusterZoneState(ClusterZoneBuilder builder) {
     this.builder = Objects.requireNonNull(builder, "builder");
-    Change c = new Change();
-    replace("apex", builder.apexRecords(), c);
+    apexRecords = replace(apexRecords, builder.apexRecords(), new Change());
   }
 
   public ClusterZoneBuilder builder() {
@@ -109,12 +114,13 @@ public final class ClusterZoneState {
   }
 
   public synchronized RecordDelta upsertPod(PodInfo pod) {
-    PodInfo old = pods.put(pod.key(), pod);
+    ObjectKey key = pod.key();
+    PodInfo old = pods.put(key, pod);
     if (pod.equals(old)) {
       return RecordDelta.EMPTY;
     }
     Change c = new Change();
-    replace("pod:" + pod.key(), builder.podRecords(pod), c);
+    store(podRecords, key, replace(podRecords.getOrDefault(key, List.of()), builder.podRecords(pod), c));
     return c.delta();
   }
 
@@ -124,7 +130,7 @@ public final class ClusterZoneState {
       return RecordDelta.EMPTY;
     }
     Change c = new Change();
-    replace("pod:" + key, List.of(), c);
+    store(podRecords, key, replace(podRecords.getOrDefault(key, List.of()), List.of(), c));
     return c.delta();
   }
 
@@ -150,30 +156,38 @@ public final class ClusterZoneState {
       Collection<EndpointSliceInfo> own = m == null ? List.of() : m.values();
       now = builder.serviceRecords(svc, own);
     }
-    replace("svc:" + key, now, c);
+    store(serviceRecords, key, replace(serviceRecords.getOrDefault(key, List.of()), now, c));
   }
 
-  /** Replaces the records an owner produces, keeping reference counts and noting what enters or leaves the zone. */
-  private void replace(String owner, Collection<Record> now, Change c) {
-    Set<Record> before = byOwner.getOrDefault(owner, Set.of());
-    Set<Record> after = new TreeSet<>(now);
+  private static void store(Map<ObjectKey, List<Record>> map, ObjectKey key, List<Record> records) {
+    if (records.isEmpty()) {
+      map.remove(key);
+    } else {
+      map.put(key, records);
+    }
+  }
+
+  /**
+   * Replaces the records an owner produces ({@code before}) by {@code now}, keeping reference counts and noting what
+   * enters or leaves the zone; returns what the owner now produces, sorted and without duplicates.
+   */
+  private List<Record> replace(List<Record> before, Collection<Record> now, Change c) {
+    List<Record> after = List.copyOf(new TreeSet<>(now));
+    Set<Record> beforeSet = before.size() > 8 ? new HashSet<>(before) : null;
+    Set<Record> afterSet = after.size() > 8 ? new HashSet<>(after) : null;
     for (Record r : before) {
-      if (!after.contains(r)) {
+      if (!(afterSet != null ? afterSet.contains(r) : after.contains(r))) {
         c.touch(r, refCounts.containsKey(r));
         refCounts.computeIfPresent(r, (k, n) -> n == 1 ? null : n - 1);
       }
     }
     for (Record r : after) {
-      if (!before.contains(r)) {
+      if (!(beforeSet != null ? beforeSet.contains(r) : before.contains(r))) {
         c.touch(r, refCounts.containsKey(r));
         refCounts.merge(r, 1, Integer::sum);
       }
     }
-    if (after.isEmpty()) {
-      byOwner.remove(owner);
-    } else {
-      byOwner.put(owner, after);
-    }
+    return after;
   }
 
   /** Presence of each touched record before the operation; the delta is the records whose presence changed. */

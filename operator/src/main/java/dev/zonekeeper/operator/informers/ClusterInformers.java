@@ -20,22 +20,30 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 import org.jboss.logging.Logger;
 
 /**
  * Watches Services, EndpointSlices ({@code discovery.k8s.io/v1}), Pods and (optionally) DnsRecords in all namespaces with Fabric8 shared
  * informers (list and watch only) and feeds their projections ({@link Projections}) to a {@link ClusterSink}.
  *
- * <p>The caches hold slim copies ({@link SlimItemStore}). An update whose projection equals the previous one is
- * dropped at once. Events are handled level-triggered: a handler re-reads the object's current state from the
- * informer's cache, so a late, stale notification can never put an older version back. Once every informer has
- * synced, the whole content of the caches is delivered once more (idempotent) before {@link ClusterSink#synced()}, so
- * the sink has the complete state even if some notifications of the initial lists are still queued.
+ * <p>The caches hold only each object's projection and version ({@link ProjectionStore}), and the initial lists are
+ * read in pages of {@value #LIST_PAGE} objects, so neither the caches nor the first sync hold a cluster's Pods as
+ * Fabric8 objects (an unpaged list of 150,000 Pods also outlasts the client's 10 s request timeout, and the informer
+ * gives up). An update whose projection equals the previous one is dropped at once. Events are handled
+ * level-triggered: a handler re-reads the object's current state from the informer's cache, so a late, stale
+ * notification can never put an older version back. Once every informer has synced, the whole content of the caches
+ * is delivered once more (idempotent) before {@link ClusterSink#synced()}, so the sink has the complete state even if
+ * some notifications of the initial lists are still queued.
  */
 public final class ClusterInformers implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(ClusterInformers.class);
+
+  /**
+   * Objects per page of the informers' list requests (the API server's continue tokens): without a limit the
+   * first list of 150,000 Pods is one response of hundreds of megabytes, parsed whole.
+   */
+  static final long LIST_PAGE = 500;
 
   private final ClusterSink sink;
   private final List<Feed<?, ?>> feeds = new ArrayList<>();
@@ -54,21 +62,21 @@ public final class ClusterInformers implements AutoCloseable {
   public ClusterInformers(KubernetesClient client, ClusterSink sink, DnsRecordServing dnsRecords) {
     this.sink = Objects.requireNonNull(sink, "sink");
     feeds.add(new Feed<Service, ServiceInfo>("Service",
-        client.services().inAnyNamespace().runnableInformer(0),
-        Projections::slim, Projections::service,
+        client.services().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
+        Projections::service, Stubs.ServiceStub::new,
         sink::upsertService, sink::deleteService));
     feeds.add(new Feed<EndpointSlice, EndpointSliceInfo>("EndpointSlice",
-        client.discovery().v1().endpointSlices().inAnyNamespace().runnableInformer(0),
-        Projections::slim, Projections::endpointSlice,
+        client.discovery().v1().endpointSlices().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
+        Projections::endpointSlice, Stubs.EndpointSliceStub::new,
         sink::upsertEndpointSlice, sink::deleteEndpointSlice));
     feeds.add(new Feed<Pod, PodInfo>("Pod",
-        client.pods().inAnyNamespace().runnableInformer(0),
-        Projections::slim, Projections::pod,
+        client.pods().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
+        Projections::pod, Stubs.PodStub::new,
         sink::upsertPod, sink::deletePod));
     if (dnsRecords != null) {
       feeds.add(new Feed<DnsRecord, RecordClaim>("DnsRecord",
-          client.resources(DnsRecord.class).inAnyNamespace().runnableInformer(0),
-          Projections::slim, RecordClaim::of,
+          client.resources(DnsRecord.class).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
+          RecordClaim::of, Stubs.DnsRecordStub::new,
           (claim, receivedNanos) -> dnsRecords.upsert(claim),
           (namespace, name, receivedNanos) -> dnsRecords.delete(namespace, name)));
     }
@@ -136,17 +144,19 @@ public final class ClusterInformers implements AutoCloseable {
   private static final class Feed<T extends HasMetadata, P> implements ResourceEventHandler<T> {
     final String kind;
     final SharedIndexInformer<T> informer;
+    final ProjectionStore<T, P> store;
     final Function<T, P> project;
     final Upsert<P> upsert;
     final Delete delete;
 
-    Feed(String kind, SharedIndexInformer<T> informer, UnaryOperator<T> slim, Function<T, P> project,
+    Feed(String kind, SharedIndexInformer<T> informer, Function<T, P> project, Function<P, T> stub,
         Upsert<P> upsert, Delete delete) {
       this.kind = kind;
       this.project = project;
       this.upsert = upsert;
       this.delete = delete;
-      this.informer = informer.removeNamespaceIndex().itemStore(new SlimItemStore<>(slim));
+      this.store = new ProjectionStore<>(project, stub);
+      this.informer = informer.removeNamespaceIndex().itemStore(store);
       this.informer.addEventHandler(this);
     }
 
@@ -173,9 +183,12 @@ public final class ClusterInformers implements AutoCloseable {
       refresh(obj, System.nanoTime());
     }
 
-    private boolean sameProjection(T a, T b) {
+    /** The old object of an update is a stub of the cache, which carries its projection. */
+    private boolean sameProjection(T old, T b) {
       try {
-        return Objects.equals(project.apply(a), project.apply(b));
+        @SuppressWarnings("unchecked")
+        P before = old instanceof ProjectionStore.Stub<?> stub ? (P) stub.projection() : project.apply(old);
+        return before != null && before.equals(project.apply(b));
       } catch (RuntimeException e) {
         return false;
       }
@@ -185,12 +198,14 @@ public final class ClusterInformers implements AutoCloseable {
     private void refresh(T obj, long receivedNanos) {
       String namespace = obj.getMetadata().getNamespace();
       String name = obj.getMetadata().getName();
-      T current = informer.getStore().getByKey(Cache.namespaceKeyFunc(namespace, name));
+      ProjectionStore.Entry<P> current = store.entry(Cache.namespaceKeyFunc(namespace, name));
       try {
         if (current == null) {
           delete.delete(namespace, name, receivedNanos);
+        } else if (current.projection() == null) {
+          LOG.warnf("%s %s/%s skipped: %s", kind, namespace, name, current.error());
         } else {
-          upsert.upsert(project.apply(current), receivedNanos);
+          upsert.upsert(current.projection(), receivedNanos);
         }
       } catch (RuntimeException e) {
         LOG.warnf(e, "%s %s/%s skipped: %s", kind, namespace, name, e.getMessage());
@@ -200,14 +215,16 @@ public final class ClusterInformers implements AutoCloseable {
     /** Delivers every cached object (after the initial sync). */
     void deliverAll() {
       long now = System.nanoTime();
-      for (T obj : informer.getStore().list()) {
-        try {
-          upsert.upsert(project.apply(obj), now);
-        } catch (RuntimeException e) {
-          LOG.warnf(e, "%s %s/%s skipped: %s", kind, obj.getMetadata().getNamespace(), obj.getMetadata().getName(),
-              e.getMessage());
+      store.entries().forEach(entry -> {
+        if (entry.projection() == null) {
+          return; // logged when its event was handled
         }
-      }
+        try {
+          upsert.upsert(entry.projection(), now);
+        } catch (RuntimeException e) {
+          LOG.warnf(e, "%s skipped: %s", kind, e.getMessage());
+        }
+      });
     }
   }
 }

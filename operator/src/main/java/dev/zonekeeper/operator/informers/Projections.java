@@ -6,35 +6,26 @@ import dev.zonekeeper.operator.discovery.PodInfo;
 import dev.zonekeeper.operator.discovery.PortInfo;
 import dev.zonekeeper.operator.discovery.ServiceInfo;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReference;
-import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodStatus;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
-import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
-import io.fabric8.kubernetes.api.model.ServiceSpecBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditions;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointConditionsBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPort;
-import io.fabric8.kubernetes.api.model.discovery.v1.EndpointPortBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Turns Fabric8 API objects into the slim projections of {@link dev.zonekeeper.operator.discovery}, and into slim
- * copies for the informer caches ({@link SlimItemStore}). Pure and stateless.
- *
- * <p>Invariant (tested): {@code project(slim(x)).equals(project(x))} for every object, so the cache can hold the slim
- * copy and an update can be compared against it.
+ * Turns Fabric8 API objects into the slim projections of {@link dev.zonekeeper.operator.discovery}, which is all the
+ * informer caches keep ({@link ProjectionStore}). Pure and stateless. Strings drawn from small sets (namespaces,
+ * phases, protocols, port and node names) are interned, so 150,000 Pods in a few namespaces share their namespace
+ * strings instead of holding one copy each as parsed from the API server's JSON.
  */
 public final class Projections {
 
@@ -56,10 +47,11 @@ public final class Projections {
     List<PortInfo> ports = new ArrayList<>();
     if (spec.getPorts() != null) {
       for (ServicePort p : spec.getPorts()) {
-        ports.add(new PortInfo(p.getName(), p.getProtocol(), p.getPort() == null ? 0 : p.getPort()));
+        ports.add(new PortInfo(intern(p.getName()), intern(p.getProtocol()), p.getPort() == null ? 0 : p.getPort()));
       }
     }
-    return new ServiceInfo(meta.getNamespace(), meta.getName(), ServiceInfo.Type.parse(spec.getType()), clusterIPs,
+    return new ServiceInfo(intern(meta.getNamespace()), meta.getName(), ServiceInfo.Type.parse(spec.getType()),
+        clusterIPs,
         spec.getExternalName(), ports, Boolean.TRUE.equals(spec.getPublishNotReadyAddresses()));
   }
 
@@ -83,18 +75,18 @@ public final class Projections {
             c == null ? null : c.getServing(),
             c == null ? null : c.getTerminating(),
             e.getHostname(),
-            podRef ? ref.getNamespace() : null,
+            podRef ? intern(ref.getNamespace()) : null,
             podRef ? ref.getName() : null,
-            e.getNodeName()));
+            intern(e.getNodeName())));
       }
     }
     List<PortInfo> ports = new ArrayList<>();
     if (slice.getPorts() != null) {
       for (EndpointPort p : slice.getPorts()) {
-        ports.add(new PortInfo(p.getName(), p.getProtocol(), p.getPort() == null ? 0 : p.getPort()));
+        ports.add(new PortInfo(intern(p.getName()), intern(p.getProtocol()), p.getPort() == null ? 0 : p.getPort()));
       }
     }
-    return new EndpointSliceInfo(meta.getNamespace(), meta.getName(), serviceName,
+    return new EndpointSliceInfo(intern(meta.getNamespace()), meta.getName(), serviceName,
         EndpointSliceInfo.AddressType.parse(slice.getAddressType()), endpoints, ports);
   }
 
@@ -113,113 +105,12 @@ public final class Projections {
     if (ips.isEmpty() && status.getPodIP() != null && !status.getPodIP().isEmpty()) {
       ips.add(status.getPodIP());
     }
-    return new PodInfo(meta.getNamespace(), meta.getName(), ips, status.getPhase(),
+    return new PodInfo(intern(meta.getNamespace()), meta.getName(), ips, intern(status.getPhase()),
         meta.getDeletionTimestamp() != null);
   }
 
-  // --- slim copies for the informer caches ------------------------------------------------------------------------
-
-  /**
-   * The metadata an informer cache needs: identity, {@code resourceVersion} (Fabric8 tells a resync from a change by
-   * it) and {@code deletionTimestamp}; labels only as listed in {@code keepLabels}.
-   */
-  static ObjectMeta slimMeta(ObjectMeta meta, String... keepLabels) {
-    ObjectMetaBuilder b = new ObjectMetaBuilder()
-        .withNamespace(meta.getNamespace())
-        .withName(meta.getName())
-        .withUid(meta.getUid())
-        .withResourceVersion(meta.getResourceVersion())
-        .withDeletionTimestamp(meta.getDeletionTimestamp());
-    if (meta.getLabels() != null) {
-      for (String label : keepLabels) {
-        String value = meta.getLabels().get(label);
-        if (value != null) {
-          b.addToLabels(label, value);
-        }
-      }
-    }
-    return b.build();
-  }
-
-  /** A DnsRecord with only what {@link dev.zonekeeper.operator.reconciler.RecordClaim#of} reads (no status). */
-  public static dev.zonekeeper.operator.api.v1alpha1.DnsRecord slim(
-      dev.zonekeeper.operator.api.v1alpha1.DnsRecord record) {
-    var slim = new dev.zonekeeper.operator.api.v1alpha1.DnsRecord();
-    slim.setMetadata(new ObjectMetaBuilder(slimMeta(record.getMetadata()))
-        .withCreationTimestamp(record.getMetadata().getCreationTimestamp()).build());
-    slim.setSpec(record.getSpec());
-    return slim;
-  }
-
-  /** A Service with only the fields {@link #service} reads. */
-  public static Service slim(Service svc) {
-    Service out = new Service();
-    out.setMetadata(slimMeta(svc.getMetadata()));
-    ServiceSpec spec = svc.getSpec();
-    if (spec != null) {
-      ServiceSpecBuilder b = new ServiceSpecBuilder()
-          .withType(spec.getType())
-          .withClusterIP(spec.getClusterIP())
-          .withClusterIPs(spec.getClusterIPs())
-          .withExternalName(spec.getExternalName())
-          .withPublishNotReadyAddresses(spec.getPublishNotReadyAddresses());
-      if (spec.getPorts() != null) {
-        for (ServicePort p : spec.getPorts()) {
-          b.addToPorts(new ServicePortBuilder().withName(p.getName()).withProtocol(p.getProtocol())
-              .withPort(p.getPort()).build());
-        }
-      }
-      out.setSpec(b.build());
-    }
-    return out;
-  }
-
-  /** An EndpointSlice with only the fields {@link #endpointSlice} reads. */
-  public static EndpointSlice slim(EndpointSlice slice) {
-    EndpointSlice out = new EndpointSlice();
-    out.setMetadata(slimMeta(slice.getMetadata(), EndpointSliceInfo.SERVICE_NAME_LABEL));
-    out.setAddressType(slice.getAddressType());
-    if (slice.getEndpoints() != null) {
-      List<Endpoint> endpoints = new ArrayList<>(slice.getEndpoints().size());
-      for (Endpoint e : slice.getEndpoints()) {
-        EndpointBuilder b = new EndpointBuilder()
-            .withAddresses(e.getAddresses())
-            .withHostname(e.getHostname())
-            .withNodeName(e.getNodeName());
-        EndpointConditions c = e.getConditions();
-        if (c != null) {
-          b.withConditions(new EndpointConditionsBuilder().withReady(c.getReady()).withServing(c.getServing())
-              .withTerminating(c.getTerminating()).build());
-        }
-        ObjectReference ref = e.getTargetRef();
-        if (ref != null) {
-          b.withTargetRef(new ObjectReferenceBuilder().withKind(ref.getKind()).withNamespace(ref.getNamespace())
-              .withName(ref.getName()).build());
-        }
-        endpoints.add(b.build());
-      }
-      out.setEndpoints(endpoints);
-    }
-    if (slice.getPorts() != null) {
-      List<EndpointPort> ports = new ArrayList<>(slice.getPorts().size());
-      for (EndpointPort p : slice.getPorts()) {
-        ports.add(new EndpointPortBuilder().withName(p.getName()).withProtocol(p.getProtocol()).withPort(p.getPort())
-            .build());
-      }
-      out.setPorts(ports);
-    }
-    return out;
-  }
-
-  /** A Pod with only the fields {@link #pod} reads (no spec at all: the bulk of a Pod). */
-  public static Pod slim(Pod pod) {
-    Pod out = new Pod();
-    out.setMetadata(slimMeta(pod.getMetadata()));
-    PodStatus status = pod.getStatus();
-    if (status != null) {
-      out.setStatus(new PodStatusBuilder().withPhase(status.getPhase()).withPodIP(status.getPodIP())
-          .withPodIPs(status.getPodIPs()).build());
-    }
-    return out;
+  /** The canonical copy of a string from a small set (namespaces, phases, protocols, port and node names). */
+  private static String intern(String s) {
+    return s == null ? null : s.intern();
   }
 }

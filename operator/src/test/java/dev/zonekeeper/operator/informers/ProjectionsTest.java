@@ -18,7 +18,7 @@ import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** API objects built in code turned into projections, and into the slim copies the informer caches keep. */
+/** API objects built in code turned into projections, and the informer cache that keeps only those. */
 class ProjectionsTest {
 
   static Service dualStackService() {
@@ -174,29 +174,55 @@ class ProjectionsTest {
   }
 
   @Test
-  void slimCopiesProjectLikeTheOriginalsAndDropTheBulk() {
+  void theCacheKeepsProjectionsAndHandsTheInformerStubsWithIdentityAndVersion() {
+    ProjectionStore<Service, ServiceInfo> services =
+        new ProjectionStore<>(Projections::service, Stubs.ServiceStub::new);
     Service svc = dualStackService();
-    Service slimSvc = Projections.slim(svc);
-    assertThat(Projections.service(slimSvc)).isEqualTo(Projections.service(svc));
-    assertThat(slimSvc.getMetadata().getResourceVersion()).isEqualTo("17");
-    assertThat(slimSvc.getMetadata().getLabels()).isNullOrEmpty();
-    assertThat(slimSvc.getMetadata().getAnnotations()).isNullOrEmpty();
-    assertThat(slimSvc.getSpec().getSelector()).isNullOrEmpty();
-    assertThat(slimSvc.getStatus()).isNull();
+    String key = services.getKey(svc);
+    assertThat(key).isEqualTo("shop/api");
+    assertThat(services.put(key, svc)).isNull();
+    assertThat(services.entry(key).projection()).isEqualTo(Projections.service(svc));
 
-    EndpointSlice slice = headlessSlice();
-    EndpointSlice slimSlice = Projections.slim(slice);
-    assertThat(Projections.endpointSlice(slimSlice)).isEqualTo(Projections.endpointSlice(slice));
-    assertThat(slimSlice.getMetadata().getLabels()).containsOnlyKeys(EndpointSliceInfo.SERVICE_NAME_LABEL);
+    Service stub = services.get(key);
+    assertThat(stub.getMetadata().getNamespace()).isEqualTo("shop");
+    assertThat(stub.getMetadata().getName()).isEqualTo("api");
+    assertThat(stub.getMetadata().getResourceVersion()).isEqualTo("17");
+    assertThat(((ProjectionStore.Stub<?>) stub).projection()).isEqualTo(Projections.service(svc));
+    assertThat(stub.getSpec()).isNull();
 
+    // the old object of an update is the stub of the previous version
+    Service changed = new ServiceBuilder(svc).editMetadata().withResourceVersion("18").endMetadata()
+        .editSpec().withType("NodePort").endSpec().build();
+    Service old = services.put(key, changed);
+    assertThat(((ProjectionStore.Stub<?>) old).projection()).isEqualTo(Projections.service(svc));
+    assertThat(services.get(key).getMetadata().getResourceVersion()).isEqualTo("18");
+    assertThat(services.values()).hasSize(1);
+    assertThat(services.keySet()).containsExactly(key);
+
+    // an object DNS cannot use is kept with its error, so its deletion is still known
+    Service bad = new ServiceBuilder(svc).editMetadata().withResourceVersion("19").endMetadata()
+        .editSpec().withType("Teleport").endSpec().build();
+    services.put(key, bad);
+    assertThat(services.entry(key).projection()).isNull();
+    assertThat(services.entry(key).error()).contains("Teleport");
+    assertThat(services.remove(key).getMetadata().getName()).isEqualTo("api");
+    assertThat(services.size()).isZero();
+    assertThat(services.get(key)).isNull();
+
+    ProjectionStore<Pod, PodInfo> pods = new ProjectionStore<>(Projections::pod, Stubs.PodStub::new);
     Pod pod = pod();
-    Pod slimPod = Projections.slim(pod);
-    assertThat(Projections.pod(slimPod)).isEqualTo(Projections.pod(pod));
-    assertThat(slimPod.getSpec()).isNull();
-    assertThat(slimPod.getStatus().getHostIP()).isNull();
+    pods.put(pods.getKey(pod), pod);
+    assertThat(pods.entry(pods.getKey(pod)).projection()).isEqualTo(Projections.pod(pod));
+    // namespaces are shared, not one copy per object
+    assertThat(pods.entry(pods.getKey(pod)).projection().namespace())
+        .isSameAs(pod.getMetadata().getNamespace().intern());
+  }
 
-    Pod leaving = new PodBuilder(pod).editMetadata().withDeletionTimestamp("2025-01-01T00:00:00Z").endMetadata()
-        .build();
-    assertThat(Projections.pod(Projections.slim(leaving))).isEqualTo(Projections.pod(leaving));
+  @Test
+  void dnsRecordStubsCanBeMade() {
+    var claim = new Stubs.DnsRecordStub(null);
+    assertThat(claim.projection()).isNull();
+    assertThat(claim.getKind()).isEqualTo("DnsRecord");
+    assertThat(claim.getApiVersion()).isEqualTo("zonekeeper.dev/v1alpha1");
   }
 }
