@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ExceptionHandler;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -156,7 +157,16 @@ public final class ClusterInformers implements AutoCloseable {
       this.upsert = upsert;
       this.delete = delete;
       this.store = new ProjectionStore<>(project, stub);
-      this.informer = informer.removeNamespaceIndex().itemStore(store);
+      this.informer = informer.removeNamespaceIndex().itemStore(store)
+          // Fabric8 gives up for good when the first list fails (a timeout on a big cluster, the API server
+          // restarting): the zones would then never be published. Keep retrying (with Fabric8's back-off) unless the
+          // objects cannot be read at all.
+          .exceptionHandler((started, error) -> {
+            boolean retry = !ExceptionHandler.isDeserializationException(error);
+            LOG.warnf("%s informer: %s failed (%s)%s", kind, started ? "watch" : "initial list", error.toString(),
+                retry ? ", retrying" : ", giving up: the objects cannot be read");
+            return retry;
+          });
       this.informer.addEventHandler(this);
     }
 
