@@ -80,7 +80,7 @@ start_zonekeeper_k8s() {
   started+=($!)
   pid_operator=$!
   start sidecar env MALLOC_ARENA_MAX=2 "$java" $zk_opts -jar "$zk_jar" --listen "127.0.0.1:$port" --primary 127.0.0.1:$transfer_port \
-    --zone cluster.local --zone example.test --tsig-key-file "$w/tsig.key" --notify-listen 127.0.0.1:$notify_port \
+    --zone cluster.local --zone in-addr.arpa --zone ip6.arpa --zone example.test --tsig-key-file "$w/tsig.key" --notify-listen 127.0.0.1:$notify_port \
     --upstream none --udp-sockets 1 --metrics "127.0.0.1:$((port + 1))"
   if ! wait_dns "$port" svc0.ns0.svc.cluster.local A "${K8S_READY_TIMEOUT:-600}" ||
     ! wait_dns "$port" rec0.example.test A 60; then

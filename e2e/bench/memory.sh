@@ -9,7 +9,7 @@
 #   coredns-k8s-pods      CoreDNS kubernetes plugin, `pods verified` (watches every Pod, as an operator that
 #                         answers pod records must)
 # bytes per object = RSS / (Services + EndpointSlices + Pods) (the whole process, not a marginal figure).
-# Usage: e2e/bench/memory.sh     env: SERVICES=10000 PODS_PER_SERVICE=15 HEADLESS=0 RECORDS=1 SETTLE=30 W=/tmp/zk-bench-memory
+# Usage: e2e/bench/memory.sh     env: SYSTEMS (all three: "zonekeeper-k8s coredns-k8s coredns-k8s-pods") SERVICES=10000 PODS_PER_SERVICE=15 HEADLESS=0 RECORDS=1 SETTLE=30 W=/tmp/zk-bench-memory
 # (SERVICES=10000 PODS_PER_SERVICE=1 HEADLESS=1000 RECORDS=1000 are serving.sh's objects: with KEEP_API=1 its API
 # server is reused instead of loading 150k Pods, which takes most of an hour on a busy 2-core machine)
 set -euo pipefail
@@ -38,15 +38,20 @@ record() { # SYSTEM PIDS
   say "$1: $((kib / 1024)) MiB"
 }
 
-if start_zonekeeper_k8s 5398; then
+want() { [[ " ${SYSTEMS:-zonekeeper-k8s coredns-k8s coredns-k8s-pods} " == *" $1 "* ]]; }
+if want zonekeeper-k8s && start_zonekeeper_k8s 5398; then
   record zonekeeper-k8s "$pid_operator,$pid_sidecar"
   echo -e "1\tzonekeeper-k8s\t#split\toperator $(($(rss_kib "$pid_operator") / 1024)) MiB, sidecar $(($(rss_kib "$pid_sidecar") / 1024)) MiB" >>"$w/results.tsv"
   stop_all
 fi
-start_coredns_k8s 5397 disabled
-record coredns-k8s "$pid_coredns_k8s"
-stop_all
-start_coredns_k8s 5397 verified
-record coredns-k8s-pods "$pid_coredns_k8s"
-stop_all
+if want coredns-k8s; then
+  start_coredns_k8s 5397 disabled
+  record coredns-k8s "$pid_coredns_k8s"
+  stop_all
+fi
+if want coredns-k8s-pods; then
+  start_coredns_k8s 5397 verified
+  record coredns-k8s-pods "$pid_coredns_k8s"
+  stop_all
+fi
 print_table "Memory (issue 6 part 4): $((services + headless)) Services + as many EndpointSlices + $((services * pps + headless * 5)) Pods + $records DnsRecords ($objects objects), RSS after ${settle}s settled"
