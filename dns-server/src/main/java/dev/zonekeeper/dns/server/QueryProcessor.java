@@ -103,7 +103,7 @@ public final class QueryProcessor {
 
     /** Swaps in a new zone snapshot; readers in flight finish with the old one. */
     public void zonesChanged(ZoneSet zones) {
-        cache = new AnswerCache(zones, CACHE_SLOTS);
+        cache = cache.next(zones);
     }
 
     public ZoneSet zones() {

@@ -202,7 +202,9 @@ class PrimarySecondaryTest {
         start(JournaledZone.Limits.DEFAULT, true, NOTIFY_DRIVEN);
         int port = server.address().getPort();
         server.close(); // closes the connection the secondary keeps
-        server = closer.add(TransferServer.start(loopback(port), primary, KEY));
+        // the closed UDP socket's port is released once its receiving thread has left: retry the bind until then
+        server = closer.add(await().ignoreExceptionsInstanceOf(java.net.BindException.class)
+                .until(() -> TransferServer.start(loopback(port), primary, KEY), s -> s != null));
 
         primary.change(ORIGIN, List.of(), List.of(rr("after.example.test. 300 IN A 192.0.2.41")));
         awaitInSync();
