@@ -12,7 +12,8 @@
 # ZK_BENCH_COREDNS=0 (leave CoreDNS out), ZK_BENCH_KINDS (default service,dnsrecord), ZK_BENCH_POLL_US (pause between
 # polls, default 500), ZK_BENCH_TIMEOUT (seconds per operation, default 30), ZK_BENCH_DIR (work dir, default a new
 # temp dir; kept with logs and raw.tsv, one line per measurement), ZK_BENCH_KEEP=1 (leave everything running),
-# JAVA_HOME (default Temurin 25 if installed). Needs: the binaries of e2e/scripts/tools.sh k8s (and coredns), openssl.
+# ZK_OPERATOR_JAR / ZK_SIDECAR_JAR (other builds to measure, e.g. a copy of main's jars), JAVA_HOME (default
+# Temurin 25 if installed). Needs: the binaries of e2e/scripts/tools.sh k8s (and coredns), openssl.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,8 +45,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/free-port.sh"
 
 # --- build ------------------------------------------------------------------------------------------------------------
 cd "$ROOT"
-OPERATOR_JAR=$ROOT/operator/target/quarkus-app/quarkus-run.jar
-SIDECAR_JAR=$ROOT/dns-server/target/zonekeeper-dns-server.jar
+OPERATOR_JAR=${ZK_OPERATOR_JAR:-$ROOT/operator/target/quarkus-app/quarkus-run.jar}
+SIDECAR_JAR=${ZK_SIDECAR_JAR:-$ROOT/dns-server/target/zonekeeper-dns-server.jar}
 if [[ ! -f "$OPERATOR_JAR" || ! -f "$SIDECAR_JAR" ]]; then
   log "building the operator and the dns-server (./mvnw -q -B -pl operator -am package -DskipTests)"
   ./mvnw -q -B -pl operator -am package -DskipTests

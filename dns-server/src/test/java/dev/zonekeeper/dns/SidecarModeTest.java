@@ -284,7 +284,8 @@ class SidecarModeTest {
         assertThat((long) serial()).isEqualTo(first);
         assertThat(metric("zonekeeper_dns_zone_records", "zone=\"example.test.\"")).isEqualTo(5.0);
 
-        // A change on the primary arrives by IXFR.
+        // A change on the primary arrives by IXFR; answers given (and cached) before it are not served after it.
+        assertThat(Rcode.string(query("new.example.test.", Type.A).getRcode())).isEqualTo("NXDOMAIN");
         long second = primaryZones.put(zone("www IN A 192.0.2.20", "new IN A 192.0.2.30"));
         assertThat(second).isNotEqualTo(first);
         await().untilAsserted(() -> {

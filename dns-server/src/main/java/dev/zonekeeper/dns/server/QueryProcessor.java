@@ -125,7 +125,7 @@ public final class QueryProcessor {
 
     /** Swaps in a new zone snapshot; readers in flight finish with the old one. */
     public void zonesChanged(ZoneSet zones) {
-        cache = new AnswerCache(zones, CACHE_SLOTS);
+        cache = cache.next(zones);
     }
 
     public ZoneSet zones() {
@@ -135,7 +135,7 @@ public final class QueryProcessor {
     /** Zones that are configured but not loaded yet: names under them get SERVFAIL, never NXDOMAIN or a forward. */
     public void pendingZones(Set<Name> zones) {
         pendingZones = Set.copyOf(zones);
-        cache = new AnswerCache(cache.zones, CACHE_SLOTS); // drops "forwarded" marks of names under them
+        cache = cache.next(cache.zones); // drops "forwarded" marks of names under them
     }
 
     /**

@@ -74,13 +74,22 @@ public final class NotifySender implements Closeable, java.util.function.Consume
         zoneChanged(zone.zone());
     }
 
-    /** Notifies every secondary that {@code zone} has changed (asynchronously). */
+    /**
+     * Notifies every secondary that {@code zone} has changed. The first NOTIFY leaves on the caller's thread (one UDP
+     * send, no hand-over to another thread before the secondary hears of the change); waiting for the
+     * acknowledgement and the retries happen in the background.
+     */
     public void zoneChanged(Zone zone) {
         for (InetSocketAddress target : secondaries) {
             String k = zone.origin() + "@" + target;
             long serial = zone.serial();
             latest.put(k, serial);
-            executor.execute(() -> send(zone.origin(), zone, target, k, serial));
+            Sent first = sendOnce(zone, target, serial, options.firstTimeout(), 1);
+            try {
+                executor.execute(() -> send(zone, target, k, serial, first));
+            } catch (RuntimeException e) { // rejected after close
+                first.close();
+            }
         }
     }
 
@@ -99,31 +108,63 @@ public final class NotifySender implements Closeable, java.util.function.Consume
         executor.shutdownNow();
     }
 
-    private void send(Name origin, Zone zone, InetSocketAddress target, String k, long serial) {
-        Duration timeout = options.firstTimeout();
-        for (int attempt = 1; attempt <= options.attempts(); attempt++) {
-            if (!Objects.equals(latest.get(k), serial) || Thread.currentThread().isInterrupted()) {
-                return; // superseded by a newer change
+    /** One NOTIFY sent (or not, when the socket failed) and the socket its acknowledgement arrives on. */
+    private record Sent(DatagramSocket socket, Message message) implements Closeable {
+        @Override
+        public void close() {
+            if (socket != null) {
+                socket.close();
             }
-            try (DatagramSocket socket = new DatagramSocket()) {
-                socket.setSoTimeout((int) timeout.toMillis());
-                Message notify = new Message();
-                notify.getHeader().setOpcode(Opcode.NOTIFY);
-                notify.getHeader().setFlag(Flags.AA);
-                notify.addRecord(org.xbill.DNS.Record.newRecord(origin, Type.SOA, zone.dclass()), Section.QUESTION);
-                notify.addRecord(zone.soa(), Section.ANSWER);
-                if (key != null) {
-                    key.apply(notify, null);
+        }
+    }
+
+    private Sent sendOnce(Zone zone, InetSocketAddress target, long serial, Duration timeout, int attempt) {
+        DatagramSocket socket = null;
+        try {
+            socket = new DatagramSocket();
+            socket.setSoTimeout((int) timeout.toMillis());
+            Message notify = new Message();
+            notify.getHeader().setOpcode(Opcode.NOTIFY);
+            notify.getHeader().setFlag(Flags.AA);
+            notify.addRecord(org.xbill.DNS.Record.newRecord(zone.origin(), Type.SOA, zone.dclass()), Section.QUESTION);
+            notify.addRecord(zone.soa(), Section.ANSWER);
+            if (key != null) {
+                key.apply(notify, null);
+            }
+            byte[] out = notify.toWire();
+            socket.send(new DatagramPacket(out, out.length, target));
+            return new Sent(socket, notify);
+        } catch (IOException e) {
+            LOG.debug("NOTIFY {} serial {} to {} failed (attempt {})", zone.origin(), serial, target, attempt, e);
+            if (socket != null) {
+                socket.close();
+            }
+            return new Sent(null, null);
+        }
+    }
+
+    private void send(Zone zone, InetSocketAddress target, String k, long serial, Sent first) {
+        Name origin = zone.origin();
+        Duration timeout = options.firstTimeout();
+        Sent sent = first;
+        for (int attempt = 1; attempt <= options.attempts(); attempt++) {
+            if (attempt > 1) {
+                if (!Objects.equals(latest.get(k), serial) || Thread.currentThread().isInterrupted()) {
+                    return; // superseded by a newer change
                 }
-                byte[] out = notify.toWire();
-                socket.send(new DatagramPacket(out, out.length, target));
-                if (awaitAck(socket, notify, timeout)) {
+                sent = sendOnce(zone, target, serial, timeout, attempt);
+            }
+            try (Sent s = sent) {
+                if (s.socket() != null && awaitAck(s.socket(), s.message(), timeout)) {
                     acknowledged.incrementAndGet();
                     LOG.debug("NOTIFY {} serial {} acknowledged by {}", origin, serial, target);
                     return;
                 }
             } catch (IOException e) {
                 LOG.debug("NOTIFY {} serial {} to {} failed (attempt {})", origin, serial, target, attempt, e);
+            }
+            if (!Objects.equals(latest.get(k), serial)) {
+                return; // superseded by a newer change: that one is being announced
             }
             timeout = timeout.multipliedBy(2);
         }

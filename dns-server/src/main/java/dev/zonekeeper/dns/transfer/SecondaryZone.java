@@ -19,13 +19,13 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.TSIG;
 import org.xbill.DNS.Type;
 import org.xbill.DNS.ZoneTransferException;
-import org.xbill.DNS.ZoneTransferIn;
 
 /**
  * One zone kept as a secondary of a primary: the first version by AXFR, then changes by IXFR (RFC 1995) from the
  * serial it holds, with the primary's choice of a full zone in IXFR form or a fallback to AXFR when IXFR is refused.
- * Transfers are TSIG-signed and verified message by message (dnsjava {@link ZoneTransferIn}); a version is published
- * only when the transfer is complete and the deltas chain from the held serial to the announced one.
+ * Transfers are TSIG-signed and verified message by message ({@link TransferClient}, which keeps one TCP connection
+ * to the primary open for all of this zone's transfers); a version is published only when the transfer is complete
+ * and the deltas chain from the held serial to the announced one.
  *
  * <p>A refresh runs at start, on {@link #refreshSoon()} (a NOTIFY) and every SOA refresh interval (bounded by the
  * settings). While the primary is away, the zone keeps its last version and retries with a doubling delay, capped.
@@ -65,6 +65,8 @@ public final class SecondaryZone implements Closeable {
     private final TransferListener listener;
     private final Settings settings;
     private final ScheduledExecutorService executor;
+    /** The kept connection to the primary; used only on the executor's thread. */
+    private final TransferClient client;
     private final Object scheduleLock = new Object();
     private ScheduledFuture<?> next;
     private volatile boolean pending;
@@ -84,6 +86,7 @@ public final class SecondaryZone implements Closeable {
         this.publish = Objects.requireNonNull(publish, "publish");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.client = new TransferClient(primary, key);
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "secondary-" + origin);
             t.setDaemon(true);
@@ -120,6 +123,7 @@ public final class SecondaryZone implements Closeable {
     public void close() {
         closed = true;
         executor.shutdownNow();
+        client.close();
     }
 
     private void reschedule(Duration delay) {
@@ -173,19 +177,19 @@ public final class SecondaryZone implements Closeable {
 
     private void transfer() throws IOException, ZoneTransferException {
         Zone have = current;
-        ZoneTransferIn xfr;
+        TransferClient.Response xfr;
         if (have == null) {
-            xfr = run(ZoneTransferIn.newAXFR(origin, primary, key));
+            xfr = client.axfr(origin, settings.timeout());
         } else {
             try {
-                xfr = run(ZoneTransferIn.newIXFR(origin, have.serial(), true, primary, key));
+                xfr = client.ixfr(origin, have.serial(), settings.timeout());
             } catch (ZoneTransferException e) {
                 LOG.info("IXFR of {} from {} failed ({}); trying AXFR", origin, primary, e.getMessage());
-                xfr = run(ZoneTransferIn.newAXFR(origin, primary, key));
+                xfr = client.axfr(origin, settings.timeout());
             }
         }
-        if (xfr.isAXFR()) {
-            Zone zone = fromAxfr(xfr.getAXFR());
+        if (xfr.isAxfr()) {
+            Zone zone = fromAxfr(xfr.axfr());
             if (have != null && zone.serial() == have.serial() && zone.records().equals(have.records())) {
                 listener.onUpToDate(origin, zone.serial());
                 return;
@@ -194,29 +198,29 @@ public final class SecondaryZone implements Closeable {
             LOG.info("{} serial {} loaded by AXFR from {} ({} records)", origin, zone.serial(), primary,
                     zone.recordCount());
             listener.onTransfer(origin, TransferListener.Kind.AXFR, zone.serial(), zone.recordCount());
-        } else if (xfr.isIXFR()) {
+        } else if (xfr.isIxfr()) {
             Zone zone = have;
             int changed = 0;
-            for (ZoneTransferIn.Delta delta : xfr.getIXFR()) {
-                if (delta.start != zone.serial()) {
+            for (TransferClient.Delta delta : xfr.deltas()) {
+                if (delta.start() != zone.serial()) {
                     throw new ZoneTransferException("IXFR of " + origin + " does not chain: delta from serial "
-                            + delta.start + " but the zone is at " + zone.serial());
+                            + delta.start() + " but the zone is at " + zone.serial());
                 }
-                List<org.xbill.DNS.Record> removed = withoutSoa(delta.deletes);
-                List<org.xbill.DNS.Record> added = new ArrayList<>(delta.adds);
+                List<org.xbill.DNS.Record> removed = withoutSoa(delta.deletes());
+                List<org.xbill.DNS.Record> added = delta.adds();
                 try {
                     zone = zone.apply(removed, added);
                 } catch (IllegalArgumentException e) {
                     throw new ZoneTransferException("IXFR of " + origin + " has an invalid delta: " + e.getMessage());
                 }
-                if (zone.serial() != delta.end) {
-                    throw new ZoneTransferException("IXFR of " + origin + " delta to serial " + delta.end
+                if (zone.serial() != delta.end()) {
+                    throw new ZoneTransferException("IXFR of " + origin + " delta to serial " + delta.end()
                             + " left the zone at " + zone.serial());
                 }
                 changed += removed.size() + added.size() - 1;
             }
             swapIn(zone);
-            LOG.info("{} serial {} loaded by IXFR from {} ({} records changed)", origin, zone.serial(), primary,
+            LOG.debug("{} serial {} loaded by IXFR from {} ({} records changed)", origin, zone.serial(), primary,
                     changed);
             listener.onTransfer(origin, TransferListener.Kind.IXFR, zone.serial(), changed);
         } else {
@@ -224,30 +228,23 @@ public final class SecondaryZone implements Closeable {
         }
     }
 
-    private ZoneTransferIn run(ZoneTransferIn xfr) throws IOException, ZoneTransferException {
-        xfr.setTimeout(settings.timeout());
-        xfr.run();
-        return xfr;
-    }
-
     private void swapIn(Zone zone) {
         publish.accept(zone);
         current = zone;
     }
 
+    /** The zone from an AXFR's records (its SOA first; the closing SOA is not included). */
     private Zone fromAxfr(List<org.xbill.DNS.Record> records) throws ZoneTransferException {
-        if (records.size() < 2 || records.get(0).getType() != Type.SOA
-                || records.get(records.size() - 1).getType() != Type.SOA) {
-            throw new ZoneTransferException("AXFR of " + origin + " is not framed by SOA records");
+        if (records.isEmpty() || records.get(0).getType() != Type.SOA) {
+            throw new ZoneTransferException("AXFR of " + origin + " does not start with an SOA record");
         }
-        List<org.xbill.DNS.Record> body = records.subList(0, records.size() - 1);
-        for (org.xbill.DNS.Record r : body) {
+        for (org.xbill.DNS.Record r : records) {
             if (!r.getName().subdomain(origin)) {
                 throw new ZoneTransferException("AXFR of " + origin + " holds a record outside the zone: " + r);
             }
         }
         try {
-            return Zone.of(origin, body);
+            return Zone.of(origin, records);
         } catch (IllegalArgumentException e) {
             throw new ZoneTransferException("AXFR of " + origin + " is not a valid zone: " + e.getMessage());
         }

@@ -90,6 +90,7 @@ public final class TransferServer implements Closeable {
         final AtomicLong tsigFailures = new AtomicLong();
         final AtomicLong malformed = new AtomicLong();
         final AtomicLong otherRefused = new AtomicLong();
+        final AtomicLong connections = new AtomicLong();
 
         /** SOA queries answered. */
         public long soaQueries() { return soa.get(); }
@@ -117,6 +118,9 @@ public final class TransferServer implements Closeable {
 
         /** Other requests refused or not implemented (unknown zone, other types or opcodes). */
         public long otherRefused() { return otherRefused.get(); }
+
+        /** TCP connections accepted (a secondary that keeps its connection open counts once). */
+        public long connections() { return connections.get(); }
     }
 
     private final PrimaryZones zones;
@@ -248,6 +252,7 @@ public final class TransferServer implements Closeable {
                 continue;
             }
             open.add(s);
+            stats.connections.incrementAndGet();
             try {
                 workers.execute(() -> {
                     try {

@@ -14,7 +14,8 @@
  *       with the single current SOA. Unsigned requests get REFUSED, wrongly signed ones NOTAUTH with the TSIG
  *       error; both are counted ({@link dev.zonekeeper.dns.transfer.TransferServer#stats()}).</li>
  *   <li>{@link dev.zonekeeper.dns.transfer.NotifySender}, registered as a listener of {@code PrimaryZones}, sends a
- *       signed NOTIFY (RFC 1996) to every secondary on each change and retries until acknowledged.</li>
+ *       signed NOTIFY (RFC 1996) to every secondary on each change (the first one from the changing thread) and
+ *       retries until acknowledged.</li>
  * </ul>
  *
  * <h2>Secondary (the sidecar)</h2>
@@ -24,7 +25,9 @@
  *       IXFR is refused or the primary sends the whole zone), on NOTIFY and on the SOA refresh timer, retrying with
  *       a capped doubling delay while the primary is away. Only complete, TSIG-verified versions whose deltas chain
  *       are published, through {@link dev.zonekeeper.dns.zone.ZoneStore#update}; until the first one,
- *       {@code hasLoaded(zone)} is false and the server should answer SERVFAIL for the zone.</li>
+ *       {@code hasLoaded(zone)} is false and the server should answer SERVFAIL for the zone. Each zone keeps one
+ *       TCP connection to the primary for all its transfers ({@link dev.zonekeeper.dns.transfer.TransferClient},
+ *       RFC 7766 / RFC 5936: several transfers per connection), reopened when the primary has closed it.</li>
  *   <li>{@link dev.zonekeeper.dns.transfer.NotifyListener} receives NOTIFY on UDP ({@code --notify-listen}),
  *       verifies its TSIG and answers it.</li>
  *   <li>{@link dev.zonekeeper.dns.transfer.TransferListener} reports transfers (AXFR or IXFR, serial, records

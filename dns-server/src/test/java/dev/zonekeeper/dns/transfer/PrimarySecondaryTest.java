@@ -183,6 +183,57 @@ class PrimarySecondaryTest {
     }
 
     @Test
+    void everyTransferOfAZoneTravelsOnOneKeptConnection() throws Exception {
+        start(JournaledZone.Limits.DEFAULT, true, NOTIFY_DRIVEN);
+        for (int i = 1; i <= 5; i++) {
+            primary.change(ORIGIN, List.of(), List.of(rr("k" + i + ".example.test. 300 IN A 192.0.2." + (50 + i))));
+            awaitInSync();
+        }
+        List<Kind> kinds = events.kinds();
+        assertThat(kinds.get(0)).isEqualTo(Kind.AXFR);
+        assertThat(kinds.subList(1, kinds.size())).hasSizeGreaterThanOrEqualTo(5).containsOnly(Kind.IXFR);
+        assertThat(server.stats().ixfr()).isGreaterThanOrEqualTo(5);
+        assertThat(server.stats().connections()).isEqualTo(1);
+        assertThat(events.failures).isEmpty();
+    }
+
+    @Test
+    void aPrimaryRestartBetweenChangesCostsNoFailedTransfer() throws Exception {
+        start(JournaledZone.Limits.DEFAULT, true, NOTIFY_DRIVEN);
+        int port = server.address().getPort();
+        server.close(); // closes the connection the secondary keeps
+        // the closed UDP socket's port is released once its receiving thread has left: retry the bind until then
+        server = closer.add(await().ignoreExceptionsInstanceOf(java.net.BindException.class)
+                .until(() -> TransferServer.start(loopback(port), primary, KEY), s -> s != null));
+
+        primary.change(ORIGIN, List.of(), List.of(rr("after.example.test. 300 IN A 192.0.2.41")));
+        awaitInSync();
+        assertThat(events.last().kind()).isEqualTo(Kind.IXFR);
+        assertThat(events.failures).isEmpty(); // the dead connection was noticed and the request sent again
+        assertThat(server.stats().connections()).isEqualTo(1);
+    }
+
+    @Test
+    void aConnectionClosedByThePrimaryForIdlenessIsReopened() throws Exception {
+        primary = new PrimaryZones();
+        primary.put(exampleZone());
+        server = closer.add(TransferServer.start(loopback(0), primary, KEY,
+                new TransferServer.Options(16_384, Duration.ofMillis(100), 64)));
+        secondary = closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events,
+                NOTIFY_DRIVEN));
+        secondary.start();
+        await().until(() -> secondary.hasLoaded(ORIGIN));
+        Thread.sleep(300); // past the primary's idle timeout: it has closed the connection
+
+        primary.change(ORIGIN, List.of(), List.of(rr("idle.example.test. 300 IN A 192.0.2.42")));
+        secondary.get(ORIGIN).refreshSoon();
+        awaitInSync();
+        assertThat(events.kinds()).containsExactly(Kind.AXFR, Kind.IXFR);
+        assertThat(events.failures).isEmpty();
+        assertThat(server.stats().connections()).isEqualTo(2);
+    }
+
+    @Test
     void secondaryWithTheWrongKeyLoadsNothing() throws Exception {
         primary = new PrimaryZones();
         primary.put(exampleZone());

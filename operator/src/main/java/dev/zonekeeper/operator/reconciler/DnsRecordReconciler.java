@@ -48,6 +48,12 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
   /** The informer on all DnsRecords whose changes reconcile the records sharing a name. */
   static final String PEERS = "dnsrecord-peers";
 
+  /**
+   * Index of the DnsRecord caches by owner name ({@link PeerMapper#normalisedName}), so that a reconciliation or a
+   * mapped event looks at the DnsRecords at one name instead of listing every DnsRecord.
+   */
+  static final String BY_NAME = "by-owner-name";
+
   private static final Logger LOG = Logger.getLogger(DnsRecordReconciler.class);
 
   private final DnsRecordPolicy policy;
@@ -74,13 +80,16 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
         .withNamespacesInheritedFromController()
         .withSecondaryToPrimaryMapper(peers::primariesSharingName)
         .build();
-    return List.of(new InformerEventSource<>(config, context) {
+    var informer = new InformerEventSource<>(config, context) {
       @Override
       public void onDelete(DnsRecord deleted, boolean deletedFinalStateUnknown) {
         super.onDelete(deleted, deletedFinalStateUnknown);
         peers.forget(ResourceID.fromResource(deleted));
       }
-    }, served);
+    };
+    informer.addIndexer(BY_NAME, PeerMapper::nameIndex);
+    context.getPrimaryCache().addIndexer(BY_NAME, PeerMapper::nameIndex);
+    return List.of(informer, served);
   }
 
   @Override
@@ -90,7 +99,10 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
     @SuppressWarnings("unchecked")
     var peers = (InformerEventSource<DnsRecord, DnsRecord>) context.eventSourceRetriever()
         .getEventSourceFor(DnsRecord.class, PEERS);
-    List<RecordClaim> all = peers.list(r -> true).map(RecordClaim::of).collect(Collectors.toList());
+    // only the DnsRecords at the same name can contend with this one (the policy ignores the others)
+    String name = PeerMapper.normalisedName(resource);
+    List<RecordClaim> all = name == null ? List.of()
+        : peers.byIndex(BY_NAME, name).stream().map(RecordClaim::of).collect(Collectors.toList());
     Decision decision = policy.decide(RecordClaim.of(resource), all);
 
     DnsRecordStatus previous = resource.getStatus();
@@ -167,11 +179,10 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
       if (changed.getMetadata().getDeletionTimestamp() == null) {
         affected.add(changedId);
       }
-      if (!names.isEmpty()) {
-        context.getPrimaryCache().list()
-            .filter(r -> names.contains(normalisedName(r)))
-            .map(ResourceID::fromResource)
-            .forEach(affected::add);
+      for (String n : names) {
+        for (DnsRecord r : context.getPrimaryCache().byIndex(BY_NAME, n)) {
+          affected.add(ResourceID.fromResource(r));
+        }
       }
       return affected;
     }
@@ -181,12 +192,26 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
       lastName.remove(deleted);
     }
 
+    static List<String> nameIndex(DnsRecord record) {
+      String name = normalisedName(record);
+      return name == null ? List.of() : List.of(name);
+    }
+
+    /**
+     * The owner name as {@link DnsRecordPolicy} compares it (absolute, canonical), so that DnsRecords the policy sees
+     * at one name share one key; a name that does not parse (the policy rejects it) is only lower-cased.
+     */
     static String normalisedName(DnsRecord record) {
       if (record.getSpec() == null || record.getSpec().getName() == null) {
         return null;
       }
-      String name = record.getSpec().getName().trim().toLowerCase(Locale.ROOT);
-      return name.endsWith(".") ? name : name + ".";
+      String trimmed = record.getSpec().getName().trim();
+      try {
+        return org.xbill.DNS.Name.fromString(trimmed, org.xbill.DNS.Name.root).canonicalize().toString();
+      } catch (org.xbill.DNS.TextParseException e) {
+        String name = trimmed.toLowerCase(Locale.ROOT);
+        return name.endsWith(".") ? name : name + ".";
+      }
     }
   }
 }

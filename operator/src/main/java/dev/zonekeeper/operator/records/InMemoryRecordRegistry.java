@@ -1,22 +1,25 @@
 package dev.zonekeeper.operator.records;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jboss.logging.Logger;
+import org.pcollections.HashTreePMap;
+import org.pcollections.PMap;
 
-/** A {@link RecordRegistry} held in memory; changes are serialised, snapshots are lock-free. */
+/**
+ * A {@link RecordRegistry} held in memory; changes are serialised, snapshots are lock-free. The snapshots are
+ * persistent maps: a change costs O(log n), not a copy of every DnsRecord.
+ */
 @ApplicationScoped
 public class InMemoryRecordRegistry implements RecordRegistry {
 
   private static final Logger LOG = Logger.getLogger(InMemoryRecordRegistry.class);
 
   private final Object lock = new Object();
-  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-  private volatile Snapshot current = new Snapshot(0, Map.of());
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private volatile Snapshot current = new Snapshot(0, HashTreePMap.empty());
 
   @Override
   public void publish(PublishedRecordSet recordSet) {
@@ -25,11 +28,9 @@ public class InMemoryRecordRegistry implements RecordRegistry {
       if (recordSet.equals(current.recordSets().get(recordSet.key()))) {
         return;
       }
-      Map<String, PublishedRecordSet> next = new HashMap<>(current.recordSets());
-      next.put(recordSet.key(), recordSet);
-      current = new Snapshot(current.version() + 1, next);
+      current = new Snapshot(current.version() + 1, map().plus(recordSet.key(), recordSet));
     }
-    fireChanged();
+    fireChanged(recordSet.key());
   }
 
   @Override
@@ -39,11 +40,9 @@ public class InMemoryRecordRegistry implements RecordRegistry {
       if (!current.recordSets().containsKey(key)) {
         return;
       }
-      Map<String, PublishedRecordSet> next = new HashMap<>(current.recordSets());
-      next.remove(key);
-      current = new Snapshot(current.version() + 1, next);
+      current = new Snapshot(current.version() + 1, map().minus(key));
     }
-    fireChanged();
+    fireChanged(key);
   }
 
   @Override
@@ -52,14 +51,19 @@ public class InMemoryRecordRegistry implements RecordRegistry {
   }
 
   @Override
-  public void addListener(Runnable listener) {
+  public void addListener(Listener listener) {
     listeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
-  private void fireChanged() {
-    for (Runnable listener : listeners) {
+  @SuppressWarnings("unchecked")
+  private PMap<String, PublishedRecordSet> map() {
+    return (PMap<String, PublishedRecordSet>) current.recordSets();
+  }
+
+  private void fireChanged(String key) {
+    for (Listener listener : listeners) {
       try {
-        listener.run();
+        listener.changed(key);
       } catch (RuntimeException e) {
         LOG.warn("record registry listener failed", e);
       }

@@ -1,6 +1,7 @@
 package dev.zonekeeper.operator.records;
 
 import java.util.Map;
+import org.pcollections.PMap;
 
 /**
  * The DnsRecords currently accepted for serving, keyed by {@code namespace/name}. The DnsRecord reconciler publishes
@@ -17,8 +18,17 @@ public interface RecordRegistry {
   /** An immutable view of everything published, with a version that grows on every change. */
   Snapshot snapshot();
 
-  /** Registers a listener called (on the publishing thread) after every change. */
-  void addListener(Runnable listener);
+  /**
+   * Registers a listener called (on the publishing thread) after every change, with the {@code namespace/name} of the
+   * DnsRecord whose records changed; its current records are in {@link #snapshot()} (absent when withdrawn).
+   */
+  void addListener(Listener listener);
+
+  /** Told which DnsRecord changed, so that only its records need another look. */
+  @FunctionalInterface
+  interface Listener {
+    void changed(String key);
+  }
 
   /**
    * An immutable state of the registry.
@@ -28,7 +38,8 @@ public interface RecordRegistry {
    */
   record Snapshot(long version, Map<String, PublishedRecordSet> recordSets) {
     public Snapshot {
-      recordSets = Map.copyOf(recordSets);
+      // a persistent map is immutable already (and shares structure with the previous version): no copy
+      recordSets = recordSets instanceof PMap ? recordSets : Map.copyOf(recordSets);
     }
   }
 }

@@ -102,7 +102,8 @@ public class ZonePipeline {
     running.add(notify);
     zones.addListener(notify);
 
-    registry.addListener(() -> publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime()));
+    registry.addListener(changed -> publisher.dnsRecordChanged(changed, registry.snapshot().recordSets().get(changed),
+        System.nanoTime()));
     publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime());
 
     // every replica decides from its own DnsRecord informer what is served; the leader only writes status

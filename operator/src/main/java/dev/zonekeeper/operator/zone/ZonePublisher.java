@@ -252,6 +252,24 @@ public final class ZonePublisher implements ClusterSink {
     commit(batch, Kind.DnsRecord, receivedNanos);
   }
 
+  /**
+   * One DnsRecord's accepted records changed: {@code recordSet} is what is accepted now for {@code key}
+   * ({@code namespace/name}), or null when it is withdrawn. Costs the size of that DnsRecord, not of all of them.
+   */
+  public synchronized void dnsRecordChanged(String key, PublishedRecordSet recordSet, long receivedNanos) {
+    if (recordSet == null ? !dnsRecords.containsKey(key) : recordSet.equals(dnsRecords.get(key))) {
+      return;
+    }
+    Batch batch = new Batch();
+    if (recordSet == null) {
+      dnsRecords.remove(key);
+    } else {
+      dnsRecords.put(key, recordSet);
+    }
+    recomputeDnsRecord(key, batch);
+    commit(batch, Kind.DnsRecord, receivedNanos);
+  }
+
   private void reevaluateDnsRecordsUnder(Name serviceName, Batch batch) {
     for (Map.Entry<String, PublishedRecordSet> e : dnsRecords.entrySet()) {
       if (e.getValue().owner().subdomain(serviceName)) {

@@ -48,7 +48,8 @@ final class Replica implements AutoCloseable {
     this.identity = identity;
     publisher = new ZonePublisher(settings, new ClusterZoneBuilder(settings.clusterDomain().toString(), 5, List.of()),
         zones, new ProgrammingLatency(new SimpleMeterRegistry()));
-    registry.addListener(() -> publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime()));
+    registry.addListener(changed -> publisher.dnsRecordChanged(changed, registry.snapshot().recordSets().get(changed),
+        System.nanoTime()));
     transfers = TransferServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), zones, key);
     informers = new ClusterInformers(client, publisher,
         new DnsRecordServing(new DnsRecordPolicy(settings), registry));

@@ -16,7 +16,10 @@ class InMemoryRecordRegistryTest {
   void publishReplacesAndWithdrawRemovesWithAGrowingVersion() throws Exception {
     InMemoryRecordRegistry registry = new InMemoryRecordRegistry();
     AtomicInteger changes = new AtomicInteger();
-    registry.addListener(changes::incrementAndGet);
+    registry.addListener(key -> {
+      assertThat(key).isEqualTo("ns/api");
+      changes.incrementAndGet();
+    });
     Name owner = Name.fromString("api.example.com.");
     var one = new PublishedRecordSet("ns", "api", owner, Type.A,
         List.of(new ARecord(owner, DClass.IN, 30, java.net.InetAddress.getByName("192.0.2.1"))));

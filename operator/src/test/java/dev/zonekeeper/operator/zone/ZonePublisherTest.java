@@ -65,12 +65,12 @@ class ZonePublisherTest {
 
   private void accept(PublishedRecordSet set) {
     accepted.put(set.key(), set);
-    publisher.dnsRecordsChanged(Map.copyOf(accepted), nanos.get());
+    publisher.dnsRecordChanged(set.key(), set, nanos.get());
   }
 
   private void withdraw(String key) {
     accepted.remove(key);
-    publisher.dnsRecordsChanged(Map.copyOf(accepted), nanos.get());
+    publisher.dnsRecordChanged(key, null, nanos.get());
   }
 
   private Zone zone(Name origin) {
@@ -226,6 +226,32 @@ class ZonePublisherTest {
     assertThat(zone(EXAMPLE).serial()).isNotEqualTo(before);
     assertThat(zone(EXAMPLE).rrset(Name.fromConstantString("www.example.com."), Type.A))
         .extracting(org.xbill.DNS.Record::getTTL).containsExactly(300L);
+  }
+
+  @Test
+  void theWholeRegistryAtOnceGivesTheZonesThatItsChangesOneByOneGave() {
+    publisher.synced();
+    accept(dnsRecord("team", "a", "www.example.com.", Type.A, "192.0.2.1"));
+    accept(dnsRecord("team", "b", "www.example.com.", Type.A, "192.0.2.1", "192.0.2.2"));
+    accept(dnsRecord("team", "c", "db.example.com.", Type.A, "192.0.2.3"));
+    withdraw("team/a");
+    accept(dnsRecord("team", "c", "db.example.com.", Type.A, "192.0.2.4"));
+
+    PrimaryZones bulkZones = new PrimaryZones();
+    ZonePublisher bulk = new ZonePublisher(
+        ZoneSettings.parse("cluster.local", List.of("example.com"), Map.of("example.com", "*")),
+        new ClusterZoneBuilder("cluster.local", 5, List.of()), bulkZones, latency);
+    bulk.synced();
+    bulk.dnsRecordsChanged(Map.copyOf(accepted), nanos.get());
+    TreeSet<String> bulkContent = new TreeSet<>();
+    for (org.xbill.DNS.Record r : bulkZones.get(EXAMPLE).zone().records()) {
+      if (r.getType() != Type.SOA) {
+        bulkContent.add(r.toString());
+      }
+    }
+    assertThat(bulkContent).isEqualTo(content(EXAMPLE));
+    assertThat(content(EXAMPLE)).contains("db.example.com.\t\t30\tIN\tA\t192.0.2.4",
+        "www.example.com.\t30\tIN\tA\t192.0.2.2").doesNotContain("db.example.com.\t\t30\tIN\tA\t192.0.2.3");
   }
 
   @Test
