@@ -29,6 +29,13 @@ start() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   local base=${K8S_BENCH_PORT:-26443} token
+  # another bench API server (e.g. memory.sh's, kept with KEEP_API=1) may hold the ports: take the next free trio
+  if [ -z "${K8S_BENCH_PORT:-}" ]; then
+    while ss -Hltn | awk '{print $4}' | grep -qE ":($base|$((base + 1))|$((base + 2)))\$"; do
+      base=$((base + 10))
+      [ "$base" -lt 26643 ] || { say "no free ports for etcd and kube-apiserver in 26443-26642"; exit 1; }
+    done
+  fi
   token=$(head -c 24 /dev/urandom | base64 | tr -d '+/=')
   echo "$token,bench-admin,bench-admin,system:masters" >"$dir/tokens.csv"
   echo "$token" >"$dir/token"
