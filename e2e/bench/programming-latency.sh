@@ -155,5 +155,10 @@ log "load before: $(uptime)"
 "$JAVA" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CLASSPATH_BENCH" \
   dev.zonekeeper.e2e.bench.ProgrammingLatencyBench "${DRIVER_ARGS[@]}" | tee "$WORK/result.txt"
 echo "load after: $(uptime)" >>"$WORK/load.txt"
+# the benchmarks' one table (system | metric | figure | ratio to Zonekeeper), from the same measurements
+python3 "$(dirname "$0")/proglat_table.py" "$WORK/raw.tsv" "$WORK/results.tsv"
+python3 "$(dirname "$0")/table.py" "$WORK/results.tsv" \
+  "Programming latency (issue 6 part 3): API write -> first DNS answer showing it, ms; $COUNT objects per kind" \
+  "api-watch: the driver's own Fabric8 watch event (the floor for any watch-based server); *_seen: operations seen"
 echo
 cat "$WORK/load.txt"
