@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -14,6 +15,7 @@ import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -215,6 +217,19 @@ public final class DnsMetrics {
             return c.count();
         }
         return m instanceof FunctionCounter f ? f.count() : 0;
+    }
+
+    /** Every counter of that name ({@link Counter} or {@link FunctionCounter}) by its tags, read back in tests. */
+    public Map<List<Tag>, Double> counts(String name) {
+        Map<List<Tag>, Double> counts = new LinkedHashMap<>();
+        for (Meter m : registry.find(name).meters()) {
+            if (m instanceof Counter c) {
+                counts.put(m.getId().getTags(), c.count());
+            } else if (m instanceof FunctionCounter f) {
+                counts.put(m.getId().getTags(), f.count());
+            }
+        }
+        return counts;
     }
 
     /**
