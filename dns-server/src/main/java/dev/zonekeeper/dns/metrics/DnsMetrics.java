@@ -1,22 +1,39 @@
 package dev.zonekeeper.dns.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.Tag;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Duration;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToLongFunction;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
 
 /**
- * The DNS server's Micrometer meters. Meters that the query path touches are created up front and kept in arrays,
- * so counting a query looks nothing up and allocates nothing.
+ * The DNS server's meters. What every query touches (queries by type and transport, responses by rcode, the latency
+ * histogram, answer-cache hits and misses) is counted in plain {@code long} fields of a per-thread {@link Stripe}
+ * (one per Netty event-loop thread; other threads share one, under a lock) and summed only when {@code /metrics} is
+ * scraped, through Micrometer {@link FunctionCounter}s and a Prometheus collector for the histogram. A query then
+ * costs a few plain increments instead of {@code DoubleAdder} updates and a Micrometer {@code Timer} record, which
+ * were the most sampled Java frames of the event loop. The exposed names, labels and buckets are those of the
+ * Micrometer meters they replace. Rare events (bad input, drops, truncation) stay Micrometer counters.
  */
 public final class DnsMetrics {
     /** Query types with a counter of their own; every other type counts as OTHER. */
@@ -39,15 +56,30 @@ public final class DnsMetrics {
         }
     }
 
+    private static final int TYPES = KNOWN_TYPES.length + 1;
+    private static final int RCODES = 24;
+    /** Upper bounds of the latency histogram's buckets (the former Timer's service-level objectives). */
+    private static final long[] BOUNDS_NANOS = {25_000, 50_000, 100_000, 250_000, 1_000_000, 5_000_000, 25_000_000,
+        100_000_000, 500_000_000, 2_000_000_000L};
+    private static final String LATENCY = "zonekeeper_dns_request_duration_seconds";
+    private static final String LATENCY_HELP = "Time from a query's arrival to its response being written";
+    /** The latency maximum covers the last one to two windows (Micrometer's Timer max decayed over two minutes). */
+    private static final long MAX_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(60);
+
     private final PrometheusMeterRegistry registry;
-    private final Counter[][] queries = new Counter[2][KNOWN_TYPES.length + 1];
-    private final Counter[] responses = new Counter[24];
-    private final Counter responsesOther;
-    private final Timer latency;
+    private final List<Stripe> stripes = new CopyOnWriteArrayList<>();
+    /** Threads that are not Netty's share this one, under its lock. */
+    private final Stripe shared = new Stripe();
+    private final FastThreadLocal<Stripe> local = new FastThreadLocal<>() {
+        @Override
+        protected Stripe initialValue() {
+            Stripe s = new Stripe();
+            stripes.add(s);
+            return s;
+        }
+    };
     private final Counter[] badInput = new Counter[BadInput.values().length];
     private final Counter[] dropped = new Counter[BadInput.values().length];
-    private final Counter fastPathHits;
-    private final Counter fastPathMisses;
     private final Counter truncated;
     private final Map<String, AtomicLong> zoneRecords = new ConcurrentHashMap<>();
 
@@ -57,24 +89,21 @@ public final class DnsMetrics {
 
     public DnsMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
+        stripes.add(shared);
         for (int t = 0; t < 2; t++) {
-            for (int i = 0; i <= KNOWN_TYPES.length; i++) {
+            for (int i = 0; i < TYPES; i++) {
                 String type = i < KNOWN_TYPES.length ? Type.string(KNOWN_TYPES[i]) : "OTHER";
-                queries[t][i] = Counter.builder("zonekeeper.dns.queries")
-                        .description("DNS queries received, by query type and transport")
-                        .tag("type", type).tag("transport", TRANSPORTS[t]).register(registry);
+                int index = t * TYPES + i;
+                counter("zonekeeper.dns.queries", "DNS queries received, by query type and transport",
+                        s -> s.queries[index], "type", type, "transport", TRANSPORTS[t]);
             }
         }
-        for (int r = 0; r < responses.length; r++) {
-            responses[r] = responseCounter(Rcode.string(r));
+        for (int r = 0; r <= RCODES; r++) {
+            int index = r;
+            counter("zonekeeper.dns.responses", "DNS responses sent, by rcode", s -> s.responses[index],
+                    "rcode", r < RCODES ? Rcode.string(r) : "OTHER");
         }
-        responsesOther = responseCounter("OTHER");
-        latency = Timer.builder("zonekeeper.dns.request.duration")
-                .description("Time from a query's arrival to its response being written")
-                .serviceLevelObjectives(Duration.ofNanos(25_000), Duration.ofNanos(50_000), Duration.ofNanos(100_000),
-                        Duration.ofNanos(250_000), Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25),
-                        Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(2))
-                .register(registry);
+        registry.getPrometheusRegistry().register(new LatencyCollector());
         for (BadInput b : BadInput.values()) {
             badInput[b.ordinal()] = Counter.builder("zonekeeper.dns.malformed")
                     .description("Bad packets answered with an error rcode, by reason")
@@ -83,17 +112,27 @@ public final class DnsMetrics {
                     .description("Packets dropped without an answer, by reason")
                     .tag("reason", b.tag).register(registry);
         }
-        fastPathHits = Counter.builder("zonekeeper.dns.answer.cache").tag("result", "hit")
-                .description("Authoritative answers served from pre-encoded bytes (hit) or built (miss)").register(registry);
-        fastPathMisses = Counter.builder("zonekeeper.dns.answer.cache").tag("result", "miss")
-                .description("Authoritative answers served from pre-encoded bytes (hit) or built (miss)").register(registry);
+        String cache = "Authoritative answers served from pre-encoded bytes (hit) or built (miss)";
+        counter("zonekeeper.dns.answer.cache", cache, s -> s.hits, "result", "hit");
+        counter("zonekeeper.dns.answer.cache", cache, s -> s.misses, "result", "miss");
         truncated = Counter.builder("zonekeeper.dns.truncated")
                 .description("UDP responses sent with TC set because the answer did not fit").register(registry);
     }
 
-    private Counter responseCounter(String rcode) {
-        return Counter.builder("zonekeeper.dns.responses").description("DNS responses sent, by rcode")
-                .tag("rcode", rcode).register(registry);
+    /** A counter whose value is the sum of one field over the stripes, read when scraped. */
+    private void counter(String name, String description, ToLongFunction<Stripe> field, String... tags) {
+        FunctionCounter.builder(name, stripes, list -> {
+            long sum = 0;
+            for (Stripe s : list) {
+                sum += field.applyAsLong(s);
+            }
+            return sum;
+        }).description(description).tags(tags).register(registry);
+    }
+
+    /** The calling thread's stripe: its own on a Netty thread, else the shared one (the caller then locks it). */
+    private Stripe stripe() {
+        return Thread.currentThread() instanceof FastThreadLocalThread ? local.get() : shared;
     }
 
     public MeterRegistry registry() {
@@ -105,7 +144,15 @@ public final class DnsMetrics {
     }
 
     public void query(int transport, int qtype) {
-        queries[transport][typeIndex(qtype)].increment();
+        int index = transport * TYPES + typeIndex(qtype);
+        Stripe s = stripe();
+        if (s == shared) {
+            synchronized (s) {
+                s.queries[index]++;
+            }
+        } else {
+            s.queries[index]++;
+        }
     }
 
     private static int typeIndex(int qtype) {
@@ -118,8 +165,16 @@ public final class DnsMetrics {
     }
 
     public void response(int rcode, long startNanos) {
-        (rcode >= 0 && rcode < responses.length ? responses[rcode] : responsesOther).increment();
-        latency.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        long now = System.nanoTime();
+        int index = rcode >= 0 && rcode < RCODES ? rcode : RCODES;
+        Stripe s = stripe();
+        if (s == shared) {
+            synchronized (s) {
+                s.response(index, now, now - startNanos);
+            }
+        } else {
+            s.response(index, now, now - startNanos);
+        }
     }
 
     public void badInput(BadInput reason) {
@@ -131,7 +186,14 @@ public final class DnsMetrics {
     }
 
     public void fastPath(boolean hit) {
-        (hit ? fastPathHits : fastPathMisses).increment();
+        Stripe s = stripe();
+        if (s == shared) {
+            synchronized (s) {
+                s.fastPath(hit);
+            }
+        } else {
+            s.fastPath(hit);
+        }
     }
 
     public void truncated() {
@@ -150,7 +212,130 @@ public final class DnsMetrics {
 
     /** Counters read back in tests and logs. */
     public double count(String name, String... tags) {
-        Counter c = registry.find(name).tags(tags).counter();
-        return c == null ? 0 : c.count();
+        Meter m = registry.find(name).tags(tags).meter();
+        if (m instanceof Counter c) {
+            return c.count();
+        }
+        return m instanceof FunctionCounter f ? f.count() : 0;
+    }
+
+    /** Every counter of that name ({@link Counter} or {@link FunctionCounter}) by its tags, read back in tests. */
+    public Map<List<Tag>, Double> counts(String name) {
+        Map<List<Tag>, Double> counts = new LinkedHashMap<>();
+        for (Meter m : registry.find(name).meters()) {
+            if (m instanceof Counter c) {
+                counts.put(m.getId().getTags(), c.count());
+            } else if (m instanceof FunctionCounter f) {
+                counts.put(m.getId().getTags(), f.count());
+            }
+        }
+        return counts;
+    }
+
+    /**
+     * One thread's counts. Written by its thread only (or under its lock when shared), read when scraped: longs are
+     * written whole on the 64-bit JVMs we run on, so a scrape sees each count as it was at some recent moment.
+     */
+    static final class Stripe {
+        final long[] queries = new long[2 * TYPES];
+        final long[] responses = new long[RCODES + 1];
+        /** Responses per latency bucket, not cumulative; the last one is above the highest bound. */
+        final long[] buckets = new long[BOUNDS_NANOS.length + 1];
+        long latencyNanos;
+        long hits;
+        long misses;
+        long max;
+        long previousMax;
+        long windowEnd = System.nanoTime() + MAX_WINDOW_NANOS;
+
+        void response(int rcodeIndex, long now, long nanos) {
+            responses[rcodeIndex]++;
+            int b = 0;
+            while (b < BOUNDS_NANOS.length && nanos > BOUNDS_NANOS[b]) {
+                b++;
+            }
+            buckets[b]++;
+            latencyNanos += nanos;
+            if (now - windowEnd >= 0) {
+                previousMax = now - windowEnd < MAX_WINDOW_NANOS ? max : 0;
+                max = 0;
+                windowEnd = now + MAX_WINDOW_NANOS;
+            }
+            if (nanos > max) {
+                max = nanos;
+            }
+        }
+
+        void fastPath(boolean hit) {
+            if (hit) {
+                hits++;
+            } else {
+                misses++;
+            }
+        }
+
+        /** Adds this stripe's bucket counts to {@code counts}; returns its latency sum. */
+        long addBuckets(long[] counts) {
+            for (int i = 0; i < counts.length; i++) {
+                counts[i] += buckets[i];
+            }
+            return latencyNanos;
+        }
+
+        /** The largest latency of the last one to two windows, as seen at {@code now}. */
+        long max(long now) {
+            long end = windowEnd;
+            long current = max;
+            long previous = previousMax;
+            if (now - end < 0) {
+                return Math.max(current, previous);
+            }
+            return now - end < MAX_WINDOW_NANOS ? current : 0;
+        }
+    }
+
+    /** The latency histogram and its maximum, summed over the stripes when scraped. */
+    private final class LatencyCollector implements MultiCollector {
+        private final double[] bounds = new double[BOUNDS_NANOS.length + 1];
+
+        LatencyCollector() {
+            for (int i = 0; i < BOUNDS_NANOS.length; i++) {
+                bounds[i] = BOUNDS_NANOS[i] / 1e9;
+            }
+            bounds[BOUNDS_NANOS.length] = Double.POSITIVE_INFINITY;
+        }
+
+        @Override
+        public MetricSnapshots collect() {
+            long[] counts = new long[bounds.length];
+            long nanos = 0;
+            long max = 0;
+            long now = System.nanoTime();
+            for (Stripe s : stripes) {
+                if (s == shared) {
+                    synchronized (s) {
+                        nanos += s.addBuckets(counts);
+                        max = Math.max(max, s.max(now));
+                    }
+                } else {
+                    nanos += s.addBuckets(counts);
+                    max = Math.max(max, s.max(now));
+                }
+            }
+            HistogramSnapshot histogram = HistogramSnapshot.builder().name(LATENCY).help(LATENCY_HELP)
+                    .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                            .classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, counts))
+                            .sum(nanos / 1e9).build())
+                    .build();
+            GaugeSnapshot maximum = GaugeSnapshot.builder().name(LATENCY + "_max").help(LATENCY_HELP)
+                    .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(max / 1e9).build())
+                    .build();
+            return new MetricSnapshots(histogram, maximum);
+        }
+
+        @Override
+        public List<String> getPrometheusNames() {
+            return List.of(LATENCY, LATENCY + "_max");
+        }
     }
 }
