@@ -256,6 +256,9 @@ public final class Main {
                 if (wasPending) {
                     LOG.info("ready {} ms after JVM start: {}",
                             java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), readiness);
+                    // The first AXFRs leave garbage several times the zones' size (wire buffers, parsed records):
+                    // collect it once, so the heap (and the resident memory) settles at what the zones need.
+                    System.gc();
                 }
             } else {
                 readiness = pendingText(primary);

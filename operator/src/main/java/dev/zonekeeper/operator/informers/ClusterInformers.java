@@ -100,6 +100,10 @@ public final class ClusterInformers implements AutoCloseable {
       synced = true;
       LOG.infof("informers synced: %s", summary());
       sink.synced();
+      // The initial lists (pages of JSON, the Fabric8 objects made of them, the first zone build) leave garbage
+      // several times the size of what is kept: collect it once, so the heap and the resident memory settle at what
+      // the caches and the zones need (the collector gives the freed heap back, see the chart's javaOpts).
+      System.gc();
     }, task -> {
       Thread t = new Thread(task, "zone-first-sync");
       t.setDaemon(true);
