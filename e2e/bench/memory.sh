@@ -28,6 +28,7 @@ say "loading $objects objects into the API server (this takes a while)"
 t=$(date +%s)
 k8s_up "$w"
 echo -e "1\tapi-server\t#load\t$objects objects in $(($(date +%s) - t)) s" >>"$w/results.tsv"
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)  # RSS does not depend on it much; printed for the record
 
 record() { # SYSTEM PIDS
   sleep "$settle"
