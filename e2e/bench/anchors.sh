@@ -17,7 +17,7 @@ mkdir -p "$w"
 python3 "$root/e2e/bench/zone2records.py" "$w/cluster.local.zone" "$w/zk-records"
 jar=${ZK_JAR:-$root/dns-server/target/zonekeeper-dns-server.jar}
 [ -f "$jar" ] || (cd "$root" && ./mvnw -q -B -pl dns-server package -DskipTests)
-opts=${ZK_JAVA_OPTS:-"-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MaxHeapFreeRatio=40 -XX:MinHeapFreeRatio=10"}
+opts=${ZK_JAVA_OPTS:-"-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MinHeapFreeRatio=10"}
 export ZK_CMD="exec $java $opts -jar $jar --listen 127.0.0.1:$port --records $w/zk-records --zone cluster.local --upstream none --udp-sockets 1 --metrics 127.0.0.1:$((port + 1))"
 export ZK_PORT=$port ZK_PGREP="$(basename "$jar") --listen 127.0.0.1:$port"
 WARM=${WARM:-8} W="$w" bash "$shared/bench/anchors.sh" "$@" &

@@ -8,7 +8,7 @@ operator_jar=$root/operator/target/quarkus-app/quarkus-run.jar
 transfer_port=${ZK_TRANSFER_PORT:-5370} notify_port=${ZK_NOTIFY_PORT:-5371} operator_http_port=${ZK_OPERATOR_HTTP_PORT:-18571}
 # the operator's JVM as the chart runs it (values.yaml operator.javaOpts, MALLOC_ARENA_MAX=2), with the heap bound
 # given as -Xmx instead of a percentage of a container limit; the sidecar runs with $zk_opts (lib.sh)
-operator_opts=${OPERATOR_JAVA_OPTS:-"-XX:+UseSerialGC -Xms32m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"}
+operator_opts=${OPERATOR_JAVA_OPTS:-"-XX:+UseSerialGC -Xms32m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ShrinkHeapInSteps"}
 
 # k8s_up DIR: an API server in $api (API_DIR, default /tmp/zk-bench-api-<object counts>), the DnsRecord CRD, then
 # DIR/k8s/*.json loaded; etcd and kube-apiserver are then pinned to core 1 so the little they do while idle stays
@@ -57,11 +57,11 @@ EOF
     die "CoreDNS kubernetes did not answer svc0.ns0.svc.cluster.local (log: $w/coredns_k8s.log)"
 }
 
-# start_zonekeeper_k8s PORT: the operator (core 1, it is the control plane) and the sidecar (core 0) fed by its
+# start_zonekeeper_k8s PORT [PODS]: the operator (zonekeeper.pods=PODS, default verified) (core 1, it is the control plane) and the sidecar (core 0) fed by its
 # zone transfers; returns 1 (with a note in the results) when the operator is not built or does not serve the
 # cluster zone in time: its Service/EndpointSlice data path may not be on main yet
 start_zonekeeper_k8s() {
-  local port=$1
+  local port=$1 pods=${2:-verified}
   if [ ! -f "$operator_jar" ]; then
     if [ "${BUILD_OPERATOR:-0}" = 1 ]; then (cd "$root" && ./mvnw -q -B -pl operator -am package -DskipTests) >&2; fi
     [ -f "$operator_jar" ] || {
@@ -72,7 +72,7 @@ start_zonekeeper_k8s() {
   echo "zonekeeper-transfer:hmac-sha256:$(head -c 32 /dev/urandom | base64)" >"$w/tsig.key"
   # shellcheck disable=SC2086  # word splitting of the options is intended
   MALLOC_ARENA_MAX=2 KUBECONFIG=$w/api/kubeconfig taskset -c 1 "$java" $operator_opts \
-    -Dzonekeeper.transfer.listen=127.0.0.1:$transfer_port -Dzonekeeper.zones=example.test \
+    -Dzonekeeper.transfer.listen=127.0.0.1:$transfer_port -Dzonekeeper.zones=example.test -Dzonekeeper.pods=$pods \
     -Dzonekeeper.zone-writers.\"example.test\"='*' -Dzonekeeper.tsig.key-file="$w/tsig.key" \
     -Dzonekeeper.transfer.notify=127.0.0.1:$notify_port -Dquarkus.http.port=$operator_http_port \
     -Dzonekeeper.leader-election.lease-namespace=default \

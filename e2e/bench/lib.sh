@@ -7,7 +7,7 @@ bench=$root/e2e/bench
 shared=${SHARED:-$root/../shared}
 java=${JAVA:-$(ls -d /usr/lib/jvm/temurin-25-jdk-amd64/bin/java 2>/dev/null || command -v java)}
 zk_jar=${ZK_JAR:-$root/dns-server/target/zonekeeper-dns-server.jar}
-zk_opts=${ZK_JAVA_OPTS:-"-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MaxHeapFreeRatio=40 -XX:MinHeapFreeRatio=10"}
+zk_opts=${ZK_JAVA_OPTS:-"-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MinHeapFreeRatio=10"}
 coredns_version=1.12.1
 coredns=${COREDNS:-$HOME/.cache/zonekeeper/bin/coredns-$coredns_version/coredns}
 started=()

@@ -5,11 +5,12 @@
 # 150,000 Pods; then, one after the other, each system watches it until it answers, settles SETTLE seconds and its
 # resident memory (VmRSS, summed over its processes) is read:
 #   zonekeeper-k8s        operator + sidecar (the operator keeps the objects, the sidecar the zone)
+#   zonekeeper-k8s-nopods the same with zonekeeper.pods=disabled (no Pod watch, no pod records: CoreDNS's `pods disabled`)
 #   coredns-k8s           CoreDNS kubernetes plugin, `pods disabled` (its default: no pod watch)
 #   coredns-k8s-pods      CoreDNS kubernetes plugin, `pods verified` (watches every Pod, as an operator that
 #                         answers pod records must)
 # bytes per object = RSS / (Services + EndpointSlices + Pods) (the whole process, not a marginal figure).
-# Usage: e2e/bench/memory.sh     env: SYSTEMS (all three: "zonekeeper-k8s coredns-k8s coredns-k8s-pods") SERVICES=10000 PODS_PER_SERVICE=15 HEADLESS=0 RECORDS=1 SETTLE=30 W=/tmp/zk-bench-memory
+# Usage: e2e/bench/memory.sh     env: SYSTEMS (all four: "zonekeeper-k8s zonekeeper-k8s-nopods coredns-k8s coredns-k8s-pods") SERVICES=10000 PODS_PER_SERVICE=15 HEADLESS=0 RECORDS=1 SETTLE=30 W=/tmp/zk-bench-memory
 # (SERVICES=10000 PODS_PER_SERVICE=1 HEADLESS=1000 RECORDS=1000 are serving.sh's objects: with KEEP_API=1 its API
 # server is reused instead of loading 150k Pods, which takes most of an hour on a busy 2-core machine)
 set -euo pipefail
@@ -39,10 +40,15 @@ record() { # SYSTEM PIDS
   say "$1: $((kib / 1024)) MiB"
 }
 
-want() { [[ " ${SYSTEMS:-zonekeeper-k8s coredns-k8s coredns-k8s-pods} " == *" $1 "* ]]; }
+want() { [[ " ${SYSTEMS:-zonekeeper-k8s zonekeeper-k8s-nopods coredns-k8s coredns-k8s-pods} " == *" $1 "* ]]; }
 if want zonekeeper-k8s && start_zonekeeper_k8s 5398; then
   record zonekeeper-k8s "$pid_operator,$pid_sidecar"
   echo -e "1\tzonekeeper-k8s\t#split\toperator $(($(rss_kib "$pid_operator") / 1024)) MiB, sidecar $(($(rss_kib "$pid_sidecar") / 1024)) MiB" >>"$w/results.tsv"
+  stop_all
+fi
+if want zonekeeper-k8s-nopods && start_zonekeeper_k8s 5398 disabled; then
+  record zonekeeper-k8s-nopods "$pid_operator,$pid_sidecar"
+  echo -e "1\tzonekeeper-k8s-nopods\t#split\toperator $(($(rss_kib "$pid_operator") / 1024)) MiB, sidecar $(($(rss_kib "$pid_sidecar") / 1024)) MiB" >>"$w/results.tsv"
   stop_all
 fi
 if want coredns-k8s; then

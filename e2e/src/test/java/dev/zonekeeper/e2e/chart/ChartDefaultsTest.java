@@ -137,6 +137,7 @@ class ChartDefaultsTest {
         assertThat(env(operator, "ZONEKEEPER_CLUSTER_DOMAIN")).hasValue("cluster.local");
         assertThat(env(operator, "ZONEKEEPER_TSIG_KEY_FILE")).hasValue("/etc/zonekeeper/tsig/tsig.key");
         assertThat(env(operator, "ZONEKEEPER_TTL")).hasValue("5");
+        assertThat(env(operator, "ZONEKEEPER_PODS")).hasValue("verified");
         assertThat(env(operator, "ZONEKEEPER_TRANSFER_LISTEN")).hasValue("127.0.0.1:5300");
         assertThat(env(operator, "ZONEKEEPER_TRANSFER_NOTIFY")).as("NOTIFY goes to the sidecar's --notify-listen")
                 .hasValue(argAfter(container(podSpec, "dns-server"), "--notify-listen"));

@@ -40,6 +40,7 @@ class ChartValidationTest {
             zones[0].name=example.com        | /zones/0           | missing property 'writers'
             service.clusterIP=not-an-ip      | /service/clusterIP | does not match pattern
             logLevel=LOUD                    | /logLevel          | value must be one of 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'
+            pods=insecure                    | /pods              | value must be one of 'verified', 'disabled'
             service.type=ExternalName        | /service/type      | value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'
             image.operator.pullPolicy=Sometimes | /image/operator/pullPolicy | value must be one of 'Always', 'IfNotPresent', 'Never'
             """)

@@ -51,6 +51,7 @@ class ChartValuesTest {
                 "    writers: ['*']",
                 "upstreams: ['192.0.2.53:53', '[2001:db8::53]:5353']",
                 "ttl: 30",
+                "pods: disabled",
                 "cache:",
                 "  size: 5000",
                 "logLevel: DEBUG",
@@ -112,6 +113,7 @@ class ChartValuesTest {
         assertThat(env(operator, "ZONEKEEPER_CLUSTER_DOMAIN")).hasValue("k8s.example");
         assertThat(env(operator, "ZONEKEEPER_ZONES")).hasValue("example.internal,shared.example");
         assertThat(env(operator, "ZONEKEEPER_TTL")).hasValue("30");
+        assertThat(env(operator, "ZONEKEEPER_PODS")).hasValue("disabled");
         assertThat(env(operator, "QUARKUS_LOG_LEVEL")).hasValue("DEBUG");
         assertThat(operator.path("image").asText()).isEqualTo("ghcr.io/zonekeeper/zonekeeper-operator:0.1.0");
 

@@ -31,6 +31,21 @@ public interface ZonekeeperConfig {
   @WithDefault("5")
   int ttl();
 
+  /**
+   * Pod records ({@code <dashed-ip>.<namespace>.pod.<domain>}), as CoreDNS's {@code pods} option: {@code verified}
+   * watches every Pod and answers for the live ones; {@code disabled} watches no Pod and has no pod records, which
+   * saves the memory of one projection per Pod on big clusters (Services and headless Services do not need Pods:
+   * their records come from EndpointSlices).
+   */
+  @WithDefault("verified")
+  PodRecords pods();
+
+  /** The values of {@link #pods()}. */
+  enum PodRecords {
+    VERIFIED,
+    DISABLED
+  }
+
   Tsig tsig();
 
   Transfer transfer();

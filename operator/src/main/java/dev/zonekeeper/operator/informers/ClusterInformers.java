@@ -61,6 +61,14 @@ public final class ClusterInformers implements AutoCloseable {
    * them.
    */
   public ClusterInformers(KubernetesClient client, ClusterSink sink, DnsRecordServing dnsRecords) {
+    this(client, sink, dnsRecords, true);
+  }
+
+  /**
+   * As {@link #ClusterInformers(KubernetesClient, ClusterSink, DnsRecordServing)}; with {@code pods} false no Pod is
+   * watched (and the sink never hears of one), as with CoreDNS's {@code pods disabled}.
+   */
+  public ClusterInformers(KubernetesClient client, ClusterSink sink, DnsRecordServing dnsRecords, boolean pods) {
     this.sink = Objects.requireNonNull(sink, "sink");
     feeds.add(new Feed<Service, ServiceInfo>("Service",
         client.services().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
@@ -70,10 +78,12 @@ public final class ClusterInformers implements AutoCloseable {
         client.discovery().v1().endpointSlices().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
         Projections::endpointSlice, Stubs.EndpointSliceStub::new,
         sink::upsertEndpointSlice, sink::deleteEndpointSlice));
-    feeds.add(new Feed<Pod, PodInfo>("Pod",
-        client.pods().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
-        Projections::pod, Stubs.PodStub::new,
-        sink::upsertPod, sink::deletePod));
+    if (pods) {
+      feeds.add(new Feed<Pod, PodInfo>("Pod",
+          client.pods().inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),
+          Projections::pod, Stubs.PodStub::new,
+          sink::upsertPod, sink::deletePod));
+    }
     if (dnsRecords != null) {
       feeds.add(new Feed<DnsRecord, RecordClaim>("DnsRecord",
           client.resources(DnsRecord.class).inAnyNamespace().withLimit(LIST_PAGE).runnableInformer(0),

@@ -107,15 +107,17 @@ public class ZonePipeline {
     publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime());
 
     // every replica decides from its own DnsRecord informer what is served; the leader only writes status
-    informers = new ClusterInformers(client, publisher, dnsRecords);
+    informers = new ClusterInformers(client, publisher, dnsRecords,
+        config.pods() == ZonekeeperConfig.PodRecords.VERIFIED);
     running.add(informers);
     informers.start().whenComplete((ok, error) -> {
       if (error != null) {
         LOG.errorf(error, "informers failed to start; zones stay unpublished");
       }
     });
-    LOG.infof("zone pipeline started: transfers on %s, NOTIFY to %s, zones %s (published after the first sync)",
-        server.address(), secondaries, publisher.origins());
+    LOG.infof("zone pipeline started: transfers on %s, NOTIFY to %s, zones %s (published after the first sync), "
+        + "pod records %s", server.address(), secondaries, publisher.origins(),
+        config.pods().name().toLowerCase(java.util.Locale.ROOT));
   }
 
   void stop(@Observes ShutdownEvent event) {

@@ -200,4 +200,39 @@ class ClusterPipelineApiServerTest {
     assertThat(lines(axfr(IN_ADDR), Type.PTR))
         .doesNotContain(ReverseMap.fromAddress(apiClusterIp) + " api.shop.svc.cluster.local.");
   }
+
+  /**
+   * {@code zonekeeper.pods=disabled}: no Pod is watched and no pod record is published, while Services and headless
+   * Services (from EndpointSlices) are served as before. The pipeline with pods (the class's) shows the same pod, so
+   * the pod is there to be seen.
+   */
+  @Test
+  void withPodsDisabledNoPodIsWatchedAndServicesAreStillServed() throws Exception {
+    Pod web = client.pods().inNamespace("shop").resource(new PodBuilder()
+        .withNewMetadata().withName("web-1").endMetadata()
+        .withNewSpec().addNewContainer().withName("web").withImage("example/web:1").endContainer().endSpec()
+        .build()).create();
+    web.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").withPodIP("10.1.0.9")
+        .addNewPodIP().withIp("10.1.0.9").endPodIP().build());
+    client.pods().inNamespace("shop").resource(web).updateStatus();
+    Name webPod = Name.fromConstantString("10-1-0-9.shop.pod.cluster.local.");
+    await().atMost(TIMEOUT).until(() -> zones.get(CLUSTER) != null
+        && !zones.get(CLUSTER).zone().rrset(webPod, Type.A).isEmpty());
+
+    PrimaryZones noPodZones = new PrimaryZones();
+    ZonePublisher noPodPublisher = new ZonePublisher(ZoneSettings.parse("cluster.local", List.of(), Map.of()),
+        new ClusterZoneBuilder("cluster.local", 5, List.of()), noPodZones,
+        new ProgrammingLatency(new SimpleMeterRegistry()));
+    try (ClusterInformers noPods = new ClusterInformers(client, noPodPublisher, null, false)) {
+      noPods.start();
+      await().atMost(TIMEOUT).until(() -> noPods.synced() && noPodPublisher.published());
+      assertThat(noPods.summary()).doesNotContain("Pod");
+      List<org.xbill.DNS.Record> cluster = noPodZones.get(CLUSTER).zone().records();
+      assertThat(lines(cluster, Type.A))
+          .contains("pg.shop.svc.cluster.local. 10.1.0.5", "pg-0.pg.shop.svc.cluster.local. 10.1.0.5")
+          .noneMatch(l -> l.contains(".pod.cluster.local."));
+      assertThat(lines(cluster, Type.SRV))
+          .contains("_pg._tcp.pg.shop.svc.cluster.local. 0 100 5432 pg-0.pg.shop.svc.cluster.local.");
+    }
+  }
 }
