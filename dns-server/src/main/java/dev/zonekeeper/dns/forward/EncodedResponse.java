@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.forward;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +39,7 @@ public final class EncodedResponse {
                             int[] ttlOffsets, long ttlSeconds, long storedAtNanos) {
         this.key = key;
         this.name = name;
-        this.hash = hash(name, 0, name.length, key.type());
+        this.hash = WireBytes.questionHash(name, 0, name.length, (key.type() << 16) | key.dclass());
         this.rcode = rcode;
         this.anCount = anCount;
         this.nsCount = nsCount;
@@ -67,23 +68,24 @@ public final class EncodedResponse {
         byte[] wire = m.toWire();
         byte[] name = qname.toWireCanonical();
         int tailStart = 12 + name.length + 4;
-        int records = u16(wire, 6) + u16(wire, 8) + u16(wire, 10);
+        int records = WireBytes.u16(wire, 6) + WireBytes.u16(wire, 8) + WireBytes.u16(wire, 10);
         List<Integer> offsets = new ArrayList<>(records);
         int p = tailStart;
         for (int i = 0; i < records; i++) {
-            p = skipName(wire, p);
+            p = WireBytes.skipName(wire, p);
             int ttlAt = p + 4; // type, class
             long ttl = Math.min(u32(wire, ttlAt), entry.ttlSeconds());
             putInt(wire, ttlAt, ttl);
             offsets.add(ttlAt - tailStart);
-            p = ttlAt + 4 + 2 + u16(wire, ttlAt + 4);
+            p = ttlAt + 4 + 2 + WireBytes.u16(wire, ttlAt + 4);
         }
         if (p != wire.length) {
             throw new IllegalStateException("dnsjava wrote " + wire.length + " bytes, read " + p + " for " + key);
         }
         int[] ttlOffsets = offsets.stream().mapToInt(Integer::intValue).toArray();
         byte[] tail = java.util.Arrays.copyOfRange(wire, tailStart, wire.length);
-        return new EncodedResponse(key, name, r.rcode(), u16(wire, 6), u16(wire, 8), u16(wire, 10), tail, ttlOffsets,
+        return new EncodedResponse(key, name, r.rcode(), WireBytes.u16(wire, 6), WireBytes.u16(wire, 8),
+                WireBytes.u16(wire, 10), tail, ttlOffsets,
                 entry.ttlSeconds(), entry.storedAtNanos());
     }
 
@@ -93,32 +95,16 @@ public final class EncodedResponse {
         }
     }
 
-    /** The hash of a question: its name's bytes lower-cased, and its type. */
-    static int hash(byte[] b, int offset, int length, int type) {
-        int h = type;
-        for (int i = offset; i < offset + length; i++) {
-            h = h * 31 + lower(b[i]);
-        }
-        return h ^ (h >>> 16);
-    }
 
-    static byte lower(byte b) {
-        return b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
-    }
-
-    /** Whether this is the response to the question whose name is {@code b[offset, offset + length)}. */
+    /**
+     * Whether this is the response to the question whose name is {@code b[offset, offset + length)} (any case) and
+     * whose {@link WireBytes#questionHash} is {@code hash}.
+     */
     boolean matches(byte[] b, int offset, int length, int hash, int type, int dclass, boolean dnssecOk,
                     boolean checkingDisabled) {
-        if (this.hash != hash || name.length != length || key.type() != type || key.dclass() != dclass
-                || key.dnssecOk() != dnssecOk || key.checkingDisabled() != checkingDisabled) {
-            return false;
-        }
-        for (int i = 0; i < length; i++) {
-            if (lower(b[offset + i]) != name[i]) {
-                return false;
-            }
-        }
-        return true;
+        return this.hash == hash && name.length == length && key.type() == type && key.dclass() == dclass
+                && key.dnssecOk() == dnssecOk && key.checkingDisabled() == checkingDisabled
+                && WireBytes.equalsLowerCase(b, offset, name);
     }
 
     /** Whether the entry is still fresh (as {@link ResponseCache.Entry#isFresh}). */
@@ -162,25 +148,10 @@ public final class EncodedResponse {
         }
     }
 
-    private static int skipName(byte[] b, int p) {
-        while (true) {
-            int len = b[p] & 0xFF;
-            if (len == 0) {
-                return p + 1;
-            }
-            if ((len & 0xC0) == 0xC0) {
-                return p + 2;
-            }
-            p += 1 + len;
-        }
-    }
 
-    private static int u16(byte[] b, int i) {
-        return ((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF);
-    }
 
     private static long u32(byte[] b, int i) {
-        return ((long) u16(b, i) << 16) | u16(b, i + 2);
+        return ((long) WireBytes.u16(b, i) << 16) | WireBytes.u16(b, i + 2);
     }
 
     private static void putInt(byte[] b, int i, long v) {

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.forward;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -127,10 +128,16 @@ public final class ResponseCache {
      */
     public EncodedResponse encoded(byte[] b, int offset, int length, int type, int dclass, boolean dnssecOk,
                                    boolean checkingDisabled) {
-        int hash = EncodedResponse.hash(b, offset, length, type);
+        return encoded(b, offset, length, WireBytes.questionHash(b, offset, length, (type << 16) | dclass), type,
+                dclass, dnssecOk, checkingDisabled);
+    }
+
+    /** As {@link #encoded(byte[], int, int, int, int, boolean, boolean)}, with the question's hash already known. */
+    public EncodedResponse encoded(byte[] b, int offset, int length, int questionHash, int type, int dclass,
+                                   boolean dnssecOk, boolean checkingDisabled) {
         for (int i = 0; i < PROBES; i++) {
-            EncodedResponse e = index.get((hash + i) & mask);
-            if (e != null && e.matches(b, offset, length, hash, type, dclass, dnssecOk, checkingDisabled)) {
+            EncodedResponse e = index.get((questionHash + i) & mask);
+            if (e != null && e.matches(b, offset, length, questionHash, type, dclass, dnssecOk, checkingDisabled)) {
                 if (!e.used) {
                     e.used = true;
                 }

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import dev.zonekeeper.dns.zone.ZoneSet;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -90,11 +91,6 @@ final class AnswerCache {
         return new AnswerCache(zones, this);
     }
 
-    /** The hash of a lower-cased wire name as {@link QueryScratch} computes it, mixed with type and class. */
-    static int mix(int nameHash, int typeClass) {
-        int h = nameHash * 31 + typeClass;
-        return h ^ (h >>> 16);
-    }
 
     Entry get(byte[] buf, int nameOffset, int nameLength, int hash, int typeClass) {
         for (int i = 0; i < PROBES; i++) {
@@ -103,7 +99,7 @@ final class AnswerCache {
                 return null;
             }
             if (e.generation == generation && e.hash == hash && e.typeClass == typeClass && e.key.length == nameLength
-                    && sameLowerCase(buf, nameOffset, e.key)) {
+                    && WireBytes.equalsLowerCase(buf, nameOffset, e.key)) {
                 return e;
             }
         }
@@ -124,16 +120,5 @@ final class AnswerCache {
         table.set(h & mask, entry);
     }
 
-    private static boolean sameLowerCase(byte[] buf, int offset, byte[] key) {
-        for (int i = 0; i < key.length; i++) {
-            if (lower(buf[offset + i]) != key[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
 
-    static byte lower(byte b) {
-        return b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
-    }
 }

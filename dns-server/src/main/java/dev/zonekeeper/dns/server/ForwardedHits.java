@@ -25,7 +25,7 @@ final class ForwardedHits {
     /** The response to the query in {@code s} (a plain query the fast path parsed), or null. */
     ByteBuf answer(QueryScratch s, int transport, ByteBufAllocator alloc, long startNanos) {
         long now = System.nanoTime();
-        EncodedResponse r = forwarder.cachedResponse(s.packet, s.nameOffset, s.nameLength, s.qtype, s.qclass,
+        EncodedResponse r = forwarder.cachedResponse(s.packet, s.nameOffset, s.nameLength, s.hash, s.qtype, s.qclass,
                 s.dnssecOk, (s.flags & 0x0010) != 0 /* CD */, now);
         if (r == null) {
             return null;

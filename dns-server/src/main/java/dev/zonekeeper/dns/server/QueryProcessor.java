@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import dev.zonekeeper.dns.forward.Forwarder;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.DnsMetrics.BadInput;
@@ -223,7 +224,7 @@ public final class QueryProcessor {
         byte[] key = new byte[s.nameLength];
         System.arraycopy(s.packet, s.nameOffset, key, 0, key.length);
         for (int i = 0; i < key.length; i++) {
-            key[i] = AnswerCache.lower(key[i]);
+            key[i] = WireBytes.lower(key[i]);
         }
         Name qname;
         try {
@@ -253,12 +254,9 @@ public final class QueryProcessor {
         byte[] wire = m.toWire();
         int tailStart = 12 + s.nameLength + 4;
         int flags = (a.authoritative() ? 0x0400 : 0) | (a.rcode() & 0xF);
-        return new AnswerCache.Entry(key, s.hash, s.typeClass(), flags, u16(wire, 6), u16(wire, 8), u16(wire, 10),
+        return new AnswerCache.Entry(key, s.hash, s.typeClass(), flags, WireBytes.u16(wire, 6), WireBytes.u16(wire, 8),
+                WireBytes.u16(wire, 10),
                 Arrays.copyOfRange(wire, tailStart, wire.length));
-    }
-
-    private static int u16(byte[] b, int i) {
-        return ((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF);
     }
 
     private static void addAll(Message m, List<org.xbill.DNS.Record> records, int section) {
@@ -286,7 +284,7 @@ public final class QueryProcessor {
         for (int section = 0; section < 4; section++) {
             // dnsjava forgives a cut packet when TC is set and lowers the counts to what it read: a query's counts
             // must all be true
-            if (h.getCount(section) != u16(bytes, 4 + 2 * section)) {
+            if (h.getCount(section) != WireBytes.u16(bytes, 4 + 2 * section)) {
                 if (countQuery) {
                     metrics.query(transport, -1);
                 }
@@ -571,7 +569,7 @@ public final class QueryProcessor {
         ByteBuf out = alloc.ioBuffer(12);
         out.writeByte(q[0]);
         out.writeByte(q[1]);
-        out.writeShort(0x8000 | (u16(q, 2) & 0x7900) | (recursionAvailable ? 0x0080 : 0) | rcode);
+        out.writeShort(0x8000 | (WireBytes.u16(q, 2) & 0x7900) | (recursionAvailable ? 0x0080 : 0) | rcode);
         out.writeZero(8);
         metrics.response(rcode, startNanos);
         return out;

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -40,27 +41,23 @@ final class QueryScratch {
         return parse(packet, Math.min(length, packet.length));
     }
 
-    private static int u16(byte[] b, int i) {
-        return ((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF);
-    }
-
     private int parse(byte[] buf, int end) {
         int start = 0;
         if (end - start < 12) {
             return DROP_SHORT;
         }
-        id = u16(buf, start);
-        flags = u16(buf, start + 2);
+        id = WireBytes.u16(buf, start);
+        flags = WireBytes.u16(buf, start + 2);
         if ((flags & 0x8000) != 0) {
             return DROP_RESPONSE;
         }
         if ((flags & 0x7800) != 0 // opcode other than QUERY
-                || u16(buf, start + 4) != 1
-                || u16(buf, start + 6) != 0
-                || u16(buf, start + 8) != 0) {
+                || WireBytes.u16(buf, start + 4) != 1
+                || WireBytes.u16(buf, start + 6) != 0
+                || WireBytes.u16(buf, start + 8) != 0) {
             return SLOW;
         }
-        int arCount = u16(buf, start + 10);
+        int arCount = WireBytes.u16(buf, start + 10);
         if (arCount > 1) {
             return SLOW;
         }
@@ -82,7 +79,7 @@ final class QueryScratch {
             }
             h = h * 31 + len;
             for (int i = p + 1; i <= p + len; i++) {
-                h = h * 31 + AnswerCache.lower(buf[i]);
+                h = h * 31 + WireBytes.lower(buf[i]);
             }
             p += 1 + len;
             if (p - nameOffset > 255) {
@@ -93,8 +90,8 @@ final class QueryScratch {
         if (nameLength > 255 || p + 4 > end) {
             return SLOW;
         }
-        qtype = u16(buf, p);
-        qclass = u16(buf, p + 2);
+        qtype = WireBytes.u16(buf, p);
+        qclass = WireBytes.u16(buf, p + 2);
         p += 4;
         if (qclass != 1 || qtype == 41 || qtype == 250 || (qtype >= 251 && qtype <= 255) || qtype == 0) {
             return SLOW; // class other than IN; OPT, TSIG, IXFR, AXFR, MAILB, MAILA, ANY, type 0
@@ -104,14 +101,14 @@ final class QueryScratch {
         dnssecOk = false;
         if (arCount == 1) {
             // exactly one OPT: root name, type 41, class = UDP size, ttl = ext-rcode/version/flags, rdata options
-            if (p + 11 > end || buf[p] != 0 || u16(buf, p + 1) != 41) {
+            if (p + 11 > end || buf[p] != 0 || WireBytes.u16(buf, p + 1) != 41) {
                 return SLOW;
             }
             int version = (buf[p + 6] & 0xFF);
             if (version != 0 || (buf[p + 5] & 0xFF) != 0) {
                 return SLOW;
             }
-            int rdLength = u16(buf, p + 9);
+            int rdLength = WireBytes.u16(buf, p + 9);
             int o = p + 11;
             int rdEnd = o + rdLength;
             if (rdEnd > end) {
@@ -121,20 +118,20 @@ final class QueryScratch {
                 if (o + 4 > rdEnd) {
                     return SLOW;
                 }
-                o += 4 + u16(buf, o + 2);
+                o += 4 + WireBytes.u16(buf, o + 2);
             }
             if (o != rdEnd) {
                 return SLOW;
             }
             edns = true;
-            udpSize = Math.max(512, u16(buf, p + 3));
+            udpSize = Math.max(512, WireBytes.u16(buf, p + 3));
             dnssecOk = (buf[p + 7] & 0x80) != 0;
             p = rdEnd;
         }
         if (p != end) {
             return SLOW; // trailing bytes
         }
-        hash = AnswerCache.mix(h, typeClass());
+        hash = WireBytes.mix(h, typeClass());
         return OK;
     }
 

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import static dev.zonekeeper.dns.testing.Loopback.hostPort;
 import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -250,7 +251,7 @@ class ForwardedCacheHitTest {
     private static List<Long> ttls(byte[] wire) {
         List<Long> out = new ArrayList<>();
         for (int at : ttlOffsets(wire)) {
-            out.add(((long) u16(wire, at) << 16) | u16(wire, at + 2));
+            out.add(((long) WireBytes.u16(wire, at) << 16) | WireBytes.u16(wire, at + 2));
         }
         return out;
     }
@@ -268,33 +269,16 @@ class ForwardedCacheHitTest {
 
     private static List<Integer> ttlOffsets(byte[] b) {
         List<Integer> out = new ArrayList<>();
-        int p = skipName(b, 12) + 4;
-        int records = u16(b, 6) + u16(b, 8) + u16(b, 10);
+        int p = WireBytes.skipName(b, 12) + 4;
+        int records = WireBytes.u16(b, 6) + WireBytes.u16(b, 8) + WireBytes.u16(b, 10);
         for (int i = 0; i < records; i++) {
-            p = skipName(b, p);
-            if (u16(b, p) != Type.OPT) {
+            p = WireBytes.skipName(b, p);
+            if (WireBytes.u16(b, p) != Type.OPT) {
                 out.add(p + 4);
             }
-            p += 8 + 2 + u16(b, p + 8);
+            p += 8 + 2 + WireBytes.u16(b, p + 8);
         }
         assertThat(p).as("records end where the packet ends").isEqualTo(b.length);
         return out;
-    }
-
-    private static int skipName(byte[] b, int p) {
-        while (true) {
-            int len = b[p] & 0xFF;
-            if (len == 0) {
-                return p + 1;
-            }
-            if ((len & 0xC0) == 0xC0) {
-                return p + 2;
-            }
-            p += 1 + len;
-        }
-    }
-
-    private static int u16(byte[] b, int i) {
-        return ((b[i] & 0xFF) << 8) | (b[i + 1] & 0xFF);
     }
 }
