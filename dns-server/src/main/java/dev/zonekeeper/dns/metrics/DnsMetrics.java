@@ -69,7 +69,7 @@ public final class DnsMetrics {
     private final PrometheusMeterRegistry registry;
     private final List<Stripe> stripes = new CopyOnWriteArrayList<>();
     /** Threads that are not Netty's share this one, under its lock. */
-    private final Stripe shared = new Stripe();
+    private final Stripe shared = new SharedStripe();
     private final FastThreadLocal<Stripe> local = new FastThreadLocal<>() {
         @Override
         protected Stripe initialValue() {
@@ -130,7 +130,7 @@ public final class DnsMetrics {
         }).description(description).tags(tags).register(registry);
     }
 
-    /** The calling thread's stripe: its own on a Netty thread, else the shared one (the caller then locks it). */
+    /** The calling thread's stripe: its own on a Netty thread, else the shared one (which locks itself). */
     private Stripe stripe() {
         return Thread.currentThread() instanceof FastThreadLocalThread ? local.get() : shared;
     }
@@ -144,15 +144,7 @@ public final class DnsMetrics {
     }
 
     public void query(int transport, int qtype) {
-        int index = transport * TYPES + typeIndex(qtype);
-        Stripe s = stripe();
-        if (s == shared) {
-            synchronized (s) {
-                s.queries[index]++;
-            }
-        } else {
-            s.queries[index]++;
-        }
+        stripe().query(transport * TYPES + typeIndex(qtype));
     }
 
     private static int typeIndex(int qtype) {
@@ -166,15 +158,7 @@ public final class DnsMetrics {
 
     public void response(int rcode, long startNanos) {
         long now = System.nanoTime();
-        int index = rcode >= 0 && rcode < RCODES ? rcode : RCODES;
-        Stripe s = stripe();
-        if (s == shared) {
-            synchronized (s) {
-                s.response(index, now, now - startNanos);
-            }
-        } else {
-            s.response(index, now, now - startNanos);
-        }
+        stripe().response(rcode >= 0 && rcode < RCODES ? rcode : RCODES, now, now - startNanos);
     }
 
     public void badInput(BadInput reason) {
@@ -186,14 +170,7 @@ public final class DnsMetrics {
     }
 
     public void fastPath(boolean hit) {
-        Stripe s = stripe();
-        if (s == shared) {
-            synchronized (s) {
-                s.fastPath(hit);
-            }
-        } else {
-            s.fastPath(hit);
-        }
+        stripe().fastPath(hit);
     }
 
     public void truncated() {
@@ -236,7 +213,7 @@ public final class DnsMetrics {
      * One thread's counts. Written by its thread only (or under its lock when shared), read when scraped: longs are
      * written whole on the 64-bit JVMs we run on, so a scrape sees each count as it was at some recent moment.
      */
-    static final class Stripe {
+    static class Stripe {
         final long[] queries = new long[2 * TYPES];
         final long[] responses = new long[RCODES + 1];
         /** Responses per latency bucket, not cumulative; the last one is above the highest bound. */
@@ -247,6 +224,10 @@ public final class DnsMetrics {
         long max;
         long previousMax;
         long windowEnd = System.nanoTime() + MAX_WINDOW_NANOS;
+
+        void query(int index) {
+            queries[index]++;
+        }
 
         void response(int rcodeIndex, long now, long nanos) {
             responses[rcodeIndex]++;
@@ -294,6 +275,34 @@ public final class DnsMetrics {
         }
     }
 
+    /** The stripe of the threads that are not Netty's: every access under its lock. */
+    static final class SharedStripe extends Stripe {
+        @Override
+        synchronized void query(int index) {
+            super.query(index);
+        }
+
+        @Override
+        synchronized void response(int rcodeIndex, long now, long nanos) {
+            super.response(rcodeIndex, now, nanos);
+        }
+
+        @Override
+        synchronized void fastPath(boolean hit) {
+            super.fastPath(hit);
+        }
+
+        @Override
+        synchronized long addBuckets(long[] counts) {
+            return super.addBuckets(counts);
+        }
+
+        @Override
+        synchronized long max(long now) {
+            return super.max(now);
+        }
+    }
+
     /** The latency histogram and its maximum, summed over the stripes when scraped. */
     private final class LatencyCollector implements MultiCollector {
         private final double[] bounds = new double[BOUNDS_NANOS.length + 1];
@@ -312,15 +321,8 @@ public final class DnsMetrics {
             long max = 0;
             long now = System.nanoTime();
             for (Stripe s : stripes) {
-                if (s == shared) {
-                    synchronized (s) {
-                        nanos += s.addBuckets(counts);
-                        max = Math.max(max, s.max(now));
-                    }
-                } else {
-                    nanos += s.addBuckets(counts);
-                    max = Math.max(max, s.max(now));
-                }
+                nanos += s.addBuckets(counts);
+                max = Math.max(max, s.max(now));
             }
             HistogramSnapshot histogram = HistogramSnapshot.builder().name(LATENCY).help(LATENCY_HELP)
                     .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
