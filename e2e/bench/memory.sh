@@ -41,24 +41,21 @@ record() { # SYSTEM PIDS
 }
 
 want() { [[ " ${SYSTEMS:-zonekeeper-k8s zonekeeper-k8s-nopods coredns-k8s coredns-k8s-pods} " == *" $1 "* ]]; }
-if want zonekeeper-k8s && start_zonekeeper_k8s 5398; then
-  record zonekeeper-k8s "$pid_operator,$pid_sidecar"
-  echo -e "1\tzonekeeper-k8s\t#split\toperator $(($(rss_kib "$pid_operator") / 1024)) MiB, sidecar $(($(rss_kib "$pid_sidecar") / 1024)) MiB" >>"$w/results.tsv"
+# measure_zonekeeper SYSTEM PODS-MODE / measure_coredns SYSTEM PODS-MODE: start, record, stop (when SYSTEMS wants it)
+measure_zonekeeper() {
+  want "$1" && start_zonekeeper_k8s 5398 "$2" || return 0
+  record "$1" "$pid_operator,$pid_sidecar"
+  echo -e "1\t$1\t#split\toperator $(($(rss_kib "$pid_operator") / 1024)) MiB, sidecar $(($(rss_kib "$pid_sidecar") / 1024)) MiB" >>"$w/results.tsv"
   stop_all
-fi
-if want zonekeeper-k8s-nopods && start_zonekeeper_k8s 5398 disabled; then
-  record zonekeeper-k8s-nopods "$pid_operator,$pid_sidecar"
-  echo -e "1\tzonekeeper-k8s-nopods\t#split\toperator $(($(rss_kib "$pid_operator") / 1024)) MiB, sidecar $(($(rss_kib "$pid_sidecar") / 1024)) MiB" >>"$w/results.tsv"
+}
+measure_coredns() {
+  want "$1" || return 0
+  start_coredns_k8s 5397 "$2"
+  record "$1" "$pid_coredns_k8s"
   stop_all
-fi
-if want coredns-k8s; then
-  start_coredns_k8s 5397 disabled
-  record coredns-k8s "$pid_coredns_k8s"
-  stop_all
-fi
-if want coredns-k8s-pods; then
-  start_coredns_k8s 5397 verified
-  record coredns-k8s-pods "$pid_coredns_k8s"
-  stop_all
-fi
+}
+measure_zonekeeper zonekeeper-k8s verified
+measure_zonekeeper zonekeeper-k8s-nopods disabled
+measure_coredns coredns-k8s disabled
+measure_coredns coredns-k8s-pods verified
 print_table "Memory (issue 6 part 4): $((services + headless)) Services + as many EndpointSlices + $((services * pps + headless * 5)) Pods + $records DnsRecords ($objects objects), RSS after ${settle}s settled"
