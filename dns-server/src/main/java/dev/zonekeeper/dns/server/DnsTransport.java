@@ -7,24 +7,18 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
@@ -39,16 +33,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * DNS over UDP and TCP with Netty. UDP: several SO_REUSEPORT sockets on epoll (one NIO socket where epoll is
- * missing), each read with recvmmsg in batches and answered with one flush per batch (sendmmsg). TCP per RFC 7766:
- * several queries per connection, pipelined, answered as they complete, closed after an idle timeout.
- * The transport only moves bytes; {@link QueryProcessor} makes the answers.
+ * DNS over UDP and TCP on one port. UDP: several SO_REUSEPORT sockets, each with its own thread blocked in the
+ * kernel's receive ({@link BlockingUdp}; the benchmark chose it over Netty's epoll loop). TCP, with Netty (epoll, or
+ * NIO where epoll is missing), per RFC 7766: several queries per connection, pipelined, answered as they complete,
+ * closed after an idle timeout. The transport only moves bytes; {@link QueryProcessor} makes the answers.
  */
 public final class DnsTransport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DnsTransport.class);
     /** Largest datagram read; a bigger query arrives cut and gets FORMERR. */
     private static final int MAX_DATAGRAM = 4096;
-    private static final int DATAGRAMS_PER_READ = 16;
+    /** Socket receive and send buffers: a burst of queries waits in the kernel instead of being dropped. */
+    private static final int UDP_BUFFER_BYTES = 4 << 20;
     public static final int TCP_IDLE_SECONDS = 10;
     public static final int TCP_MAX_CONNECTIONS = 1000;
 
@@ -56,6 +51,7 @@ public final class DnsTransport implements AutoCloseable {
     private final List<Channel> channels = new ArrayList<>();
     private final InetSocketAddress boundAddress;
     private final boolean epoll;
+    private BlockingUdp udp;
 
     public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics)
             throws InterruptedException {
@@ -69,29 +65,8 @@ public final class DnsTransport implements AutoCloseable {
     public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics,
                         int tcpIdleSeconds) throws InterruptedException {
         epoll = Epoll.isAvailable();
-        int sockets = epoll ? Math.max(1, udpSockets) : 1;
+        int sockets = BlockingUdp.reusePortSupported() ? Math.max(1, udpSockets) : 1;
         group = new MultiThreadIoEventLoopGroup(sockets, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-        Bootstrap b = new Bootstrap().group(group)
-                // an IPv4 address gets an IPv4 socket (Netty's default is a dual-stack IPv6 one, mapped addresses)
-                .channelFactory(epoll && listen.getAddress() instanceof java.net.Inet4Address
-                        ? () -> new EpollDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET)
-                        : epoll ? EpollDatagramChannel::new : NioDatagramChannel::new)
-                .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .option(ChannelOption.SO_RCVBUF, 4 << 20)
-                .option(ChannelOption.SO_SNDBUF, 4 << 20)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new UdpHandler(processor));
-                    }
-                });
-        if (epoll) {
-            b.option(EpollChannelOption.SO_REUSEPORT, true)
-                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_DATAGRAM)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM * DATAGRAMS_PER_READ));
-        } else {
-            b.option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM));
-        }
         ConnectionLimit limit = new ConnectionLimit(TCP_MAX_CONNECTIONS, metrics);
         TcpHandler tcp = new TcpHandler(processor, metrics);
         LengthFieldPrepender prepender = new LengthFieldPrepender(2);
@@ -114,7 +89,7 @@ public final class DnsTransport implements AutoCloseable {
         InetSocketAddress bound = null;
         for (int attempt = 1; bound == null; attempt++) {
             try {
-                bound = bindAll(b, sb, listen, sockets);
+                bound = bindAll(sb, listen, sockets, processor);
             } catch (InterruptedException e) {
                 closeChannels();
                 throw e;
@@ -128,23 +103,26 @@ public final class DnsTransport implements AutoCloseable {
             }
         }
         boundAddress = bound;
-        LOG.info("DNS listening on {} (UDP x{} {}, TCP)", bound, sockets, epoll ? "epoll" : "nio");
+        LOG.info("DNS listening on {} (UDP: {} socket(s), TCP: {})", bound, sockets, epoll ? "epoll" : "nio");
     }
 
     /** Binds the UDP sockets and the TCP socket to one port; returns the address bound. */
-    private InetSocketAddress bindAll(Bootstrap b, ServerBootstrap sb, InetSocketAddress listen, int sockets)
-            throws InterruptedException {
-        Channel first = b.bind(listen).sync().channel();
-        channels.add(first);
-        InetSocketAddress bound = (InetSocketAddress) first.localAddress();
-        for (int i = 1; i < sockets; i++) {
-            channels.add(b.bind(bound).sync().channel());
+    private InetSocketAddress bindAll(ServerBootstrap sb, InetSocketAddress listen, int sockets,
+                                      QueryProcessor processor) throws InterruptedException {
+        try {
+            udp = new BlockingUdp(listen, sockets, MAX_DATAGRAM, UDP_BUFFER_BYTES, processor);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-        channels.add(sb.bind(bound).sync().channel());
-        return bound;
+        channels.add(sb.bind(udp.address()).sync().channel());
+        return udp.address();
     }
 
     private void closeChannels() {
+        if (udp != null) {
+            udp.close();
+            udp = null;
+        }
         for (Channel c : channels) {
             c.close().awaitUninterruptibly();
         }
@@ -161,47 +139,8 @@ public final class DnsTransport implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Channel c : channels) {
-            c.close().awaitUninterruptibly();
-        }
+        closeChannels();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-    }
-
-    /** One per UDP socket, so the responder for late (forwarded) answers is made once, not per query. */
-    static final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
-        private final QueryProcessor processor;
-        private QueryProcessor.Responder responder;
-
-        UdpHandler(QueryProcessor processor) {
-            super(DatagramPacket.class, true);
-            this.processor = processor;
-        }
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            Channel ch = ctx.channel();
-            responder = (sender, late) -> ch.writeAndFlush(new DatagramPacket(late, (InetSocketAddress) sender));
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-            long start = System.nanoTime();
-            ByteBuf out = processor.process(packet.content(), DnsMetrics.UDP, ctx.alloc(), responder,
-                    packet.sender(), start);
-            if (out != null) {
-                ctx.write(new DatagramPacket(out, packet.sender()), ctx.voidPromise());
-            }
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            ctx.flush();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.debug("UDP error: {}", cause.toString());
-        }
     }
 
     @Sharable
