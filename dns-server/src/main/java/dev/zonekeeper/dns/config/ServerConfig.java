@@ -57,7 +57,7 @@ public record ServerConfig(
             "                           (default: none, transfers unsigned)",
             "  --notify-listen HOST:PORT  UDP address for NOTIFY from the primary (sidecar mode; default: the",
             "                           --listen host on port " + DEFAULT_NOTIFY_PORT + "; 'none': rely on SOA refresh polling)",
-            "  --udp-sockets N          SO_REUSEPORT UDP sockets (default: number of CPUs)",
+            "  --udp-sockets N          SO_REUSEPORT UDP sockets, one reader thread each (default: number of CPUs)",
             "  --cache-size N           forwarder cache entries (default 10000)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
             "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection idle this long (default 10, RFC 7766)",

@@ -78,7 +78,7 @@ public final class Warmup {
     }
 
     /**
-     * The same queries through a private UDP transport on a loopback ephemeral port, so Netty's read and write path
+     * The same queries through a private UDP transport on a loopback ephemeral port, so the transport's read and write path
      * is compiled too. Best effort: a failure here only means a colder start.
      */
     private static void throughSocket(QueryProcessor p, List<byte[]> queries, int count) {
