@@ -7,13 +7,16 @@ bench=$root/e2e/bench
 shared=${SHARED:-$root/../shared}
 java=${JAVA:-$(ls -d /usr/lib/jvm/temurin-25-jdk-amd64/bin/java 2>/dev/null || command -v java)}
 zk_jar=${ZK_JAR:-$root/dns-server/target/zonekeeper-dns-server.jar}
-zk_opts=${ZK_JAVA_OPTS:-"-XX:+UseSerialGC -Xms64m -Xmx256m -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MinHeapFreeRatio=10"}
+zk_opts=${ZK_JAVA_OPTS:-"-XX:+UseSerialGC -Xms4m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=16m -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000"}
 coredns_version=1.12.1
 coredns=${COREDNS:-$HOME/.cache/zonekeeper/bin/coredns-$coredns_version/coredns}
 started=()
 
 say() { echo "[bench] $*" >&2; }
 die() { echo "[bench] ERROR: $*" >&2; exit 1; }
+# the JVMs run with the chart's options, some of which (-XX:+UseCompactObjectHeaders) need Java 24 or later
+"$java" -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1 ||
+  die "$java is older than Java 24; the benchmarks run the JVMs as the chart does: set JAVA to a Java 25 java (e.g. Temurin 25)"
 
 # need TOOL DEBIAN-PACKAGE...: installs the package when the tool is missing and we are root, else stops with a hint
 need() {

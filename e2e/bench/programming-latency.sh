@@ -31,6 +31,8 @@ if [[ -z "${JAVA_HOME:-}" && -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ]]; t
 fi
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 command -v "$JAVA" >/dev/null 2>&1 || die "no java: set JAVA_HOME"
+"$JAVA" -XX:+UseCompactObjectHeaders -version >/dev/null 2>&1 ||
+  die "$JAVA is older than Java 24; both JVMs run with the chart's options: set JAVA_HOME to a Java 25 JDK (e.g. Temurin 25)"
 command -v openssl >/dev/null 2>&1 || die "openssl is not installed (Debian package: openssl)"
 KUBECTL=$("$SCRIPTS/tools.sh" path kubectl 2>/dev/null) || die "kubectl is not built; run: $SCRIPTS/tools.sh k8s"
 COREDNS=
@@ -61,8 +63,8 @@ CLASSPATH_BENCH=$ROOT/e2e/target/test-classes:$(cat "$WORK/classpath.txt")
 
 # Both JVMs as the chart runs them (values.yaml operator.javaOpts / dnsServer.javaOpts with the default memory limits,
 # 512Mi and 256Mi, at MaxRAMPercentage=70), MALLOC_ARENA_MAX=2 below; ZK_OPERATOR_JAVA_OPTS / ZK_SIDECAR_JAVA_OPTS override
-read -r -a OPERATOR_OPTS <<<"${ZK_OPERATOR_JAVA_OPTS:--XX:+UseSerialGC -Xmx358m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ShrinkHeapInSteps}"
-read -r -a SIDECAR_OPTS <<<"${ZK_SIDECAR_JAVA_OPTS:--XX:+UseSerialGC -Xmx179m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps}"
+read -r -a OPERATOR_OPTS <<<"${ZK_OPERATOR_JAVA_OPTS:--XX:+UseSerialGC -Xmx358m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=24m -XX:+UseCompactObjectHeaders -XX:TieredStopAtLevel=1 -XX:TrimNativeHeapInterval=5000}"
+read -r -a SIDECAR_OPTS <<<"${ZK_SIDECAR_JAVA_OPTS:--XX:+UseSerialGC -Xmx179m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=16m -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000}"
 export MALLOC_ARENA_MAX=2
 
 # --- processes ----------------------------------------------------------------------------------------------------------
