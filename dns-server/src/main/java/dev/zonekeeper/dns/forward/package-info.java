@@ -39,7 +39,8 @@
  *       (default 30 s). The RFC's optional "client response timer" (answer stale early while still resolving) is not
  *       implemented: stale data is served only after all upstreams failed.</li>
  *   <li><b>Deduplication</b>: concurrent misses for the same cache key share one upstream resolution.</li>
- *   <li>The response has no OPT record and no AA; RA is set; AD is passed on only to clients that sent DO or AD.
+ *   <li>The response has no OPT record and no AA; RA is set; AD is always clear: the forwarder does not validate
+ *       DNSSEC, so it does not vouch for an upstream's AD (RFC 4035 section 3.2.3, RFC 6840 section 5.8).
  *       Truncating it for a UDP client is the caller's job. Non-QUERY opcodes get NOTIMP, a query without question
  *       FORMERR.</li>
  * </ul>
