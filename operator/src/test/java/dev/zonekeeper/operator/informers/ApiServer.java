@@ -62,6 +62,11 @@ final class ApiServer implements AutoCloseable {
     return client;
   }
 
+  /** A client configuration for this API server (the caller may point it elsewhere, e.g. through a proxy). */
+  Config config() {
+    return Config.fromKubeconfig(server.getKubeConfigYaml());
+  }
+
   @Override
   public void close() {
     client.close();

@@ -18,14 +18,22 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -233,6 +241,112 @@ class ClusterPipelineApiServerTest {
           .noneMatch(l -> l.contains(".pod.cluster.local."));
       assertThat(lines(cluster, Type.SRV))
           .contains("_pg._tcp.pg.shop.svc.cluster.local. 0 100 5432 pg-0.pg.shop.svc.cluster.local.");
+    }
+  }
+
+  /**
+   * The operator may start while the API server cannot be reached (it is restarting, the network is not up yet): the
+   * informers' first list fails, and they must keep trying until it succeeds, then publish the zones. Fabric8's
+   * default gives up for good after the first failure, which would leave the zones unpublished forever. Here the
+   * informers first talk to a port where nothing listens; a few seconds later a TCP relay to the real API server opens
+   * on that port.
+   */
+  @Test
+  void informersStartedBeforeTheApiServerIsReachableSyncOnceItIs() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort(); // free now; nothing listens on it until the relay opens
+    }
+    Config config = apiServer.config();
+    URI real = URI.create(config.getMasterUrl());
+    config.setMasterUrl("https://127.0.0.1:" + port + "/");
+    // no retries inside the HTTP client (it retries a refused connection up to 10 times, 100 ms doubling): each
+    // failed list reaches the informers' exception handler at once, as a longer outage does in production
+    config.setRequestRetryBackoffLimit(0);
+    PrimaryZones lateZones = new PrimaryZones();
+    ZonePublisher latePublisher = new ZonePublisher(ZoneSettings.parse("cluster.local", List.of(), Map.of()),
+        new ClusterZoneBuilder("cluster.local", 5, List.of()), lateZones,
+        new ProgrammingLatency(new SimpleMeterRegistry()));
+    try (KubernetesClient lateClient = new KubernetesClientBuilder().withConfig(config).build();
+         ClusterInformers late = new ClusterInformers(lateClient, latePublisher, null, true)) {
+      CompletionStage<Void> started = late.start();
+      Thread.sleep(3000); // several failed lists
+      assertThat(late.synced()).isFalse();
+      assertThat(latePublisher.published()).isFalse();
+      assertThat(lateZones.get(CLUSTER)).as("nothing is served before the first complete list").isNull();
+      try (TcpRelay relay = new TcpRelay(port, new InetSocketAddress(real.getHost(), real.getPort()))) {
+        started.toCompletableFuture().get(TIMEOUT.toSeconds() + 60, TimeUnit.SECONDS);
+        await().atMost(TIMEOUT).until(() -> late.synced() && latePublisher.published());
+        // the same records as the class's pipeline, which started with the API server up (other tests change the
+        // objects, so compare with it rather than with a fixed list)
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+          List<org.xbill.DNS.Record> published = lateZones.get(CLUSTER).zone().records();
+          List<org.xbill.DNS.Record> reference = zones.get(CLUSTER).zone().records();
+          for (int type : new int[] {Type.A, Type.SRV, Type.PTR}) {
+            assertThat(lines(published, type)).isEqualTo(lines(reference, type));
+          }
+          assertThat(lines(published, Type.A)).contains("pg.shop.svc.cluster.local. 10.1.0.5");
+        });
+        assertThat(relay.connections()).isPositive();
+      }
+    }
+  }
+
+  /** Relays TCP connections from a loopback port to a target (bytes only: TLS passes through untouched). */
+  private static final class TcpRelay implements AutoCloseable {
+    private final ServerSocket listener;
+    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    private final List<Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    TcpRelay(int port, InetSocketAddress target) throws IOException {
+      listener = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
+      Thread accept = new Thread(() -> {
+        while (!listener.isClosed()) {
+          try {
+            Socket in = listener.accept();
+            Socket out = new Socket(target.getAddress(), target.getPort());
+            open.add(in);
+            open.add(out);
+            connections.incrementAndGet();
+            pump(in, out);
+            pump(out, in);
+          } catch (IOException e) {
+            return; // closed
+          }
+        }
+      }, "relay-accept");
+      accept.setDaemon(true);
+      accept.start();
+    }
+
+    private static void pump(Socket from, Socket to) {
+      Thread t = new Thread(() -> {
+        try {
+          from.getInputStream().transferTo(to.getOutputStream());
+        } catch (IOException e) {
+          // one side closed
+        } finally {
+          try {
+            to.shutdownOutput();
+          } catch (IOException e) {
+            // already closed
+          }
+        }
+      }, "relay-pump");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    int connections() {
+      return connections.get();
+    }
+
+    @Override
+    public void close() throws IOException {
+      listener.close();
+      for (Socket s : open) {
+        s.close();
+      }
     }
   }
 }
