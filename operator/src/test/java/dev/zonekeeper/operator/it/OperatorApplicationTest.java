@@ -88,6 +88,34 @@ class OperatorApplicationTest {
     assertThat(prometheus.body()).contains("jvm_memory_used_bytes");
   }
 
+  /**
+   * JOSDK's reconciliation metrics are there, per controller and not per DnsRecord: per-resource meters (a dozen per
+   * DnsRecord, with percentile histograms) would grow the heap and the Prometheus series with every DnsRecord.
+   */
+  @Test
+  void reconciliationMetricsArePerControllerNotPerDnsRecord() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    for (String name : List.of("metrics-a", "metrics-b")) {
+      DnsRecord record = new DnsRecord();
+      record.setMetadata(new ObjectMetaBuilder().withNamespace(ControlPlaneResource.NAMESPACE).withName(name).build());
+      record.setSpec(new DnsRecordSpec(name + ".example.com", DnsRecordType.TXT, 300, List.of("hello")));
+      client.resource(record).create();
+    }
+    try {
+      await().atMost(TIMEOUT).untilAsserted(() -> assertThat(get(http, metrics).body().lines()
+          .filter(l -> l.startsWith("operator_sdk_reconciliations_success")))
+          .as("JOSDK's reconciliation counters (not the no-op metrics)").isNotEmpty());
+      List<String> josdk = get(http, metrics).body().lines()
+          .filter(l -> l.startsWith("operator_sdk_") && !l.startsWith("#")).toList();
+      assertThat(josdk).noneMatch(l -> l.contains("metrics-a") || l.contains("metrics-b")
+          || l.contains("resource_name=") || l.contains("resource_namespace="));
+    } finally {
+      for (String name : List.of("metrics-a", "metrics-b")) {
+        client.resources(DnsRecord.class).inNamespace(ControlPlaneResource.NAMESPACE).withName(name).delete();
+      }
+    }
+  }
+
   private static HttpResponse<String> get(HttpClient http, URL url) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create(url.toString())).build(),
         HttpResponse.BodyHandlers.ofString());
