@@ -11,9 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.pcollections.HashTreePMap;
-import org.pcollections.HashTreePSet;
 import org.pcollections.PMap;
-import org.pcollections.PSet;
 import org.xbill.DNS.Master;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.SOARecord;
@@ -23,7 +21,8 @@ import org.xbill.DNS.Type;
  * An immutable authoritative zone: its origin, SOA and RRsets by owner name.
  *
  * <p>Names are matched case-insensitively (dnsjava {@link Name} equality and hash ignore letter case); records keep
- * the case they were given in. The zone is a persistent tree ({@code pcollections} hash tries): {@link #apply}
+ * the case they were given in. The zone is a persistent tree ({@code pcollections} hash trie of names, each name's
+ * RRsets in a small immutable {@link Node} of {@link RRset}s, copied on a change): {@link #apply}
  * returns a new Zone that shares all untouched structure with this one, so an update costs the size of the change
  * (times the depth of the changed names), not the size of the zone, and readers of the old Zone are never disturbed.
  *
@@ -38,14 +37,14 @@ public final class Zone {
     private final SOARecord soa;
     private final SOARecord negativeSoa;
     /** Owner name -> (type -> RRset). Only names with data; never an empty inner map or set. */
-    private final PMap<Name, PMap<Integer, PSet<org.xbill.DNS.Record>>> nodes;
+    private final PMap<Name, Node> nodes;
     /** Name -> number of strict descendants holding data (names with count 0 are absent). */
     private final PMap<Name, Integer> descendants;
     /** Number of names below the apex holding an NS RRset (zone cuts). */
     private final int cuts;
     private final int recordCount;
 
-    private Zone(Name origin, int dclass, SOARecord soa, PMap<Name, PMap<Integer, PSet<org.xbill.DNS.Record>>> nodes,
+    private Zone(Name origin, int dclass, SOARecord soa, PMap<Name, Node> nodes,
                  PMap<Name, Integer> descendants, int cuts, int recordCount) {
         this.origin = origin;
         this.dclass = dclass;
@@ -156,9 +155,9 @@ public final class Zone {
     public List<org.xbill.DNS.Record> records() {
         List<org.xbill.DNS.Record> out = new ArrayList<>(recordCount);
         out.add(soa);
-        for (Map.Entry<Name, PMap<Integer, PSet<org.xbill.DNS.Record>>> node : nodes.entrySet()) {
+        for (Map.Entry<Name, Node> node : nodes.entrySet()) {
             boolean apex = node.getKey().equals(origin);
-            for (Map.Entry<Integer, PSet<org.xbill.DNS.Record>> set : node.getValue().entrySet()) {
+            for (Map.Entry<Integer, RRset> set : node.getValue().entrySet()) {
                 if (!(apex && set.getKey() == Type.SOA)) {
                     out.addAll(set.getValue());
                 }
@@ -169,17 +168,17 @@ public final class Zone {
 
     /** The RRset of {@code type} owned by {@code name} (exact match, no wildcard), or an empty set. */
     public Set<org.xbill.DNS.Record> rrset(Name name, int type) {
-        PMap<Integer, PSet<org.xbill.DNS.Record>> node = nodes.get(name);
+        Node node = nodes.get(name);
         if (node == null) {
             return Collections.emptySet();
         }
-        PSet<org.xbill.DNS.Record> set = node.get(type);
+        RRset set = node.get(type);
         return set == null ? Collections.emptySet() : set;
     }
 
     /** All RRsets owned by {@code name} by type (exact match, no wildcard); empty when the name holds no data. */
     public Map<Integer, ? extends Set<org.xbill.DNS.Record>> rrsets(Name name) {
-        PMap<Integer, PSet<org.xbill.DNS.Record>> node = nodes.get(name);
+        Node node = nodes.get(name);
         return node == null ? Collections.emptyMap() : node;
     }
 
@@ -210,8 +209,8 @@ public final class Zone {
         int depth = name.labels() - origin.labels();
         for (int strip = depth - 1; strip >= 0; strip--) {
             Name n = strip == 0 ? name : new Name(name, strip);
-            PMap<Integer, PSet<org.xbill.DNS.Record>> node = nodes.get(n);
-            if (node != null && node.containsKey(Type.NS)) {
+            Node node = nodes.get(n);
+            if (node != null && node.has(Type.NS)) {
                 return n;
             }
         }
@@ -236,12 +235,12 @@ public final class Zone {
     private static final class Editor {
         private final Name origin;
         private final int dclass;
-        private PMap<Name, PMap<Integer, PSet<org.xbill.DNS.Record>>> nodes;
+        private PMap<Name, Node> nodes;
         private PMap<Name, Integer> descendants;
         private int cuts;
         private int count;
 
-        Editor(Name origin, int dclass, PMap<Name, PMap<Integer, PSet<org.xbill.DNS.Record>>> nodes,
+        Editor(Name origin, int dclass, PMap<Name, Node> nodes,
                PMap<Name, Integer> descendants, int cuts, int count) {
             this.origin = origin;
             this.dclass = dclass;
@@ -254,30 +253,24 @@ public final class Zone {
         void add(org.xbill.DNS.Record r) {
             check(r);
             Name name = r.getName();
-            PMap<Integer, PSet<org.xbill.DNS.Record>> node = nodes.get(name);
-            boolean newNode = node == null;
-            if (newNode) {
-                node = HashTreePMap.empty();
-            }
-            PSet<org.xbill.DNS.Record> set = node.get(r.getType());
+            Node node = nodes.get(name);
+            RRset set = node == null ? null : node.get(r.getType());
             if (set == null) {
-                set = HashTreePSet.empty();
                 if (r.getType() == Type.NS && !name.equals(origin)) {
                     cuts++;
                 }
-            }
-            if (r.getType() == Type.SOA) {
-                count -= set.size(); // one SOA per zone: a new one replaces the old
-                set = HashTreePSet.singleton(r);
+                set = RRset.of(r);
                 count++;
-            } else if (set.contains(r)) {
-                set = set.minus(r).plus(r); // same rdata: keep the new TTL
+            } else if (r.getType() == Type.SOA) {
+                count -= set.size() - 1; // one SOA per zone: a new one replaces the old
+                set = RRset.of(r);
             } else {
-                set = set.plus(r);
-                count++;
+                int before = set.size();
+                set = set.plus(r); // same rdata: replaced, so the new TTL is kept
+                count += set.size() - before;
             }
-            nodes = nodes.plus(name, node.plus(r.getType(), set));
-            if (newNode) {
+            nodes = nodes.plus(name, node == null ? Node.of(set) : node.with(set));
+            if (node == null) {
                 countAncestors(name, 1);
             }
         }
@@ -285,25 +278,25 @@ public final class Zone {
         void remove(org.xbill.DNS.Record r) {
             check(r);
             Name name = r.getName();
-            PMap<Integer, PSet<org.xbill.DNS.Record>> node = nodes.get(name);
+            Node node = nodes.get(name);
             if (node == null) {
                 return;
             }
-            PSet<org.xbill.DNS.Record> set = node.get(r.getType());
+            RRset set = node.get(r.getType());
             if (set == null || !set.contains(r)) {
                 return;
             }
-            set = set.minus(r);
+            RRset rest = set.minus(r);
             count--;
-            if (set.isEmpty()) {
-                node = node.minus(r.getType());
+            if (rest == null) {
+                node = node.without(r.getType());
                 if (r.getType() == Type.NS && !name.equals(origin)) {
                     cuts--;
                 }
             } else {
-                node = node.plus(r.getType(), set);
+                node = node.with(rest);
             }
-            if (node.isEmpty()) {
+            if (node == null) {
                 nodes = nodes.minus(name);
                 countAncestors(name, -1);
             } else {
@@ -336,8 +329,8 @@ public final class Zone {
         }
 
         Zone build() {
-            PMap<Integer, PSet<org.xbill.DNS.Record>> apex = nodes.get(origin);
-            PSet<org.xbill.DNS.Record> soaSet = apex == null ? null : apex.get(Type.SOA);
+            Node apex = nodes.get(origin);
+            RRset soaSet = apex == null ? null : apex.get(Type.SOA);
             if (soaSet == null || soaSet.isEmpty()) {
                 throw new IllegalArgumentException("zone " + origin + " would have no SOA record");
             }

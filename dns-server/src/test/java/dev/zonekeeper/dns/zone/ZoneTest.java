@@ -305,4 +305,61 @@ class ZoneTest {
         assertThat(z.exists(name("pods.example.test."))).isFalse();
         assertThat(presentation(z.records())).isEqualTo(presentation(BASE));
     }
+
+    /**
+     * An RRset grows past the size kept as a plain array and shrinks back, one record at a time, with TTL changes on
+     * the way: after every step the RRset, the name's RRsets, the record count and the AXFR list agree with a plain
+     * reference set, and the older versions are unchanged.
+     */
+    @Test
+    void bigRRsetGrowsAndShrinksRecordByRecordAndOldVersionsStayAsTheyWere() throws Exception {
+        Name big = name("big.example.test.");
+        Zone z = base();
+        java.util.Set<String> reference = new java.util.TreeSet<>();
+        List<Zone> versions = new ArrayList<>();
+        List<java.util.Set<String>> expected = new ArrayList<>();
+        int n = 3 * RRset.SMALL;
+        for (int i = 0; i < n; i++) {
+            ARecord a = new ARecord(big, DClass.IN, 300, java.net.InetAddress.getByName("198.51.100." + i));
+            z = z.apply(List.of(), List.of(a));
+            reference.add(a.rdataToString());
+            if (i % 5 == 0) { // the same rdata again with another TTL: replaced, not added
+                ARecord again = new ARecord(big, DClass.IN, 60, a.getAddress());
+                z = z.apply(List.of(), List.of(again));
+            }
+            versions.add(z);
+            expected.add(new java.util.TreeSet<>(reference));
+        }
+        for (int i = 0; i < n; i++) {
+            ARecord a = new ARecord(big, DClass.IN, 300, java.net.InetAddress.getByName("198.51.100." + i));
+            z = z.apply(List.of(a), List.of());
+            reference.remove(a.rdataToString());
+            versions.add(z);
+            expected.add(new java.util.TreeSet<>(reference));
+        }
+        for (int v = 0; v < versions.size(); v++) {
+            Zone version = versions.get(v);
+            java.util.Set<String> want = expected.get(v);
+            java.util.Set<String> got = new java.util.TreeSet<>();
+            for (org.xbill.DNS.Record r : version.rrset(big, Type.A)) {
+                got.add(r.rdataToString());
+                assertThat(r.getTTL()).as("TTL of %s in version %d", r, v)
+                        .isEqualTo(Integer.parseInt(r.rdataToString().substring("198.51.100.".length())) % 5 == 0
+                                ? 60 : 300);
+            }
+            assertThat(got).as("version %d", v).isEqualTo(want);
+            assertThat(version.rrset(big, Type.A)).hasSize(want.size());
+            assertThat(version.recordCount()).as("version %d", v).isEqualTo(5 + want.size());
+            assertThat(version.records()).hasSize(5 + want.size());
+            assertThat(version.hasData(big)).isEqualTo(!want.isEmpty());
+            assertThat(version.rrsets(big).keySet()).isEqualTo(want.isEmpty() ? java.util.Set.of()
+                    : java.util.Set.of(Type.A));
+            for (String address : want) {
+                assertThat(version.rrset(big, Type.A)).contains(new ARecord(big, DClass.IN, 1,
+                        java.net.InetAddress.getByName(address)));
+            }
+        }
+        assertThat(z.exists(big)).isFalse();
+        assertThat(presentation(z.records())).isEqualTo(presentation(BASE));
+    }
 }
