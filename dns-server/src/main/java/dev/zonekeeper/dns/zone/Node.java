@@ -63,10 +63,7 @@ final class Node extends AbstractMap<Integer, RRset> {
         if (sets.length == 1) {
             return null;
         }
-        RRset[] copy = new RRset[sets.length - 1];
-        System.arraycopy(sets, 0, copy, 0, i);
-        System.arraycopy(sets, i + 1, copy, i, sets.length - i - 1);
-        return new Node(copy);
+        return new Node(RRset.removeAt(sets, i));
     }
 
     @Override

@@ -70,10 +70,14 @@ final class RRset extends AbstractSet<Record> {
         if (small.length == 1) {
             return null;
         }
-        Record[] copy = new Record[small.length - 1];
-        System.arraycopy(small, 0, copy, 0, i);
-        System.arraycopy(small, i + 1, copy, i, small.length - i - 1);
-        return new RRset(copy, null);
+        return new RRset(removeAt(small, i), null);
+    }
+
+    /** A copy of {@code a} without its element at {@code i} (also used by {@link Node}). */
+    static <T> T[] removeAt(T[] a, int i) {
+        T[] copy = Arrays.copyOf(a, a.length - 1);
+        System.arraycopy(a, i + 1, copy, i, a.length - i - 1);
+        return copy;
     }
 
     private int indexOf(Object o) {
