@@ -112,7 +112,7 @@ public final class DnsTransport implements AutoCloseable {
         try {
             udp = new BlockingUdp(listen, sockets, MAX_DATAGRAM, UDP_BUFFER_BYTES, processor);
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new java.io.UncheckedIOException("cannot listen on UDP " + listen + ": " + e.getMessage(), e);
         }
         channels.add(sb.bind(udp.address()).sync().channel());
         return udp.address();

@@ -110,4 +110,18 @@ class UdpTransportTest {
             second.close();
         }
     }
+
+    @Test
+    void aTakenUdpPortIsAClearErrorNamingIt() throws Exception {
+        try (DatagramChannel squatter = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            squatter.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = ((InetSocketAddress) squatter.getLocalAddress()).getPort();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> InProcessServer.start("--listen",
+                            "127.0.0.1:" + port, "--records", InProcessServer.examples().toString(), "--zone",
+                            "example.test", "--upstream", "none", "--udp-sockets", "2"))
+                    .hasMessageContaining("cannot listen on UDP")
+                    .hasMessageContaining("127.0.0.1:" + port)
+                    .hasMessageContaining("in use");
+        }
+    }
 }
