@@ -41,7 +41,7 @@ final class BlockingUdp implements AutoCloseable {
 
     /**
      * Binds {@code sockets} sockets to {@code listen} (the first one picks the port when it is 0, the others join it
-     * with SO_REUSEPORT) and starts a reading thread for each.
+     * with SO_REUSEPORT; one socket only where SO_REUSEPORT is not supported) and starts a reading thread for each.
      */
     BlockingUdp(InetSocketAddress listen, int sockets, int maxDatagram, int bufferBytes, QueryProcessor processor)
             throws IOException {
@@ -51,13 +51,18 @@ final class BlockingUdp implements AutoCloseable {
                 DatagramChannel ch = listen.getAddress() instanceof Inet4Address
                         ? DatagramChannel.open(StandardProtocolFamily.INET) : DatagramChannel.open();
                 channels.add(ch);
-                if (sockets > 1) {
+                boolean reusePort = sockets > 1 && ch.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+                if (reusePort) {
                     ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                 }
                 ch.setOption(StandardSocketOptions.SO_RCVBUF, bufferBytes);
                 ch.setOption(StandardSocketOptions.SO_SNDBUF, bufferBytes);
                 ch.bind(at);
                 at = (InetSocketAddress) ch.getLocalAddress();
+                if (sockets > 1 && !reusePort) {
+                    LOG.info("SO_REUSEPORT is not supported here: one UDP socket instead of {}", sockets);
+                    break;
+                }
             }
         } catch (IOException | RuntimeException e) {
             closeChannels();
@@ -66,22 +71,20 @@ final class BlockingUdp implements AutoCloseable {
         bound = at;
         for (int i = 0; i < channels.size(); i++) {
             DatagramChannel ch = channels.get(i);
-            Thread t = new FastThreadLocalThread(() -> serve(ch, maxDatagram, processor), "dns-udp-" + bound.getPort() + "-" + i);
+            Thread t = new FastThreadLocalThread(() -> serve(ch, maxDatagram, processor),
+                    "dns-udp-" + bound.getPort() + "-" + i);
             threads.add(t);
         }
         threads.forEach(Thread::start);
     }
 
-    static boolean reusePortSupported() {
-        try (DatagramChannel ch = DatagramChannel.open()) {
-            return ch.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     InetSocketAddress address() {
         return bound;
+    }
+
+    /** The number of sockets (and reading threads). */
+    int sockets() {
+        return channels.size();
     }
 
     private static void serve(DatagramChannel ch, int maxDatagram, QueryProcessor processor) {

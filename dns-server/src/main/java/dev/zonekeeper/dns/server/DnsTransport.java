@@ -65,7 +65,7 @@ public final class DnsTransport implements AutoCloseable {
     public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics,
                         int tcpIdleSeconds) throws InterruptedException {
         epoll = Epoll.isAvailable();
-        int sockets = BlockingUdp.reusePortSupported() ? Math.max(1, udpSockets) : 1;
+        int sockets = Math.max(1, udpSockets);
         group = new MultiThreadIoEventLoopGroup(sockets, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         ConnectionLimit limit = new ConnectionLimit(TCP_MAX_CONNECTIONS, metrics);
         TcpHandler tcp = new TcpHandler(processor, metrics);
@@ -103,7 +103,7 @@ public final class DnsTransport implements AutoCloseable {
             }
         }
         boundAddress = bound;
-        LOG.info("DNS listening on {} (UDP: {} socket(s), TCP: {})", bound, sockets, epoll ? "epoll" : "nio");
+        LOG.info("DNS listening on {} (UDP: {} socket(s), TCP: {})", bound, udp.sockets(), epoll ? "epoll" : "nio");
     }
 
     /** Binds the UDP sockets and the TCP socket to one port; returns the address bound. */

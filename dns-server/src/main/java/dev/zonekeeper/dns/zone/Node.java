@@ -43,15 +43,7 @@ final class Node extends AbstractMap<Integer, RRset> {
     /** This node with {@code set} as the RRset of its type. */
     Node with(RRset set) {
         int i = indexOf(set.type());
-        RRset[] copy;
-        if (i >= 0) {
-            copy = sets.clone();
-            copy[i] = set;
-        } else {
-            copy = java.util.Arrays.copyOf(sets, sets.length + 1);
-            copy[sets.length] = set;
-        }
-        return new Node(copy);
+        return new Node(i >= 0 ? ArrayCopies.replaced(sets, i, set) : ArrayCopies.appended(sets, set));
     }
 
     /** This node without the RRset of {@code type}; null when that leaves it empty. */
@@ -63,7 +55,7 @@ final class Node extends AbstractMap<Integer, RRset> {
         if (sets.length == 1) {
             return null;
         }
-        return new Node(RRset.removeAt(sets, i));
+        return new Node(ArrayCopies.removed(sets, i));
     }
 
     @Override

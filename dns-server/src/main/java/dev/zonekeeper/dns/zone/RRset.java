@@ -42,14 +42,10 @@ final class RRset extends AbstractSet<Record> {
         }
         int i = indexOf(r);
         if (i >= 0) {
-            Record[] copy = small.clone();
-            copy[i] = r;
-            return new RRset(copy, null);
+            return new RRset(ArrayCopies.replaced(small, i, r), null);
         }
         if (small.length < SMALL) {
-            Record[] copy = Arrays.copyOf(small, small.length + 1);
-            copy[small.length] = r;
-            return new RRset(copy, null);
+            return new RRset(ArrayCopies.appended(small, r), null);
         }
         return new RRset(null, HashTreePSet.from(Arrays.asList(small)).plus(r));
     }
@@ -70,14 +66,7 @@ final class RRset extends AbstractSet<Record> {
         if (small.length == 1) {
             return null;
         }
-        return new RRset(removeAt(small, i), null);
-    }
-
-    /** A copy of {@code a} without its element at {@code i} (also used by {@link Node}). */
-    static <T> T[] removeAt(T[] a, int i) {
-        T[] copy = Arrays.copyOf(a, a.length - 1);
-        System.arraycopy(a, i + 1, copy, i, a.length - i - 1);
-        return copy;
+        return new RRset(ArrayCopies.removed(small, i), null);
     }
 
     private int indexOf(Object o) {

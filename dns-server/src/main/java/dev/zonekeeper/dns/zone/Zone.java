@@ -283,10 +283,10 @@ public final class Zone {
                 return;
             }
             RRset set = node.get(r.getType());
-            if (set == null || !set.contains(r)) {
+            RRset rest = set == null ? set : set.minus(r);
+            if (rest == set) { // not in the zone (minus returns the same set when the record is not in it)
                 return;
             }
-            RRset rest = set.minus(r);
             count--;
             if (rest == null) {
                 node = node.without(r.getType());
