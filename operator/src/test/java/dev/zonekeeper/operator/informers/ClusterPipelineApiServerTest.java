@@ -275,8 +275,10 @@ class ClusterPipelineApiServerTest {
       assertThat(latePublisher.published()).isFalse();
       assertThat(lateZones.get(CLUSTER)).as("nothing is served before the first complete list").isNull();
       try (TcpRelay relay = new TcpRelay(port, new InetSocketAddress(real.getHost(), real.getPort()))) {
+        // the stage completes once every informer has listed and the zones were published
         started.toCompletableFuture().get(TIMEOUT.toSeconds() + 60, TimeUnit.SECONDS);
-        await().atMost(TIMEOUT).until(() -> late.synced() && latePublisher.published());
+        assertThat(late.synced()).isTrue();
+        assertThat(latePublisher.published()).isTrue();
         // the same records as the class's pipeline, which started with the API server up (other tests change the
         // objects, so compare with it rather than with a fixed list)
         await().atMost(TIMEOUT).untilAsserted(() -> {
