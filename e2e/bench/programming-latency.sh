@@ -63,7 +63,7 @@ CLASSPATH_BENCH=$ROOT/e2e/target/test-classes:$(cat "$WORK/classpath.txt")
 
 # Both JVMs as the chart runs them (values.yaml operator.javaOpts / dnsServer.javaOpts with the default memory limits,
 # 512Mi and 256Mi, at MaxRAMPercentage=70), MALLOC_ARENA_MAX=2 below; ZK_OPERATOR_JAVA_OPTS / ZK_SIDECAR_JAVA_OPTS override
-read -r -a OPERATOR_OPTS <<<"${ZK_OPERATOR_JAVA_OPTS:--XX:+UseSerialGC -Xmx358m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=24m -XX:+UseCompactObjectHeaders -XX:TieredStopAtLevel=1 -XX:TrimNativeHeapInterval=5000}"
+read -r -a OPERATOR_OPTS <<<"${ZK_OPERATOR_JAVA_OPTS:--XX:+UseSerialGC -Xmx358m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=12m -XX:+UseCompactObjectHeaders -XX:TieredStopAtLevel=1 -XX:TrimNativeHeapInterval=5000}"
 read -r -a SIDECAR_OPTS <<<"${ZK_SIDECAR_JAVA_OPTS:--XX:+UseSerialGC -Xmx179m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=16m -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000}"
 export MALLOC_ARENA_MAX=2
 

@@ -174,11 +174,8 @@ public final class ClusterZoneBuilder {
     }
     Name nsBase = child(label(pod.namespace(), "namespace"), podBase);
     Set<Record> out = new TreeSet<>();
-    for (String s : pod.ips()) {
-      InetAddress ip = IpAddresses.parse(s);
-      if (ip != null) {
-        out.add(address(child(IpAddresses.dashed(ip), nsBase), ip));
-      }
+    for (InetAddress ip : pod.addresses()) {
+      out.add(address(child(IpAddresses.dashed(ip), nsBase), ip));
     }
     return List.copyOf(out);
   }
@@ -252,9 +249,8 @@ public final class ClusterZoneBuilder {
         if (!published(svc, ep)) {
           continue;
         }
-        for (String s : ep.addresses()) {
-          InetAddress ip = IpAddresses.parse(s);
-          if (ip == null || !matchesFamily(slice.addressType(), ip)) {
+        for (InetAddress ip : ep.ips()) {
+          if (!matchesFamily(slice.addressType(), ip)) {
             continue;
           }
           Name host = child(endpointLabel(ep, ip), name);

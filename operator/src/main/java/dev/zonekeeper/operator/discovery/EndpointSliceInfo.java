@@ -1,5 +1,7 @@
 package dev.zonekeeper.operator.discovery;
 
+import java.net.InetAddress;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -56,56 +58,107 @@ public record EndpointSliceInfo(
   }
 
   /**
-   * One endpoint of a slice.
-   *
-   * @param ready {@code conditions.ready}; {@code null} (unknown) counts as ready, as the API documents
-   * @param serving {@code conditions.serving}; {@code null} when not reported
-   * @param terminating {@code conditions.terminating}; {@code null} when not reported
-   * @param hostname {@code hostname}, {@code ""} when absent
-   * @param targetRefNamespace {@code targetRef.namespace} of a Pod target, {@code ""} when absent
-   * @param targetRefName {@code targetRef.name} of a Pod target, {@code ""} when absent
-   * @param nodeName {@code nodeName}, {@code ""} when absent
+   * One endpoint of a slice: its addresses, conditions and hostname, which is all the zone is built from (kept
+   * compact: a large cluster holds one per pod).
    */
-  public record EndpointInfo(
-      List<String> addresses,
-      Boolean ready,
-      Boolean serving,
-      Boolean terminating,
-      String hostname,
-      String targetRefNamespace,
-      String targetRefName,
-      String nodeName) {
+  public static final class EndpointInfo {
+    // conditions, two bits each: 0 not reported, 1 false, 2 true
+    private static final int READY = 0;
+    private static final int SERVING = 2;
+    private static final int TERMINATING = 4;
 
-    public EndpointInfo {
-      addresses = addresses == null ? List.of() : List.copyOf(addresses);
-      hostname = hostname == null ? "" : hostname;
-      targetRefNamespace = targetRefNamespace == null ? "" : targetRefNamespace;
-      targetRefName = targetRefName == null ? "" : targetRefName;
-      nodeName = nodeName == null ? "" : nodeName;
+    private final byte[] addresses;
+    private final byte conditions;
+    private final String hostname;
+
+    /**
+     * @param addresses {@code addresses}; strings that are not IP literals are dropped (they give no records)
+     * @param ready {@code conditions.ready}; {@code null} (unknown) counts as ready, as the API documents
+     * @param serving {@code conditions.serving}; {@code null} when not reported
+     * @param terminating {@code conditions.terminating}; {@code null} when not reported
+     * @param hostname {@code hostname}, {@code ""} when absent
+     */
+    public EndpointInfo(List<String> addresses, Boolean ready, Boolean serving, Boolean terminating,
+        String hostname) {
+      this.addresses = PackedAddresses.pack(addresses);
+      this.conditions = (byte) (bits(ready, READY) | bits(serving, SERVING) | bits(terminating, TERMINATING));
+      this.hostname = hostname == null ? "" : hostname;
+    }
+
+    private static int bits(Boolean b, int shift) {
+      return (b == null ? 0 : b ? 2 : 1) << shift;
+    }
+
+    private Boolean condition(int shift) {
+      int v = (conditions >> shift) & 3;
+      return v == 0 ? null : v == 2;
     }
 
     /** A ready endpoint with just addresses and an optional hostname: the common case, and handy in tests. */
     public static EndpointInfo ready(String hostname, String... addresses) {
-      return new EndpointInfo(List.of(addresses), true, true, false, hostname, "", "", "");
+      return new EndpointInfo(List.of(addresses), true, true, false, hostname);
     }
 
     /** A not-ready (but not terminating) endpoint. */
     public static EndpointInfo notReady(String hostname, String... addresses) {
-      return new EndpointInfo(List.of(addresses), false, false, false, hostname, "", "", "");
+      return new EndpointInfo(List.of(addresses), false, false, false, hostname);
     }
 
     /** A terminating endpoint that still serves. */
     public static EndpointInfo terminating(String hostname, String... addresses) {
-      return new EndpointInfo(List.of(addresses), false, true, true, hostname, "", "", "");
+      return new EndpointInfo(List.of(addresses), false, true, true, hostname);
+    }
+
+    /** The IP addresses (IPv6 in RFC 5952 text). */
+    public List<String> addresses() {
+      return PackedAddresses.texts(addresses);
+    }
+
+    /** The IP addresses, parsed. */
+    public List<InetAddress> ips() {
+      return PackedAddresses.unpack(addresses);
+    }
+
+    public Boolean ready() {
+      return condition(READY);
+    }
+
+    public Boolean serving() {
+      return condition(SERVING);
+    }
+
+    public Boolean terminating() {
+      return condition(TERMINATING);
+    }
+
+    public String hostname() {
+      return hostname;
     }
 
     /** {@code conditions.ready}, with unknown read as ready. */
     public boolean isReady() {
-      return ready == null || ready;
+      return !Boolean.FALSE.equals(ready());
     }
 
     public boolean isTerminating() {
-      return terminating != null && terminating;
+      return Boolean.TRUE.equals(terminating());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof EndpointInfo e && conditions == e.conditions && hostname.equals(e.hostname)
+          && Arrays.equals(addresses, e.addresses);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(Arrays.hashCode(addresses), conditions, hostname);
+    }
+
+    @Override
+    public String toString() {
+      return "EndpointInfo[addresses=" + addresses() + ", ready=" + ready() + ", serving=" + serving()
+          + ", terminating=" + terminating() + ", hostname=" + hostname + "]";
     }
   }
 }

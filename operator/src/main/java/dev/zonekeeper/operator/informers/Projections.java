@@ -6,7 +6,6 @@ import dev.zonekeeper.operator.discovery.PodInfo;
 import dev.zonekeeper.operator.discovery.PortInfo;
 import dev.zonekeeper.operator.discovery.ServiceInfo;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.PodStatus;
@@ -24,7 +23,7 @@ import java.util.Map;
 /**
  * Turns Fabric8 API objects into the slim projections of {@link dev.zonekeeper.operator.discovery}, which is all the
  * informer caches keep ({@link ProjectionStore}). Pure and stateless. Strings drawn from small sets (namespaces,
- * phases, protocols, port and node names) are interned, so 150,000 Pods in a few namespaces share their namespace
+ * phases, protocols and port names) are interned, so 150,000 Pods in a few namespaces share their namespace
  * strings instead of holding one copy each as parsed from the API server's JSON.
  */
 public final class Projections {
@@ -68,16 +67,11 @@ public final class Projections {
     if (slice.getEndpoints() != null) {
       for (Endpoint e : slice.getEndpoints()) {
         EndpointConditions c = e.getConditions();
-        ObjectReference ref = e.getTargetRef();
-        boolean podRef = ref != null && (ref.getKind() == null || "Pod".equals(ref.getKind()));
         endpoints.add(new EndpointInfo(e.getAddresses(),
             c == null ? null : c.getReady(),
             c == null ? null : c.getServing(),
             c == null ? null : c.getTerminating(),
-            e.getHostname(),
-            podRef ? intern(ref.getNamespace()) : null,
-            podRef ? ref.getName() : null,
-            intern(e.getNodeName())));
+            e.getHostname()));
       }
     }
     List<PortInfo> ports = new ArrayList<>();
@@ -109,7 +103,7 @@ public final class Projections {
         meta.getDeletionTimestamp() != null);
   }
 
-  /** The canonical copy of a string from a small set (namespaces, phases, protocols, port and node names). */
+  /** The canonical copy of a string from a small set (namespaces, phases, protocols and port names). */
   private static String intern(String s) {
     return s == null ? null : s.intern();
   }

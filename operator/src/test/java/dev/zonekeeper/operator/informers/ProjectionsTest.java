@@ -123,8 +123,32 @@ class ProjectionsTest {
     assertThat(info.addressType()).isEqualTo(EndpointSliceInfo.AddressType.IPv4);
     assertThat(info.ports()).containsExactly(new PortInfo("pg", "TCP", 5432));
     assertThat(info.endpoints()).containsExactly(
-        new EndpointInfo(List.of("10.1.0.5"), true, true, false, "pg-0", "db", "pg-0", "node-a"),
-        new EndpointInfo(List.of("10.1.0.6"), false, null, null, "", "", "", ""));
+        new EndpointInfo(List.of("10.1.0.5"), true, true, false, "pg-0"),
+        new EndpointInfo(List.of("10.1.0.6"), false, null, null, ""));
+  }
+
+  @Test
+  void endpointAddressesAreKeptParsedConditionsAsReportedAndNonLiteralsDropped() {
+    EndpointSlice v6 = new EndpointSliceBuilder(headlessSlice()).withAddressType("IPv6")
+        .editFirstEndpoint().withAddresses("FD00:0:0:0:0:0:0:5", "not-an-ip", "").endEndpoint().build();
+    EndpointInfo ep = Projections.endpointSlice(v6).endpoints().get(0);
+    // the text a record is built from is the RFC 5952 form, whatever form the API object held
+    assertThat(ep.addresses()).containsExactly("fd00::5");
+    assertThat(ep.ips()).extracting(java.net.InetAddress::getHostAddress).containsExactly("fd00:0:0:0:0:0:0:5");
+    // each condition keeps "not reported" apart from false; unknown readiness reads as ready
+    EndpointInfo unknown = new EndpointInfo(List.of("10.0.0.1"), null, null, null, null);
+    assertThat(unknown.ready()).isNull();
+    assertThat(unknown.serving()).isNull();
+    assertThat(unknown.terminating()).isNull();
+    assertThat(unknown.isReady()).isTrue();
+    assertThat(unknown.hostname()).isEmpty();
+    EndpointInfo leaving = new EndpointInfo(List.of("10.0.0.1"), false, true, true, "h");
+    assertThat(List.of(leaving.ready(), leaving.serving(), leaving.terminating())).containsExactly(false, true, true);
+    assertThat(leaving.isReady()).isFalse();
+    assertThat(leaving.isTerminating()).isTrue();
+    assertThat(leaving).isNotEqualTo(new EndpointInfo(List.of("10.0.0.1"), false, null, true, "h"));
+    assertThat(Projections.pod(new PodBuilder(pod()).editStatus().withPodIPs().withPodIP("garbage").endStatus()
+        .build()).ips()).isEmpty();
   }
 
   @Test
@@ -216,6 +240,23 @@ class ProjectionsTest {
     // namespaces are shared, not one copy per object
     assertThat(pods.entry(pods.getKey(pod)).projection().namespace())
         .isSameAs(pod.getMetadata().getNamespace().intern());
+  }
+
+  @Test
+  void resourceVersionsComeBackAsTheyWereGivenWhetherDecimalOrNot() {
+    ProjectionStore<Service, ServiceInfo> services =
+        new ProjectionStore<>(Projections::service, Stubs.ServiceStub::new);
+    // the API server's versions are decimal (kept as numbers), but they are opaque: any text must come back as it was
+    for (String version : new String[] {"0", "17", "922337203685477580", "9223372036854775807", "007", "-3",
+        "12a", "abc", ""}) {
+      Service svc = new ServiceBuilder(dualStackService()).editMetadata().withResourceVersion(version).endMetadata()
+          .build();
+      services.put("shop/api", svc);
+      assertThat(services.get("shop/api").getMetadata().getResourceVersion()).as(version).isEqualTo(version);
+    }
+    services.put("shop/api", new ServiceBuilder(dualStackService()).editMetadata().withResourceVersion(null)
+        .endMetadata().build());
+    assertThat(services.get("shop/api").getMetadata().getResourceVersion()).isNull();
   }
 
   @Test

@@ -5,7 +5,6 @@ import dev.zonekeeper.operator.discovery.EndpointSliceInfo.EndpointInfo;
 import dev.zonekeeper.operator.discovery.PodInfo;
 import dev.zonekeeper.operator.discovery.PortInfo;
 import dev.zonekeeper.operator.discovery.ServiceInfo;
-import io.fabric8.kubernetes.api.model.ObjectReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodIP;
 import io.fabric8.kubernetes.api.model.Service;
@@ -51,16 +50,11 @@ final class KubeProjections {
     List<EndpointInfo> endpoints = new ArrayList<>();
     for (Endpoint e : slice.getEndpoints() == null ? List.<Endpoint>of() : slice.getEndpoints()) {
       EndpointConditions c = e.getConditions();
-      ObjectReference ref = e.getTargetRef();
-      boolean pod = ref != null && (ref.getKind() == null || "Pod".equals(ref.getKind()));
       endpoints.add(new EndpointInfo(e.getAddresses(),
           c == null ? null : c.getReady(),
           c == null ? null : c.getServing(),
           c == null ? null : c.getTerminating(),
-          e.getHostname(),
-          pod ? ref.getNamespace() : null,
-          pod ? ref.getName() : null,
-          e.getNodeName()));
+          e.getHostname()));
     }
     List<PortInfo> ports = new ArrayList<>();
     for (EndpointPort p : slice.getPorts() == null ? List.<EndpointPort>of() : slice.getPorts()) {
