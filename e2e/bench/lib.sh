@@ -146,6 +146,14 @@ rss_kib() { # PID[,PID]: summed VmRSS
   echo $t
 }
 
+# PID[,PID]: summed proportional set size (smaps_rollup Pss): a page mapped by n of the processes counts 1/n in
+# each, so pages two JVMs share (libjvm.so, the JDK's class-data archive) count once in the sum, as they do in RAM
+pss_kib() {
+  local t=0 p r
+  for p in ${1//,/ }; do r=$(awk '/^Pss:/{print $2}' /proc/"$p"/smaps_rollup 2>/dev/null); t=$((t + ${r:-0})); done
+  echo $t
+}
+
 print_table() { # TITLE
   python3 "$bench/table.py" "$w/results.tsv" "$1" "load average at start: ${load_at_start:-?}; $(nproc) CPUs; $(date -u +%FT%TZ)"
 }

@@ -9,7 +9,9 @@
 #   coredns-k8s           CoreDNS kubernetes plugin, `pods disabled` (its default: no pod watch)
 #   coredns-k8s-pods      CoreDNS kubernetes plugin, `pods verified` (watches every Pod, as an operator that
 #                         answers pod records must)
-# bytes per object = RSS / (Services + EndpointSlices + Pods) (the whole process, not a marginal figure).
+# bytes per object = RSS / (Services + EndpointSlices + Pods) (the whole process, not a marginal figure). PSS
+# (proportional set size, summed) counts a page the processes share once: the two JVMs of Zonekeeper map the same
+# libjvm.so and class-data archive, which the RSS sum counts twice; for one process PSS and RSS are about equal.
 # Usage: e2e/bench/memory.sh     env: SYSTEMS (all four: "zonekeeper-k8s zonekeeper-k8s-nopods coredns-k8s coredns-k8s-pods") SERVICES=10000 PODS_PER_SERVICE=15 HEADLESS=0 RECORDS=1 SETTLE=30 W=/tmp/zk-bench-memory
 # (SERVICES=10000 PODS_PER_SERVICE=1 HEADLESS=1000 RECORDS=1000 are serving.sh's objects: with KEEP_API=1 its API
 # server is reused instead of loading 150k Pods, which takes most of an hour on a busy 2-core machine)
@@ -33,11 +35,13 @@ load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)  # RSS does not depend on it much
 
 record() { # SYSTEM PIDS
   sleep "$settle"
-  local kib
+  local kib pss
   kib=$(rss_kib "$2")
+  pss=$(pss_kib "$2")
   echo -e "1\t$1\trss_mib\t$((kib / 1024))" >>"$w/results.tsv"
   echo -e "1\t$1\tbytes_per_object\t$((kib * 1024 / objects))" >>"$w/results.tsv"
-  say "$1: $((kib / 1024)) MiB"
+  echo -e "1\t$1\tpss_mib\t$((pss / 1024))" >>"$w/results.tsv"
+  say "$1: $((kib / 1024)) MiB RSS, $((pss / 1024)) MiB PSS"
 }
 
 want() { [[ " ${SYSTEMS:-zonekeeper-k8s zonekeeper-k8s-nopods coredns-k8s coredns-k8s-pods} " == *" $1 "* ]]; }

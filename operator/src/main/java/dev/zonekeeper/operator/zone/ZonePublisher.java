@@ -410,7 +410,11 @@ public final class ZonePublisher implements ClusterSink {
     if (!published) {
       return;
     }
-    for (Map.Entry<Name, ZoneChange> e : batch.changes.entrySet()) {
+    // Forward zones first: each commit announces itself (NOTIFY) before the next zone is changed, and the name a
+    // client waits for is a forward one; the PTR records of the same change follow a fraction of a millisecond later.
+    List<Map.Entry<Name, ZoneChange>> ordered = new ArrayList<>(batch.changes.entrySet());
+    ordered.sort(Comparator.comparing(e -> isReverse(e.getKey())));
+    for (Map.Entry<Name, ZoneChange> e : ordered) {
       ZoneChange change = e.getValue();
       if (change.isEmpty()) {
         continue;
@@ -424,6 +428,10 @@ public final class ZonePublisher implements ClusterSink {
     for (Map.Entry<String, PublishedRecordSet> e : batch.served.entrySet()) {
       markServed(e.getKey(), e.getValue());
     }
+  }
+
+  private static boolean isReverse(Name zone) {
+    return zone.subdomain(IN_ADDR_ARPA) || zone.subdomain(IP6_ARPA);
   }
 
   /** A record compared as DNS does, plus its TTL. */

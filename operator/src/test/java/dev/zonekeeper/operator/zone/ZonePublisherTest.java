@@ -158,6 +158,21 @@ class ZonePublisherTest {
   }
 
   @Test
+  void aChangeOfAForwardAndAReverseZoneAnnouncesTheForwardZoneFirst() {
+    publisher.synced();
+    List<Name> announced = new ArrayList<>();
+    zones.addListener(jz -> announced.add(jz.zone().origin()));
+
+    // the PTR record sorts before the A record (in-addr.arpa. < cluster.local.), yet the zone a client asks comes first
+    publisher.upsertService(api(new PortInfo("http", "TCP", 80)), nanos.get());
+    assertThat(announced).containsExactly(CLUSTER, IN_ADDR);
+
+    announced.clear();
+    publisher.deleteService("shop", "api", nanos.get());
+    assertThat(announced).containsExactly(CLUSTER, IN_ADDR);
+  }
+
+  @Test
   void headlessEndpointsFollowTheirSlices() {
     publisher.synced();
     publisher.upsertService(new ServiceInfo("db", "pg", ServiceInfo.Type.ClusterIP, List.of("None"), "",
