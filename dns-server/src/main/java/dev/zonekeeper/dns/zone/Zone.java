@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import org.pcollections.HashTreePMap;
-import org.pcollections.PMap;
 import org.xbill.DNS.Master;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.SOARecord;
@@ -21,7 +19,7 @@ import org.xbill.DNS.Type;
  * An immutable authoritative zone: its origin, SOA and RRsets by owner name.
  *
  * <p>Names are matched case-insensitively (dnsjava {@link Name} equality and hash ignore letter case); records keep
- * the case they were given in. The zone is a persistent tree ({@code pcollections} hash trie of names, each name's
+ * the case they were given in. The zone is a persistent tree (a {@link ChampMap} hash trie of names, each name's
  * RRsets in a small immutable {@link Node} of {@link RRset}s, copied on a change): {@link #apply}
  * returns a new Zone that shares all untouched structure with this one, so an update costs the size of the change
  * (times the depth of the changed names), not the size of the zone, and readers of the old Zone are never disturbed.
@@ -37,15 +35,15 @@ public final class Zone {
     private final SOARecord soa;
     private final SOARecord negativeSoa;
     /** Owner name -> (type -> RRset). Only names with data; never an empty inner map or set. */
-    private final PMap<Name, Node> nodes;
+    private final ChampMap<Name, Node> nodes;
     /** Name -> number of strict descendants holding data (names with count 0 are absent). */
-    private final PMap<Name, Integer> descendants;
+    private final ChampMap<Name, Integer> descendants;
     /** Number of names below the apex holding an NS RRset (zone cuts). */
     private final int cuts;
     private final int recordCount;
 
-    private Zone(Name origin, int dclass, SOARecord soa, PMap<Name, Node> nodes,
-                 PMap<Name, Integer> descendants, int cuts, int recordCount) {
+    private Zone(Name origin, int dclass, SOARecord soa, ChampMap<Name, Node> nodes,
+                 ChampMap<Name, Integer> descendants, int cuts, int recordCount) {
         this.origin = origin;
         this.dclass = dclass;
         this.soa = soa;
@@ -78,7 +76,7 @@ public final class Zone {
         if (soa == null) {
             throw new IllegalArgumentException("zone " + origin + " has no SOA record at its origin");
         }
-        Editor e = new Editor(origin, soa.getDClass(), HashTreePMap.empty(), HashTreePMap.empty(), 0, 0);
+        Editor e = new Editor(origin, soa.getDClass(), ChampMap.empty(), ChampMap.empty(), 0, 0);
         for (org.xbill.DNS.Record r : records) {
             e.add(r);
         }
@@ -155,14 +153,14 @@ public final class Zone {
     public List<org.xbill.DNS.Record> records() {
         List<org.xbill.DNS.Record> out = new ArrayList<>(recordCount);
         out.add(soa);
-        for (Map.Entry<Name, Node> node : nodes.entrySet()) {
-            boolean apex = node.getKey().equals(origin);
-            for (Map.Entry<Integer, RRset> set : node.getValue().entrySet()) {
+        nodes.forEach((name, node) -> {
+            boolean apex = name.equals(origin);
+            for (Map.Entry<Integer, RRset> set : node.entrySet()) {
                 if (!(apex && set.getKey() == Type.SOA)) {
                     out.addAll(set.getValue());
                 }
             }
-        }
+        });
         return out;
     }
 
@@ -235,13 +233,13 @@ public final class Zone {
     private static final class Editor {
         private final Name origin;
         private final int dclass;
-        private PMap<Name, Node> nodes;
-        private PMap<Name, Integer> descendants;
+        private ChampMap<Name, Node> nodes;
+        private ChampMap<Name, Integer> descendants;
         private int cuts;
         private int count;
 
-        Editor(Name origin, int dclass, PMap<Name, Node> nodes,
-               PMap<Name, Integer> descendants, int cuts, int count) {
+        Editor(Name origin, int dclass, ChampMap<Name, Node> nodes,
+               ChampMap<Name, Integer> descendants, int cuts, int count) {
             this.origin = origin;
             this.dclass = dclass;
             this.nodes = nodes;

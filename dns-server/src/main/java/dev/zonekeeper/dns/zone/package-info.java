@@ -4,7 +4,8 @@
  * <ul>
  *   <li>{@link dev.zonekeeper.dns.zone.Zone}: one immutable zone (origin, SOA, RRsets by owner name, empty
  *       non-terminals, zone cuts). {@code apply(removed, added)} returns a new zone sharing structure with the old
- *       one (pcollections hash tries), at a cost proportional to the change. {@code records()} is the AXFR body.</li>
+ *       one ({@link dev.zonekeeper.dns.zone.ChampMap} hash tries), at a cost proportional to the change.
+ *       {@code records()} is the AXFR body.</li>
  *   <li>{@link dev.zonekeeper.dns.zone.ZoneSet}: the served zones; {@code find(qname)} gives the closest enclosing
  *       zone, so nested zones (example.test and sub.example.test) work.</li>
  *   <li>{@link dev.zonekeeper.dns.zone.ZoneStore}: the current ZoneSet behind a volatile field. Readers take

@@ -31,7 +31,6 @@ public final class ClusterZoneState {
   private final Map<ObjectKey, ServiceInfo> services = new HashMap<>();
   private final Map<ObjectKey, EndpointSliceInfo> slices = new HashMap<>();
   private final Map<ObjectKey, Map<String, EndpointSliceInfo>> slicesByService = new HashMap<>();
-  private final Map<ObjectKey, PodInfo> pods = new HashMap<>();
 
   /**
    * Records per producing object (the apex, a Service with its slices, a Pod), each a sorted list without
@@ -113,12 +112,12 @@ public final class ClusterZoneState {
     return c.delta();
   }
 
+  /**
+   * Adds or replaces a Pod. Pods are not kept here (the informer cache holds them), only the records each produces:
+   * a pod whose records stay the same changes nothing.
+   */
   public synchronized RecordDelta upsertPod(PodInfo pod) {
     ObjectKey key = pod.key();
-    PodInfo old = pods.put(key, pod);
-    if (pod.equals(old)) {
-      return RecordDelta.EMPTY;
-    }
     Change c = new Change();
     store(podRecords, key, replace(podRecords.getOrDefault(key, List.of()), builder.podRecords(pod), c));
     return c.delta();
@@ -126,7 +125,7 @@ public final class ClusterZoneState {
 
   public synchronized RecordDelta deletePod(String namespace, String name) {
     ObjectKey key = new ObjectKey(namespace, name);
-    if (pods.remove(key) == null) {
+    if (!podRecords.containsKey(key)) {
       return RecordDelta.EMPTY;
     }
     Change c = new Change();
