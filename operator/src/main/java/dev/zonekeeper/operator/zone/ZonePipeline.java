@@ -98,6 +98,12 @@ public class ZonePipeline {
     }
     running.add(server);
     server.addServedListener(latency::served);
+    // once every zone has gone out whole: collect the transfers' garbage, so the heap settles (see FirstTransfers)
+    server.addServedListener(new FirstTransfers(publisher.origins(), () -> {
+      Thread t = new Thread(System::gc, "gc-after-first-transfers");
+      t.setDaemon(true);
+      t.start();
+    }));
     NotifySender notify = new NotifySender(secondaries, key, NotifySender.Options.DEFAULT);
     running.add(notify);
     zones.addListener(notify);
