@@ -83,7 +83,14 @@ public final class ChampMap<K, V> {
         boolean added;
     }
 
+    /** A node: its entries as key/value pairs in {@code slots} (a bitmap node keeps its children after them). */
     private abstract static class Node {
+        final Object[] slots;
+
+        Node(Object[] slots) {
+            this.slots = slots;
+        }
+
         abstract Object find(Object key, int hash, int shift);
 
         abstract Node put(Object key, Object value, int hash, int shift, Change change);
@@ -94,9 +101,13 @@ public final class ChampMap<K, V> {
         /** Whether the node holds exactly one entry and no child (the parent then keeps that entry inline). */
         abstract boolean isSingleEntry();
 
-        abstract Object key(int i);
+        final Object key(int i) {
+            return slots[2 * i];
+        }
 
-        abstract Object value(int i);
+        final Object value(int i) {
+            return slots[2 * i + 1];
+        }
 
         abstract void forEach(BiConsumer<Object, Object> action);
     }
@@ -107,12 +118,11 @@ public final class ChampMap<K, V> {
 
         final int dataMap;
         final int nodeMap;
-        final Object[] content;
 
         BitmapNode(int dataMap, int nodeMap, Object[] content) {
+            super(content);
             this.dataMap = dataMap;
             this.nodeMap = nodeMap;
-            this.content = content;
         }
 
         private static int bit(int hash, int shift) {
@@ -124,7 +134,7 @@ public final class ChampMap<K, V> {
         }
 
         private int nodeSlot(int bit) {
-            return content.length - 1 - Integer.bitCount(nodeMap & (bit - 1));
+            return slots.length - 1 - Integer.bitCount(nodeMap & (bit - 1));
         }
 
         @Override
@@ -132,10 +142,10 @@ public final class ChampMap<K, V> {
             int bit = bit(hash, shift);
             if ((dataMap & bit) != 0) {
                 int i = 2 * dataIndex(bit);
-                return key.equals(content[i]) ? content[i + 1] : null;
+                return key.equals(slots[i]) ? slots[i + 1] : null;
             }
             if ((nodeMap & bit) != 0) {
-                return ((Node) content[nodeSlot(bit)]).find(key, hash, shift + 5);
+                return ((Node) slots[nodeSlot(bit)]).find(key, hash, shift + 5);
             }
             return null;
         }
@@ -145,37 +155,37 @@ public final class ChampMap<K, V> {
             int bit = bit(hash, shift);
             if ((dataMap & bit) != 0) {
                 int i = 2 * dataIndex(bit);
-                Object k = content[i];
+                Object k = slots[i];
                 if (key.equals(k)) {
-                    if (content[i + 1] == value) {
+                    if (slots[i + 1] == value) {
                         return this;
                     }
-                    Object[] c = content.clone();
+                    Object[] c = slots.clone();
                     c[i + 1] = value;
                     return new BitmapNode(dataMap, nodeMap, c);
                 }
                 change.added = true;
-                Node sub = pair(k, content[i + 1], k.hashCode(), key, value, hash, shift + 5);
+                Node sub = pair(k, slots[i + 1], k.hashCode(), key, value, hash, shift + 5);
                 return dataToNode(bit, i, sub);
             }
             if ((nodeMap & bit) != 0) {
                 int slot = nodeSlot(bit);
-                Node child = (Node) content[slot];
+                Node child = (Node) slots[slot];
                 Node next = child.put(key, value, hash, shift + 5, change);
                 if (next == child) {
                     return this;
                 }
-                Object[] c = content.clone();
+                Object[] c = slots.clone();
                 c[slot] = next;
                 return new BitmapNode(dataMap, nodeMap, c);
             }
             change.added = true;
             int i = 2 * dataIndex(bit);
-            Object[] c = new Object[content.length + 2];
-            System.arraycopy(content, 0, c, 0, i);
+            Object[] c = new Object[slots.length + 2];
+            System.arraycopy(slots, 0, c, 0, i);
             c[i] = key;
             c[i + 1] = value;
-            System.arraycopy(content, i, c, i + 2, content.length - i);
+            System.arraycopy(slots, i, c, i + 2, slots.length - i);
             return new BitmapNode(dataMap | bit, nodeMap, c);
         }
 
@@ -196,25 +206,25 @@ public final class ChampMap<K, V> {
 
         /** This node with the inline entry at {@code i} (slot {@code bit}) replaced by child {@code sub}. */
         private BitmapNode dataToNode(int bit, int i, Node sub) {
-            Object[] c = new Object[content.length - 1];
-            System.arraycopy(content, 0, c, 0, i);
+            Object[] c = new Object[slots.length - 1];
+            System.arraycopy(slots, 0, c, 0, i);
             int slot = nodeSlot(bit); // in the old array
             // old layout: data [0, 2n), nodes [2n, len); the new node goes where slot points, shifted by the removed pair
-            System.arraycopy(content, i + 2, c, i, slot - 1 - i);
+            System.arraycopy(slots, i + 2, c, i, slot - 1 - i);
             c[slot - 1] = sub;
-            System.arraycopy(content, slot + 1, c, slot, content.length - slot - 1);
+            System.arraycopy(slots, slot + 1, c, slot, slots.length - slot - 1);
             return new BitmapNode(dataMap ^ bit, nodeMap | bit, c);
         }
 
         /** This node with child {@code slot} (slot {@code bit}) replaced by its single entry, inline. */
         private BitmapNode nodeToData(int bit, int slot, Node single) {
             int i = 2 * dataIndex(bit);
-            Object[] c = new Object[content.length + 1];
-            System.arraycopy(content, 0, c, 0, i);
+            Object[] c = new Object[slots.length + 1];
+            System.arraycopy(slots, 0, c, 0, i);
             c[i] = single.key(0);
             c[i + 1] = single.value(0);
-            System.arraycopy(content, i, c, i + 2, slot - i);
-            System.arraycopy(content, slot + 1, c, slot + 2, content.length - slot - 1);
+            System.arraycopy(slots, i, c, i + 2, slot - i);
+            System.arraycopy(slots, slot + 1, c, slot + 2, slots.length - slot - 1);
             return new BitmapNode(dataMap | bit, nodeMap ^ bit, c);
         }
 
@@ -223,17 +233,17 @@ public final class ChampMap<K, V> {
             int bit = bit(hash, shift);
             if ((dataMap & bit) != 0) {
                 int i = 2 * dataIndex(bit);
-                if (!key.equals(content[i])) {
+                if (!key.equals(slots[i])) {
                     return this;
                 }
-                Object[] c = new Object[content.length - 2];
-                System.arraycopy(content, 0, c, 0, i);
-                System.arraycopy(content, i + 2, c, i, content.length - i - 2);
+                Object[] c = new Object[slots.length - 2];
+                System.arraycopy(slots, 0, c, 0, i);
+                System.arraycopy(slots, i + 2, c, i, slots.length - i - 2);
                 return new BitmapNode(dataMap ^ bit, nodeMap, c);
             }
             if ((nodeMap & bit) != 0) {
                 int slot = nodeSlot(bit);
-                Node child = (Node) content[slot];
+                Node child = (Node) slots[slot];
                 Node next = child.remove(key, hash, shift + 5);
                 if (next == child) {
                     return this;
@@ -241,7 +251,7 @@ public final class ChampMap<K, V> {
                 if (next.isSingleEntry()) {
                     return nodeToData(bit, slot, next); // and if this node is left with just that, its parent inlines it
                 }
-                Object[] c = content.clone();
+                Object[] c = slots.clone();
                 c[slot] = next;
                 return new BitmapNode(dataMap, nodeMap, c);
             }
@@ -253,24 +263,15 @@ public final class ChampMap<K, V> {
             return nodeMap == 0 && Integer.bitCount(dataMap) == 1;
         }
 
-        @Override
-        Object key(int i) {
-            return content[2 * i];
-        }
-
-        @Override
-        Object value(int i) {
-            return content[2 * i + 1];
-        }
 
         @Override
         void forEach(BiConsumer<Object, Object> action) {
             int data = 2 * Integer.bitCount(dataMap);
             for (int i = 0; i < data; i += 2) {
-                action.accept(content[i], content[i + 1]);
+                action.accept(slots[i], slots[i + 1]);
             }
-            for (int i = data; i < content.length; i++) {
-                ((Node) content[i]).forEach(action);
+            for (int i = data; i < slots.length; i++) {
+                ((Node) slots[i]).forEach(action);
             }
         }
     }
@@ -278,16 +279,15 @@ public final class ChampMap<K, V> {
     /** Entries whose 32-bit hashes are all equal, in a plain array of pairs. */
     private static final class CollisionNode extends Node {
         final int hash;
-        final Object[] pairs;
 
         CollisionNode(int hash, Object[] pairs) {
+            super(pairs);
             this.hash = hash;
-            this.pairs = pairs;
         }
 
         private int indexOf(Object key) {
-            for (int i = 0; i < pairs.length; i += 2) {
-                if (key.equals(pairs[i])) {
+            for (int i = 0; i < slots.length; i += 2) {
+                if (key.equals(slots[i])) {
                     return i;
                 }
             }
@@ -297,24 +297,24 @@ public final class ChampMap<K, V> {
         @Override
         Object find(Object key, int hash, int shift) {
             int i = hash == this.hash ? indexOf(key) : -1;
-            return i < 0 ? null : pairs[i + 1];
+            return i < 0 ? null : slots[i + 1];
         }
 
         @Override
         Node put(Object key, Object value, int hash, int shift, Change change) {
             int i = indexOf(key);
             if (i >= 0) {
-                if (pairs[i + 1] == value) {
+                if (slots[i + 1] == value) {
                     return this;
                 }
-                Object[] p = pairs.clone();
+                Object[] p = slots.clone();
                 p[i + 1] = value;
                 return new CollisionNode(this.hash, p);
             }
             change.added = true;
-            Object[] p = Arrays.copyOf(pairs, pairs.length + 2);
-            p[pairs.length] = key;
-            p[pairs.length + 1] = value;
+            Object[] p = Arrays.copyOf(slots, slots.length + 2);
+            p[slots.length] = key;
+            p[slots.length + 1] = value;
             return new CollisionNode(this.hash, p);
         }
 
@@ -324,31 +324,22 @@ public final class ChampMap<K, V> {
             if (i < 0) {
                 return this;
             }
-            Object[] p = new Object[pairs.length - 2];
-            System.arraycopy(pairs, 0, p, 0, i);
-            System.arraycopy(pairs, i + 2, p, i, pairs.length - i - 2);
+            Object[] p = new Object[slots.length - 2];
+            System.arraycopy(slots, 0, p, 0, i);
+            System.arraycopy(slots, i + 2, p, i, slots.length - i - 2);
             return new CollisionNode(this.hash, p);
         }
 
         @Override
         boolean isSingleEntry() {
-            return pairs.length == 2;
+            return slots.length == 2;
         }
 
-        @Override
-        Object key(int i) {
-            return pairs[2 * i];
-        }
-
-        @Override
-        Object value(int i) {
-            return pairs[2 * i + 1];
-        }
 
         @Override
         void forEach(BiConsumer<Object, Object> action) {
-            for (int i = 0; i < pairs.length; i += 2) {
-                action.accept(pairs[i], pairs[i + 1]);
+            for (int i = 0; i < slots.length; i += 2) {
+                action.accept(slots[i], slots[i + 1]);
             }
         }
     }
