@@ -2,7 +2,10 @@ package dev.zonekeeper.dns.zone;
 
 import java.util.Arrays;
 
-/** Copy-on-write edits of the small arrays behind {@link Node} and {@link RRset}: the original is never changed. */
+/**
+ * Copy-on-write edits of the small arrays behind {@link Node}, {@link RRset} and {@link ChampMap}: the original is never
+ * changed.
+ */
 final class ArrayCopies {
     private ArrayCopies() {
     }
@@ -23,8 +26,13 @@ final class ArrayCopies {
 
     /** A copy of {@code a} without its element at {@code i}. */
     static <T> T[] removed(T[] a, int i) {
-        T[] copy = Arrays.copyOf(a, a.length - 1);
-        System.arraycopy(a, i + 1, copy, i, a.length - i - 1);
+        return removed(a, i, 1);
+    }
+
+    /** A copy of {@code a} without the {@code n} elements from {@code i} on. */
+    static <T> T[] removed(T[] a, int i, int n) {
+        T[] copy = Arrays.copyOf(a, a.length - n);
+        System.arraycopy(a, i + n, copy, i, a.length - i - n);
         return copy;
     }
 }

@@ -61,7 +61,7 @@ public final class ChampMap<K, V> {
 
     /** This map without {@code key} (this map itself when it has no such key). */
     public ChampMap<K, V> minus(Object key) {
-        Node next = root.remove(key, key.hashCode(), 0);
+        TrieNode next = root.remove(key, key.hashCode(), 0);
         return next == root ? this : new ChampMap<>((BitmapNode) next, size - 1);
     }
 
@@ -84,19 +84,19 @@ public final class ChampMap<K, V> {
     }
 
     /** A node: its entries as key/value pairs in {@code slots} (a bitmap node keeps its children after them). */
-    private abstract static class Node {
+    private abstract static class TrieNode {
         final Object[] slots;
 
-        Node(Object[] slots) {
+        TrieNode(Object[] slots) {
             this.slots = slots;
         }
 
         abstract Object find(Object key, int hash, int shift);
 
-        abstract Node put(Object key, Object value, int hash, int shift, Change change);
+        abstract TrieNode put(Object key, Object value, int hash, int shift, Change change);
 
         /** This node without {@code key}, or this node itself when the key is absent. */
-        abstract Node remove(Object key, int hash, int shift);
+        abstract TrieNode remove(Object key, int hash, int shift);
 
         /** Whether the node holds exactly one entry and no child (the parent then keeps that entry inline). */
         abstract boolean isSingleEntry();
@@ -113,7 +113,7 @@ public final class ChampMap<K, V> {
     }
 
     /** Entries whose hash bits so far select one of 32 slots: inline pairs first, then child nodes in reverse. */
-    private static final class BitmapNode extends Node {
+    private static final class BitmapNode extends TrieNode {
         static final BitmapNode EMPTY = new BitmapNode(0, 0, new Object[0]);
 
         final int dataMap;
@@ -145,13 +145,13 @@ public final class ChampMap<K, V> {
                 return key.equals(slots[i]) ? slots[i + 1] : null;
             }
             if ((nodeMap & bit) != 0) {
-                return ((Node) slots[nodeSlot(bit)]).find(key, hash, shift + 5);
+                return ((TrieNode) slots[nodeSlot(bit)]).find(key, hash, shift + 5);
             }
             return null;
         }
 
         @Override
-        Node put(Object key, Object value, int hash, int shift, Change change) {
+        TrieNode put(Object key, Object value, int hash, int shift, Change change) {
             int bit = bit(hash, shift);
             if ((dataMap & bit) != 0) {
                 int i = 2 * dataIndex(bit);
@@ -160,24 +160,20 @@ public final class ChampMap<K, V> {
                     if (slots[i + 1] == value) {
                         return this;
                     }
-                    Object[] c = slots.clone();
-                    c[i + 1] = value;
-                    return new BitmapNode(dataMap, nodeMap, c);
+                    return new BitmapNode(dataMap, nodeMap, ArrayCopies.replaced(slots, i + 1, value));
                 }
                 change.added = true;
-                Node sub = pair(k, slots[i + 1], k.hashCode(), key, value, hash, shift + 5);
+                TrieNode sub = pair(k, slots[i + 1], k.hashCode(), key, value, hash, shift + 5);
                 return dataToNode(bit, i, sub);
             }
             if ((nodeMap & bit) != 0) {
                 int slot = nodeSlot(bit);
-                Node child = (Node) slots[slot];
-                Node next = child.put(key, value, hash, shift + 5, change);
+                TrieNode child = (TrieNode) slots[slot];
+                TrieNode next = child.put(key, value, hash, shift + 5, change);
                 if (next == child) {
                     return this;
                 }
-                Object[] c = slots.clone();
-                c[slot] = next;
-                return new BitmapNode(dataMap, nodeMap, c);
+                return new BitmapNode(dataMap, nodeMap, ArrayCopies.replaced(slots, slot, next));
             }
             change.added = true;
             int i = 2 * dataIndex(bit);
@@ -190,7 +186,7 @@ public final class ChampMap<K, V> {
         }
 
         /** A node holding two entries whose hashes agree on the bits below {@code shift}. */
-        private static Node pair(Object k0, Object v0, int h0, Object k1, Object v1, int h1, int shift) {
+        private static TrieNode pair(Object k0, Object v0, int h0, Object k1, Object v1, int h1, int shift) {
             if (shift >= 32) {
                 return new CollisionNode(h0, new Object[] {k0, v0, k1, v1});
             }
@@ -205,11 +201,10 @@ public final class ChampMap<K, V> {
         }
 
         /** This node with the inline entry at {@code i} (slot {@code bit}) replaced by child {@code sub}. */
-        private BitmapNode dataToNode(int bit, int i, Node sub) {
+        private BitmapNode dataToNode(int bit, int i, TrieNode sub) {
             Object[] c = new Object[slots.length - 1];
             System.arraycopy(slots, 0, c, 0, i);
-            int slot = nodeSlot(bit); // in the old array
-            // old layout: data [0, 2n), nodes [2n, len); the new node goes where slot points, shifted by the removed pair
+            int slot = nodeSlot(bit); // where the child goes in the old array; one to the left once the pair is gone
             System.arraycopy(slots, i + 2, c, i, slot - 1 - i);
             c[slot - 1] = sub;
             System.arraycopy(slots, slot + 1, c, slot, slots.length - slot - 1);
@@ -217,7 +212,7 @@ public final class ChampMap<K, V> {
         }
 
         /** This node with child {@code slot} (slot {@code bit}) replaced by its single entry, inline. */
-        private BitmapNode nodeToData(int bit, int slot, Node single) {
+        private BitmapNode nodeToData(int bit, int slot, TrieNode single) {
             int i = 2 * dataIndex(bit);
             Object[] c = new Object[slots.length + 1];
             System.arraycopy(slots, 0, c, 0, i);
@@ -229,31 +224,26 @@ public final class ChampMap<K, V> {
         }
 
         @Override
-        Node remove(Object key, int hash, int shift) {
+        TrieNode remove(Object key, int hash, int shift) {
             int bit = bit(hash, shift);
             if ((dataMap & bit) != 0) {
                 int i = 2 * dataIndex(bit);
                 if (!key.equals(slots[i])) {
                     return this;
                 }
-                Object[] c = new Object[slots.length - 2];
-                System.arraycopy(slots, 0, c, 0, i);
-                System.arraycopy(slots, i + 2, c, i, slots.length - i - 2);
-                return new BitmapNode(dataMap ^ bit, nodeMap, c);
+                return new BitmapNode(dataMap ^ bit, nodeMap, ArrayCopies.removed(slots, i, 2));
             }
             if ((nodeMap & bit) != 0) {
                 int slot = nodeSlot(bit);
-                Node child = (Node) slots[slot];
-                Node next = child.remove(key, hash, shift + 5);
+                TrieNode child = (TrieNode) slots[slot];
+                TrieNode next = child.remove(key, hash, shift + 5);
                 if (next == child) {
                     return this;
                 }
                 if (next.isSingleEntry()) {
                     return nodeToData(bit, slot, next); // and if this node is left with just that, its parent inlines it
                 }
-                Object[] c = slots.clone();
-                c[slot] = next;
-                return new BitmapNode(dataMap, nodeMap, c);
+                return new BitmapNode(dataMap, nodeMap, ArrayCopies.replaced(slots, slot, next));
             }
             return this;
         }
@@ -263,7 +253,6 @@ public final class ChampMap<K, V> {
             return nodeMap == 0 && Integer.bitCount(dataMap) == 1;
         }
 
-
         @Override
         void forEach(BiConsumer<Object, Object> action) {
             int data = 2 * Integer.bitCount(dataMap);
@@ -271,13 +260,13 @@ public final class ChampMap<K, V> {
                 action.accept(slots[i], slots[i + 1]);
             }
             for (int i = data; i < slots.length; i++) {
-                ((Node) slots[i]).forEach(action);
+                ((TrieNode) slots[i]).forEach(action);
             }
         }
     }
 
     /** Entries whose 32-bit hashes are all equal, in a plain array of pairs. */
-    private static final class CollisionNode extends Node {
+    private static final class CollisionNode extends TrieNode {
         final int hash;
 
         CollisionNode(int hash, Object[] pairs) {
@@ -301,15 +290,13 @@ public final class ChampMap<K, V> {
         }
 
         @Override
-        Node put(Object key, Object value, int hash, int shift, Change change) {
+        TrieNode put(Object key, Object value, int hash, int shift, Change change) {
             int i = indexOf(key);
             if (i >= 0) {
                 if (slots[i + 1] == value) {
                     return this;
                 }
-                Object[] p = slots.clone();
-                p[i + 1] = value;
-                return new CollisionNode(this.hash, p);
+                return new CollisionNode(this.hash, ArrayCopies.replaced(slots, i + 1, value));
             }
             change.added = true;
             Object[] p = Arrays.copyOf(slots, slots.length + 2);
@@ -319,22 +306,18 @@ public final class ChampMap<K, V> {
         }
 
         @Override
-        Node remove(Object key, int hash, int shift) {
+        TrieNode remove(Object key, int hash, int shift) {
             int i = hash == this.hash ? indexOf(key) : -1;
             if (i < 0) {
                 return this;
             }
-            Object[] p = new Object[slots.length - 2];
-            System.arraycopy(slots, 0, p, 0, i);
-            System.arraycopy(slots, i + 2, p, i, slots.length - i - 2);
-            return new CollisionNode(this.hash, p);
+            return new CollisionNode(this.hash, ArrayCopies.removed(slots, i, 2));
         }
 
         @Override
         boolean isSingleEntry() {
             return slots.length == 2;
         }
-
 
         @Override
         void forEach(BiConsumer<Object, Object> action) {
