@@ -174,7 +174,7 @@ public final class ClusterZoneBuilder {
     }
     Name nsBase = child(label(pod.namespace(), "namespace"), podBase);
     Set<Record> out = new TreeSet<>();
-    for (InetAddress ip : pod.addresses()) {
+    for (InetAddress ip : pod.inetAddresses()) {
       out.add(address(child(IpAddresses.dashed(ip), nsBase), ip));
     }
     return List.copyOf(out);
@@ -249,7 +249,7 @@ public final class ClusterZoneBuilder {
         if (!published(svc, ep)) {
           continue;
         }
-        for (InetAddress ip : ep.ips()) {
+        for (InetAddress ip : ep.inetAddresses()) {
           if (!matchesFamily(slice.addressType(), ip)) {
             continue;
           }

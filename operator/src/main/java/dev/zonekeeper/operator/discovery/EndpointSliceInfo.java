@@ -115,7 +115,7 @@ public record EndpointSliceInfo(
     }
 
     /** The IP addresses, parsed. */
-    public List<InetAddress> ips() {
+    public List<InetAddress> inetAddresses() {
       return PackedAddresses.unpack(addresses);
     }
 

@@ -44,7 +44,7 @@ public final class PodInfo {
   }
 
   /** The pod's IP addresses, parsed. */
-  public List<InetAddress> addresses() {
+  public List<InetAddress> inetAddresses() {
     return PackedAddresses.unpack(ips);
   }
 

@@ -134,7 +134,7 @@ class ProjectionsTest {
     EndpointInfo ep = Projections.endpointSlice(v6).endpoints().get(0);
     // the text a record is built from is the RFC 5952 form, whatever form the API object held
     assertThat(ep.addresses()).containsExactly("fd00::5");
-    assertThat(ep.ips()).extracting(java.net.InetAddress::getHostAddress).containsExactly("fd00:0:0:0:0:0:0:5");
+    assertThat(ep.inetAddresses()).extracting(java.net.InetAddress::getHostAddress).containsExactly("fd00:0:0:0:0:0:0:5");
     // each condition keeps "not reported" apart from false; unknown readiness reads as ready
     EndpointInfo unknown = new EndpointInfo(List.of("10.0.0.1"), null, null, null, null);
     assertThat(unknown.ready()).isNull();
