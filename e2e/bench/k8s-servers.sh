@@ -7,8 +7,8 @@ operator_jar=$root/operator/target/quarkus-app/quarkus-run.jar
 # 8080, 5354) so a bench run does not collide with a development copy on the same machine
 transfer_port=${ZK_TRANSFER_PORT:-5370} notify_port=${ZK_NOTIFY_PORT:-5371} operator_http_port=${ZK_OPERATOR_HTTP_PORT:-18571}
 # the operator's JVM as the chart runs it (values.yaml operator.javaOpts, MALLOC_ARENA_MAX=2), with the heap bound
-# given as -Xmx instead of a percentage of a container limit; the sidecar runs with $zk_opts (lib.sh)
-operator_opts=${OPERATOR_JAVA_OPTS:-"-XX:+UseSerialGC -Xms8m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=12m -XX:+UseCompactObjectHeaders -XX:TieredStopAtLevel=1 -XX:TrimNativeHeapInterval=5000"}
+# given as -Xmx instead of a percentage of a container limit (jvm-opts.sh); the sidecar runs with $zk_opts (lib.sh)
+operator_opts=${OPERATOR_JAVA_OPTS:-$(chart_java_opts operator 8m 512m)}
 
 # k8s_up DIR: an API server in $api (API_DIR, default /tmp/zk-bench-api-<object counts>), the DnsRecord CRD, then
 # DIR/k8s/*.json loaded; etcd and kube-apiserver are then pinned to core 1 so the little they do while idle stays

@@ -7,7 +7,10 @@ bench=$root/e2e/bench
 shared=${SHARED:-$root/../shared}
 java=${JAVA:-$(ls -d /usr/lib/jvm/temurin-25-jdk-amd64/bin/java 2>/dev/null || command -v java)}
 zk_jar=${ZK_JAR:-$root/dns-server/target/zonekeeper-dns-server.jar}
-zk_opts=${ZK_JAVA_OPTS:-"-XX:+UseSerialGC -Xms4m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=16m -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000"}
+# shellcheck source=jvm-opts.sh
+source "$bench/jvm-opts.sh"
+# the DNS server's JVM as the chart runs it (dnsServer.javaOpts), with a 256 MiB heap bound; ZK_JAVA_OPTS overrides
+zk_opts=${ZK_JAVA_OPTS:-$(chart_java_opts dnsServer 4m 256m)}
 coredns_version=1.12.1
 coredns=${COREDNS:-$HOME/.cache/zonekeeper/bin/coredns-$coredns_version/coredns}
 started=()

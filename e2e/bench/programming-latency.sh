@@ -61,10 +61,14 @@ WORK=$(cd "$WORK" && pwd)
 ./mvnw -q -B -pl e2e dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/classpath.txt" >&2
 CLASSPATH_BENCH=$ROOT/e2e/target/test-classes:$(cat "$WORK/classpath.txt")
 
-# Both JVMs as the chart runs them (values.yaml operator.javaOpts / dnsServer.javaOpts with the default memory limits,
-# 512Mi and 256Mi, at MaxRAMPercentage=70), MALLOC_ARENA_MAX=2 below; ZK_OPERATOR_JAVA_OPTS / ZK_SIDECAR_JAVA_OPTS override
-read -r -a OPERATOR_OPTS <<<"${ZK_OPERATOR_JAVA_OPTS:--XX:+UseSerialGC -Xmx358m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=12m -XX:+UseCompactObjectHeaders -XX:TieredStopAtLevel=1 -XX:TrimNativeHeapInterval=5000}"
-read -r -a SIDECAR_OPTS <<<"${ZK_SIDECAR_JAVA_OPTS:--XX:+UseSerialGC -Xmx179m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=40 -XX:-ShrinkHeapInSteps -XX:MaxNewSize=16m -XX:+UseCompactObjectHeaders -XX:TrimNativeHeapInterval=5000}"
+# Both JVMs as the chart runs them (values.yaml operator.javaOpts / dnsServer.javaOpts, read by jvm-opts.sh) inside the
+# default memory limits, 512Mi and 256Mi: heap at most 70 % of the limit, initially 1/64 of it; MALLOC_ARENA_MAX=2
+# below; ZK_OPERATOR_JAVA_OPTS / ZK_SIDECAR_JAVA_OPTS override
+source "$(dirname "${BASH_SOURCE[0]}")/jvm-opts.sh"
+operator_opts=${ZK_OPERATOR_JAVA_OPTS:-$(chart_java_opts operator 8m 358m)}
+sidecar_opts=${ZK_SIDECAR_JAVA_OPTS:-$(chart_java_opts dnsServer 4m 179m)}
+read -r -a OPERATOR_OPTS <<<"$operator_opts"
+read -r -a SIDECAR_OPTS <<<"$sidecar_opts"
 export MALLOC_ARENA_MAX=2
 
 # --- processes ----------------------------------------------------------------------------------------------------------
