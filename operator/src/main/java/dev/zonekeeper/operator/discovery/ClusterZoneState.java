@@ -3,12 +3,10 @@ package dev.zonekeeper.operator.discovery;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.xbill.DNS.Record;
@@ -39,7 +37,7 @@ public final class ClusterZoneState {
   private List<Record> apexRecords = List.of();
   private final Map<ObjectKey, List<Record>> serviceRecords = new HashMap<>();
   private final Map<ObjectKey, List<Record>> podRecords = new HashMap<>();
-  private final Map<Record, Integer> refCounts = new TreeMap<>();
+  private final TreeMap<Record, Integer> refCounts = new TreeMap<>();
 
   public ClusterZoneState(ClusterZoneBuilder builder) {
     this.builder = Objects.requireNonNull(builder, "builder");
@@ -169,24 +167,41 @@ public final class ClusterZoneState {
   /**
    * Replaces the records an owner produces ({@code before}) by {@code now}, keeping reference counts and noting what
    * enters or leaves the zone; returns what the owner now produces, sorted and without duplicates.
+   *
+   * <p>A record that stays is kept as the instance already counted (and already in the zone), not the equal one
+   * just built: a Service's records are rebuilt whenever one of its slices changes (during the first sync, once per
+   * slice), and keeping the new instances would hold every such record twice, once here and once in the zone.
    */
   private List<Record> replace(List<Record> before, Collection<Record> now, Change c) {
-    List<Record> after = List.copyOf(new TreeSet<>(now));
-    Set<Record> beforeSet = before.size() > 8 ? new HashSet<>(before) : null;
-    Set<Record> afterSet = after.size() > 8 ? new HashSet<>(after) : null;
+    TreeSet<Record> sorted = new TreeSet<>(now);
+    if (sorted.isEmpty() && before.isEmpty()) {
+      return before;
+    }
+    Map<Record, Record> kept = new HashMap<>();
     for (Record r : before) {
-      if (!(afterSet != null ? afterSet.contains(r) : after.contains(r))) {
+      if (sorted.contains(r)) {
+        kept.put(r, r);
+      } else {
         c.touch(r, refCounts.containsKey(r));
         refCounts.computeIfPresent(r, (k, n) -> n == 1 ? null : n - 1);
       }
     }
-    for (Record r : after) {
-      if (!(beforeSet != null ? beforeSet.contains(r) : before.contains(r))) {
+    if (kept.size() == before.size() && kept.size() == sorted.size()) {
+      return before; // the same records: nothing to count, and the list already held stays
+    }
+    List<Record> after = new ArrayList<>(sorted.size());
+    for (Record r : sorted) {
+      Record same = kept.get(r);
+      if (same != null) {
+        after.add(same);
+      } else {
         c.touch(r, refCounts.containsKey(r));
         refCounts.merge(r, 1, Integer::sum);
+        // the instance counted: r, or the equal record another owner produced first (then shared)
+        after.add(refCounts.ceilingKey(r));
       }
     }
-    return after;
+    return List.copyOf(after);
   }
 
   /** Presence of each touched record before the operation; the delta is the records whose presence changed. */

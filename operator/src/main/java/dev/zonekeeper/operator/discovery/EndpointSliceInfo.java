@@ -44,7 +44,7 @@ public record EndpointSliceInfo(
     Objects.requireNonNull(name, "name");
     serviceName = serviceName == null ? "" : serviceName;
     addressType = addressType == null ? AddressType.IPv4 : addressType;
-    endpoints = endpoints == null ? List.of() : List.copyOf(endpoints);
+    endpoints = endpoints == null ? List.of() : PackedEndpoints.of(endpoints);
     ports = ports == null ? List.of() : List.copyOf(ports);
   }
 
@@ -58,8 +58,8 @@ public record EndpointSliceInfo(
   }
 
   /**
-   * One endpoint of a slice: its addresses, conditions and hostname, which is all the zone is built from (kept
-   * compact: a large cluster holds one per pod).
+   * One endpoint of a slice: its addresses, conditions and hostname, which is all the zone is built from. A slice
+   * keeps its endpoints packed ({@link PackedEndpoints}); these are made when read.
    */
   public static final class EndpointInfo {
     // conditions, two bits each: 0 not reported, 1 false, 2 true
@@ -83,6 +83,20 @@ public record EndpointSliceInfo(
       this.addresses = PackedAddresses.pack(addresses);
       this.conditions = (byte) (bits(ready, READY) | bits(serving, SERVING) | bits(terminating, TERMINATING));
       this.hostname = hostname == null ? "" : hostname;
+    }
+
+    EndpointInfo(byte[] packedAddresses, byte packedConditions, String hostname) {
+      this.addresses = packedAddresses;
+      this.conditions = packedConditions;
+      this.hostname = hostname;
+    }
+
+    byte[] packedAddresses() {
+      return addresses;
+    }
+
+    byte packedConditions() {
+      return conditions;
     }
 
     private static int bits(Boolean b, int shift) {

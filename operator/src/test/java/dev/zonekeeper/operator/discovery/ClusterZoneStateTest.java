@@ -184,6 +184,36 @@ class ClusterZoneStateTest {
   }
 
   @Test
+  void aRecordRebuiltUnchangedStaysTheInstanceTheZoneHolds() {
+    // a slice change rebuilds its Service's records; equal ones must not be kept as a second copy beside the zone's
+    Record added = only(state.upsertService(API).added(), "api.ns.svc.cluster.local. 5 IN A 10.96.1.1");
+    assertThat(state.upsertEndpointSlice(slice("ns", "api-1", "api", AddressType.IPv4,
+        List.of(port("https", "TCP", 8443)), EndpointInfo.ready(null, "10.2.0.20")))).isEqualTo(RecordDelta.EMPTY);
+    Record removed = only(state.deleteService("ns", "api").removed(), "api.ns.svc.cluster.local. 5 IN A 10.96.1.1");
+    assertThat(removed).isSameAs(added);
+  }
+
+  @Test
+  void aRecordTwoObjectsProduceIsHeldOnce() {
+    PodInfo a = new PodInfo("kube-system", "proxy-a", List.of("192.168.1.10"), "Running", false);
+    PodInfo b = new PodInfo("kube-system", "agent-b", List.of("192.168.1.10"), "Running", false);
+    Record first = only(state.upsertPod(a).added(), "192-168-1-10.kube-system.pod.cluster.local. 5 IN A 192.168.1.10");
+    state.upsertPod(b);
+    state.deletePod("kube-system", "proxy-a");
+    Record last = only(state.deletePod("kube-system", "agent-b").removed(),
+        "192-168-1-10.kube-system.pod.cluster.local. 5 IN A 192.168.1.10");
+    assertThat(last).isSameAs(first);
+  }
+
+  /** The one record of {@code records} equal to the zone-file line {@code line}. */
+  static Record only(List<Record> records, String line) {
+    Record wanted = ZoneText.parse(line + "\n").get(0);
+    List<Record> found = records.stream().filter(wanted::equals).toList();
+    assertThat(found).hasSize(1);
+    return found.get(0);
+  }
+
+  @Test
   void podBeingDeletedLeavesTheZoneBeforeItsObjectIsGone() {
     state.upsertPod(POD);
     RecordDelta d = state.upsertPod(new PodInfo("ns", "api-1", List.of("10.1.0.5"), "Running", true));
