@@ -3,7 +3,6 @@ package dev.zonekeeper.dns.server;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
@@ -90,7 +89,7 @@ final class BlockingUdp implements AutoCloseable {
     private static void serve(DatagramChannel ch, int maxDatagram, QueryProcessor processor) {
         ByteBuffer in = ByteBuffer.allocateDirect(maxDatagram);
         ByteBuf query = Unpooled.wrappedBuffer(in);
-        ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+        ByteBufAllocator alloc = DnsTransport.BUFFERS;
         QueryProcessor.Responder late = (sender, response) -> send(ch, response, (SocketAddress) sender);
         while (ch.isOpen()) {
             SocketAddress sender;
