@@ -8,21 +8,23 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 
 /**
- * The RRsets of one owner name, by type: an immutable array of a few {@link RRset}s (a name holds one to a handful of
- * types), replaced as a whole on a change. A few dozen bytes per name, where a persistent hash map costs a few hundred.
+ * The RRsets of one owner name, by type: the one {@link RRset} of a name that holds one type (most names), or an
+ * immutable array of a few (a name holds one to a handful of types), replaced as a whole on a change. A few dozen
+ * bytes per name, where a persistent hash map costs a few hundred.
  */
 final class Node extends AbstractMap<Integer, RRset> {
-    private final RRset[] sets;
+    /** The one {@link RRset} (most names hold one type), or an {@code RRset[]} of two or more. */
+    private final Object sets;
 
-    private Node(RRset[] sets) {
+    private Node(Object sets) {
         this.sets = sets;
     }
 
     static Node of(RRset set) {
-        return new Node(new RRset[] {set});
+        return new Node(set);
     }
 
-    private int indexOf(int type) {
+    private static int indexOf(RRset[] sets, int type) {
         for (int i = 0; i < sets.length; i++) {
             if (sets[i].type() == type) {
                 return i;
@@ -32,30 +34,41 @@ final class Node extends AbstractMap<Integer, RRset> {
     }
 
     RRset get(int type) {
-        int i = indexOf(type);
-        return i < 0 ? null : sets[i];
+        if (sets instanceof RRset one) {
+            return one.type() == type ? one : null;
+        }
+        RRset[] a = (RRset[]) sets;
+        int i = indexOf(a, type);
+        return i < 0 ? null : a[i];
     }
 
     boolean has(int type) {
-        return indexOf(type) >= 0;
+        return get(type) != null;
     }
 
-    /** This node with {@code set} as the RRset of its type. */
     Node with(RRset set) {
-        int i = indexOf(set.type());
-        return new Node(i >= 0 ? ArrayCopies.replaced(sets, i, set) : ArrayCopies.appended(sets, set));
+        if (sets instanceof RRset one) {
+            return new Node(one.type() == set.type() ? set : new RRset[] {one, set});
+        }
+        RRset[] a = (RRset[]) sets;
+        int i = indexOf(a, set.type());
+        return new Node(i >= 0 ? ArrayCopies.replaced(a, i, set) : ArrayCopies.appended(a, set));
     }
 
-    /** This node without the RRset of {@code type}; null when that leaves it empty. */
     Node without(int type) {
-        int i = indexOf(type);
+        if (sets instanceof RRset one) {
+            return one.type() == type ? null : this;
+        }
+        RRset[] a = (RRset[]) sets;
+        int i = indexOf(a, type);
         if (i < 0) {
             return this;
         }
-        if (sets.length == 1) {
-            return null;
-        }
-        return new Node(ArrayCopies.removed(sets, i));
+        return new Node(a.length == 2 ? a[1 - i] : ArrayCopies.removed(a, i));
+    }
+
+    private RRset at(int i) {
+        return sets instanceof RRset one ? one : ((RRset[]) sets)[i];
     }
 
     @Override
@@ -70,7 +83,7 @@ final class Node extends AbstractMap<Integer, RRset> {
 
     @Override
     public int size() {
-        return sets.length;
+        return sets instanceof RRset ? 1 : ((RRset[]) sets).length;
     }
 
     @Override
@@ -83,15 +96,15 @@ final class Node extends AbstractMap<Integer, RRset> {
 
                     @Override
                     public boolean hasNext() {
-                        return next < sets.length;
+                        return next < size();
                     }
 
                     @Override
                     public Map.Entry<Integer, RRset> next() {
-                        if (next >= sets.length) {
+                        if (next >= size()) {
                             throw new NoSuchElementException();
                         }
-                        RRset s = sets[next++];
+                        RRset s = at(next++);
                         return new AbstractMap.SimpleImmutableEntry<>(s.type(), s);
                     }
                 };
@@ -99,7 +112,7 @@ final class Node extends AbstractMap<Integer, RRset> {
 
             @Override
             public int size() {
-                return sets.length;
+                return Node.this.size();
             }
         };
     }

@@ -2,6 +2,7 @@ package dev.zonekeeper.dns.zone;
 
 import java.util.AbstractSet;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import org.pcollections.HashTreePSet;
 import org.pcollections.PSet;
@@ -9,67 +10,76 @@ import org.xbill.DNS.Record;
 
 /**
  * An immutable RRset: the records of one owner name and type, compared as dnsjava compares records (name, type, class
- * and rdata; not the TTL). Most RRsets of a cluster zone hold one to a few records, so up to {@link #SMALL} records
- * are kept in a plain array (a few dozen bytes, where a persistent hash set costs a few hundred); a bigger RRset (the
- * addresses of a large headless Service) is a persistent hash set, so a change to it still costs the size of the
- * change and not of the RRset.
+ * and rdata; not the TTL). Most RRsets of a cluster zone hold one record (a Service's address, a PTR, a pod's
+ * address), which is kept as itself; up to {@link #SMALL} records are kept in a plain array (a few dozen bytes, where
+ * a persistent hash set costs a few hundred); a bigger RRset (the addresses of a large headless Service) is a
+ * persistent hash set, so a change to it still costs the size of the change and not of the RRset.
  */
 final class RRset extends AbstractSet<Record> {
     /** Largest RRset kept as an array: copying that many references on a change is cheaper than a hash trie. */
     static final int SMALL = 16;
 
-    /** Exactly one of the two is non-null. */
-    private final Record[] small;
-    private final PSet<Record> large;
+    /** The one {@link Record}, a {@code Record[]} of 2 to {@link #SMALL}, or a {@code PSet<Record>} of more. */
+    private final Object records;
 
-    private RRset(Record[] small, PSet<Record> large) {
-        this.small = small;
-        this.large = large;
+    private RRset(Object records) {
+        this.records = records;
     }
 
     static RRset of(Record r) {
-        return new RRset(new Record[] {r}, null);
+        return new RRset(r);
     }
 
     int type() {
-        return small != null ? small[0].getType() : large.iterator().next().getType();
+        if (records instanceof Record r) {
+            return r.getType();
+        }
+        return records instanceof Record[] a ? a[0].getType() : large().iterator().next().getType();
     }
 
-    /** This RRset with {@code r} in it; a record equal to {@code r} (same rdata) is replaced, so its TTL is r's. */
+    @SuppressWarnings("unchecked")
+    private PSet<Record> large() {
+        return (PSet<Record>) records;
+    }
+
+    /** This RRset with {@code r} added, or replacing the equal record (a new TTL). */
     RRset plus(Record r) {
-        if (large != null) {
-            return new RRset(null, large.minus(r).plus(r));
+        if (records instanceof Record one) {
+            return new RRset(one.equals(r) ? r : new Record[] {one, r});
         }
-        int i = indexOf(r);
-        if (i >= 0) {
-            return new RRset(ArrayCopies.replaced(small, i, r), null);
+        if (records instanceof Record[] small) {
+            int i = indexOf(small, r);
+            if (i >= 0) {
+                return new RRset(ArrayCopies.replaced(small, i, r));
+            }
+            if (small.length < SMALL) {
+                return new RRset(ArrayCopies.appended(small, r));
+            }
+            return new RRset(HashTreePSet.from(Arrays.asList(small)).plus(r));
         }
-        if (small.length < SMALL) {
-            return new RRset(ArrayCopies.appended(small, r), null);
-        }
-        return new RRset(null, HashTreePSet.from(Arrays.asList(small)).plus(r));
+        return new RRset(large().minus(r).plus(r));
     }
 
-    /** This RRset without {@code r}; null when that leaves it empty; this when {@code r} is not in it. */
+    /** This RRset without {@code r}; null when it was the last record. */
     RRset minus(Record r) {
-        if (large != null) {
-            if (!large.contains(r)) {
+        if (records instanceof Record one) {
+            return one.equals(r) ? null : this;
+        }
+        if (records instanceof Record[] small) {
+            int i = indexOf(small, r);
+            if (i < 0) {
                 return this;
             }
-            PSet<Record> rest = large.minus(r);
-            return rest.size() > SMALL ? new RRset(null, rest) : new RRset(rest.toArray(new Record[0]), null);
+            return new RRset(small.length == 2 ? small[1 - i] : ArrayCopies.removed(small, i));
         }
-        int i = indexOf(r);
-        if (i < 0) {
+        if (!large().contains(r)) {
             return this;
         }
-        if (small.length == 1) {
-            return null;
-        }
-        return new RRset(ArrayCopies.removed(small, i), null);
+        PSet<Record> rest = large().minus(r);
+        return new RRset(rest.size() > SMALL ? rest : rest.toArray(new Record[0]));
     }
 
-    private int indexOf(Object o) {
+    private static int indexOf(Record[] small, Object o) {
         for (int i = 0; i < small.length; i++) {
             if (small[i].equals(o)) {
                 return i;
@@ -80,16 +90,25 @@ final class RRset extends AbstractSet<Record> {
 
     @Override
     public boolean contains(Object o) {
-        return large != null ? large.contains(o) : indexOf(o) >= 0;
+        if (records instanceof Record one) {
+            return one.equals(o);
+        }
+        return records instanceof Record[] small ? indexOf(small, o) >= 0 : large().contains(o);
     }
 
     @Override
     public int size() {
-        return large != null ? large.size() : small.length;
+        if (records instanceof Record) {
+            return 1;
+        }
+        return records instanceof Record[] small ? small.length : large().size();
     }
 
     @Override
     public Iterator<Record> iterator() {
-        return large != null ? large.iterator() : Arrays.asList(small).iterator();
+        if (records instanceof Record one) {
+            return Collections.singleton(one).iterator();
+        }
+        return records instanceof Record[] small ? Arrays.asList(small).iterator() : large().iterator();
     }
 }

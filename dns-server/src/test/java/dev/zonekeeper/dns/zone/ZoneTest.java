@@ -307,6 +307,43 @@ class ZoneTest {
     }
 
     /**
+     * A name gains three types one by one and loses them in every order: after each step its RRsets are exactly the
+     * types it holds (a name with one type keeps its RRset without an array, with more an array of them), the other
+     * types answer empty, and the older versions are unchanged.
+     */
+    @Test
+    void aNameGainsAndLosesTypesInEveryOrder() {
+        Name www = name("multi.example.test.");
+        List<org.xbill.DNS.Record> all = records("""
+                multi.example.test. 30 IN A 10.0.0.1
+                multi.example.test. 30 IN AAAA fd00::1
+                multi.example.test. 30 IN TXT "hello"
+                """);
+        int[][] orders = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+        for (int[] order : orders) {
+            Zone z = base();
+            for (org.xbill.DNS.Record r : all) {
+                z = z.apply(List.of(), List.of(r));
+            }
+            Zone full = z;
+            java.util.Set<Integer> left = new java.util.TreeSet<>(java.util.Set.of(Type.A, Type.AAAA, Type.TXT));
+            for (int i : order) {
+                org.xbill.DNS.Record r = all.get(i);
+                z = z.apply(List.of(r), List.of());
+                left.remove(r.getType());
+                assertThat(z.rrsets(www).keySet()).as("order %s", java.util.Arrays.toString(order)).isEqualTo(left);
+                for (int type : new int[] {Type.A, Type.AAAA, Type.TXT}) {
+                    assertThat(z.rrset(www, type)).hasSize(left.contains(type) ? 1 : 0);
+                }
+                assertThat(z.hasData(www)).isEqualTo(!left.isEmpty());
+                assertThat(z.recordCount()).isEqualTo(5 + left.size());
+            }
+            assertThat(full.rrsets(www).keySet()).containsExactlyInAnyOrder(Type.A, Type.AAAA, Type.TXT);
+            assertThat(presentation(z.records())).isEqualTo(presentation(BASE));
+        }
+    }
+
+    /**
      * An RRset grows past the size kept as a plain array and shrinks back, one record at a time, with TTL changes on
      * the way: after every step the RRset, the name's RRsets, the record count and the AXFR list agree with a plain
      * reference set, and the older versions are unchanged.

@@ -48,9 +48,14 @@ public final class ClusterZoneState {
     return builder;
   }
 
-  /** Every record currently in the state (forward and reverse, no SOA), sorted. */
+  /** Every record currently in the state (forward and reverse, no SOA), sorted; a new list the caller may change. */
   public synchronized List<Record> records() {
-    return List.copyOf(refCounts.keySet());
+    return new ArrayList<>(refCounts.keySet());
+  }
+
+  /** Whether {@code r} (compared without TTL) is in the state. */
+  public synchronized boolean contains(Record r) {
+    return refCounts.containsKey(r);
   }
 
   /** The current records split into forward and reverse, plus the SOA with {@code serial}. */

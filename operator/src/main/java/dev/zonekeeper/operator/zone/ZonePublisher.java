@@ -78,7 +78,12 @@ public final class ZonePublisher implements ClusterSink {
   /** Served origins, most specific (most labels) first. */
   private final List<Name> origins;
 
-  /** Sources per record (records compared without TTL); only records with at least one source. */
+  /**
+   * Sources per record (records compared without TTL) other than the cluster state: DnsRecords and the NS records of
+   * the extra zones; only records with at least one. A record is served when the cluster state holds it (which counts
+   * its own sources: {@link ClusterZoneState#contains}) or it has a source here; the cluster's records, which are most
+   * (one per pod with pod records on), are not counted twice.
+   */
   private final Map<org.xbill.DNS.Record, Integer> refs = new HashMap<>();
   private final Set<Name> serviceNames = new HashSet<>();
   private final Map<String, PublishedRecordSet> dnsRecords = new HashMap<>();
@@ -120,9 +125,6 @@ public final class ZonePublisher implements ClusterSink {
     this.cluster = new ClusterZoneState(builder);
 
     Batch batch = new Batch();
-    for (org.xbill.DNS.Record r : cluster.records()) {
-      addRef(r, batch);
-    }
     for (Name origin : origins) {
       if (!origin.equals(builder.domain())) {
         addRef(new NSRecord(origin, DClass.IN, builder.ttl(), nameServer()), batch);
@@ -211,7 +213,13 @@ public final class ZonePublisher implements ClusterSink {
       records.add(soa(origin));
       content.put(origin, records);
     }
+    List<org.xbill.DNS.Record> all = cluster.records();
     for (org.xbill.DNS.Record r : refs.keySet()) {
+      if (!cluster.contains(r)) {
+        all.add(r);
+      }
+    }
+    for (org.xbill.DNS.Record r : all) {
       Name origin = zoneFor(r.getName());
       if (origin != null) {
         content.get(origin).add(r);
@@ -377,21 +385,31 @@ public final class ZonePublisher implements ClusterSink {
     commit(batch, kind, receivedNanos);
   }
 
+  /**
+   * A change of the cluster state, already made: a record it added or removed enters or leaves the zone unless
+   * another source (a DnsRecord) also gives it.
+   */
   private void apply(RecordDelta delta, Batch batch) {
     for (org.xbill.DNS.Record r : delta.removed()) {
-      removeRef(r, batch);
+      if (!refs.containsKey(r)) {
+        batch.remove(zoneFor(r.getName()), r);
+      }
     }
     for (org.xbill.DNS.Record r : delta.added()) {
-      addRef(r, batch);
+      if (!refs.containsKey(r)) {
+        batch.add(zoneFor(r.getName()), r);
+      }
     }
   }
 
+  /** One more source other than the cluster state gives {@code r}. */
   private void addRef(org.xbill.DNS.Record r, Batch batch) {
-    if (refs.merge(r, 1, Integer::sum) == 1) {
+    if (refs.merge(r, 1, Integer::sum) == 1 && !cluster.contains(r)) {
       batch.add(zoneFor(r.getName()), r);
     }
   }
 
+  /** One source other than the cluster state gives {@code r} no more. */
   private void removeRef(org.xbill.DNS.Record r, Batch batch) {
     Integer n = refs.get(r);
     if (n == null) {
@@ -399,7 +417,9 @@ public final class ZonePublisher implements ClusterSink {
     }
     if (n == 1) {
       refs.remove(r);
-      batch.remove(zoneFor(r.getName()), r);
+      if (!cluster.contains(r)) {
+        batch.remove(zoneFor(r.getName()), r);
+      }
     } else {
       refs.put(r, n - 1);
     }

@@ -244,6 +244,32 @@ class ZonePublisherTest {
   }
 
   @Test
+  void aRecordBothAPodAndADnsRecordGiveStaysUntilTheLastOfThemGoes() {
+    Name podName = Name.fromConstantString("10-1-0-5.shop.pod.cluster.local.");
+    PodInfo pod = new PodInfo("shop", "api-1", List.of("10.1.0.5"), "Running", false);
+    PublishedRecordSet pin = dnsRecord("shop", "pin", "10-1-0-5.shop.pod.cluster.local.", Type.A, "10.1.0.5");
+    publisher.upsertPod(pod, nanos.get());
+    accept(pin);
+    publisher.synced();
+    assertThat(zone(CLUSTER).rrset(podName, Type.A)).extracting(org.xbill.DNS.Record::rdataToString)
+        .containsExactly("10.1.0.5");
+
+    publisher.deletePod("shop", "api-1", nanos.get()); // the pod goes first: the DnsRecord still gives it
+    assertThat(has(CLUSTER, "10-1-0-5.shop.pod.cluster.local.", Type.A)).isTrue();
+    withdraw("shop/pin");
+    assertThat(zone(CLUSTER).exists(podName)).isFalse();
+
+    accept(pin); // the DnsRecord goes first: the pod still gives it
+    publisher.upsertPod(pod, nanos.get());
+    long serial = zone(CLUSTER).serial();
+    withdraw("shop/pin");
+    assertThat(zone(CLUSTER).serial()).as("nothing served changed").isEqualTo(serial);
+    assertThat(has(CLUSTER, "10-1-0-5.shop.pod.cluster.local.", Type.A)).isTrue();
+    publisher.deletePod("shop", "api-1", nanos.get());
+    assertThat(zone(CLUSTER).exists(podName)).isFalse();
+  }
+
+  @Test
   void theWholeRegistryAtOnceGivesTheZonesThatItsChangesOneByOneGave() {
     publisher.synced();
     accept(dnsRecord("team", "a", "www.example.com.", Type.A, "192.0.2.1"));
