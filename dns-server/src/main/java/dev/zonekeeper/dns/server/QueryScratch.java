@@ -37,8 +37,13 @@ final class QueryScratch {
         if (length > packet.length) {
             packet = new byte[Math.min(65535, Math.max(length, packet.length * 2))];
         }
-        in.getBytes(in.readerIndex(), packet, 0, Math.min(length, packet.length));
-        return parse(packet, Math.min(length, packet.length));
+        int n = Math.min(length, packet.length);
+        // readBytes, not getBytes: for a direct buffer without Unsafe (the UDP path on Java 25) Netty's getBytes into
+        // an array makes a duplicate of the NIO buffer on every call, readBytes uses the buffer's own
+        int readerIndex = in.readerIndex();
+        in.readBytes(packet, 0, n);
+        in.readerIndex(readerIndex);
+        return parse(packet, n);
     }
 
     private int parse(byte[] buf, int end) {
