@@ -313,7 +313,7 @@ class ZoneTest {
      */
     @Test
     void aNameGainsAndLosesTypesInEveryOrder() {
-        Name www = name("multi.example.test.");
+        Name multi = name("multi.example.test.");
         List<org.xbill.DNS.Record> all = records("""
                 multi.example.test. 30 IN A 10.0.0.1
                 multi.example.test. 30 IN AAAA fd00::1
@@ -331,14 +331,14 @@ class ZoneTest {
                 org.xbill.DNS.Record r = all.get(i);
                 z = z.apply(List.of(r), List.of());
                 left.remove(r.getType());
-                assertThat(z.rrsets(www).keySet()).as("order %s", java.util.Arrays.toString(order)).isEqualTo(left);
+                assertThat(z.rrsets(multi).keySet()).as("order %s", java.util.Arrays.toString(order)).isEqualTo(left);
                 for (int type : new int[] {Type.A, Type.AAAA, Type.TXT}) {
-                    assertThat(z.rrset(www, type)).hasSize(left.contains(type) ? 1 : 0);
+                    assertThat(z.rrset(multi, type)).hasSize(left.contains(type) ? 1 : 0);
                 }
-                assertThat(z.hasData(www)).isEqualTo(!left.isEmpty());
+                assertThat(z.hasData(multi)).isEqualTo(!left.isEmpty());
                 assertThat(z.recordCount()).isEqualTo(5 + left.size());
             }
-            assertThat(full.rrsets(www).keySet()).containsExactlyInAnyOrder(Type.A, Type.AAAA, Type.TXT);
+            assertThat(full.rrsets(multi).keySet()).containsExactlyInAnyOrder(Type.A, Type.AAAA, Type.TXT);
             assertThat(presentation(z.records())).isEqualTo(presentation(BASE));
         }
     }

@@ -2,6 +2,7 @@ package dev.zonekeeper.operator.discovery;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -179,32 +180,23 @@ public final class ClusterZoneState {
    */
   private List<Record> replace(List<Record> before, Collection<Record> now, Change c) {
     TreeSet<Record> sorted = new TreeSet<>(now);
-    if (sorted.isEmpty() && before.isEmpty()) {
-      return before;
+    if (sorted.size() == before.size() && sorted.containsAll(before)) {
+      return before; // the same records: nothing to count, and the list already held stays
     }
-    Map<Record, Record> kept = new HashMap<>();
     for (Record r : before) {
-      if (sorted.contains(r)) {
-        kept.put(r, r);
-      } else {
+      if (!sorted.contains(r)) {
         c.touch(r, refCounts.containsKey(r));
         refCounts.computeIfPresent(r, (k, n) -> n == 1 ? null : n - 1);
       }
     }
-    if (kept.size() == before.size() && kept.size() == sorted.size()) {
-      return before; // the same records: nothing to count, and the list already held stays
-    }
     List<Record> after = new ArrayList<>(sorted.size());
     for (Record r : sorted) {
-      Record same = kept.get(r);
-      if (same != null) {
-        after.add(same);
-      } else {
+      if (Collections.binarySearch(before, r) < 0) { // before is sorted as the counts are
         c.touch(r, refCounts.containsKey(r));
         refCounts.merge(r, 1, Integer::sum);
-        // the instance counted: r, or the equal record another owner produced first (then shared)
-        after.add(refCounts.ceilingKey(r));
       }
+      // the instance counted: the one already held, or the equal record another owner produced first (shared)
+      after.add(refCounts.ceilingKey(r));
     }
     return List.copyOf(after);
   }

@@ -189,6 +189,9 @@ class ClusterZoneStateTest {
     Record added = only(state.upsertService(API).added(), "api.ns.svc.cluster.local. 5 IN A 10.96.1.1");
     assertThat(state.upsertEndpointSlice(slice("ns", "api-1", "api", AddressType.IPv4,
         List.of(port("https", "TCP", 8443)), EndpointInfo.ready(null, "10.2.0.20")))).isEqualTo(RecordDelta.EMPTY);
+    // a port rename changes the SRV records and rebuilds the address record beside them
+    RecordDelta renamed = state.upsertService(clusterIp("ns", "api", List.of("10.96.1.1"), port("web", "TCP", 443)));
+    assertThat(renamed.added()).isNotEmpty().noneMatch(r -> r.getType() == org.xbill.DNS.Type.A);
     Record removed = only(state.deleteService("ns", "api").removed(), "api.ns.svc.cluster.local. 5 IN A 10.96.1.1");
     assertThat(removed).isSameAs(added);
   }
