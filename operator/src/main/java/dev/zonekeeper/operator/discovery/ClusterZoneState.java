@@ -61,7 +61,7 @@ public final class ClusterZoneState {
 
   /** The current records split into forward and reverse, plus the SOA with {@code serial}. */
   public synchronized ClusterZoneData snapshot(long serial) {
-    List<Record> all = new ArrayList<>(refCounts.keySet());
+    List<Record> all = records();
     all.add(builder.soa(serial));
     return ClusterZoneData.of(all);
   }
