@@ -166,6 +166,7 @@ public final class Main {
             }
             processor = new QueryProcessor(ZoneSet.of(java.util.List.of()), metrics,
                     forwarder, config.fallthrough());
+            processor.answerCacheBudget((long) config.answerCacheMib() << 20);
             if (!config.fallthrough().isEmpty()) {
                 if (forwarder == null) {
                     LOG.warn("--fallthrough {} has no effect without forwarding: NXDOMAIN is answered",

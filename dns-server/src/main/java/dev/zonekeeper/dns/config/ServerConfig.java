@@ -37,7 +37,8 @@ public record ServerConfig(
         int tcpIdleTimeout,
         int tcpIoTimeout,
         int tcpMaxConnections,
-        int tcpMaxPerClient) {
+        int tcpMaxPerClient,
+        int answerCacheMib) {
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
@@ -71,6 +72,8 @@ public record ServerConfig(
             "                           longest (default 1000)",
             "  --tcp-max-per-client N   DNS-over-TCP connections open at once from one client address; a new one",
             "                           beyond is refused (default 64)",
+            "  --answer-cache-mib MIB   memory for pre-encoded authoritative answers, keys and answers counted",
+            "                           (default 16)",
             "  --help                   print this help");
 
     /** Thrown for an unknown or invalid option; the message names it. */
@@ -108,6 +111,7 @@ public record ServerConfig(
         int tcpIoTimeout = 2000;
         int tcpMaxConnections = 1000;
         int tcpMaxPerClient = 64;
+        int answerCacheMib = 16;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -169,6 +173,7 @@ public record ServerConfig(
                 case "--tcp-io-timeout" -> tcpIoTimeout = intValue(opt, value, 10, 600_000);
                 case "--tcp-max-connections" -> tcpMaxConnections = intValue(opt, value, 1, 1_000_000);
                 case "--tcp-max-per-client" -> tcpMaxPerClient = intValue(opt, value, 1, 1_000_000);
+                case "--answer-cache-mib" -> answerCacheMib = intValue(opt, value, 1, 4096);
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -214,14 +219,14 @@ public record ServerConfig(
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
                 metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
-                tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient);
+                tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
             case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
                  "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
-                 "--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client" -> true;
+                 "--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client", "--answer-cache-mib" -> true;
             default -> false;
         };
     }

@@ -95,6 +95,8 @@ public final class DnsMetrics {
     private final Counter truncated;
     private final Counter[] tcpClosed = new Counter[TcpClose.values().length];
     private final AtomicLong tcpConnections = new AtomicLong();
+    /** Held here: a FunctionCounter holds its object weakly. */
+    private volatile java.util.function.LongSupplier answerCacheEvictions;
     private final Map<String, AtomicLong> zoneRecords = new ConcurrentHashMap<>();
 
     public DnsMetrics() {
@@ -200,6 +202,16 @@ public final class DnsMetrics {
 
     public void tcpClosed(TcpClose reason) {
         tcpClosed[reason.ordinal()].increment();
+    }
+
+    /** Reports the pre-encoded answer cache's size in bytes and its evictions (read when scraped). */
+    public void answerCache(java.util.function.LongSupplier bytes, java.util.function.LongSupplier evictions) {
+        Gauge.builder("zonekeeper.dns.answer.cache.bytes", bytes, b -> (double) b.getAsLong())
+                .description("Bytes the pre-encoded authoritative answers take, as counted against --answer-cache-mib")
+                .strongReference(true).register(registry);
+        FunctionCounter.builder("zonekeeper.dns.answer.cache.evictions", evictions, e -> (double) e.getAsLong())
+                .description("Pre-encoded answers evicted to stay within --answer-cache-mib").register(registry);
+        answerCacheEvictions = evictions;
     }
 
     /** A DNS-over-TCP connection was admitted (+1) or closed (-1). */
