@@ -2,7 +2,9 @@ package dev.zonekeeper.dns.server;
 
 import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.zonekeeper.dns.config.ServerConfig;
 import dev.zonekeeper.dns.testing.DnsClients;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.Packets;
@@ -242,6 +244,25 @@ class TcpLimitsTest {
             assertThat(peak).as("direct memory the server's buffers held").isLessThan(16L << 20);
             Reply other = DnsClients.dig(server.address(), "www.example.test.", "A", "+tcp");
             assertThat(other.answer()).hasSize(1);
+        }
+    }
+
+    @Test
+    void the_limits_are_options_with_documented_defaults() throws Exception {
+        ServerConfig defaults = ServerConfig.parse(new String[0], List.of());
+        assertThat(List.of(defaults.tcpIdleTimeout(), defaults.tcpIoTimeout(), defaults.tcpMaxConnections(),
+                defaults.tcpMaxPerClient(), defaults.answerCacheMib())).containsExactly(10, 2000, 1000, 64, 16);
+        ServerConfig set = ServerConfig.parse(new String[] {"--tcp-io-timeout", "500", "--tcp-max-connections",
+            "50", "--tcp-max-per-client=5", "--answer-cache-mib", "4"}, List.of());
+        assertThat(List.of(set.tcpIoTimeout(), set.tcpMaxConnections(), set.tcpMaxPerClient(), set.answerCacheMib()))
+                .containsExactly(500, 50, 5, 4);
+        for (String option : new String[] {"--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client",
+            "--answer-cache-mib"}) {
+            assertThat(ServerConfig.USAGE).contains(option);
+            for (String bad : new String[] {"0", "-1", "many"}) {
+                assertThatThrownBy(() -> ServerConfig.parse(new String[] {option, bad}, List.of()))
+                        .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining(option);
+            }
         }
     }
 
