@@ -87,6 +87,12 @@ public final class Main {
         new CountDownLatch(1).await();
     }
 
+    /** The DNS-over-TCP timeouts and caps of the command line. */
+    static DnsTransport.TcpLimits tcpLimits(ServerConfig config) {
+        return new DnsTransport.TcpLimits(config.tcpIdleTimeout(), config.tcpIoTimeout(), config.tcpMaxConnections(),
+                config.tcpMaxPerClient());
+    }
+
     /**
      * The TSIG key of sidecar mode from {@code --tsig-key-file}, or null when none is given (transfers unsigned).
      *
@@ -160,6 +166,7 @@ public final class Main {
             }
             processor = new QueryProcessor(ZoneSet.of(java.util.List.of()), metrics,
                     forwarder, config.fallthrough());
+            processor.answerCacheBudget((long) config.answerCacheMib() << 20);
             if (!config.fallthrough().isEmpty()) {
                 if (forwarder == null) {
                     LOG.warn("--fallthrough {} has no effect without forwarding: NXDOMAIN is answered",
@@ -182,8 +189,7 @@ public final class Main {
             // The YAML parse and the warm-up leave garbage several times the zone's size: collect it once before
             // serving, so the heap (and the resident memory) settles at what the zones need.
             System.gc();
-            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics,
-                    config.tcpIdleTimeout());
+            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics, tcpLimits(config));
             started = true;
             readiness = "serving " + processor.zones().zones().size() + " zones";
             LOG.info("ready {} ms after JVM start: {}",
@@ -223,8 +229,7 @@ public final class Main {
                 LOG.info("--notify-listen none: changes on the primary are seen at the zones' SOA refresh");
             }
             Warmup.run(Warmup.rounds());
-            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics,
-                    config.tcpIdleTimeout());
+            transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics, tcpLimits(config));
             started = true;
             LOG.info("sidecar of {} for {}: {}", hostPort(config.primary()), config.zoneList(), readiness);
             secondary.start();

@@ -34,7 +34,11 @@ public record ServerConfig(
         int udpSockets,
         int cacheSize,
         int zoneTtl,
-        int tcpIdleTimeout) {
+        int tcpIdleTimeout,
+        int tcpIoTimeout,
+        int tcpMaxConnections,
+        int tcpMaxPerClient,
+        int answerCacheMib) {
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
@@ -60,7 +64,16 @@ public record ServerConfig(
             "  --udp-sockets N          SO_REUSEPORT UDP sockets, one reader thread each (default: number of CPUs)",
             "  --cache-size N           forwarder cache entries (default 10000)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
-            "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection idle this long (default 10, RFC 7766)",
+            "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection with no query or answer for this long",
+            "                           (default 10, RFC 7766)",
+            "  --tcp-io-timeout MILLIS  once a TCP message's first byte arrives, the whole message must arrive within",
+            "                           this time, else the connection is closed (default 2000)",
+            "  --tcp-max-connections N  DNS-over-TCP connections open at once; a new one beyond closes the one idle",
+            "                           longest (default 1000)",
+            "  --tcp-max-per-client N   DNS-over-TCP connections open at once from one client address; a new one",
+            "                           beyond is refused (default 64)",
+            "  --answer-cache-mib MIB   memory for pre-encoded authoritative answers, keys and answers counted",
+            "                           (default 16)",
             "  --help                   print this help");
 
     /** Thrown for an unknown or invalid option; the message names it. */
@@ -95,6 +108,10 @@ public record ServerConfig(
         int cacheSize = 10_000;
         int zoneTtl = 30;
         int tcpIdleTimeout = 10;
+        int tcpIoTimeout = 2000;
+        int tcpMaxConnections = 1000;
+        int tcpMaxPerClient = 64;
+        int answerCacheMib = 16;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -153,6 +170,10 @@ public record ServerConfig(
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
                 case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
+                case "--tcp-io-timeout" -> tcpIoTimeout = intValue(opt, value, 10, 600_000);
+                case "--tcp-max-connections" -> tcpMaxConnections = intValue(opt, value, 1, 1_000_000);
+                case "--tcp-max-per-client" -> tcpMaxPerClient = intValue(opt, value, 1, 1_000_000);
+                case "--answer-cache-mib" -> answerCacheMib = intValue(opt, value, 1, 4096);
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -197,13 +218,15 @@ public record ServerConfig(
             }
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
-                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout);
+                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
+                tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
             case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
-                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout" -> true;
+                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
+                 "--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client", "--answer-cache-mib" -> true;
             default -> false;
         };
     }

@@ -56,6 +56,18 @@ public final class DnsMetrics {
         }
     }
 
+    /** Why the server closed a DNS-over-TCP connection (or refused a new one). */
+    public enum TcpClose {
+        REFUSED_PER_CLIENT("refused_per_client"), REFUSED_TOTAL("refused_total"), EVICTED("evicted_idlest"),
+        IO_TIMEOUT("io_timeout"), IDLE_TIMEOUT("idle_timeout"), UNREAD_ANSWERS("unread_answers");
+
+        final String tag;
+
+        TcpClose(String tag) {
+            this.tag = tag;
+        }
+    }
+
     private static final int TYPES = KNOWN_TYPES.length + 1;
     private static final int RCODES = 24;
     /** Upper bounds of the latency histogram's buckets (the former Timer's service-level objectives). */
@@ -81,6 +93,10 @@ public final class DnsMetrics {
     private final Counter[] badInput = new Counter[BadInput.values().length];
     private final Counter[] dropped = new Counter[BadInput.values().length];
     private final Counter truncated;
+    private final Counter[] tcpClosed = new Counter[TcpClose.values().length];
+    private final AtomicLong tcpConnections = new AtomicLong();
+    /** Held here: a FunctionCounter holds its object weakly. */
+    private volatile java.util.function.LongSupplier answerCacheEvictions;
     private final Map<String, AtomicLong> zoneRecords = new ConcurrentHashMap<>();
 
     public DnsMetrics() {
@@ -117,6 +133,13 @@ public final class DnsMetrics {
         counter("zonekeeper.dns.answer.cache", cache, s -> s.misses, "result", "miss");
         truncated = Counter.builder("zonekeeper.dns.truncated")
                 .description("UDP responses sent with TC set because the answer did not fit").register(registry);
+        for (TcpClose c : TcpClose.values()) {
+            tcpClosed[c.ordinal()] = Counter.builder("zonekeeper.dns.tcp.closed")
+                    .description("DNS-over-TCP connections closed or refused by the server, by reason")
+                    .tag("reason", c.tag).register(registry);
+        }
+        Gauge.builder("zonekeeper.dns.tcp.connections", tcpConnections, AtomicLong::get)
+                .description("DNS-over-TCP connections open").register(registry);
     }
 
     /** A counter whose value is the sum of one field over the stripes, read when scraped. */
@@ -175,6 +198,25 @@ public final class DnsMetrics {
 
     public void truncated() {
         truncated.increment();
+    }
+
+    public void tcpClosed(TcpClose reason) {
+        tcpClosed[reason.ordinal()].increment();
+    }
+
+    /** Reports the pre-encoded answer cache's size in bytes and its evictions (read when scraped). */
+    public void answerCache(java.util.function.LongSupplier bytes, java.util.function.LongSupplier evictions) {
+        Gauge.builder("zonekeeper.dns.answer.cache.bytes", bytes, b -> (double) b.getAsLong())
+                .description("Bytes the pre-encoded authoritative answers take, as counted against --answer-cache-mib")
+                .strongReference(true).register(registry);
+        FunctionCounter.builder("zonekeeper.dns.answer.cache.evictions", evictions, e -> (double) e.getAsLong())
+                .description("Pre-encoded answers evicted to stay within --answer-cache-mib").register(registry);
+        answerCacheEvictions = evictions;
+    }
+
+    /** A DNS-over-TCP connection was admitted (+1) or closed (-1). */
+    public void tcpConnections(int delta) {
+        tcpConnections.addAndGet(delta);
     }
 
     /** Sets the record count of a zone (a gauge per zone). */

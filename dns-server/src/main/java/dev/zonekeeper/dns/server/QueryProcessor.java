@@ -122,6 +122,17 @@ public final class QueryProcessor {
         this.recursionAvailable = forwarder != null;
         this.fallthrough = forwarder == null ? List.of() : List.copyOf(fallthrough);
         this.cache = new AnswerCache(zones, CACHE_SLOTS);
+        metrics.answerCache(() -> cache.bytes(), () -> cache.evictions());
+    }
+
+    /** Bounds the pre-encoded answers to {@code bytes} ({@code --answer-cache-mib}); starts with an empty cache. */
+    public void answerCacheBudget(long bytes) {
+        cache = new AnswerCache(cache.zones, CACHE_SLOTS, bytes);
+    }
+
+    /** Bytes the pre-encoded answers take, as counted against their budget. */
+    public long answerCacheBytes() {
+        return cache.bytes();
     }
 
     /** Swaps in a new zone snapshot; readers in flight finish with the old one. */
