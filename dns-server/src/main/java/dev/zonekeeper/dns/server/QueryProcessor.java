@@ -199,6 +199,26 @@ public final class QueryProcessor {
     }
 
 
+    /**
+     * Types the fast path leaves to the full path, whose rules then hold for UDP and TCP alike: type 0, OPT (41) and
+     * every type of the meta/question range 128-255 (RFC 6895 3.1). The full path answers them as {@link
+     * #formatErrorType} (FORMERR), AXFR/IXFR (REFUSED), MAILA/MAILB (NOTIMP, from the query engine), ANY (every RRset
+     * over TCP, one over UDP) and the unassigned ones as any other type.
+     */
+    static boolean metaType(int qtype) {
+        return qtype == 0 || qtype == Type.OPT || (qtype >= 128 && qtype <= 255);
+    }
+
+    /**
+     * Question types that make a query malformed: type 0 (reserved), and OPT, TSIG and TKEY, records that only ever
+     * travel in the additional section (RFC 6891 6.1.1, RFC 8945 4.1, RFC 2930 2); a question asking for one is a
+     * format error on either transport. (Knot answers TKEY and TSIG questions with NODATA and type 0 with NOTIMP: we
+     * keep FORMERR, which the full path has always answered.)
+     */
+    static boolean formatErrorType(int qtype) {
+        return qtype == 0 || qtype == Type.OPT || qtype == Type.TSIG || qtype == Type.TKEY;
+    }
+
     static void writeOpt(ByteBuf out, boolean dnssecOk) {
         out.writeByte(0);              // root
         out.writeShort(Type.OPT);
@@ -329,7 +349,7 @@ public final class QueryProcessor {
             metrics.badInput(BadInput.TRANSFER);
             return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
         }
-        if (qtype == Type.OPT || qtype == Type.TSIG || qtype == Type.TKEY || qtype == 0) {
+        if (formatErrorType(qtype)) {
             metrics.badInput(BadInput.FORMAT);
             return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
         }

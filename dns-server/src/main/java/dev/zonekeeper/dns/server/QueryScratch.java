@@ -27,6 +27,11 @@ final class QueryScratch {
     /** The query's EDNS DO bit, copied into the response (RFC 3225 section 3). */
     boolean dnssecOk;
 
+    /** Offset of the COOKIE option's data in {@link #packet} (client cookie, then any server cookie), or -1. */
+    int cookieOffset;
+    /** Length of the COOKIE option's data: 8 (client cookie only) or 16 to 40. */
+    int cookieLength;
+
     /** The query's bytes, copied in once: parsing a plain array costs no per-byte checks. */
     byte[] packet = new byte[1024];
     int length;
@@ -98,12 +103,14 @@ final class QueryScratch {
         qtype = WireBytes.u16(buf, p);
         qclass = WireBytes.u16(buf, p + 2);
         p += 4;
-        if (qclass != 1 || qtype == 41 || qtype == 250 || (qtype >= 251 && qtype <= 255) || qtype == 0) {
-            return SLOW; // class other than IN; OPT, TSIG, IXFR, AXFR, MAILB, MAILA, ANY, type 0
+        if (qclass != 1 || QueryProcessor.metaType(qtype)) {
+            return SLOW; // class other than IN; type 0, OPT and the meta-types: one rule, the full path's
         }
         edns = false;
         udpSize = 512;
         dnssecOk = false;
+        cookieOffset = -1;
+        cookieLength = 0;
         if (arCount == 1) {
             // exactly one OPT: root name, type 41, class = UDP size, ttl = ext-rcode/version/flags, rdata options
             if (p + 11 > end || buf[p] != 0 || WireBytes.u16(buf, p + 1) != 41) {
@@ -123,7 +130,23 @@ final class QueryScratch {
                 if (o + 4 > rdEnd) {
                     return SLOW;
                 }
-                o += 4 + WireBytes.u16(buf, o + 2);
+                int code = WireBytes.u16(buf, o);
+                int optLength = WireBytes.u16(buf, o + 2);
+                if (o + 4 + optLength > rdEnd) {
+                    return SLOW;
+                }
+                if (code == OPTION_COOKIE) {
+                    // RFC 7873 5.2.2: a client cookie of 8 bytes, then nothing or a server cookie of 8 to 32 bytes;
+                    // other lengths get FORMERR from the full path (dnsjava refuses them); a second cookie too
+                    if (cookieOffset >= 0 || optLength < 8 || (optLength > 8 && (optLength < 16 || optLength > 40))) {
+                        return SLOW;
+                    }
+                    cookieOffset = o + 4;
+                    cookieLength = optLength;
+                } else if (!plainOption(code)) {
+                    return SLOW;
+                }
+                o += 4 + optLength;
             }
             if (o != rdEnd) {
                 return SLOW;
@@ -138,6 +161,19 @@ final class QueryScratch {
         }
         hash = WireBytes.mix(h, typeClass());
         return OK;
+    }
+
+    static final int OPTION_COOKIE = 10;
+
+    /**
+     * Whether an EDNS option is one the fast path may pass over: every option that dnsjava's parser (the full path)
+     * reads without validating it, so both paths accept or refuse the same packets. Client Subnet (8), TCP keepalive
+     * (11) and Extended Error (15) are validated by dnsjava; a query with one of them takes the full path, which
+     * answers FORMERR when it is malformed and ignores it otherwise. They are rare in the queries a cluster's stub
+     * resolvers send; cookies (10) are common (dig, BIND and Unbound send them) and are read here.
+     */
+    private static boolean plainOption(int code) {
+        return code != 8 && code != 11 && code != 15;
     }
 
     int typeClass() {
