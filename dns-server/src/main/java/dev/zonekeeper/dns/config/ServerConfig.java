@@ -34,7 +34,19 @@ public record ServerConfig(
         int udpSockets,
         int cacheSize,
         int zoneTtl,
-        int tcpIdleTimeout) {
+        int tcpIdleTimeout,
+        Rrl rrl) {
+
+    /**
+     * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
+     * network, kind of response, name), 0 = off; every {@code slip}-th response over the rate is sent truncated, the
+     * others dropped; networks are IPv4 /{@code ipv4Prefix} and IPv6 /{@code ipv6Prefix}; a limited client stays
+     * limited for at most {@code window} seconds after it slows down.
+     */
+    public record Rrl(int rate, int slip, int ipv4Prefix, int ipv6Prefix, int window) {
+        /** Off by default outside the chart: a server on a laptop or a CI runner has no spoofed clients. */
+        public static final Rrl DEFAULT = new Rrl(0, 2, 24, 56, 15);
+    }
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
@@ -61,6 +73,14 @@ public record ServerConfig(
             "  --cache-size N           forwarder cache entries (default 10000)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
             "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection idle this long (default 10, RFC 7766)",
+            "  --rrl-rate N             response rate limiting of UDP answers: N responses per second per client",
+            "                           network, response kind and name (0 = off, the default; the chart sets 2000)",
+            "  --rrl-slip N             every N-th response over the rate is sent truncated (TC) so real clients",
+            "                           retry over TCP, the others are dropped (default 2; 0 drops all, 1 truncates all)",
+            "  --rrl-ipv4-prefix BITS   IPv4 clients are counted per network of this prefix (default 24)",
+            "  --rrl-ipv6-prefix BITS   IPv6 clients are counted per network of this prefix (default 56)",
+            "  --rrl-window SECONDS     a client over the rate stays limited at most this long after it slows",
+            "                           down (default 15)",
             "  --help                   print this help");
 
     /** Thrown for an unknown or invalid option; the message names it. */
@@ -95,6 +115,7 @@ public record ServerConfig(
         int cacheSize = 10_000;
         int zoneTtl = 30;
         int tcpIdleTimeout = 10;
+        Rrl rrl = Rrl.DEFAULT;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -153,6 +174,16 @@ public record ServerConfig(
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
                 case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
+                case "--rrl-rate" -> rrl = new Rrl(intValue(opt, value, 0, 1_000_000), rrl.slip(), rrl.ipv4Prefix(),
+                        rrl.ipv6Prefix(), rrl.window());
+                case "--rrl-slip" -> rrl = new Rrl(rrl.rate(), intValue(opt, value, 0, 10), rrl.ipv4Prefix(),
+                        rrl.ipv6Prefix(), rrl.window());
+                case "--rrl-ipv4-prefix" -> rrl = new Rrl(rrl.rate(), rrl.slip(), intValue(opt, value, 0, 32),
+                        rrl.ipv6Prefix(), rrl.window());
+                case "--rrl-ipv6-prefix" -> rrl = new Rrl(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(),
+                        intValue(opt, value, 0, 128), rrl.window());
+                case "--rrl-window" -> rrl = new Rrl(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(), rrl.ipv6Prefix(),
+                        intValue(opt, value, 1, 3600));
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -197,13 +228,14 @@ public record ServerConfig(
             }
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
-                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout);
+                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout, rrl);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
             case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
                  "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout" -> true;
+            case "--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix", "--rrl-window" -> true;
             default -> false;
         };
     }

@@ -168,7 +168,7 @@ public final class DnsTransport implements AutoCloseable {
             long start = System.nanoTime();
             Channel ch = ctx.channel();
             ByteBuf out = processor.process(frame, DnsMetrics.TCP, ctx.alloc(),
-                    (ignored, late) -> ch.writeAndFlush(late), null, start);
+                    (ignored, late) -> ch.writeAndFlush(late), ch.remoteAddress(), start);
             if (out != null) {
                 ctx.write(out);
             }

@@ -2,6 +2,9 @@ package dev.zonekeeper.dns.server;
 
 import dev.zonekeeper.dns.wire.WireBytes;
 import io.netty.buffer.ByteBuf;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 
 /**
  * The fields of a query that the fast path needs, read straight from the packet's bytes into a reusable per-thread
@@ -32,9 +35,48 @@ final class QueryScratch {
     /** Length of the COOKIE option's data: 8 (client cookie only) or 16 to 40. */
     int cookieLength;
 
+    /** The sender's address object last seen ({@link #client}); compared by identity. */
+    private Object client;
+    /** The sender's IP address (4 or 16 bytes), 0 bytes when unknown (tests, in-process callers). */
+    final byte[] ip = new byte[16];
+    int ipLength;
+    /** The query's cookie verdict ({@link Cookies}) and the server cookie made for the response. */
+    int cookieStatus;
+    final byte[] serverCookie = new byte[Cookies.SERVER_COOKIE_LENGTH];
+    /** Scratch for the cookie hash's input. */
+    final byte[] work = new byte[40];
+
     /** The query's bytes, copied in once: parsing a plain array costs no per-byte checks. */
     byte[] packet = new byte[1024];
     int length;
+
+    /**
+     * Takes the sender's address from {@code context} (an {@link InetSocketAddress} for UDP and TCP; anything else
+     * means unknown). The JDK hands the UDP reader the same address object while the sender stays the same, and a TCP
+     * channel keeps its own, so the address is read again only when the object changes: an IPv6 address is copied out
+     * of the JDK's object (IPv4's is its hash code), nothing is allocated for repeated senders.
+     */
+    void client(Object context) {
+        if (context == client) {
+            return;
+        }
+        client = context;
+        InetAddress a = context instanceof InetSocketAddress sa ? sa.getAddress() : null;
+        if (a instanceof Inet4Address) {
+            int v = a.hashCode(); // Inet4Address's hash code is its address
+            ip[0] = (byte) (v >>> 24);
+            ip[1] = (byte) (v >>> 16);
+            ip[2] = (byte) (v >>> 8);
+            ip[3] = (byte) v;
+            ipLength = 4;
+        } else if (a != null) {
+            byte[] b = a.getAddress();
+            System.arraycopy(b, 0, ip, 0, Math.min(16, b.length));
+            ipLength = Math.min(16, b.length);
+        } else {
+            ipLength = 0;
+        }
+    }
 
     /** Copies the query at buf's reader index and reads it; returns OK, SLOW or a DROP_ code. */
     int parse(ByteBuf in) {
