@@ -45,7 +45,10 @@ import org.xbill.DNS.Type;
  *       EDNS versions (BADVERS), other classes (REFUSED), truncation, forwarding, and cache misses (whose answer is
  *       then encoded once and cached).
  * </ul>
- * Handlers are authoritative zones first, then the forwarder; a name under neither is REFUSED.
+ * Handlers are authoritative zones first, then the forwarder; a name under neither is REFUSED. Both paths answer a
+ * DNS cookie ({@link Cookies}) and, for UDP, pass every response through response rate limiting ({@link RateLimiter},
+ * when configured); on the fast path neither allocates. What takes which path never changes an answer: the fast path
+ * accepts only what the full path would answer the same way (EDNS options, meta-types: {@link #metaType}).
  *
  * <p>A CNAME chain that leaves the served zones (a Kubernetes ExternalName service: {@code my-svc.ns.svc.cluster.local
  * CNAME db.example.com.}) is completed through the forwarder when forwarding is configured, as CoreDNS does: stub
