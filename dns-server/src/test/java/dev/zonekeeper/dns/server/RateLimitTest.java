@@ -177,6 +177,57 @@ class RateLimitTest {
         assertThat(rrl("slipped")).isEqualTo(slipped);
     }
 
+    /**
+     * NXDOMAIN is counted per zone: a random-subdomain flood (every name new) is one account and gets limited, while
+     * the same client's positive answers, another account, are still given in full.
+     */
+    @Test
+    void aRandomSubdomainFloodIsOneNxdomainAccountAndPositiveAnswersStayAnswered() throws Exception {
+        double limited0 = rrl("dropped") + rrl("slipped");
+        int nxdomain = 0;
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.2.1", 0))) {
+            socket.setReceiveBufferSize(1 << 20);
+            socket.connect(dns);
+            double before = responses();
+            int flood = 5 * RATE;
+            for (int i = 0; i < flood; i++) {
+                byte[] q = Packets.query(i, "r" + i + "-" + Long.toHexString(System.nanoTime()) + ".example.test",
+                        Type.A, false);
+                socket.send(new DatagramPacket(q, q.length));
+            }
+            await("server handled the flood").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> responses() - before, v -> v >= flood);
+            socket.setSoTimeout(500);
+            try {
+                while (true) {
+                    byte[] buf = new byte[4096];
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    socket.receive(p);
+                    Message m = new Message(Arrays.copyOf(buf, p.getLength()));
+                    if (!m.getHeader().getFlag(Flags.TC)) {
+                        assertThat(m.getRcode()).isEqualTo(Rcode.NXDOMAIN);
+                        nxdomain++;
+                    }
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // every response read
+            }
+            assertThat(rrl("dropped") + rrl("slipped") - limited0).as("limited NXDOMAINs").isPositive();
+            assertThat(nxdomain).as("NXDOMAINs answered in full").isLessThan(5 * RATE);
+            socket.setSoTimeout(5000);
+            for (int i = 0; i < RATE / 2; i++) {
+                byte[] q = Packets.query(0x5000 + i, "www.example.test", Type.A, false);
+                socket.send(new DatagramPacket(q, q.length));
+                byte[] buf = new byte[4096];
+                DatagramPacket p = new DatagramPacket(buf, buf.length);
+                socket.receive(p);
+                Message m = new Message(Arrays.copyOf(buf, p.getLength()));
+                assertThat(m.getHeader().getFlag(Flags.TC)).as("positive answer %d: TC", i).isFalse();
+                assertThat(m.getSection(Section.ANSWER)).hasSize(2);
+            }
+        }
+    }
+
     private byte[] tcp(byte[] q) throws IOException {
         try (Socket s = new Socket()) {
             s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
