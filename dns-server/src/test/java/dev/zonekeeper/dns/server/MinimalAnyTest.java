@@ -17,7 +17,7 @@ import org.xbill.DNS.Type;
 
 /**
  * Issue 13: RFC 8482 minimal ANY. Over UDP an ANY question gets one RRset (the examples' apex, asked without EDNS,
- * answered 14.6 times the query's size before); over TCP every RRset at the name. Asked with dig and kdig.
+ * answered with 321 bytes for dig's 30-byte query before, 67 now); over TCP every RRset at the name. Asked with dig and kdig.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MinimalAnyTest {
