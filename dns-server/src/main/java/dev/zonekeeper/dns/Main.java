@@ -167,6 +167,12 @@ public final class Main {
             processor = new QueryProcessor(ZoneSet.of(java.util.List.of()), metrics,
                     forwarder, config.fallthrough());
             processor.answerCacheBudget((long) config.answerCacheMib() << 20);
+            ServerConfig.Rrl rrl = config.rrl();
+            processor.rateLimit(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(), rrl.ipv6Prefix(), rrl.window());
+            if (rrl.rate() > 0) {
+                LOG.info("UDP response rate limit: {}/s per IPv4 /{} and IPv6 /{}, slip {}, window {} s", rrl.rate(),
+                        rrl.ipv4Prefix(), rrl.ipv6Prefix(), rrl.slip(), rrl.window());
+            }
             if (!config.fallthrough().isEmpty()) {
                 if (forwarder == null) {
                     LOG.warn("--fallthrough {} has no effect without forwarding: NXDOMAIN is answered",

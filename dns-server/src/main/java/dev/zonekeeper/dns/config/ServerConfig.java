@@ -38,7 +38,19 @@ public record ServerConfig(
         int tcpIoTimeout,
         int tcpMaxConnections,
         int tcpMaxPerClient,
-        int answerCacheMib) {
+        int answerCacheMib,
+        Rrl rrl) {
+
+    /**
+     * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
+     * network, kind of response, name), 0 = off; every {@code slip}-th response over the rate is sent truncated, the
+     * others dropped; networks are IPv4 /{@code ipv4Prefix} and IPv6 /{@code ipv6Prefix}; a limited client stays
+     * limited for at most {@code window} seconds after it slows down.
+     */
+    public record Rrl(int rate, int slip, int ipv4Prefix, int ipv6Prefix, int window) {
+        /** Off by default outside the chart: a server on a laptop or a CI runner has no spoofed clients. */
+        public static final Rrl DEFAULT = new Rrl(0, 2, 24, 56, 15);
+    }
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
@@ -74,6 +86,14 @@ public record ServerConfig(
             "                           beyond is refused (default 64)",
             "  --answer-cache-mib MIB   memory for pre-encoded authoritative answers, keys and answers counted",
             "                           (default 16)",
+            "  --rrl-rate N             response rate limiting of UDP answers: N responses per second per client",
+            "                           network, response kind and name (0 = off, the default; the chart sets 2000)",
+            "  --rrl-slip N             every N-th response over the rate is sent truncated (TC) so real clients",
+            "                           retry over TCP, the others are dropped (default 2; 0 drops all, 1 truncates all)",
+            "  --rrl-ipv4-prefix BITS   IPv4 clients are counted per network of this prefix (default 24)",
+            "  --rrl-ipv6-prefix BITS   IPv6 clients are counted per network of this prefix (default 56)",
+            "  --rrl-window SECONDS     a client over the rate stays limited at most this long after it slows",
+            "                           down (default 15)",
             "  --help                   print this help");
 
     /** Thrown for an unknown or invalid option; the message names it. */
@@ -112,6 +132,7 @@ public record ServerConfig(
         int tcpMaxConnections = 1000;
         int tcpMaxPerClient = 64;
         int answerCacheMib = 16;
+        Rrl rrl = Rrl.DEFAULT;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -174,6 +195,16 @@ public record ServerConfig(
                 case "--tcp-max-connections" -> tcpMaxConnections = intValue(opt, value, 1, 1_000_000);
                 case "--tcp-max-per-client" -> tcpMaxPerClient = intValue(opt, value, 1, 1_000_000);
                 case "--answer-cache-mib" -> answerCacheMib = intValue(opt, value, 1, 4096);
+                case "--rrl-rate" -> rrl = new Rrl(intValue(opt, value, 0, 1_000_000), rrl.slip(), rrl.ipv4Prefix(),
+                        rrl.ipv6Prefix(), rrl.window());
+                case "--rrl-slip" -> rrl = new Rrl(rrl.rate(), intValue(opt, value, 0, 10), rrl.ipv4Prefix(),
+                        rrl.ipv6Prefix(), rrl.window());
+                case "--rrl-ipv4-prefix" -> rrl = new Rrl(rrl.rate(), rrl.slip(), intValue(opt, value, 0, 32),
+                        rrl.ipv6Prefix(), rrl.window());
+                case "--rrl-ipv6-prefix" -> rrl = new Rrl(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(),
+                        intValue(opt, value, 0, 128), rrl.window());
+                case "--rrl-window" -> rrl = new Rrl(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(), rrl.ipv6Prefix(),
+                        intValue(opt, value, 1, 3600));
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -219,7 +250,7 @@ public record ServerConfig(
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
                 metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
-                tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib);
+                tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib, rrl);
     }
 
     private static boolean isKnown(String opt) {
@@ -227,6 +258,7 @@ public record ServerConfig(
             case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
                  "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
                  "--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client", "--answer-cache-mib" -> true;
+            case "--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix", "--rrl-window" -> true;
             default -> false;
         };
     }

@@ -97,6 +97,10 @@ public final class DnsMetrics {
     private final AtomicLong tcpConnections = new AtomicLong();
     /** Held here: a FunctionCounter holds its object weakly. */
     private volatile java.util.function.LongSupplier answerCacheEvictions;
+    /** Response rate limiting: [0] dropped, [1] slipped (sent truncated). */
+    private final Counter[] rateLimited = new Counter[2];
+    /** DNS cookies by verdict: [1] client cookie only, [2] valid server cookie, [3] invalid or stale server cookie. */
+    private final Counter[] cookies = new Counter[4];
     private final Map<String, AtomicLong> zoneRecords = new ConcurrentHashMap<>();
 
     public DnsMetrics() {
@@ -140,6 +144,18 @@ public final class DnsMetrics {
         }
         Gauge.builder("zonekeeper.dns.tcp.connections", tcpConnections, AtomicLong::get)
                 .description("DNS-over-TCP connections open").register(registry);
+        String[] actions = {"dropped", "slipped"};
+        for (int i = 0; i < actions.length; i++) {
+            rateLimited[i] = Counter.builder("zonekeeper.dns.rrl")
+                    .description("UDP responses over the rate limit: dropped, or sent truncated (slipped)")
+                    .tag("action", actions[i]).register(registry);
+        }
+        String[] verdicts = {null, "client_only", "valid", "invalid"};
+        for (int i = 1; i < verdicts.length; i++) {
+            cookies[i] = Counter.builder("zonekeeper.dns.cookies")
+                    .description("Queries with a DNS cookie, by verdict on the server cookie they carried")
+                    .tag("result", verdicts[i]).register(registry);
+        }
     }
 
     /** A counter whose value is the sum of one field over the stripes, read when scraped. */
@@ -217,6 +233,18 @@ public final class DnsMetrics {
     /** A DNS-over-TCP connection was admitted (+1) or closed (-1). */
     public void tcpConnections(int delta) {
         tcpConnections.addAndGet(delta);
+    }
+
+    /** A UDP response over the rate limit: sent truncated ({@code slipped}) or dropped. */
+    public void rateLimited(boolean slipped) {
+        rateLimited[slipped ? 1 : 0].increment();
+    }
+
+    /** A query's cookie: 1 client cookie only, 2 valid server cookie, 3 invalid server cookie. */
+    public void cookie(int verdict) {
+        if (verdict >= 1 && verdict <= 3) {
+            cookies[verdict].increment();
+        }
     }
 
     /** Sets the record count of a zone (a gauge per zone). */

@@ -222,6 +222,8 @@ public final class DnsTransport implements AutoCloseable {
         private final long ioNanos;
         private final long idleNanos;
         private ChannelHandlerContext ctx;
+        /** The client's address: DNS cookies and the per-client cap are bound to it. */
+        private InetSocketAddress remote;
         /** Received bytes not yet taken as messages. */
         private ByteBuf buffer = Unpooled.EMPTY_BUFFER;
         /** When the first byte of the message being received arrived; -1 when none is. */
@@ -248,6 +250,7 @@ public final class DnsTransport implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             this.ctx = ctx;
+            this.remote = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a : null;
             lastActivity = System.nanoTime();
             if (!limit.admit(this, ctx.channel())) {
                 ctx.close();
@@ -367,6 +370,11 @@ public final class DnsTransport implements AutoCloseable {
                 pending--;
                 ctx.write(out);
             }
+        }
+
+        /** The client's address (null before the connection is active). */
+        InetSocketAddress remote() {
+            return remote;
         }
 
         /** An answer produced later (forwarded), on any thread: written on the connection's event loop. */

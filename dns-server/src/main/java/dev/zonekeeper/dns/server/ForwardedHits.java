@@ -30,7 +30,7 @@ final class ForwardedHits {
         if (r == null) {
             return null;
         }
-        int length = 12 + s.nameLength + 4 + r.tailLength() + (s.edns ? 11 : 0);
+        int length = 12 + s.nameLength + 4 + r.tailLength() + QueryProcessor.optLength(s);
         int limit = transport == DnsMetrics.UDP
                 ? (s.edns ? Math.min(s.udpSize, QueryProcessor.EDNS_UDP_SIZE) : 512) : QueryProcessor.TCP_MAX;
         if (length > limit) {
@@ -47,7 +47,7 @@ final class ForwardedHits {
         out.writeBytes(s.packet, s.nameOffset, s.nameLength + 4);
         r.writeTail(out, now);
         if (s.edns) {
-            QueryProcessor.writeOpt(out, s.dnssecOk);
+            QueryProcessor.writeOpt(out, s);
         }
         forwarder.cacheHitServed();
         metrics.response(r.rcode(), startNanos);

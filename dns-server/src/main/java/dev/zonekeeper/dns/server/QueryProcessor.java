@@ -20,7 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.CookieOption;
 import org.xbill.DNS.DNSInput;
+import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
@@ -43,7 +45,10 @@ import org.xbill.DNS.Type;
  *       EDNS versions (BADVERS), other classes (REFUSED), truncation, forwarding, and cache misses (whose answer is
  *       then encoded once and cached).
  * </ul>
- * Handlers are authoritative zones first, then the forwarder; a name under neither is REFUSED.
+ * Handlers are authoritative zones first, then the forwarder; a name under neither is REFUSED. Both paths answer a
+ * DNS cookie ({@link Cookies}) and, for UDP, pass every response through response rate limiting ({@link RateLimiter},
+ * when configured); on the fast path neither allocates. What takes which path never changes an answer: the fast path
+ * accepts only what the full path would answer the same way (EDNS options, meta-types: {@link #metaType}).
  *
  * <p>A CNAME chain that leaves the served zones (a Kubernetes ExternalName service: {@code my-svc.ns.svc.cluster.local
  * CNAME db.example.com.}) is completed through the forwarder when forwarding is configured, as CoreDNS does: stub
@@ -86,6 +91,10 @@ public final class QueryProcessor {
     private final ForwardedHits forwardedHits;
     private volatile AnswerCache cache;
     private volatile Set<Name> pendingZones = Set.of();
+    /** DNS cookies (RFC 7873/9018): always answered when a query carries one. */
+    private final Cookies cookies = new Cookies();
+    /** Response rate limiting of UDP answers; null: off. */
+    private volatile RateLimiter rateLimiter;
 
     /**
      * @param forwarder forwards a query upstream and completes with the upstream's response; null: no forwarding
@@ -151,6 +160,14 @@ public final class QueryProcessor {
     }
 
     /**
+     * Turns response rate limiting of UDP answers on ({@code rate} responses per second per account, see
+     * {@link RateLimiter}) or off ({@code rate} 0).
+     */
+    public void rateLimit(int rate, int slip, int ipv4Prefix, int ipv6Prefix, int windowSeconds) {
+        rateLimiter = rate <= 0 ? null : new RateLimiter(rate, slip, ipv4Prefix, ipv6Prefix, windowSeconds);
+    }
+
+    /**
      * Answers one query. Returns the response to send now, or null when the packet is dropped or the answer will be
      * sent later through {@code responder} with {@code context}.
      */
@@ -166,8 +183,16 @@ public final class QueryProcessor {
             metrics.dropped(BadInput.RESPONSE);
             return null;
         }
+        s.client(context);
         if (status == QueryScratch.OK) {
             metrics.query(transport, s.qtype);
+            s.cookieStatus = Cookies.NONE;
+            if (s.cookieOffset >= 0) {
+                long now = cookies.now();
+                s.cookieStatus = cookies.check(s.packet, s.cookieOffset, s.cookieLength, s.ip, s.ipLength, now,
+                        s.work);
+                cookies.serverCookie(s.packet, s.cookieOffset, s.ip, s.ipLength, now, s.work, s.serverCookie, 0);
+            }
             AnswerCache c = cache;
             AnswerCache.Entry e = c.get(s.packet, s.nameOffset, s.nameLength, s.hash, s.typeClass());
             if (e == null || !e.forwarded()) {
@@ -181,10 +206,11 @@ public final class QueryProcessor {
             }
             if (e != null && e.forwarded()) {
                 ByteBuf out = forwardedHits == null ? null : forwardedHits.answer(s, transport, alloc, startNanos);
-                return out != null ? out : full(query, transport, alloc, responder, context, startNanos, false);
+                return out != null ? limit(out, transport, s, startNanos)
+                        : full(query, transport, alloc, responder, context, startNanos, false);
             }
             if (e != null) {
-                int length = 12 + s.nameLength + 4 + e.tail.length + (s.edns ? 11 : 0);
+                int length = 12 + s.nameLength + 4 + e.tail.length + optLength(s);
                 int limit = transport == DnsMetrics.UDP ? (s.edns ? Math.min(s.udpSize, EDNS_UDP_SIZE) : 512) : TCP_MAX;
                 if (length <= limit) {
                     ByteBuf out = alloc.ioBuffer(length);
@@ -198,10 +224,10 @@ public final class QueryProcessor {
                     out.writeBytes(s.packet, s.nameOffset, s.nameLength + 4);
                     out.writeBytes(e.tail);
                     if (s.edns) {
-                        writeOpt(out, s.dnssecOk);
+                        writeOpt(out, s);
                     }
                     metrics.response(e.rcode(), startNanos);
-                    return out;
+                    return limit(out, transport, s, startNanos);
                 }
             }
             return full(query, transport, alloc, responder, context, startNanos, false);
@@ -210,13 +236,131 @@ public final class QueryProcessor {
     }
 
 
-    static void writeOpt(ByteBuf out, boolean dnssecOk) {
+    /**
+     * Types the fast path leaves to the full path, whose rules then hold for UDP and TCP alike: type 0, OPT (41) and
+     * every type of the meta/question range 128-255 (RFC 6895 3.1). The full path answers them as {@link
+     * #formatErrorType} (FORMERR), AXFR/IXFR (REFUSED), MAILA/MAILB (NOTIMP, from the query engine), ANY (every RRset
+     * over TCP, one over UDP) and the unassigned ones as any other type.
+     */
+    static boolean metaType(int qtype) {
+        return qtype == 0 || qtype == Type.OPT || (qtype >= 128 && qtype <= 255);
+    }
+
+    /**
+     * Question types that make a query malformed: type 0 (reserved), and OPT, TSIG and TKEY, records that only ever
+     * travel in the additional section (RFC 6891 6.1.1, RFC 8945 4.1, RFC 2930 2); a question asking for one is a
+     * format error on either transport. (Knot answers TKEY and TSIG questions with NODATA and type 0 with NOTIMP: we
+     * keep FORMERR, which the full path has always answered.)
+     */
+    static boolean formatErrorType(int qtype) {
+        return qtype == 0 || qtype == Type.OPT || qtype == Type.TSIG || qtype == Type.TKEY;
+    }
+
+    /** The bytes of our OPT in a fast-path response to {@code s}: none without EDNS; a cookie option when asked. */
+    static int optLength(QueryScratch s) {
+        return s.edns ? 11 + (s.cookieOffset >= 0 ? 4 + 8 + Cookies.SERVER_COOKIE_LENGTH : 0) : 0;
+    }
+
+    /** Our OPT for the fast path's response to {@code s}: DO copied, and the client's cookie with our server cookie. */
+    static void writeOpt(ByteBuf out, QueryScratch s) {
         out.writeByte(0);              // root
         out.writeShort(Type.OPT);
         out.writeShort(EDNS_UDP_SIZE); // class = our UDP payload size
         out.writeShort(0);             // extended rcode 0, version 0
-        out.writeShort(dnssecOk ? ExtendedFlags.DO : 0); // flags: DO copied from the query (RFC 3225)
-        out.writeShort(0);             // no options
+        out.writeShort(s.dnssecOk ? ExtendedFlags.DO : 0); // flags: DO copied from the query (RFC 3225)
+        if (s.cookieOffset < 0) {
+            out.writeShort(0);         // no options
+            return;
+        }
+        out.writeShort(4 + 8 + Cookies.SERVER_COOKIE_LENGTH);
+        out.writeShort(QueryScratch.OPTION_COOKIE);
+        out.writeShort(8 + Cookies.SERVER_COOKIE_LENGTH);
+        out.writeBytes(s.packet, s.cookieOffset, 8);  // the client cookie, as sent (RFC 7873 5.2.3)
+        out.writeBytes(s.serverCookie);
+    }
+
+    /**
+     * Response rate limiting of a response made on the fast path: {@code out} as it is, truncated (the slip) or null
+     * (dropped and released). UDP only; clients that proved their address with our server cookie are exempt.
+     */
+    private ByteBuf limit(ByteBuf out, int transport, QueryScratch s, long startNanos) {
+        if (s.cookieStatus != Cookies.NONE) {
+            metrics.cookie(s.cookieStatus); // counted here: a query the fast path gives up on is counted by the full
+        }
+        RateLimiter l = rateLimiter;
+        if (l == null || transport != DnsMetrics.UDP || s.ipLength == 0 || s.cookieStatus == Cookies.VALID) {
+            return out;
+        }
+        return verdict(l, l.network(s.ip, s.ipLength), out, startNanos);
+    }
+
+    private ByteBuf verdict(RateLimiter l, long network, ByteBuf out, long startNanos) {
+        switch (l.check(network, out, startNanos / 1_000_000_000L)) {
+            case RateLimiter.PASS:
+                return out;
+            case RateLimiter.SLIP:
+                RateLimiter.truncate(out);
+                metrics.rateLimited(true);
+                return out;
+            default:
+                out.release();
+                metrics.rateLimited(false);
+                return null;
+        }
+    }
+
+    /**
+     * What the full path's responses to one query need besides the query: the cookie option to answer with, and the
+     * rate limiter's account of the client (responses may be made later, on the forwarder's thread).
+     */
+    private static final class Client {
+        final RateLimiter limiter;
+        final long network;
+        CookieOption cookie;
+
+        Client(RateLimiter limiter, long network) {
+            this.limiter = limiter;
+            this.network = network;
+        }
+    }
+
+    /** The full path's {@link Client} for the query being processed on this thread ({@link QueryScratch#client}). */
+    private Client fullClient(int transport) {
+        QueryScratch s = scratch.get();
+        RateLimiter l = rateLimiter;
+        if (l == null || transport != DnsMetrics.UDP || s.ipLength == 0) {
+            return new Client(null, 0);
+        }
+        return new Client(l, l.network(s.ip, s.ipLength));
+    }
+
+    /**
+     * Reads the query's cookie (RFC 7873): a valid server cookie exempts the client from rate limiting, and every
+     * cookie is answered with the client cookie and a fresh server cookie of ours. Malformed cookie lengths never get
+     * here: dnsjava refuses to parse them and the query gets FORMERR (RFC 7873 5.2.2).
+     */
+    private Client withCookie(Client c, Message query) {
+        OPTRecord opt = query.getOPT();
+        List<EDNSOption> options = opt == null ? List.of() : opt.getOptions(EDNSOption.Code.COOKIE);
+        if (options.isEmpty() || !(options.get(0) instanceof CookieOption cookie)) {
+            return c;
+        }
+        QueryScratch s = scratch.get();
+        byte[] client = cookie.getClientCookie();
+        byte[] server = cookie.getServerCookie().orElse(null);
+        byte[] data = new byte[8 + (server == null ? 0 : server.length)];
+        System.arraycopy(client, 0, data, 0, 8);
+        if (server != null) {
+            System.arraycopy(server, 0, data, 8, server.length);
+        }
+        long now = cookies.now();
+        int status = cookies.check(data, 0, data.length, s.ip, s.ipLength, now, s.work);
+        metrics.cookie(status);
+        byte[] fresh = new byte[Cookies.SERVER_COOKIE_LENGTH];
+        cookies.serverCookie(data, 0, s.ip, s.ipLength, now, s.work, fresh, 0);
+        Client out = status == Cookies.VALID ? new Client(null, 0) : c;
+        out.cookie = new CookieOption(client, fresh);
+        return out;
     }
 
     /** The query's DO bit, to be copied into the response's OPT (RFC 3225 section 3). */
@@ -270,6 +414,46 @@ public final class QueryProcessor {
                 Arrays.copyOfRange(wire, tailStart, wire.length));
     }
 
+    /**
+     * RFC 8482 minimal ANY over UDP: one RRset, the one of the lowest type at the name (as Knot picks), with the
+     * additional records of that RRset only. A spoofed UDP source cannot then turn a small ANY query into every record
+     * a name has (the examples' apex without EDNS: 321 bytes for a 30-byte query, 67 now); a client that wants
+     * everything asks over TCP, whose handshake proves its address, and gets every RRset, as before (tools such as
+     * {@code dig ANY +tcp} are used to see everything a name has, and TCP responses cannot be reflected).
+     */
+    static Answer minimalAny(Answer a) {
+        List<org.xbill.DNS.Record> answer = a.answer();
+        int lowest = Integer.MAX_VALUE;
+        for (org.xbill.DNS.Record r : answer) {
+            lowest = Math.min(lowest, r.getType());
+        }
+        boolean several = false;
+        for (org.xbill.DNS.Record r : answer) {
+            several |= r.getType() != lowest;
+        }
+        if (!several) {
+            return a;
+        }
+        List<org.xbill.DNS.Record> kept = new java.util.ArrayList<>();
+        Set<Name> targets = new java.util.HashSet<>();
+        for (org.xbill.DNS.Record r : answer) {
+            if (r.getType() == lowest) {
+                kept.add(r);
+                Name t = r.getAdditionalName();
+                if (t != null) {
+                    targets.add(t);
+                }
+            }
+        }
+        List<org.xbill.DNS.Record> additional = new java.util.ArrayList<>();
+        for (org.xbill.DNS.Record r : a.additional()) {
+            if (targets.contains(r.getName())) {
+                additional.add(r);
+            }
+        }
+        return new Answer(a.rcode(), a.authoritative(), kept, a.authority(), additional);
+    }
+
     private static void addAll(Message m, List<org.xbill.DNS.Record> records, int section) {
         for (org.xbill.DNS.Record r : records) {
             m.addRecord(r, section);
@@ -279,6 +463,7 @@ public final class QueryProcessor {
     /** The full path: dnsjava parses, every rcode is possible, answers may be truncated or forwarded. */
     private ByteBuf full(ByteBuf buf, int transport, ByteBufAllocator alloc, Responder responder, Object context,
                          long startNanos, boolean countQuery) {
+        Client client = fullClient(transport);
         byte[] bytes = new byte[buf.readableBytes()];
         buf.getBytes(buf.readerIndex(), bytes);
         Message query;
@@ -289,7 +474,7 @@ public final class QueryProcessor {
                 metrics.query(transport, -1);
             }
             metrics.badInput(BadInput.MALFORMED);
-            return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
+            return limit(headerOnly(alloc, bytes, Rcode.FORMERR, startNanos), client, startNanos);
         }
         Header h = query.getHeader();
         for (int section = 0; section < 4; section++) {
@@ -300,20 +485,28 @@ public final class QueryProcessor {
                     metrics.query(transport, -1);
                 }
                 metrics.badInput(BadInput.MALFORMED);
-                return headerOnly(alloc, bytes, Rcode.FORMERR, startNanos);
+                return limit(headerOnly(alloc, bytes, Rcode.FORMERR, startNanos), client, startNanos);
             }
         }
+        return full(query, bytes, withCookie(client, query), transport, alloc, responder, context, startNanos,
+                countQuery);
+    }
+
+    /** The full path once the query is parsed. */
+    private ByteBuf full(Message query, byte[] bytes, Client client, int transport, ByteBufAllocator alloc,
+                         Responder responder, Object context, long startNanos, boolean countQuery) {
+        Header h = query.getHeader();
         org.xbill.DNS.Record question = query.getQuestion();
         if (countQuery) {
             metrics.query(transport, question == null ? -1 : question.getType());
         }
         if (h.getOpcode() != Opcode.QUERY) {
             metrics.badInput(BadInput.OPCODE);
-            return send(alloc, errorResponse(query, Rcode.NOTIMP), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.NOTIMP), transport, query, client, startNanos);
         }
         if (h.getCount(Section.QUESTION) != 1) {
             metrics.badInput(BadInput.QDCOUNT);
-            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, client, startNanos);
         }
         int opts = 0;
         for (org.xbill.DNS.Record r : query.getSection(Section.ADDITIONAL)) {
@@ -324,25 +517,25 @@ public final class QueryProcessor {
         OPTRecord opt = query.getOPT();
         if (opts > 1 || (opt != null && !opt.getName().equals(Name.root))) {
             metrics.badInput(BadInput.FORMAT);
-            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, client, startNanos);
         }
         if (opt != null && opt.getVersion() != 0) {
             metrics.badInput(BadInput.EDNS_VERSION);
-            return send(alloc, errorResponse(query, Rcode.BADVERS), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.BADVERS), transport, query, client, startNanos);
         }
         int qtype = question.getType();
         int qclass = question.getDClass();
         if (qclass != DClass.IN && qclass != DClass.ANY) {
             metrics.badInput(BadInput.CLASS);
-            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, client, startNanos);
         }
         if (qtype == Type.AXFR || qtype == Type.IXFR) {
             metrics.badInput(BadInput.TRANSFER);
-            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, client, startNanos);
         }
-        if (qtype == Type.OPT || qtype == Type.TSIG || qtype == Type.TKEY || qtype == 0) {
+        if (formatErrorType(qtype)) {
             metrics.badInput(BadInput.FORMAT);
-            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.FORMERR), transport, query, client, startNanos);
         }
         ZoneSet zones = cache.zones;
         Answer a = QueryEngine.answer(zones, question.getName(), qtype, DClass.IN);
@@ -353,20 +546,23 @@ public final class QueryProcessor {
                 rh.setFlag(Flags.AA);
             }
             rh.setRcode(a.rcode());
+            if (qtype == Type.ANY && transport == DnsMetrics.UDP) {
+                a = minimalAny(a);
+            }
             addAll(r, a.answer(), Section.ANSWER);
             addAll(r, a.authority(), Section.AUTHORITY);
             addAll(r, a.additional(), Section.ADDITIONAL);
             Name target = forwarder == null ? null : externalTarget(zones, a, qtype);
             if (target == null) {
-                return send(alloc, r, transport, query, startNanos);
+                return send(alloc, r, transport, query, client, startNanos);
             }
-            return chase(r, target, qtype, alloc, transport, query, responder, context, startNanos);
+            return chase(r, target, qtype, alloc, transport, query, client, responder, context, startNanos);
         }
         if (underPendingZone(question.getName())) {
-            return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, client, startNanos);
         }
         if (forwarder == null) {
-            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, client, startNanos);
         }
         // a name under no served zone, or our NXDOMAIN under a fallthrough zone: the forwarder's answer as it is
         CompletableFuture<Message> upstream;
@@ -374,18 +570,20 @@ public final class QueryProcessor {
             upstream = forwarder.apply(query);
         } catch (RuntimeException e) {
             LOG.warn("forwarding {} failed: {}", question.getName(), e.toString());
-            return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+            return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, client, startNanos);
         }
         upstream.whenComplete((resp, err) -> {
             ByteBuf out;
             try {
                 out = send(alloc, err != null || resp == null ? errorResponse(query, Rcode.SERVFAIL)
-                        : forwarded(query, resp), transport, query, startNanos);
+                        : forwarded(query, resp), transport, query, client, startNanos);
             } catch (RuntimeException e) {
                 LOG.warn("could not encode the forwarded answer for {}: {}", question.getName(), e.toString());
-                out = send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+                out = send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, client, startNanos);
             }
-            responder.respond(context, out);
+            if (out != null) {
+                responder.respond(context, out);
+            }
         });
         return null;
     }
@@ -431,10 +629,11 @@ public final class QueryProcessor {
      * (target, qtype), as CoreDNS's file and kubernetes plugins do for out-of-zone CNAME targets; sent later.
      */
     private ByteBuf chase(Message r, Name target, int qtype, ByteBufAllocator alloc, int transport, Message query,
+                          Client client,
                           Responder responder, Object context, long startNanos) {
         if (underPendingZone(target)) {
             r.getHeader().setRcode(Rcode.SERVFAIL); // a zone we serve once loaded: never ask the upstream for it
-            return send(alloc, r, transport, query, startNanos);
+            return send(alloc, r, transport, query, client, startNanos);
         }
         Message sub = new Message(query.getHeader().getID());
         sub.getHeader().setFlag(Flags.RD);
@@ -451,18 +650,20 @@ public final class QueryProcessor {
         } catch (RuntimeException e) {
             LOG.warn("forwarding CNAME target {} failed: {}", target, e.toString());
             r.getHeader().setRcode(Rcode.SERVFAIL);
-            return send(alloc, r, transport, query, startNanos);
+            return send(alloc, r, transport, query, client, startNanos);
         }
         upstream.whenComplete((resp, err) -> {
             ByteBuf out;
             try {
-                out = send(alloc, completed(r, err == null ? resp : null), transport, query, startNanos);
+                out = send(alloc, completed(r, err == null ? resp : null), transport, query, client, startNanos);
             } catch (RuntimeException e) {
                 LOG.warn("could not encode the completed answer for {}: {}", query.getQuestion().getName(),
                         e.toString());
-                out = send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, startNanos);
+                out = send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, client, startNanos);
             }
-            responder.respond(context, out);
+            if (out != null) {
+                responder.respond(context, out);
+            }
         });
         return null;
     }
@@ -553,12 +754,18 @@ public final class QueryProcessor {
         return r;
     }
 
-    /** Adds our OPT when the query had one, encodes within the transport's limit (TC when cut), counts. */
-    private ByteBuf send(ByteBufAllocator alloc, Message r, int transport, Message query, long startNanos) {
+    /**
+     * Adds our OPT (with the cookie option when the query had a cookie) when the query had one, encodes within the
+     * transport's limit (TC when cut), counts, and rate-limits: null when the response is dropped.
+     */
+    private ByteBuf send(ByteBufAllocator alloc, Message r, int transport, Message query, Client client,
+                         long startNanos) {
         OPTRecord qopt = query.getOPT();
         int limit = TCP_MAX;
         if (qopt != null && r.getOPT() == null) {
-            r.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query)), Section.ADDITIONAL);
+            r.addRecord(client.cookie == null ? new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query))
+                    : new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query), List.of(client.cookie)),
+                    Section.ADDITIONAL);
         }
         if (transport == DnsMetrics.UDP) {
             limit = qopt != null && qopt.getVersion() == 0
@@ -572,7 +779,11 @@ public final class QueryProcessor {
         out.writeBytes(wire);
         int rcode = (wire[3] & 0xF) | (r.getOPT() != null ? r.getOPT().getExtendedRcode() << 4 : 0);
         metrics.response(rcode, startNanos);
-        return out;
+        return limit(out, client, startNanos);
+    }
+
+    private ByteBuf limit(ByteBuf out, Client client, long startNanos) {
+        return client.limiter == null ? out : verdict(client.limiter, client.network, out, startNanos);
     }
 
     /** FORMERR for a packet that dnsjava cannot parse: header only, ID, opcode and RD copied. */

@@ -45,10 +45,10 @@ import org.xbill.DNS.Type;
 class KnotParityTest {
     /** Cases where we deliberately differ from Knot 3.2, with the reason. */
     private static final Map<String, String> DIFFERENT = Map.of(
-            "ANY: every RRset at the name", "Knot answers ANY with one RRset (RFC 8482); we give all",
-            "ANY at the apex", "Knot answers ANY with one RRset (RFC 8482); we give all",
-            "ANY: additional does not repeat the answer", "Knot answers ANY with one RRset (RFC 8482)",
-            "wildcard ANY", "Knot answers ANY with one RRset (RFC 8482)",
+            "ANY: every RRset at the name", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP (over UDP QueryProcessor keeps one)",
+            "ANY at the apex", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP (over UDP QueryProcessor keeps one)",
+            "ANY: additional does not repeat the answer", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP",
+            "wildcard ANY", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP",
             "CNAME across zones", "Knot follows CNAMEs only inside one zone; we follow across served zones",
             "CNAME across zones and back", "Knot follows CNAMEs only inside one zone",
             "CNAME across zones to NXDOMAIN: target zone's SOA", "Knot follows CNAMEs only inside one zone");

@@ -120,7 +120,10 @@ class ChartDefaultsTest {
                 "--zone", "ip6.arpa",
                 "--fallthrough", "in-addr.arpa",
                 "--fallthrough", "ip6.arpa",
-                "--metrics", "0.0.0.0:9153");
+                "--metrics", "0.0.0.0:9153",
+                // issue 13: UDP response rate limiting, generous in a cluster (see values.yaml dnsServer.rrl)
+                "--rrl-rate", "2000", "--rrl-slip", "2", "--rrl-ipv4-prefix", "24", "--rrl-ipv6-prefix", "56",
+                "--rrl-window", "15");
         assertThat(dnsServer.path("ports"))
                 .extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt(), p -> p.path("protocol").asText())
                 .containsExactlyInAnyOrder(

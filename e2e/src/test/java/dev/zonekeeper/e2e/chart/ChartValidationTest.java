@@ -43,6 +43,8 @@ class ChartValidationTest {
             pods=insecure                    | /pods              | value must be one of 'verified', 'disabled'
             service.type=ExternalName        | /service/type      | value must be one of 'ClusterIP', 'NodePort', 'LoadBalancer'
             image.operator.pullPolicy=Sometimes | /image/operator/pullPolicy | value must be one of 'Always', 'IfNotPresent', 'Never'
+            dnsServer.rrl.rate=-1            | /dnsServer/rrl/rate | minimum
+            dnsServer.rrl.ipv4Prefix=33      | /dnsServer/rrl/ipv4Prefix | maximum
             """)
     void schemaRejectsInvalidValues(String setting, String expectedLocation, String expectedReason) {
         Commands.Result result = helm.template("zk", "dns", List.of("--set", setting));

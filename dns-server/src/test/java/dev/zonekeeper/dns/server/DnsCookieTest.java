@@ -1,0 +1,221 @@
+package dev.zonekeeper.dns.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.testing.DnsClients;
+import dev.zonekeeper.dns.testing.InProcessServer;
+import dev.zonekeeper.dns.testing.Packets;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.xbill.DNS.CookieOption;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.EDNSOption;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * Issue 13: DNS cookies (RFC 7873, server cookies per RFC 9018). dig sends a client cookie and checks the server
+ * cookie it gets back ("(good)"); kdig shows it; a server cookie presented again is valid; malformed lengths get
+ * FORMERR on UDP and TCP; a forged server cookie is answered with a fresh one and counted as invalid.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DnsCookieTest {
+    private static final Pattern DIG_COOKIE = Pattern.compile("; COOKIE: ([0-9a-f]{48}) \\(good\\)");
+
+    private DnsServer server;
+    private InetSocketAddress dns;
+
+    @BeforeAll
+    void start() {
+        server = InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
+                "--upstream", "none");
+        dns = InProcessServer.dns(server);
+    }
+
+    @AfterAll
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private double cookies(String result) {
+        return server.metrics().count("zonekeeper.dns.cookies", "result", result);
+    }
+
+    private String tool(String name, String pkg, String... args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(DnsClients.tool(name, pkg).toString());
+        cmd.add("@" + dns.getAddress().getHostAddress());
+        cmd.add("-p");
+        cmd.add(String.valueOf(dns.getPort()));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
+            return new String(out, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + cmd, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The cookie dig printed as good (client + server cookie, hex), failing when there is none. */
+    private String goodCookie(String digOutput) {
+        Matcher m = DIG_COOKIE.matcher(digOutput);
+        assertThat(m.find()).as("dig saw a good server cookie in:\n%s", digOutput).isTrue();
+        assertThat(digOutput).contains("status: NOERROR");
+        return m.group(1);
+    }
+
+    @Test
+    void digCookieIsAnsweredOnTheFastPathTheFullPathAndTcp() {
+        double before = cookies("client_only");
+        // the fast path (a cached A), the full path (ANY over UDP is never pre-encoded), TCP, a name not in the zone
+        for (String[] q : List.of(new String[] {"www.example.test", "A"}, new String[] {"www.example.test", "A"},
+                new String[] {"example.test", "ANY", "+notcp"}, new String[] {"www.example.test", "AAAA", "+tcp"},
+                new String[] {"nothing-here.example.test", "A"}, new String[] {"www.example.org", "A"})) {
+            List<String> args = new ArrayList<>(List.of("+cookie", "+tries=1", "+time=5"));
+            args.addAll(Arrays.asList(q).subList(2, q.length));
+            args.add(q[0]);
+            args.add(q[1]);
+            String out = tool("dig", "bind9-dnsutils", args.toArray(new String[0]));
+            Matcher m = DIG_COOKIE.matcher(out);
+            assertThat(m.find()).as("%s: dig saw a good server cookie in:\n%s", String.join(" ", q), out).isTrue();
+        }
+        assertThat(cookies("client_only")).isEqualTo(before + 6);
+    }
+
+    @Test
+    void aServerCookiePresentedAgainIsValidOnUdpAndTcp() {
+        String first = goodCookie(tool("dig", "bind9-dnsutils", "+cookie", "+tries=1", "www.example.test", "A"));
+        double valid = cookies("valid");
+        for (String transport : new String[] {"+notcp", "+tcp"}) {
+            String again = goodCookie(tool("dig", "bind9-dnsutils", "+cookie=" + first, transport, "+tries=1",
+                    "www.example.test", "A"));
+            assertThat(again).as("same client cookie").startsWith(first.substring(0, 16));
+        }
+        assertThat(cookies("valid")).as("valid server cookies counted").isEqualTo(valid + 2);
+    }
+
+    @Test
+    void kdigGetsItsClientCookieBackWithAServerCookie() {
+        String clientCookie = "0123456789abcdef";
+        for (String transport : new String[] {"+notcp", "+tcp"}) {
+            String out = tool("kdig", "knot-dnsutils", "+cookie=" + clientCookie, transport, "+retry=0",
+                    "www.example.test", "A");
+            Matcher m = Pattern.compile(";; COOKIE: ([0-9A-Fa-f]{16})([0-9A-Fa-f]{32})").matcher(out);
+            assertThat(m.find()).as("kdig printed a cookie with a 16-byte server cookie:\n%s", out).isTrue();
+            assertThat(m.group(1)).isEqualToIgnoringCase(clientCookie);
+            assertThat(m.group(2)).as("version 1 (RFC 9018)").startsWith("01000000");
+            assertThat(out).contains("status: NOERROR");
+        }
+    }
+
+    @Test
+    void aForgedServerCookieIsAnsweredWithAFreshOneAndCountedInvalid() throws IOException {
+        byte[] forged = new byte[24];
+        Arrays.fill(forged, (byte) 0x5A);
+        forged[8] = 1; // version 1, a timestamp and hash of our own making
+        double invalid = cookies("invalid");
+        for (boolean tcp : new boolean[] {false, true}) {
+            byte[] q = EdnsOptionAgreementTest.query(7, "www.example.test", Type.A, DClass.IN,
+                    EdnsOptionAgreementTest.option(10, forged));
+            Message r = new Message(tcp ? tcp(q) : udp(q));
+            assertThat(r.getRcode()).isEqualTo(Rcode.NOERROR);
+            assertThat(r.getSection(Section.ANSWER)).hasSize(2);
+            OPTRecord opt = r.getOPT();
+            List<EDNSOption> options = opt.getOptions(EDNSOption.Code.COOKIE);
+            assertThat(options).hasSize(1);
+            CookieOption c = (CookieOption) options.get(0);
+            assertThat(c.getClientCookie()).isEqualTo(Arrays.copyOf(forged, 8));
+            assertThat(c.getServerCookie()).isPresent();
+            assertThat(HexFormat.of().formatHex(c.getServerCookie().get()))
+                    .isNotEqualTo(HexFormat.of().formatHex(Arrays.copyOfRange(forged, 8, 24)));
+        }
+        assertThat(cookies("invalid")).isEqualTo(invalid + 2);
+    }
+
+    /** RFC 7873 5.2.2: a COOKIE option of another length than 8 or 16-40 is FORMERR, on UDP and TCP. */
+    @ParameterizedTest(name = "cookie option of {0} bytes")
+    @ValueSource(ints = {0, 1, 4, 7, 9, 12, 15, 41, 48, 200})
+    void malformedCookieLengthsGetFormerr(int length) throws IOException {
+        double malformed = InProcessServer.sum(server, "zonekeeper.dns.malformed");
+        for (boolean tcp : new boolean[] {false, true}) {
+            for (int qclass : new int[] {DClass.IN, DClass.ANY}) {
+                byte[] q = EdnsOptionAgreementTest.query(9, "www.example.test", Type.A, qclass,
+                        EdnsOptionAgreementTest.option(10, new byte[length]));
+                byte[] r = tcp ? tcp(q) : udp(q);
+                assertThat(Packets.u16(r, 0)).isEqualTo(9);
+                assertThat(r[3] & 0xF).as("rcode (%s, class %s)", tcp ? "tcp" : "udp", DClass.string(qclass))
+                        .isEqualTo(Rcode.FORMERR);
+            }
+        }
+        assertThat(InProcessServer.sum(server, "zonekeeper.dns.malformed")).as("counted").isEqualTo(malformed + 4);
+    }
+
+    @Test
+    void queriesWithoutACookieGetNone() throws IOException {
+        Message q = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromConstantString("www.example.test."),
+                Type.A, DClass.IN));
+        q.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
+        Message r = new Message(udp(q.toWire()));
+        assertThat(r.getOPT()).isNotNull();
+        assertThat(r.getOPT().getOptions()).isEmpty();
+    }
+
+    private byte[] udp(byte[] q) throws IOException {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            socket.connect(dns);
+            socket.setSoTimeout(5000);
+            socket.send(new DatagramPacket(q, q.length));
+            byte[] buf = new byte[65535];
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            socket.receive(p);
+            return Arrays.copyOf(buf, p.getLength());
+        }
+    }
+
+    private byte[] tcp(byte[] q) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(dns, 5000);
+            s.setSoTimeout(5000);
+            OutputStream out = s.getOutputStream();
+            out.write(new byte[] {(byte) (q.length >>> 8), (byte) q.length});
+            out.write(q);
+            out.flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            byte[] b = new byte[in.readUnsignedShort()];
+            in.readFully(b);
+            return b;
+        }
+    }
+}
