@@ -136,12 +136,19 @@ final class UpstreamClient {
             do {
                 id = RANDOM.nextInt(0x10000);
             } while (socket.pending.containsKey(id));
+            query.getHeader().setID(id);
             socket.pending.put(id, exchange);
         }
         int exchangeId = id;
-        query.getHeader().setID(id);
-        byte[] wire = query.toWire();
-        ScheduledFuture<?> timer = timeout(result, upstream);
+        byte[] wire;
+        ScheduledFuture<?> timer;
+        try {
+            wire = query.toWire();
+            timer = timeout(result, upstream);
+        } catch (RuntimeException e) { // never leave an exchange behind on the socket
+            release(socket, exchangeId, exchange);
+            throw e;
+        }
         result.whenComplete((m, t) -> {
             timer.cancel(false);
             release(socket, exchangeId, exchange);
