@@ -157,7 +157,7 @@ public final class Forwarder implements AutoCloseable {
             }
             return pending.future.thenApply(outcome -> respond(query, outcome));
         } catch (RuntimeException e) {
-            LOG.warn("forwarding {} failed: {}", question, e.toString());
+            LOG.debug("forwarding {} failed: {}", question, e.toString()); // counted; a flood must not flood the log
             metrics.unusableAnswer("answer");
             return CompletableFuture.completedFuture(error(query, Rcode.SERVFAIL));
         }
@@ -311,7 +311,7 @@ public final class Forwarder implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 // never leave the question in flight: its waiting queries get SERVFAIL, the next one asks again
-                LOG.warn("answer for {} from {} unusable: {}", query.getQuestion(), address, e.toString());
+                LOG.debug("answer for {} from {} unusable: {}", query.getQuestion(), address, e.toString());
                 metrics.unusableAnswer("answer");
                 pending.complete(Outcome.FAILED);
             }

@@ -38,6 +38,10 @@ import java.util.Objects;
  * @param servedZones     our own zones: upstream records for names in them are never passed on (a forged
  *                        {@code www.<our zone>}), except under {@code fallthrough}; default none
  * @param fallthrough     names under served zones whose answers do come from upstream; default none
+ * @param requestDeadline how long one question may stay in flight before its waiting queries are answered SERVFAIL,
+ *                        whatever happens to the tries: a safety net, so the in-flight map cannot grow if a
+ *                        completion is ever lost; default (null) every upstream once, UDP then TCP, plus a second:
+ *                        {@code 2 x timeout x upstreams + 1 s}
  */
 public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeout, int cacheMaxEntries,
                               boolean serveStale, Duration staleWindow, Duration staleAnswerTtl,
@@ -45,7 +49,7 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
                               int maxFails, Duration healthBackoff, UpstreamPolicy policy, int ednsPayloadSize,
                               long cacheMaxBytes, int maxConcurrent, int maxWaiters, int udpSockets,
                               int udpSocketUses, List<org.xbill.DNS.Name> servedZones,
-                              List<org.xbill.DNS.Name> fallthrough) {
+                              List<org.xbill.DNS.Name> fallthrough, Duration requestDeadline) {
 
     public ForwarderConfig {
         Objects.requireNonNull(upstreams, "upstreams");
@@ -101,16 +105,13 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         }
         servedZones = List.copyOf(Objects.requireNonNull(servedZones, "forward servedZones"));
         fallthrough = List.copyOf(Objects.requireNonNull(fallthrough, "forward fallthrough"));
+        if (requestDeadline == null) {
+            requestDeadline = timeout.multipliedBy(2L * upstreams.size()).plusSeconds(1);
+        }
+        positive("requestDeadline", requestDeadline);
     }
 
-    /**
-     * How long one question may stay in flight before its waiting queries are answered SERVFAIL, whatever happens
-     * to the tries: every upstream once, UDP then TCP, plus a second. A safety net, so the in-flight map cannot grow
-     * if a completion is ever lost.
-     */
-    public Duration requestDeadline() {
-        return timeout.multipliedBy(2L * upstreams.size()).plusSeconds(1);
-    }
+
 
     public static Builder builder() {
         return new Builder();
@@ -152,8 +153,15 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         private int udpSocketUses = 256;
         private List<org.xbill.DNS.Name> servedZones = List.of();
         private List<org.xbill.DNS.Name> fallthrough = List.of();
+        private Duration requestDeadline;
 
         private Builder() {
+        }
+
+        /** Null (the default): derived from the timeout and the number of upstreams. */
+        public Builder requestDeadline(Duration requestDeadline) {
+            this.requestDeadline = requestDeadline;
+            return this;
         }
 
         public Builder cacheMaxBytes(long cacheMaxBytes) {
@@ -266,7 +274,8 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
             List<InetSocketAddress> ups = upstreams != null ? upstreams : ResolvConf.defaultUpstreams();
             return new ForwarderConfig(ups, timeout, cacheMaxEntries, serveStale, staleWindow, staleAnswerTtl,
                     minTtl, maxTtl, servfailTtl, maxFails, healthBackoff, policy, ednsPayloadSize, cacheMaxBytes,
-                    maxConcurrent, maxWaiters, udpSockets, udpSocketUses, servedZones, fallthrough);
+                    maxConcurrent, maxWaiters, udpSockets, udpSocketUses, servedZones, fallthrough,
+                    requestDeadline);
         }
     }
 }
