@@ -40,9 +40,9 @@ import org.xbill.DNS.Name;
  *
  * <p>UDP: queries go out from a bounded pool of unconnected sockets per address family ({@code udpSockets}), each
  * bound to port 0 so the kernel picks a random free port, several queries multiplexed on one socket by ID. A socket
- * is picked at random for each query, and after {@code udpSocketUses} queries it is replaced by a fresh one on a new
- * random port (the old one closes when its last query ends), so the source port keeps changing while the number of
- * open sockets stays bounded: at most twice the pool per family, however many queries are in flight or unanswered
+ * is picked at random for each query, and after {@code udpSocketUses} queries (or a minute) it is replaced by a
+ * fresh one on a new random port (the old one closes when its last query ends), so the source port keeps changing
+ * while the number of open sockets stays bounded: at most twice the pool per family, however many queries are in flight or unanswered
  * (one socket per query held 10,712 descriptors at 5,000 qps of unanswered names, issue 13 point 3). Each query gets
  * a random ID not in use on its socket. Sockets are deliberately not connected, so that datagrams from other
  * addresses reach the handler, are dropped and counted as {@link FailureReason#MISMATCH}. A datagram is the answer
@@ -55,6 +55,11 @@ import org.xbill.DNS.Name;
  */
 final class UpstreamClient {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * A pooled socket is also replaced after this long, so that a quiet forwarder does not keep one source port
+     * (which an off-path attacker could learn) for hours.
+     */
+    static final long MAX_SOCKET_AGE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final EventLoopGroup group;
     private final Transport transport;
@@ -97,6 +102,7 @@ final class UpstreamClient {
         final Channel channel;
         final ChannelFuture bind;
         final Map<Integer, Exchange> pending = new HashMap<>();
+        final long createdNanos = System.nanoTime();
         int uses;
         boolean retired;
         /** Closed by us after retirement (counted out of {@code open} once). */
@@ -181,7 +187,9 @@ final class UpstreamClient {
         boolean dead = s != null && (!s.channel.isOpen() || (s.bind.isDone() && !s.bind.isSuccess()));
         // Past its uses it is replaced, unless too many replaced ones still drain: then it serves on, so the
         // number of sockets stays bounded whatever the upstreams do.
-        if (s == null || dead || (s.uses >= maxUses && draining < poolSize)) {
+        boolean usedUp = s != null
+                && (s.uses >= maxUses || System.nanoTime() - s.createdNanos > MAX_SOCKET_AGE_NANOS);
+        if (s == null || dead || (usedUp && draining < poolSize)) {
             if (s != null) {
                 retire(s);
             }

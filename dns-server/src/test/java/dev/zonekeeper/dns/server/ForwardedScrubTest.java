@@ -69,6 +69,12 @@ class ForwardedScrubTest {
         Reply cached = DnsClients.dig(dns, "www.example.com.", "A");
         assertThat(cached.additional()).noneMatch(r -> r.contains("cluster.local"));
         assertThat(InProcessServer.sum(server, "zonekeeper.dns.forward.scrubbed.records")).isEqualTo(1);
+        // the forwarder's gauges are wired to the server's registry
+        io.micrometer.core.instrument.MeterRegistry registry = server.metrics().registry();
+        assertThat(registry.get("zonekeeper.dns.forward.cache.bytes").gauge().value()).isPositive();
+        assertThat(registry.get("zonekeeper.dns.forward.cache.entries").gauge().value()).isEqualTo(1);
+        assertThat(registry.get("zonekeeper.dns.forward.inflight").gauge().value()).isZero();
+        assertThat(registry.get("zonekeeper.dns.forward.upstream.sockets").gauge().value()).isEqualTo(1);
     }
 
     @Test
