@@ -15,9 +15,9 @@ import org.xbill.DNS.Type;
 
 /**
  * Bounded cache of upstream responses: a least-recently-used map of at most {@code maxEntries} entries and at most
- * {@code maxBytes} estimated bytes ({@link #estimatedBytes}; an entry bigger than the whole budget is not stored). An entry is
- * fresh for its TTL, then (with serve-stale) kept until its stale deadline, then dropped when next looked at or
- * evicted. Thread-safe (one lock; every operation is a map access). Times are {@link System#nanoTime()} values.
+ * {@code maxBytes} estimated bytes ({@link #estimatedBytes}; an entry bigger than the whole budget is not stored). An
+ * entry is fresh for its TTL, then (with serve-stale) kept until its stale deadline, then dropped when next looked at
+ * or evicted. Thread-safe (one lock; every operation is a map access). Times are {@link System#nanoTime()} values.
  *
  * <p>Each entry is also kept in wire form ({@link EncodedResponse}) in a lock-free index that the server's fast path
  * reads straight from a query's bytes ({@link #encoded}). The index holds exactly the map's entries (a slot taken

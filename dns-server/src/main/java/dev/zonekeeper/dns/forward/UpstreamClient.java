@@ -40,15 +40,15 @@ import org.xbill.DNS.Name;
  *
  * <p>UDP: queries go out from a bounded pool of unconnected sockets per address family ({@code udpSockets}), each
  * bound to port 0 so the kernel picks a random free port, several queries multiplexed on one socket by ID. A socket
- * is picked at random for each query, and after {@code udpSocketUses} queries (or a minute) it is replaced by a
- * fresh one on a new random port (the old one closes when its last query ends), so the source port keeps changing
- * while the number of open sockets stays bounded: at most twice the pool per family, however many queries are in flight or unanswered
- * (one socket per query held 10,712 descriptors at 5,000 qps of unanswered names, issue 13 point 3). Each query gets
- * a random ID not in use on its socket. Sockets are deliberately not connected, so that datagrams from other
- * addresses reach the handler, are dropped and counted as {@link FailureReason#MISMATCH}. A datagram is the answer
- * only if it has the ID of a query on that socket, comes from the address and port that query asked, has QR, and
- * repeats the question (name case-insensitively, type, class); anything else is counted and the query keeps waiting
- * until its timeout.
+ * is picked at random for each query, and after {@code udpSocketUses} queries (or a minute) it is replaced by a fresh
+ * one on a new random port (the old one closes when its last query ends), so the source port keeps changing while the
+ * number of open sockets stays bounded: at most twice the pool per family, however many queries are in flight or
+ * unanswered (one socket per query held 10,712 descriptors at 5,000 qps of unanswered names, issue 13 point 3). Each
+ * query gets a random ID not in use on its socket. Sockets are deliberately not connected, so that datagrams from
+ * other addresses reach the handler, are dropped and counted as {@link FailureReason#MISMATCH}. A datagram is the
+ * answer only if it has the ID of a query on that socket, comes from the address and port that query asked, has QR,
+ * and repeats the question (name case-insensitively, type, class); anything else is counted and the query keeps
+ * waiting until its timeout.
  *
  * <p>TCP (RFC 7766): a fresh connection, the message prefixed with its 2-byte length, the answer read the same way
  * (up to 65,535 bytes) and checked for ID and question.
@@ -122,7 +122,10 @@ final class UpstreamClient {
     private record Exchange(InetSocketAddress upstream, Message query, CompletableFuture<Message> result) {
     }
 
-    /** Sends {@code query} over UDP (with a new ID); completes with the matching answer or an {@link UpstreamException}. */
+    /**
+     * Sends {@code query} over UDP (with a new ID); completes with the matching answer or an
+     * {@link UpstreamException}.
+     */
     CompletableFuture<Message> udp(InetSocketAddress upstream, Message query) {
         CompletableFuture<Message> result = new CompletableFuture<>();
         Exchange exchange = new Exchange(upstream, query, result);
@@ -318,7 +321,8 @@ final class UpstreamClient {
             }
         }
         for (Exchange e : pending) {
-            e.result().completeExceptionally(new UpstreamException(e.upstream(), FailureReason.NETWORK, "closed", null));
+            e.result().completeExceptionally(
+                    new UpstreamException(e.upstream(), FailureReason.NETWORK, "closed", null));
         }
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

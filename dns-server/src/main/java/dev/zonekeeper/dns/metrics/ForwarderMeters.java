@@ -45,7 +45,7 @@ public final class ForwarderMeters implements ForwarderMetrics {
     @Override
     public void unusableAnswer(String stage) {
         tagged("zonekeeper.dns.forward.unusable.answers",
-                "Upstream answers that could not be cached (stage=cache, passed on) or encoded (stage=answer, SERVFAIL)",
+                "Upstream answers that could not be cached (stage=cache, passed on) or encoded (stage=answer)",
                 "stage", stage).increment();
     }
 

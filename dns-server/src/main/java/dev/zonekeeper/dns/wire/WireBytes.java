@@ -2,9 +2,9 @@ package dev.zonekeeper.dns.wire;
 
 /**
  * Reading DNS wire form straight from a packet's bytes, shared by the query fast path ({@code server}) and the
- * forward cache's wire-form entries ({@code forward}): big-endian fields, names compared and hashed without regard
- * to ASCII letter case, and the one (per-process keyed) question hash both use, so a hash the fast path computed while parsing a query
- * finds entries of either cache without a second pass over the name.
+ * forward cache's wire-form entries ({@code forward}): big-endian fields, names compared and hashed without regard to
+ * ASCII letter case, and the one (per-process keyed) question hash both use, so a hash the fast path computed while
+ * parsing a query finds entries of either cache without a second pass over the name.
  */
 public final class WireBytes {
     private WireBytes() {
@@ -50,11 +50,11 @@ public final class WireBytes {
 
     /**
      * The hash of the question with the wire-form name {@code b[offset, offset + length)} (any case) and
-     * {@code typeClass} (type in the high 16 bits, class in the low): the name's bytes lower-cased, taken 4 at a time
-     * as 32-bit words (lower-cased 4 at once), hashed with the per-process random keys by multilinear multiply-shift (Dietzfelbinger:
-     * {@code (k0 + sum k[i] * word[i]) mod 2^64}, the high 32 bits; strongly universal, so for names chosen without
-     * knowing the keys two distinct questions collide with probability about 2^-32). Allocation-free, one multiply
-     * per 4 bytes. A name longer than 255 bytes (never a valid wire name) wraps around the keys.
+     * {@code typeClass} (type in the high 16 bits, class in the low): the name's bytes lower-cased, taken 4 at a time as
+     * 32-bit words (lower-cased 4 at once), hashed with the per-process random keys by multilinear multiply-shift
+     * (Dietzfelbinger: {@code (k0 + sum k[i] * word[i]) mod 2^64}, the high 32 bits; strongly universal, so for names
+     * chosen without knowing the keys two distinct questions collide with probability about 2^-32). Allocation-free,
+     * one multiply per 4 bytes. A name longer than 255 bytes (never a valid wire name) wraps around the keys.
      */
     public static int questionHash(byte[] b, int offset, int length, int typeClass) {
         long[] k = KEYS;
