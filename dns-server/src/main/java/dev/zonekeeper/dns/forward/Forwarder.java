@@ -363,14 +363,14 @@ public final class Forwarder implements AutoCloseable {
         CachedResponse data = scrubber.scrub(response, metrics);
         long ttl = ResponseCache.cacheTtl(response, config.minTtl(), config.maxTtl());
         boolean encoded = false;
+        RuntimeException cacheFailure = null;
         if (ttl > 0) {
             long expiry = now + ttl * NANOS_PER_SECOND;
             long staleUntil = config.serveStale() ? expiry + config.staleWindow().toNanos() : expiry;
             try {
                 encoded = cache.put(key, new ResponseCache.Entry(data, ttl, now, staleUntil));
             } catch (RuntimeException e) {
-                LOG.debug("answer for {} not cached: {}", response.getQuestion(), e.toString());
-                metrics.unusableAnswer("cache");
+                cacheFailure = e;
             }
         }
         if (!encoded) {
@@ -382,10 +382,14 @@ public final class Forwarder implements AutoCloseable {
                 data.toMessage(probe, t -> t).toWire();
             } catch (RuntimeException e) {
                 LOG.debug("answer for {} cannot be encoded: {}", response.getQuestion(), e.toString());
-                metrics.unusableAnswer("answer");
+                metrics.unusableAnswer("answer"); // counted once, as the bigger failure
                 pending.complete(Outcome.FAILED);
                 return;
             }
+        }
+        if (cacheFailure != null) {
+            LOG.debug("answer for {} not cached: {}", response.getQuestion(), cacheFailure.toString());
+            metrics.unusableAnswer("cache");
         }
         pending.complete(new Outcome(data, ttl, null));
     }
