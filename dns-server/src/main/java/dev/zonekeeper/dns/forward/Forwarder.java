@@ -48,6 +48,8 @@ public final class Forwarder implements AutoCloseable {
     private final ConcurrentHashMap<CacheKey, Pending> inflight = new ConcurrentHashMap<>();
     /** Entries of {@link #inflight}, kept apart because ConcurrentHashMap's size is not a cheap read. */
     private final AtomicInteger inflightCount = new AtomicInteger();
+    /** Queries waiting for an upstream answer, over all questions. */
+    private final AtomicInteger waiting = new AtomicInteger();
     private volatile boolean closed;
 
     /** One question in flight upstream: its outcome, the queries waiting for it, and its deadline. */
@@ -155,7 +157,16 @@ public final class Forwarder implements AutoCloseable {
                 metrics.rejected("max_waiters");
                 return CompletableFuture.completedFuture(error(query, Rcode.REFUSED));
             }
-            return pending.future.thenApply(outcome -> respond(query, outcome));
+            // each waiting query holds its parsed message until the answer: bounded in total, not just per question
+            if (waiting.incrementAndGet() > config.maxWaiting()) {
+                waiting.decrementAndGet();
+                metrics.rejected("max_waiting");
+                return CompletableFuture.completedFuture(error(query, Rcode.REFUSED));
+            }
+            return pending.future.thenApply(outcome -> {
+                waiting.decrementAndGet();
+                return respond(query, outcome);
+            });
         } catch (RuntimeException e) {
             LOG.debug("forwarding {} failed: {}", question, e.toString()); // counted; a flood must not flood the log
             metrics.unusableAnswer("answer");

@@ -31,6 +31,8 @@ import java.util.Objects;
  * @param maxConcurrent   bound on distinct questions in flight upstream; a query for another question beyond it is
  *                        answered REFUSED at once (as CoreDNS's forward {@code max_concurrent}); default 1000
  * @param maxWaiters      bound on queries waiting for one question in flight; beyond it REFUSED; default 1000
+ * @param maxWaiting      bound on all queries waiting for upstream answers (each holds its parsed query, about
+ *                        1 KB); beyond it REFUSED; default 10000
  * @param udpSockets      upstream UDP sockets kept open, each on a random port, queries multiplexed over them by
  *                        random ID and question; default 32
  * @param udpSocketUses   queries sent from one UDP socket before it is replaced by one on a fresh random port
@@ -49,7 +51,7 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
                               int maxFails, Duration healthBackoff, UpstreamPolicy policy, int ednsPayloadSize,
                               long cacheMaxBytes, int maxConcurrent, int maxWaiters, int udpSockets,
                               int udpSocketUses, List<org.xbill.DNS.Name> servedZones,
-                              List<org.xbill.DNS.Name> fallthrough, Duration requestDeadline) {
+                              List<org.xbill.DNS.Name> fallthrough, Duration requestDeadline, int maxWaiting) {
 
     public ForwarderConfig {
         Objects.requireNonNull(upstreams, "upstreams");
@@ -96,6 +98,9 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         }
         if (maxWaiters < 1) {
             throw new IllegalArgumentException("forward maxWaiters must be >= 1, got " + maxWaiters);
+        }
+        if (maxWaiting < 1) {
+            throw new IllegalArgumentException("forward maxWaiting must be >= 1, got " + maxWaiting);
         }
         if (udpSockets < 1 || udpSockets > 1024) {
             throw new IllegalArgumentException("forward udpSockets must be between 1 and 1024, got " + udpSockets);
@@ -154,8 +159,14 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         private List<org.xbill.DNS.Name> servedZones = List.of();
         private List<org.xbill.DNS.Name> fallthrough = List.of();
         private Duration requestDeadline;
+        private int maxWaiting = 10_000;
 
         private Builder() {
+        }
+
+        public Builder maxWaiting(int maxWaiting) {
+            this.maxWaiting = maxWaiting;
+            return this;
         }
 
         /** Null (the default): derived from the timeout and the number of upstreams. */
@@ -275,7 +286,7 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
             return new ForwarderConfig(ups, timeout, cacheMaxEntries, serveStale, staleWindow, staleAnswerTtl,
                     minTtl, maxTtl, servfailTtl, maxFails, healthBackoff, policy, ednsPayloadSize, cacheMaxBytes,
                     maxConcurrent, maxWaiters, udpSockets, udpSocketUses, servedZones, fallthrough,
-                    requestDeadline);
+                    requestDeadline, maxWaiting);
         }
     }
 }

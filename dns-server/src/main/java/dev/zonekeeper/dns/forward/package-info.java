@@ -16,8 +16,8 @@
  *       (name case-insensitively, type, class); anything else is dropped, counted as {@code MISMATCH} (or as a stray
  *       datagram when neither ID nor sender is known), and the query keeps waiting for the real answer until the
  *       timeout.</li>
- *   <li><b>Limits</b>: at most {@code maxConcurrent} distinct questions in flight and {@code maxWaiters} queries
- *       waiting for one; beyond either a query gets REFUSED at once (CoreDNS's {@code max_concurrent}). Each question
+ *   <li><b>Limits</b>: at most {@code maxConcurrent} distinct questions in flight, {@code maxWaiters} queries
+ *       waiting for one and {@code maxWaiting} in all; beyond any a query gets REFUSED at once (CoreDNS's {@code max_concurrent}). Each question
  *       in flight has a deadline ({@link dev.zonekeeper.dns.forward.ForwarderConfig#requestDeadline}) after which its
  *       queries get SERVFAIL whatever the tries do, so the in-flight map cannot grow.</li>
  *   <li><b>Hostile answers</b>: an answer is scrubbed ({@code AnswerScrubber}: nothing for names in our served

@@ -188,6 +188,28 @@ class HostileUpstreamTest {
     }
 
     @Test
+    void queriesWaitingForUpstreamAnswersAreBoundedPerQuestionAndInAll() throws Exception {
+        FakeUpstream blackHole = upstream("127.0.0.5", (q, tcp) -> null);
+        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(blackHole.address())
+                .timeout(Duration.ofSeconds(5)).maxWaiters(4).maxWaiting(10).build());
+        List<CompletableFuture<Message>> waiting = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            waiting.add(forwarder.forward(query("same.never.test.", Type.A)));
+        }
+        assertThat(waiting.subList(0, 4)).noneMatch(CompletableFuture::isDone);
+        assertThat(waiting.subList(4, 6)).allMatch(f -> f.isDone() && f.join().getRcode() == Rcode.REFUSED);
+        assertThat(metrics.count("rejected max_waiters")).isEqualTo(2);
+
+        for (int i = 0; i < 8; i++) {
+            waiting.add(forwarder.forward(query("w" + i + ".never.test.", Type.A)));
+        }
+        assertThat(waiting.subList(6, 12)).noneMatch(CompletableFuture::isDone);
+        assertThat(waiting.subList(12, 14)).as("beyond 10 waiting in all")
+                .allMatch(f -> f.isDone() && f.join().getRcode() == Rcode.REFUSED);
+        assertThat(metrics.count("rejected max_waiting")).isEqualTo(2);
+    }
+
+    @Test
     void anAnswerStillTruncatedOverTcpIsAFailureNotAnEmptyAnswer() throws Exception {
         FakeUpstream truncating = upstream("127.0.0.5", (q, tcp) -> {
             Message m = FakeUpstream.reply(q);
