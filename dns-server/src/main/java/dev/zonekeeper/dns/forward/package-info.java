@@ -17,9 +17,10 @@
  *       datagram when neither ID nor sender is known), and the query keeps waiting for the real answer until the
  *       timeout.</li>
  *   <li><b>Limits</b>: at most {@code maxConcurrent} distinct questions in flight, {@code maxWaiters} queries
- *       waiting for one and {@code maxWaiting} in all; beyond any a query gets REFUSED at once (CoreDNS's {@code max_concurrent}). Each question
- *       in flight has a deadline ({@link dev.zonekeeper.dns.forward.ForwarderConfig#requestDeadline}) after which its
- *       queries get SERVFAIL whatever the tries do, so the in-flight map cannot grow.</li>
+ *       waiting for one and {@code maxWaiting} in all; beyond any a query gets REFUSED at once (CoreDNS's
+ *       {@code max_concurrent}). Each question in flight has a deadline
+ *       ({@link dev.zonekeeper.dns.forward.ForwarderConfig#requestDeadline}) after which its queries get SERVFAIL
+ *       whatever the tries do, so the in-flight map cannot grow.</li>
  *   <li><b>Hostile answers</b>: an answer is scrubbed ({@code AnswerScrubber}: nothing for names in our served
  *       zones outside {@code fallthrough}, answer records only along the CNAME chain, authority NS/SOA/DS only for
  *       ancestors of the chain's end, additional only addresses of kept NS/MX/SRV targets). An answer that cannot be
