@@ -189,9 +189,10 @@ public final class Leadership implements AutoCloseable {
   private void lost() {
     boolean was = leader;
     leader = false;
-    if (closed) {
-      LOG.infof("%s stopped competing for the Lease: the operator is shutting down", identity);
-    } else if (was) {
+    if (!was) {
+      return;
+    }
+    if (!closed) {
       LOG.warnf("%s lost the Lease %s/%s (not renewed within %ss: the API server is unreachable or another replica "
           + "took it): status and Events are not written until it holds the Lease again; its zones are still served",
           identity, leaseNamespace, leaseName, RENEW_DEADLINE.toSeconds());
@@ -253,6 +254,7 @@ public final class Leadership implements AutoCloseable {
     }
     try {
       if (held && last != null) {
+        LOG.infof("%s gives the Lease up: the operator is shutting down", identity);
         last.release();
       }
     } catch (KubernetesClientException e) {
