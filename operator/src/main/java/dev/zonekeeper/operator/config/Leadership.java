@@ -57,6 +57,8 @@ public final class Leadership implements AutoCloseable {
   /** {@link System#nanoTime()} when the last successful write of the Lease as its holder was sent. */
   private volatile long renewedNanos;
   private volatile boolean fenced;
+  /** Whether the last Lease request failed: logged once per outage, not at every retry (Fabric8's own log is off). */
+  private volatile boolean failing;
   private LeaderElector elector;
   private CompletableFuture<?> running;
 
@@ -206,17 +208,52 @@ public final class Leadership implements AutoCloseable {
     }
 
     @Override
+    public synchronized LeaderElectionRecord get(KubernetesClient client) {
+      try {
+        LeaderElectionRecord record = super.get(client);
+        reached();
+        return record;
+      } catch (KubernetesClientException e) {
+        throw failed(e);
+      }
+    }
+
+    @Override
     public synchronized void create(KubernetesClient client, LeaderElectionRecord record) {
       long sent = System.nanoTime();
-      super.create(client, record);
+      try {
+        super.create(client, record);
+      } catch (KubernetesClientException e) {
+        throw failed(e);
+      }
       written(record, sent);
     }
 
     @Override
     public synchronized void update(KubernetesClient client, LeaderElectionRecord record) {
       long sent = System.nanoTime();
-      super.update(client, record);
+      try {
+        super.update(client, record);
+      } catch (KubernetesClientException e) {
+        throw failed(e);
+      }
       written(record, sent);
+    }
+
+    private KubernetesClientException failed(KubernetesClientException e) {
+      if (!failing && e.getCode() != java.net.HttpURLConnection.HTTP_CONFLICT) {
+        failing = true;
+        LOG.warnf("%s cannot read or write the Lease %s/%s (%s): retrying every %ss", identity, leaseNamespace,
+            leaseName, e.getMessage(), RETRY_PERIOD.toSeconds());
+      }
+      return e;
+    }
+
+    private void reached() {
+      if (failing) {
+        failing = false;
+        LOG.infof("%s reaches the Lease %s/%s again", identity, leaseNamespace, leaseName);
+      }
     }
 
     private void written(LeaderElectionRecord record, long sent) {
