@@ -57,6 +57,7 @@ public final class Leadership implements AutoCloseable {
   /** {@link System#nanoTime()} when the last successful write of the Lease as its holder was sent. */
   private volatile long renewedNanos;
   private volatile boolean fenced;
+  private boolean started;
   /** Whether the last Lease request failed: logged once per outage, not at every retry (Fabric8's own log is off). */
   private volatile boolean failing;
   private LeaderElector elector;
@@ -75,6 +76,8 @@ public final class Leadership implements AutoCloseable {
     this.leaseNamespace = Objects.requireNonNull(leaseNamespace, "leaseNamespace");
     this.leaseName = Objects.requireNonNull(leaseName, "leaseName");
     this.identity = Objects.requireNonNull(identity, "identity");
+    // never renewed (nanoTime's origin is arbitrary: 0 is not "long ago")
+    this.renewedNanos = System.nanoTime() - RENEW_DEADLINE.toNanos() - 1;
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "leader-election");
       t.setDaemon(true);
@@ -127,9 +130,10 @@ public final class Leadership implements AutoCloseable {
 
   /** Starts competing for the Lease, in the background: never waits for the API server. */
   public synchronized void start() {
-    if (scheduler == null || closed || running != null) {
+    if (scheduler == null || closed || started) {
       return;
     }
+    started = true;
     LOG.infof("%s competing for the Lease %s/%s", identity, leaseNamespace, leaseName);
     scheduler.execute(this::compete);
   }
