@@ -69,19 +69,21 @@ public interface ZonekeeperConfig {
     List<String> notifyTargets();
   }
 
-  /** Only the holder of this Lease reconciles and writes status. */
+  /**
+   * Only the holder of this Lease writes DnsRecord status and Events; every replica serves its zones regardless (see
+   * {@link Leadership}). Losing the Lease never ends the process: the replica stops writing and competes again.
+   */
   interface LeaderElection {
+    /**
+     * Off: this replica writes status without a Lease. Only for a single replica: with several, each would write.
+     */
+    @WithDefault("true")
+    boolean enabled();
+
     @WithDefault("zonekeeper-operator")
     String leaseName();
 
     /** Namespace of the Lease; default: the namespace the operator runs in. */
     Optional<String> leaseNamespace();
-
-    /**
-     * Exit the process when leadership is lost, so Kubernetes restarts the pod and it competes again. Only tests,
-     * which stop the operator inside a JVM that must go on, turn this off.
-     */
-    @WithDefault("true")
-    boolean exitOnStopLeading();
   }
 }

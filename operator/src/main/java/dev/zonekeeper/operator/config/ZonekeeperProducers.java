@@ -1,17 +1,20 @@
 package dev.zonekeeper.operator.config;
 
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.arc.Unremovable;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.util.List;
 
-/** Turns {@link ZonekeeperConfig} into checked settings at start-up, and configures leader election. */
+/** Turns {@link ZonekeeperConfig} into checked settings at start-up, and runs leader election. */
 @ApplicationScoped
 public class ZonekeeperProducers {
 
@@ -23,20 +26,34 @@ public class ZonekeeperProducers {
     return ZoneSettings.parse(config.clusterDomain(), config.zones().orElse(List.of()), config.zoneWriters());
   }
 
-  /** QOSDK picks this up (in the prod profile): only the holder of the Lease reconciles and writes status. */
+  /**
+   * Leader election for status writes (see {@link Leadership}), run by Zonekeeper rather than JOSDK: JOSDK's checks
+   * Lease access at start-up (so the operator cannot start while the API server is away) and exits or keeps
+   * reconciling once the Lease is lost, since its elector cannot compete again.
+   */
   @Produces
   @Singleton
-  @Unremovable // looked up programmatically by QOSDK
-  LeaderElectionConfiguration leaderElection(ZonekeeperConfig config, LeadershipLoss loss) {
+  Leadership leadership(ZonekeeperConfig config, KubernetesClient client) {
     ZonekeeperConfig.LeaderElection election = config.leaderElection();
-    String identity = identity();
-    // JOSDK's own exit-on-stop-leading stays off: it calls System.exit inside the shutdown hook on SIGTERM, which
-    // blocks forever (see LeadershipLoss, which exits when leadership is lost while running)
-    return new LeaderElectionConfiguration(election.leaseName(), election.leaseNamespace().orElse(null),
-        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity,
-        loss.callbacks(identity, election.exitOnStopLeading()), false);
+    if (!election.enabled()) {
+      return Leadership.always();
+    }
+    String namespace = election.leaseNamespace().filter(n -> !n.isBlank()).orElseGet(client::getNamespace);
+    if (namespace == null || namespace.isBlank()) {
+      throw new IllegalArgumentException("zonekeeper.leader-election.lease-namespace: not set, and the operator's own "
+          + "namespace is unknown (no service account namespace, no kubeconfig namespace): set it");
+    }
+    return new Leadership(client, namespace, election.leaseName(), identity());
+  }
+
+  /** Competes for the Lease from start-up on, in the background. */
+  void startLeaderElection(@Observes StartupEvent event, Leadership leadership) {
+    leadership.start();
+  }
+
+  /** Gives the Lease up on SIGTERM, so another replica writes status at once. */
+  void stopLeaderElection(@Observes ShutdownEvent event, Leadership leadership) {
+    leadership.close();
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.zonekeeper.operator.reconciler;
 import dev.zonekeeper.operator.api.v1alpha1.Condition;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
+import dev.zonekeeper.operator.config.Leadership;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.zone.ZonePublisher;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -10,12 +11,15 @@ import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfig
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -32,7 +36,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Writes each DnsRecord's {@code status} (the {@code Ready} condition, {@code fqdn}, {@code observedGeneration},
- * {@code servedSerial}) and a Warning Event for every rejection. Runs on the leader only. What is served is decided
+ * {@code servedSerial}, {@code claimRevision}) and a Warning Event for every rejection. Writes only while this replica
+ * holds the Lease ({@link Leadership}); JOSDK runs it on every replica. What is served is decided
  * on every replica by {@link DnsRecordServing} from its own informer, with the same {@link DnsRecordPolicy}; this
  * reconciler decides the same way from the peers' informer, so status and zone agree.
  *
@@ -56,20 +61,48 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
 
   private static final Logger LOG = Logger.getLogger(DnsRecordReconciler.class);
 
+  /** Status patches and Events written, by kind ({@code status}, {@code event}): only the Lease holder writes. */
+  public static final String WRITES_METRIC = "zonekeeper.dnsrecord.writes";
+
   private final DnsRecordPolicy policy;
   private final ZonePublisher publisher;
-  /** Triggered when the publisher first serves a DnsRecord's records, to write servedSerial. */
+  private final Leadership leadership;
+  private final Counter statusWrites;
+  private final Counter eventWrites;
+  /**
+   * Triggered when the publisher first serves a DnsRecord's records (to write servedSerial), when a Service takes a
+   * DnsRecord's name or gives it back, and for every DnsRecord when this replica comes to hold the Lease.
+   */
   private final SimpleInboundEventSource<DnsRecord> served = new SimpleInboundEventSource<>("dnsrecord-served");
+  private volatile IndexerResourceCache<DnsRecord> primaries;
 
   @Inject
-  public DnsRecordReconciler(ZoneSettings zones, ZonePublisher publisher) {
+  public DnsRecordReconciler(ZoneSettings zones, ZonePublisher publisher, Leadership leadership,
+      MeterRegistry meters) {
     this.policy = new DnsRecordPolicy(zones);
     this.publisher = publisher;
-    publisher.addServedListener((namespace, name, serial) -> {
-      if (served.isRunning()) {
-        served.propagateEvent(new ResourceID(name, namespace));
+    this.leadership = leadership;
+    this.statusWrites = Counter.builder(WRITES_METRIC).tag("kind", "status")
+        .description("DnsRecord status patches and Warning Events written by this replica (the Lease holder)")
+        .register(meters);
+    this.eventWrites = Counter.builder(WRITES_METRIC).tag("kind", "event")
+        .description("DnsRecord status patches and Warning Events written by this replica (the Lease holder)")
+        .register(meters);
+    publisher.addServedListener((namespace, name, serial) -> trigger(namespace, name));
+    publisher.addShadowListener(this::trigger);
+    // another replica may have written while this one did not hold the Lease: look at every DnsRecord again
+    leadership.addGainListener(() -> {
+      IndexerResourceCache<DnsRecord> cache = primaries;
+      if (cache != null) {
+        cache.list().forEach(r -> trigger(r.getMetadata().getNamespace(), r.getMetadata().getName()));
       }
     });
+  }
+
+  private void trigger(String namespace, String name) {
+    if (served.isRunning()) {
+      served.propagateEvent(new ResourceID(name, namespace));
+    }
   }
 
   @Override
@@ -89,11 +122,15 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
     };
     informer.addIndexer(BY_NAME, PeerMapper::nameIndex);
     context.getPrimaryCache().addIndexer(BY_NAME, PeerMapper::nameIndex);
+    primaries = context.getPrimaryCache();
     return List.of(informer, served);
   }
 
   @Override
   public UpdateControl<DnsRecord> reconcile(DnsRecord resource, Context<DnsRecord> context) {
+    if (!leadership.isLeader()) {
+      return UpdateControl.noUpdate(); // the Lease holder writes; this replica looks at everything again on gaining it
+    }
     var meta = resource.getMetadata();
     // the peers' informer: when its event triggered this reconciliation, its cache already holds the change
     @SuppressWarnings("unchecked")
@@ -103,11 +140,19 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
     String name = PeerMapper.normalisedName(resource);
     List<RecordClaim> all = name == null ? List.of()
         : peers.byIndex(BY_NAME, name).stream().map(RecordClaim::of).collect(Collectors.toList());
-    Decision decision = policy.decide(RecordClaim.of(resource), all);
+    Decision decided = policy.decide(RecordClaim.of(resource), all);
+    // Services win over DnsRecords in the zone (ZonePublisher): say so rather than "serving"
+    Decision decision = decided.fqdn().filter(n -> decided.serving())
+        .flatMap(publisher::serviceOwning)
+        .map(service -> DnsRecordPolicy.ownedByService(decided, service))
+        .orElse(decided);
 
     DnsRecordStatus previous = resource.getStatus();
+    // recorded once, from the first reconciliation on: the version this DnsRecord is ordered by (RecordClaim)
+    String claimRevision = previous != null && previous.getClaimRevision() != null ? previous.getClaimRevision()
+        : meta.getResourceVersion();
     DnsRecordStatus next = statusFor(decision, previous, meta.getGeneration(),
-        publisher.servedSerial(meta.getNamespace(), meta.getName()));
+        publisher.servedSerial(meta.getNamespace(), meta.getName()), claimRevision);
     if (next.equals(previous)) {
       return UpdateControl.noUpdate();
     }
@@ -118,7 +163,9 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
       LOG.infof("DnsRecord %s/%s not served: %s: %s", meta.getNamespace(), meta.getName(), decision.reason(),
           decision.message());
       WarningEvents.warn(context.getClient(), resource, decision.reason().name(), decision.message());
+      eventWrites.increment();
     }
+    statusWrites.increment();
     DnsRecord patch = new DnsRecord();
     patch.setMetadata(new ObjectMetaBuilder().withName(meta.getName()).withNamespace(meta.getNamespace()).build());
     patch.setStatus(next);
@@ -131,7 +178,7 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
    * before is kept if the decision still serves (the served listener brings the new one).
    */
   static DnsRecordStatus statusFor(Decision decision, DnsRecordStatus previous, Long generation,
-      OptionalLong servedSerial) {
+      OptionalLong servedSerial, String claimRevision) {
     String readyStatus = decision.serving() ? "True" : "False";
     Optional<Condition> before = previous == null ? Optional.empty() : previous.condition(DnsRecordStatus.READY);
     String since = before.filter(c -> readyStatus.equals(c.getStatus()))
@@ -142,6 +189,7 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
         decision.message(), since, generation)));
     status.setFqdn(decision.fqdn().map(n -> n.toString()).orElse(null));
     status.setObservedGeneration(generation);
+    status.setClaimRevision(claimRevision);
     if (decision.serving()) {
       if (servedSerial.isPresent()) {
         status.setServedSerial(servedSerial.getAsLong());

@@ -11,5 +11,9 @@ public enum Reason {
   /** The name lies in no zone Zonekeeper serves. */
   ZoneNotServed,
   /** The namespace may not write this name. */
-  NotAllowed
+  NotAllowed,
+  /** NS records at a zone apex: the zone's own NS records are generated, more would change its delegation. */
+  ZoneApexNS,
+  /** A Service owns the name (it is the Service's name or lies below it): the Service's records are served. */
+  NameOwnedByService
 }

@@ -52,6 +52,7 @@ public class ZonePipeline {
   private final DnsRecordServing dnsRecords;
   private final List<AutoCloseable> running = new ArrayList<>();
   private ClusterInformers informers;
+  private volatile InetSocketAddress transferAddress;
 
   @Inject
   public ZonePipeline(KubernetesClient client, ZonekeeperConfig config, ZoneSettings settings,
@@ -80,6 +81,11 @@ public class ZonePipeline {
     return latency;
   }
 
+  /** Where the zone-transfer server listens (null before start-up). */
+  public InetSocketAddress transferAddress() {
+    return transferAddress;
+  }
+
   void start(@Observes StartupEvent event) throws IOException {
     TSIG key = readKey(config.tsig().keyFile());
     InetSocketAddress listen = hostPort("zonekeeper.transfer.listen", config.transfer().listen());
@@ -97,6 +103,7 @@ public class ZonePipeline {
           e);
     }
     running.add(server);
+    transferAddress = server.address();
     server.addServedListener(latency::served);
     // once every zone has gone out whole: collect the transfers' garbage, so the heap settles (see FirstTransfers)
     server.addServedListener(new FirstTransfers(publisher.origins(), () -> {

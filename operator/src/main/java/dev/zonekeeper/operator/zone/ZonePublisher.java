@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -91,6 +92,9 @@ public final class ZonePublisher implements ClusterSink {
   private final Map<String, List<org.xbill.DNS.Record>> contributed = new HashMap<>();
   private final Map<String, Long> servedSerials = new ConcurrentHashMap<>();
   private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
+  /** Accepted DnsRecords left out of the zone because a Service owns their name. */
+  private final Set<String> shadowed = new HashSet<>();
+  private final List<java.util.function.BiConsumer<String, String>> shadowListeners = new CopyOnWriteArrayList<>();
   private volatile boolean published;
 
   /**
@@ -150,6 +154,24 @@ public final class ZonePublisher implements ClusterSink {
 
   public void addServedListener(ServedListener listener) {
     servedListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Told (with the DnsRecord's namespace and name) when an accepted DnsRecord is left out of the zone because a
+   * Service took its name, or is served again because the Service went, so its status can say so.
+   */
+  public void addShadowListener(java.util.function.BiConsumer<String, String> listener) {
+    shadowListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * The Service ({@code namespace/name}) whose names include {@code owner} (its name or a name below it), if any: such
+   * a name is served from the Service, never from a DnsRecord.
+   */
+  public synchronized Optional<String> serviceOwning(Name owner) {
+    Name service = owningServiceName(owner);
+    return service == null ? Optional.empty()
+        : Optional.of(service.getLabelString(1) + "/" + service.getLabelString(0));
   }
 
   // --- cluster state (ClusterSink) --------------------------------------------------------------------------------
@@ -288,20 +310,30 @@ public final class ZonePublisher implements ClusterSink {
 
   /** Whether a Service owns {@code owner} (it is a Service's name or below one). */
   private boolean serviceOwns(Name owner) {
+    return owningServiceName(owner) != null;
+  }
+
+  /** The name of the Service that owns {@code owner}, or null. */
+  private Name owningServiceName(Name owner) {
     if (serviceNames.isEmpty() || !owner.subdomain(builder.domain())) {
-      return false;
+      return null;
     }
     for (int skip = 0; skip < owner.labels() - builder.domain().labels(); skip++) {
-      if (serviceNames.contains(new Name(owner, skip))) {
-        return true;
+      Name candidate = new Name(owner, skip);
+      if (serviceNames.contains(candidate)) {
+        return candidate;
       }
     }
-    return false;
+    return null;
   }
 
   private void recomputeDnsRecord(String key, Batch batch) {
     PublishedRecordSet set = dnsRecords.get(key);
-    List<org.xbill.DNS.Record> want = set == null || serviceOwns(set.owner()) ? List.of() : set.records();
+    boolean owned = set != null && serviceOwns(set.owner());
+    if (owned ? shadowed.add(key) : shadowed.remove(key)) {
+      batch.shadowChanged.add(key);
+    }
+    List<org.xbill.DNS.Record> want = set == null || owned ? List.of() : set.records();
     List<org.xbill.DNS.Record> had = contributed.getOrDefault(key, List.of());
     if (sameWithTtl(had, want)) {
       if (want.isEmpty()) {
@@ -428,6 +460,7 @@ public final class ZonePublisher implements ClusterSink {
   /** Applies the batch to the served zones (nothing before the first sync): one new serial per changed zone. */
   private void commit(Batch batch, Kind kind, long receivedNanos) {
     if (!published) {
+      notifyShadowChanged(batch);
       return;
     }
     // Forward zones first: each commit announces itself (NOTIFY) before the next zone is changed, and the name a
@@ -447,6 +480,20 @@ public final class ZonePublisher implements ClusterSink {
     }
     for (Map.Entry<String, PublishedRecordSet> e : batch.served.entrySet()) {
       markServed(e.getKey(), e.getValue());
+    }
+    notifyShadowChanged(batch);
+  }
+
+  private void notifyShadowChanged(Batch batch) {
+    for (String key : batch.shadowChanged) {
+      int slash = key.indexOf('/');
+      for (java.util.function.BiConsumer<String, String> listener : shadowListeners) {
+        try {
+          listener.accept(key.substring(0, slash), key.substring(slash + 1));
+        } catch (RuntimeException e) {
+          LOG.warnf(e, "shadow listener failed for %s", key);
+        }
+      }
     }
   }
 
@@ -481,6 +528,8 @@ public final class ZonePublisher implements ClusterSink {
   private static final class Batch {
     final Map<Name, ZoneChange> changes = new LinkedHashMap<>();
     final Map<String, PublishedRecordSet> served = new LinkedHashMap<>();
+    /** DnsRecords a Service started or stopped shadowing. */
+    final Set<String> shadowChanged = new java.util.LinkedHashSet<>();
 
     void add(Name origin, org.xbill.DNS.Record r) {
       if (origin == null) {

@@ -41,6 +41,11 @@ final class ControlPlane implements AutoCloseable {
    * Starts the control plane. Without the binaries the calling test is skipped, or fails under {@code CI=true}.
    */
   static ControlPlane start() throws IOException {
+    return start(List.of());
+  }
+
+  /** As {@link #start()}, with extra kube-apiserver flags ({@code --name=value}). */
+  static ControlPlane start(List<String> apiServerFlags) throws IOException {
     Optional<String> missing = missingBinaries();
     if (missing.isPresent()) {
       if (onCi()) {
@@ -55,6 +60,7 @@ final class ControlPlane implements AutoCloseable {
         .withApiServerVersion(VERSION)
         .withOfflineMode(true)
         .withUpdateKubeConfig(false)
+        .withApiServerFlags(apiServerFlags)
         .build());
     server.start();
     Path kubeconfig = Files.createTempFile("zonekeeper-kubeconfig", ".yaml");

@@ -210,6 +210,126 @@ class DnsRecordReconcilerApiServerTest {
     await().atMost(TIMEOUT).until(() -> registry.snapshot().recordSets().containsKey("team-b/second"));
   }
 
+  /**
+   * Issue 13 point 7: a DnsRecord at a name a Service owns is not served (the Service's records are), so its status
+   * must not say it is: Ready=False, reason NameOwnedByService naming the Service, a Warning Event. When the Service
+   * goes, the DnsRecord is served and says so.
+   */
+  @Test
+  void aDnsRecordAtAServicesNameSaysTheServiceOwnsIt() throws Exception {
+    // the API server's own Service default/kubernetes, as in the issue
+    String apiIp = await().atMost(TIMEOUT).until(() -> client.services().inNamespace("default").withName("kubernetes")
+        .get(), java.util.Objects::nonNull).getSpec().getClusterIP();
+    client.resource(record("default", "kubernetes", "kubernetes.default.svc.cluster.local", DnsRecordType.A,
+        "192.0.2.77")).create();
+
+    Condition owned = awaitReady("default", "kubernetes", "False");
+    assertThat(owned.getReason()).isEqualTo("NameOwnedByService");
+    assertThat(owned.getMessage()).contains("default/kubernetes");
+    assertThat(awaitWarning("default", "kubernetes", "NameOwnedByService").getMessage())
+        .isEqualTo(owned.getMessage());
+    org.xbill.DNS.Name cluster = org.xbill.DNS.Name.fromConstantString("cluster.local.");
+    assertThat(aRecords(cluster, "kubernetes.default.svc.cluster.local.")).containsExactly(apiIp);
+
+    // a Service of its own namespace takes a name a DnsRecord had, then gives it back
+    client.resource(record("shop", "web", "web.shop.svc.cluster.local", DnsRecordType.A, "192.0.2.78")).create();
+    assertThat(awaitReady("shop", "web", "True").getReason()).isEqualTo("Serving");
+    String webIp = client.services().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+        .withNewMetadata().withName("web").endMetadata()
+        .withNewSpec().addNewPort().withName("http").withPort(80).endPort().endSpec().build())
+        .create().getSpec().getClusterIP();
+    assertThat(awaitReady("shop", "web", "False").getMessage()).contains("shop/web");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(aRecords(cluster, "web.shop.svc.cluster.local."))
+        .containsExactly(webIp));
+    client.services().inNamespace("shop").withName("web").delete();
+    assertThat(awaitReady("shop", "web", "True").getReason()).isEqualTo("Serving");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(aRecords(cluster, "web.shop.svc.cluster.local."))
+        .containsExactly("192.0.2.78"));
+  }
+
+  /**
+   * Issue 13 point 12: NS records at a zone apex beside the generated ones would change the delegation of the zone
+   * itself: rejected with reason ZoneApexNS and a Warning Event, and not served; NS below the apex still delegate.
+   */
+  @Test
+  void nsRecordsAtAZoneApexAreRejected() throws Exception {
+    client.resource(record("team-a", "apex-ns", "example.com", DnsRecordType.NS, "ns1.attacker.example.")).create();
+    client.resource(record("team-a", "sub-ns", "sub.example.com", DnsRecordType.NS, "ns1.example.org.")).create();
+
+    Condition apex = awaitReady("team-a", "apex-ns", "False");
+    assertThat(apex.getReason()).isEqualTo("ZoneApexNS");
+    assertThat(apex.getMessage()).contains("zone apex example.com.");
+    awaitWarning("team-a", "apex-ns", "ZoneApexNS");
+    assertThat(awaitReady("team-a", "sub-ns", "True").getReason()).isEqualTo("Serving");
+    org.xbill.DNS.Name example = org.xbill.DNS.Name.fromConstantString("example.com.");
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(records(example, org.xbill.DNS.Type.NS))
+        .contains("sub.example.com. ns1.example.org."));
+    assertThat(records(example, org.xbill.DNS.Type.NS)).noneMatch(l -> l.contains("attacker"))
+        .filteredOn(l -> l.startsWith("example.com. ")).hasSize(1);
+  }
+
+  /**
+   * Issue 13 point 13: creationTimestamp has a resolution of one second, so DnsRecords at one name created in the
+   * same second used to be owned by name order. The first created owns the name; the order is recorded in
+   * status.claimRevision and holds for a replica that starts later, even after the owner changed since.
+   */
+  @Test
+  void inABurstTheFirstCreatedOwnsTheName() throws Exception {
+    // names in the reverse of creation order, so ownership by name would pick the last one created
+    List<String> names = List.of("e-first", "d-second", "c-third", "b-fourth", "a-fifth");
+    String owner = null;
+    String burstNamespace = null;
+    for (int attempt = 0; owner == null; attempt++) {
+      assertThat(attempt).as("a burst within one second").isLessThan(10);
+      String fqdn = "burst" + attempt + ".example.com";
+      List<DnsRecord> created = new java.util.ArrayList<>();
+      for (int i = 0; i < names.size(); i++) {
+        created.add(client.resource(record("team-b", names.get(i) + "-" + attempt, fqdn, DnsRecordType.A,
+            "192.0.2." + (100 + i))).create());
+      }
+      if (created.get(0).getMetadata().getCreationTimestamp()
+          .equals(created.get(1).getMetadata().getCreationTimestamp())) {
+        owner = created.get(0).getMetadata().getName();
+        burstNamespace = "team-b";
+      }
+    }
+    String first = owner;
+    String second = "d-second" + first.substring("e-first".length());
+    assertThat(awaitReady(burstNamespace, first, "True").getReason()).isEqualTo("Serving");
+    Condition conflict = awaitReady(burstNamespace, second, "False");
+    assertThat(conflict.getReason()).isEqualTo("Conflict");
+    assertThat(conflict.getMessage()).contains("team-b/" + first);
+    for (String name : names) {
+      String resource = name + first.substring("e-first".length());
+      if (!resource.equals(first)) {
+        assertThat(awaitReady(burstNamespace, resource, "False").getMessage()).contains("team-b/" + first);
+      }
+    }
+    await().atMost(TIMEOUT).untilAsserted(() -> assertThat(registry.snapshot().recordSets())
+        .containsKey("team-b/" + first).doesNotContainKey("team-b/" + second));
+
+    // the owner changes after the statuses were written (its resourceVersion is now the newest of all): a replica that
+    // starts now still gives it the name, from the recorded status.claimRevision
+    String firstName = first;
+    await().atMost(TIMEOUT).until(() -> get("team-b", firstName).getStatus().getClaimRevision() != null);
+    client.resources(DnsRecord.class).inNamespace("team-b").withName(first)
+        .edit(r -> { r.getMetadata().setLabels(Map.of("touched", "yes")); return r; });
+    InMemoryRecordRegistry restarted = new InMemoryRecordRegistry();
+    ZoneSettings zones = ZoneSettings.parse("cluster.local", List.of("example.com", "example.net"),
+        Map.of("example.com", "team-a,team-b,shop"));
+    dev.zonekeeper.operator.zone.ZonePublisher publisher = new dev.zonekeeper.operator.zone.ZonePublisher(zones,
+        new dev.zonekeeper.operator.discovery.ClusterZoneBuilder("cluster.local", 5, List.of()),
+        new dev.zonekeeper.dns.transfer.PrimaryZones(),
+        new dev.zonekeeper.operator.zone.ProgrammingLatency(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
+    try (var informers = new dev.zonekeeper.operator.informers.ClusterInformers(client, publisher,
+        new dev.zonekeeper.operator.reconciler.DnsRecordServing(
+            new dev.zonekeeper.operator.reconciler.DnsRecordPolicy(zones), restarted))) {
+      informers.start().toCompletableFuture().get(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(restarted.snapshot().recordSets()).containsKey("team-b/" + first)
+          .doesNotContainKey("team-b/" + second);
+    }
+  }
+
   @Test
   void kubectlPrintsTheColumnsListsTheCategoryAndExplainsEveryField() throws Exception {
     client.resource(record("shop", "mail", "example.com", DnsRecordType.MX, "10 mail.example.com.")).create();
@@ -249,6 +369,26 @@ class DnsRecordReconcilerApiServerTest {
         .filter(e -> name.equals(e.getInvolvedObject().getName()) && reason.equals(e.getReason())
             && "Warning".equals(e.getType()))
         .findFirst(), Optional::isPresent).orElseThrow();
+  }
+
+  /** "name rdata" of the records of {@code type} in the replica's zone, by AXFR from its transfer server. */
+  private java.util.TreeSet<String> records(org.xbill.DNS.Name zone, int type) throws Exception {
+    org.xbill.DNS.ZoneTransferIn xfr = org.xbill.DNS.ZoneTransferIn.newAXFR(zone,
+        replica.transferAddress().getHostString(), replica.transferAddress().getPort(), null);
+    xfr.setTimeout(Duration.ofSeconds(10));
+    xfr.run();
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    for (org.xbill.DNS.Record r : xfr.getAXFR()) {
+      if (r.getType() == type) {
+        out.add(r.getName() + " " + r.rdataToString());
+      }
+    }
+    return out;
+  }
+
+  private List<String> aRecords(org.xbill.DNS.Name zone, String owner) throws Exception {
+    return records(zone, org.xbill.DNS.Type.A).stream().filter(l -> l.startsWith(owner + " "))
+        .map(l -> l.substring(owner.length() + 1)).toList();
   }
 
   private DnsRecord get(String namespace, String name) {

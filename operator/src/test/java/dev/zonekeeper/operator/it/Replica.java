@@ -2,6 +2,7 @@ package dev.zonekeeper.operator.it;
 
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
+import dev.zonekeeper.operator.config.Leadership;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.informers.ClusterInformers;
@@ -13,22 +14,18 @@ import dev.zonekeeper.operator.zone.ProgrammingLatency;
 import dev.zonekeeper.operator.zone.ZonePublisher;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.javaoperatorsdk.operator.api.monitoring.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.xbill.DNS.TSIG;
 
 /**
  * One operator replica in-process, wired as {@code ZonePipeline} and QOSDK wire the application: its own informers
  * (Services, EndpointSlices, Pods, DnsRecords), {@link DnsRecordServing}, record registry, zone publisher and TSIG
- * transfer server on a free loopback port, and a JOSDK operator with leader election whose reconciler writes status.
+ * transfer server on a free loopback port, a JOSDK operator whose reconciler writes status while the replica holds the
+ * Lease, and Zonekeeper's leader election ({@link Leadership}).
  */
 final class Replica implements AutoCloseable {
 
@@ -39,8 +36,8 @@ final class Replica implements AutoCloseable {
   final ClusterInformers informers;
   final TransferServer transfers;
   final Operator operator;
-  /** How often this replica's reconciler ran (only a leader reconciles). */
-  final AtomicInteger reconciliations = new AtomicInteger();
+  final Leadership leadership;
+  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private boolean closed;
 
   Replica(KubernetesClient client, ZoneSettings settings, String identity, String leaseName, TSIG key)
@@ -53,26 +50,22 @@ final class Replica implements AutoCloseable {
     transfers = TransferServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), zones, key);
     informers = new ClusterInformers(client, publisher,
         new DnsRecordServing(new DnsRecordPolicy(settings), registry));
-    operator = new Operator(o -> o.withKubernetesClient(client)
-        .withCloseClientOnStop(false)
-        .withLeaderElectionConfiguration(new LeaderElectionConfiguration(leaseName, "default",
-            LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-            LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
-            LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity, null, false))
-        .withMetrics(new Metrics() {
-          @Override
-          public void reconciliationExecutionStarted(HasMetadata resource, Map<String, Object> metadata) {
-            reconciliations.incrementAndGet();
-          }
-        }));
-    // counted through JOSDK's metrics hook: a Reconciler subclass among the test classes would be picked up by QOSDK
-    operator.register(new DnsRecordReconciler(settings, publisher));
+    // leader election as the application runs it (ZonekeeperProducers): Zonekeeper's own, not JOSDK's
+    leadership = new Leadership(client, "default", leaseName, identity);
+    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
+    operator.register(new DnsRecordReconciler(settings, publisher, leadership, meters));
   }
 
   Replica start() {
     informers.start();
     operator.start();
+    leadership.start();
     return this;
+  }
+
+  /** Status patches this replica's reconciler wrote. */
+  long statusWrites() {
+    return (long) meters.get(DnsRecordReconciler.WRITES_METRIC).tag("kind", "status").counter().count();
   }
 
   InetSocketAddress transferAddress() {
@@ -85,6 +78,7 @@ final class Replica implements AutoCloseable {
       return;
     }
     closed = true;
+    leadership.close();
     operator.stop();
     informers.close();
     transfers.close();

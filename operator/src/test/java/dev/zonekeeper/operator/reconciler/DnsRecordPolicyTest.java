@@ -73,6 +73,11 @@ class DnsRecordPolicyTest {
             Reason.InvalidValue, "zone apex"),
         Arguments.of("team-a", "api.example.com", DnsRecordType.A, List.of(),
             Reason.InvalidValue, "spec.values is empty"),
+        // issue 13 point 12: the apex NS set is the zone's own
+        Arguments.of("team-a", "example.com", DnsRecordType.NS, List.of("ns1.attacker.example."),
+            Reason.ZoneApexNS, "zone apex example.com."),
+        Arguments.of("anyone", "OPEN.test.", DnsRecordType.NS, List.of("ns1.example.org."),
+            Reason.ZoneApexNS, "delegate a subzone"),
         Arguments.of("team-a", "bad..name.example.com", DnsRecordType.A, List.of("192.0.2.1"),
             Reason.InvalidValue, "not a valid DNS name"),
 
@@ -170,11 +175,39 @@ class DnsRecordPolicyTest {
             List.of(claim("team-b", "late", 10, "www.example.com", DnsRecordType.A, "192.0.2.2"),
                 claim("team-a", "early", 0, "api.example.com", DnsRecordType.A, "192.0.2.1")),
             Reason.Serving, "serving"),
+        // issue 13 point 13: creationTimestamp has a one-second resolution; the order of creation breaks the tie
+        Arguments.of("same second: the lower claim revision (created first) wins over the name order",
+            List.of(new RecordClaim("team-a", "a-second", T0, "api.example.com", DnsRecordType.A, 30,
+                    List.of("192.0.2.2"), 1042L),
+                new RecordClaim("team-b", "z-first", T0, "api.example.com", DnsRecordType.A, 30,
+                    List.of("192.0.2.1"), 1041L)),
+            Reason.Conflict, "team-b/z-first"),
+        Arguments.of("the claim revision only breaks ties within a second",
+            List.of(new RecordClaim("team-a", "later-second", T0.plusSeconds(1), "api.example.com", DnsRecordType.A,
+                    30, List.of("192.0.2.2"), 5L),
+                new RecordClaim("team-b", "earlier-second", T0, "api.example.com", DnsRecordType.A, 30,
+                    List.of("192.0.2.1"), 9L)),
+            Reason.Conflict, "team-b/earlier-second"),
         Arguments.of("a record with no creation time yet is the youngest",
             List.of(new RecordClaim("team-a", "new", null, "api.example.com", DnsRecordType.A, 30,
                     List.of("192.0.2.2")),
                 claim("team-b", "old", 10, "api.example.com", DnsRecordType.A, "192.0.2.1")),
             Reason.Conflict, "team-b/old"));
+  }
+
+  @Test
+  void aServiceOwningTheNameTurnsServingIntoNameOwnedByService() {
+    Decision serving = policy.decide(claim("default", "k", "kubernetes.default.svc.cluster.local", DnsRecordType.A,
+        "192.0.2.77"), List.of());
+    assertThat(serving.serving()).isTrue();
+
+    Decision owned = DnsRecordPolicy.ownedByService(serving, "default/kubernetes");
+
+    assertThat(owned.reason()).isEqualTo(Reason.NameOwnedByService);
+    assertThat(owned.message()).contains("Service default/kubernetes");
+    assertThat(owned.records()).isEmpty();
+    Decision rejected = Decision.reject(Reason.Conflict, null, "older");
+    assertThat(DnsRecordPolicy.ownedByService(rejected, "default/kubernetes")).isSameAs(rejected);
   }
 
   @ParameterizedTest(name = "{0}")

@@ -40,6 +40,26 @@ class DnsRecordServingTest {
     assertThat(registry.snapshot().recordSets()).containsOnlyKeys("b/young");
   }
 
+  /** Issue 13 point 13: created in the same second, in whatever order the events arrive, the first created wins. */
+  @Test
+  void inABurstWithinOneSecondTheFirstCreatedOwnsTheNameWhateverTheEventOrder() {
+    List<RecordClaim> burst = new ArrayList<>();
+    String[] names = {"e", "d", "c", "b", "a"}; // created in this order: by name the last would win
+    for (int i = 0; i < names.length; i++) {
+      burst.add(new RecordClaim("team", names[i], T0, "burst.example.com", DnsRecordType.A, 30,
+          List.of("192.0.2." + (i + 1)), 1000L + i));
+    }
+    Random random = new Random(13);
+    for (int round = 0; round < 20; round++) {
+      InMemoryRecordRegistry own = new InMemoryRecordRegistry();
+      DnsRecordServing replica = new DnsRecordServing(new DnsRecordPolicy(ZONES), own);
+      List<RecordClaim> order = new ArrayList<>(burst);
+      Collections.shuffle(order, random);
+      order.forEach(replica::upsert);
+      assertThat(own.snapshot().recordSets()).as("arrival order %s", order).containsOnlyKeys("team/e");
+    }
+  }
+
   @Test
   void renamingARecordFreesItsOldName() {
     serving.upsert(claim("a", "old", 0, "www.example.com", DnsRecordType.A, "192.0.2.1"));

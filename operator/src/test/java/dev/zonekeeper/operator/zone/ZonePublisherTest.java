@@ -217,6 +217,29 @@ class ZonePublisherTest {
     assertThat(served).hasSize(2);
   }
 
+  /** Issue 13 point 7: the reconciler learns which Service owns a name, and when a Service takes or gives one back. */
+  @Test
+  void namesTheServiceOwningADnsRecordsNameAndTellsWhenThatChanges() {
+    List<String> shadowChanges = new ArrayList<>();
+    publisher.addShadowListener((ns, name) -> shadowChanges.add(ns + "/" + name));
+    publisher.synced();
+    accept(dnsRecord("shop", "srv-alias", "_http._tcp.api.shop.svc.cluster.local.", Type.TXT, "\"x\""));
+    assertThat(publisher.serviceOwning(Name.fromConstantString("_http._tcp.api.shop.svc.cluster.local.")))
+        .isEmpty();
+    assertThat(shadowChanges).isEmpty();
+
+    publisher.upsertService(api(new PortInfo("http", "TCP", 80)), nanos.get());
+    assertThat(publisher.serviceOwning(Name.fromConstantString("_http._tcp.api.shop.svc.cluster.local.")))
+        .hasValue("shop/api");
+    assertThat(publisher.serviceOwning(Name.fromConstantString("api.shop.svc.cluster.local."))).hasValue("shop/api");
+    assertThat(publisher.serviceOwning(Name.fromConstantString("web.shop.svc.cluster.local."))).isEmpty();
+    assertThat(shadowChanges).containsExactly("shop/srv-alias");
+
+    publisher.deleteService("shop", "api", nanos.get());
+    assertThat(publisher.serviceOwning(Name.fromConstantString("api.shop.svc.cluster.local."))).isEmpty();
+    assertThat(shadowChanges).containsExactly("shop/srv-alias", "shop/srv-alias");
+  }
+
   @Test
   void dnsRecordsBesideServicesAndSharedRecordsAreCounted() {
     publisher.upsertService(api(new PortInfo("http", "TCP", 80)), nanos.get());

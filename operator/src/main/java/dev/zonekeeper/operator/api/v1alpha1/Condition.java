@@ -21,7 +21,7 @@ public class Condition {
 
   @Required
   @JsonPropertyDescription("Machine-readable CamelCase reason for the last transition: Serving, InvalidValue, "
-      + "Conflict, ZoneNotServed or NotAllowed.")
+      + "Conflict, ZoneNotServed, NotAllowed, ZoneApexNS or NameOwnedByService.")
   private String reason;
 
   @JsonPropertyDescription("Human-readable explanation, saying what to fix when the record is not served.")

@@ -18,7 +18,8 @@ public class DnsRecordStatus {
   public static final String READY = "Ready";
 
   @JsonPropertyDescription("Conditions of the record; \"Ready\" is True with reason Serving when the records are served, "
-      + "otherwise False with reason InvalidValue, Conflict, ZoneNotServed or NotAllowed and a message saying what to fix.")
+      + "otherwise False with reason InvalidValue, Conflict, ZoneNotServed, NotAllowed, ZoneApexNS or NameOwnedByService "
+      + "and a message saying what to fix.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("The absolute owner name the records are served under, lower case with a trailing dot.")
@@ -29,6 +30,11 @@ public class DnsRecordStatus {
 
   @JsonPropertyDescription("The SOA serial of the zone version that first served the current records.")
   private Long servedSerial;
+
+  @JsonPropertyDescription("The metadata.resourceVersion Zonekeeper first saw this DnsRecord at (its creation, unless "
+      + "it was changed before), recorded once: DnsRecords at one name created in the same second (creationTimestamp "
+      + "has a resolution of one second) are owned in this order.")
+  private String claimRevision;
 
   public List<Condition> getConditions() {
     return conditions;
@@ -62,6 +68,14 @@ public class DnsRecordStatus {
     this.servedSerial = servedSerial;
   }
 
+  public String getClaimRevision() {
+    return claimRevision;
+  }
+
+  public void setClaimRevision(String claimRevision) {
+    this.claimRevision = claimRevision;
+  }
+
   /** The condition of the given type, if present. */
   @JsonIgnore
   public Optional<Condition> condition(String type) {
@@ -82,17 +96,17 @@ public class DnsRecordStatus {
     DnsRecordStatus that = (DnsRecordStatus) o;
     return Objects.equals(conditions, that.conditions) && Objects.equals(fqdn, that.fqdn)
         && Objects.equals(observedGeneration, that.observedGeneration)
-        && Objects.equals(servedSerial, that.servedSerial);
+        && Objects.equals(servedSerial, that.servedSerial) && Objects.equals(claimRevision, that.claimRevision);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(conditions, fqdn, observedGeneration, servedSerial);
+    return Objects.hash(conditions, fqdn, observedGeneration, servedSerial, claimRevision);
   }
 
   @Override
   public String toString() {
     return "DnsRecordStatus{conditions=" + conditions + ", fqdn=" + fqdn + ", observedGeneration="
-        + observedGeneration + ", servedSerial=" + servedSerial + '}';
+        + observedGeneration + ", servedSerial=" + servedSerial + ", claimRevision=" + claimRevision + '}';
   }
 }
