@@ -34,10 +34,17 @@ public record ServerConfig(
         int udpSockets,
         int cacheSize,
         int zoneTtl,
-        int tcpIdleTimeout) {
+        int tcpIdleTimeout,
+        int lameduck,
+        Path snapshotDir,
+        long snapshotMaxAge) {
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
+    /** Seconds of {@code --lameduck}: long enough for kube-proxy to take the pod out of the Service's endpoints. */
+    public static final int DEFAULT_LAMEDUCK = 5;
+    /** Seconds of {@code --snapshot-max-age}: a day, like the SOA expire a secondary would honour. */
+    public static final long DEFAULT_SNAPSHOT_MAX_AGE = 86_400;
 
     public static final String USAGE = String.join("\n",
             "Usage: zonekeeper-dns-server [options]",
@@ -61,6 +68,13 @@ public record ServerConfig(
             "  --cache-size N           forwarder cache entries (default 10000)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
             "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection idle this long (default 10, RFC 7766)",
+            "  --lameduck SECONDS       on SIGTERM, report not-ready on /ready and keep answering this long, then",
+            "                           close and exit 0 (default " + DEFAULT_LAMEDUCK + "; 0: close at once)",
+            "  --snapshot-dir DIR       sidecar mode: write every transferred zone there (atomic, checksummed) and,",
+            "                           on start, serve the valid snapshots at once, then catch up by IXFR",
+            "                           (default: off)",
+            "  --snapshot-max-age SECONDS  serve a snapshot only while the primary last confirmed it less than this",
+            "                           long ago (default " + DEFAULT_SNAPSHOT_MAX_AGE + ", a day)",
             "  --help                   print this help");
 
     /** Thrown for an unknown or invalid option; the message names it. */
@@ -95,6 +109,10 @@ public record ServerConfig(
         int cacheSize = 10_000;
         int zoneTtl = 30;
         int tcpIdleTimeout = 10;
+        int lameduck = DEFAULT_LAMEDUCK;
+        Path snapshotDir = null;
+        long snapshotMaxAge = DEFAULT_SNAPSHOT_MAX_AGE;
+        boolean snapshotMaxAgeGiven = false;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -153,6 +171,17 @@ public record ServerConfig(
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
                 case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
+                case "--lameduck" -> lameduck = intValue(opt, value, 0, 3600);
+                case "--snapshot-dir" -> {
+                    if (value.isBlank()) {
+                        throw new ConfigException("option --snapshot-dir: empty directory name");
+                    }
+                    snapshotDir = Path.of(value);
+                }
+                case "--snapshot-max-age" -> {
+                    snapshotMaxAge = intValue(opt, value, 1, 365 * 86_400);
+                    snapshotMaxAgeGiven = true;
+                }
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -180,6 +209,12 @@ public record ServerConfig(
         if ((notifyListen != null || noNotify) && primary == null) {
             throw new ConfigException("option --notify-listen needs --primary");
         }
+        if (snapshotDir != null && primary == null) {
+            throw new ConfigException("option --snapshot-dir needs --primary (standalone mode reads --records)");
+        }
+        if (snapshotMaxAgeGiven && snapshotDir == null) {
+            throw new ConfigException("option --snapshot-max-age needs --snapshot-dir");
+        }
         if (primary == null) {
             if (records == null) {
                 records = Path.of("examples");
@@ -197,13 +232,15 @@ public record ServerConfig(
             }
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
-                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout);
+                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout, lameduck,
+                snapshotDir, snapshotMaxAge);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
             case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
-                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout" -> true;
+                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
+                 "--lameduck", "--snapshot-dir", "--snapshot-max-age" -> true;
             default -> false;
         };
     }
