@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern METRICS = Pattern.compile("metrics and health on http://([0-9.]+):(\\d+)/metrics");
-    private static final Pattern DNS = Pattern.compile("DNS listening on ([0-9.]+):(\\d+)");
+    /** The last one logged: the service's (an older build also logged the warm-up's private listener first). */
+    private static final Pattern DNS = Pattern.compile("DNS listening on /?([0-9.]+):(\\d+)");
     private static final Pattern NOTIFY = Pattern.compile("listening for NOTIFY on /?([0-9.]+):(\\d+)");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -76,11 +77,17 @@ public final class ServerProcess implements AutoCloseable {
 
     private InetSocketAddress find(Pattern p) {
         Matcher m = p.matcher(log());
-        if (!m.find()) {
+        String host = null;
+        String port = null;
+        while (m.find()) {
+            host = m.group(1);
+            port = m.group(2);
+        }
+        if (host == null) {
             return null;
         }
         try {
-            return new InetSocketAddress(InetAddress.getByName(m.group(1)), Integer.parseInt(m.group(2)));
+            return new InetSocketAddress(InetAddress.getByName(host), Integer.parseInt(port));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
