@@ -120,7 +120,10 @@ class ChartDefaultsTest {
                 "--zone", "ip6.arpa",
                 "--fallthrough", "in-addr.arpa",
                 "--fallthrough", "ip6.arpa",
-                "--metrics", "0.0.0.0:9153");
+                "--metrics", "0.0.0.0:9153",
+                "--lameduck", "5",
+                "--snapshot-dir", "/var/lib/zonekeeper/snapshots",
+                "--snapshot-max-age", "86400");
         assertThat(dnsServer.path("ports"))
                 .extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt(), p -> p.path("protocol").asText())
                 .containsExactlyInAnyOrder(
@@ -129,6 +132,26 @@ class ChartDefaultsTest {
         assertHttpProbe(dnsServer, "readinessProbe", "/ready", "metrics");
         assertHasRequestsAndMemoryLimit(dnsServer);
         assertThat(mountPaths(dnsServer)).containsEntry("/etc/zonekeeper/tsig", "tsig").containsEntry("/tmp", "tmp-dns-server");
+    }
+
+    /**
+     * SIGTERM starts the DNS server's lameduck (/ready 503 while it still answers, 5 s): the readiness probe notices
+     * within it, the grace period covers it and the close after it; the last-known zones live in an emptyDir on
+     * disk, so they survive a restart of the container.
+     */
+    @Test
+    void dnsServerStopsGracefullyAndKeepsItsZonesAcrossRestarts() {
+        JsonNode dnsServer = container(podSpec, "dns-server");
+        int lameduck = Integer.parseInt(argAfter(dnsServer, "--lameduck"));
+        JsonNode readiness = dnsServer.path("readinessProbe");
+        assertThat(readiness.path("periodSeconds").asInt() * readiness.path("failureThreshold").asInt())
+                .as("unready within the lameduck").isLessThan(lameduck);
+        assertThat(podSpec.path("terminationGracePeriodSeconds").asInt()).isGreaterThanOrEqualTo(lameduck + 10);
+        assertThat(dnsServer.has("lifecycle")).as("no preStop: the server's own lameduck does it").isFalse();
+        assertThat(mountPaths(dnsServer)).containsEntry("/var/lib/zonekeeper/snapshots", "snapshots");
+        JsonNode snapshots = volume(podSpec, "snapshots").path("emptyDir");
+        assertThat(snapshots.path("medium").asText("")).as("on disk, not counted as memory").isEmpty();
+        assertThat(snapshots.path("sizeLimit").asText()).isEqualTo("256Mi");
     }
 
     @Test
