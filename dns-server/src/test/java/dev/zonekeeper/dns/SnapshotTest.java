@@ -233,6 +233,27 @@ class SnapshotTest {
         assertThat(addresses(ok.dns(), "www.example.test")).as(ok.log()).containsExactly("192.0.2.10");
     }
 
+    /**
+     * A snapshot served while the primary stays away stops being served once the primary has not confirmed it for
+     * longer than --snapshot-max-age: from then on SERVFAIL and not ready, as before any transfer.
+     */
+    @Test
+    void aSnapshotServedPastItsMaximumAgeStops() throws Exception {
+        byte[] valid = Files.readAllBytes(validSnapshot());
+        Path dir = dirWith("aging", valid);
+        // confirmed 40 s ago, served up to 60 s: loaded at start, expired about 20 s later
+        Files.setLastModifiedTime(snapshotFile(dir), FileTime.from(Instant.now().minus(Duration.ofSeconds(40))));
+        ServerProcess s = sidecar(dir, KEY_TEXT, "--snapshot-max-age", "60");
+        assertThat(addresses(s.dns(), "www.example.test")).as(s.log()).containsExactly("192.0.2.10");
+        assertThat(s.get("/ready").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> DnsClients.dig(s.dns(), "www.example.test", "A").rcode().equals("SERVFAIL"));
+        assertThat(s.get("/ready").statusCode()).isEqualTo(503);
+        assertThat(s.metric("zonekeeper_dns_zone_from_snapshot", ZONE)).isEqualTo(0.0);
+        assertThat(s.logLines()).anyMatch(l -> l.contains(" WARN ") && l.contains("--snapshot-max-age"));
+        assertThat(s.alive()).isTrue();
+    }
+
     /** After a refused snapshot the primary's zone is served and written over it. */
     @Test
     void aRefusedSnapshotIsReplacedByTheNextTransfer() throws Exception {
