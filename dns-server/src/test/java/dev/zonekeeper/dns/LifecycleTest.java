@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.zonekeeper.dns.testing.Closer;
 import dev.zonekeeper.dns.testing.DnsClients;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;
+import dev.zonekeeper.dns.testing.Loopback;
 import dev.zonekeeper.dns.testing.ServerProcess;
 import dev.zonekeeper.dns.testing.TestServer;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
@@ -121,15 +122,19 @@ class LifecycleTest {
     @Test
     void aNormalSidecarStartLogsNoWarningAndEveryLineHasATimestamp() throws Exception {
         PrimaryZones zones = new PrimaryZones();
-        TransferServer primary = closer.add(TransferServer.start(loopback(0), zones, KEY));
-        String primaryAddress = "127.0.0.1:" + primary.address().getPort();
+        int port = Loopback.unusedPort().getPort();
+        String primaryAddress = "127.0.0.1:" + port;
         ServerProcess sidecar = closer.add(ServerProcess.start(tmp.resolve("sidecar.log"),
                 "--primary", primaryAddress, "--tsig-key-file", keyFile(KEY_TEXT).toString(),
                 "--notify-listen", "127.0.0.1:0", "--zone", "example.test", "--upstream", "none",
                 "--udp-sockets", "1"));
-        // The operator has not published the zone yet: the sidecar asks and is answered NOTAUTH.
+        // The operator is not listening yet: connection refused.
         await().atMost(Duration.ofSeconds(60))
-                .until(() -> sidecar.metric("zonekeeper_dns_transfer_failures_total", "zone=\"example.test.\"") >= 2);
+                .until(() -> sidecar.metric("zonekeeper_dns_transfer_failures_total", "zone=\"example.test.\"") >= 1);
+        // Then it listens but has not published the zone yet: the sidecar asks and is answered NOTAUTH.
+        TransferServer primary = closer.add(TransferServer.start(loopback(port), zones, KEY));
+        double refusedBefore = primary.stats().otherRefused();
+        await().atMost(Duration.ofSeconds(60)).until(() -> primary.stats().otherRefused() > refusedBefore);
         zones.put(zone("www IN A 192.0.2.10"));
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .until(() -> sidecar.get("/ready").statusCode() == 200);

@@ -139,6 +139,18 @@ class ChartDefaultsTest {
      * within it, the grace period covers it and the close after it; the last-known zones live in an emptyDir on
      * disk, so they survive a restart of the container.
      */
+    /** No "Picked up JAVA_TOOL_OPTIONS" line without a timestamp in the DNS server's log: its options are arguments. */
+    @Test
+    void dnsServerJvmOptionsAreOnItsCommandLine() {
+        JsonNode dnsServer = container(podSpec, "dns-server");
+        List<String> command = texts(dnsServer.path("command"));
+        assertThat(command.get(0)).isEqualTo("java");
+        assertThat(command).contains("-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED")
+                .endsWith("-jar", "/app/zonekeeper-dns-server.jar");
+        assertThat(env(dnsServer, "JAVA_TOOL_OPTIONS")).isEmpty();
+        assertThat(env(dnsServer, "MALLOC_ARENA_MAX")).hasValue("2");
+    }
+
     @Test
     void dnsServerStopsGracefullyAndKeepsItsZonesAcrossRestarts() {
         JsonNode dnsServer = container(podSpec, "dns-server");
