@@ -37,7 +37,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -84,6 +84,8 @@ public final class ZoneSnapshots implements Closeable {
     /** The smallest record on the wire: the root name (1 byte), type, class, TTL, RDLENGTH. */
     private static final int MIN_RECORD_BYTES = 11;
     private static final String SUFFIX = ".snapshot";
+    /** Shortest time between two writes of one zone's snapshot. */
+    static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
 
     /** Why a snapshot was not loaded; the metric label is the lower-case name. */
     public enum Refusal {
@@ -133,7 +135,9 @@ public final class ZoneSnapshots implements Closeable {
     private final Listener listener;
     private final Map<Name, Zone> toWrite = new ConcurrentHashMap<>();
     private final Map<Name, Boolean> failing = new ConcurrentHashMap<>();
-    private final ExecutorService writer;
+    /** System.nanoTime() of each zone's last write (writer thread only). */
+    private final Map<Name, Long> lastWrite = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService writer;
 
     /**
      * @param primary the primary's address as text: a snapshot of another primary is foreign
@@ -148,7 +152,7 @@ public final class ZoneSnapshots implements Closeable {
         this.maxBytes = maxBytes;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.writer = Executors.newSingleThreadExecutor(r -> {
+        this.writer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "zone-snapshots");
             t.setDaemon(true);
             return t;
@@ -366,17 +370,24 @@ public final class ZoneSnapshots implements Closeable {
 
     // --- writing --------------------------------------------------------------------------------------------------
 
-    /** Writes {@code zone} in the background; a newer version given before the write starts replaces it. */
+    /**
+     * Writes {@code zone} in the background, at most once per {@link #MIN_INTERVAL} per zone; a newer version given
+     * before the write starts replaces it, so a burst of changes costs one write (the whole zone is rewritten each
+     * time, and the transfer thread never waits for the disk).
+     */
     public void save(Zone zone) {
         Name origin = zone.origin();
         if (toWrite.put(origin, zone) == null) {
             try {
-                writer.execute(() -> {
+                Long last = lastWrite.get(origin);
+                long wait = last == null ? 0 : Math.max(0, last + MIN_INTERVAL.toNanos() - System.nanoTime());
+                writer.schedule(() -> {
                     Zone z = toWrite.remove(origin);
                     if (z != null) {
+                        lastWrite.put(origin, System.nanoTime());
                         writeQuietly(z);
                     }
-                });
+                }, wait, TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 toWrite.remove(origin); // closed
             }
@@ -477,10 +488,18 @@ public final class ZoneSnapshots implements Closeable {
         }
     }
 
-    /** Waits (at most {@code timeout}) for the writes asked for so far. */
+    /** Writes what is waiting for its turn now, and waits (at most {@code timeout}) for the writes asked for so far. */
     public void flush(Duration timeout) {
         try {
-            writer.submit(() -> { }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            writer.submit(() -> {
+                for (Name origin : List.copyOf(toWrite.keySet())) {
+                    Zone z = toWrite.remove(origin);
+                    if (z != null) {
+                        lastWrite.put(origin, System.nanoTime());
+                        writeQuietly(z);
+                    }
+                }
+            }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
