@@ -44,7 +44,12 @@ import org.xbill.DNS.TSIG;
  * is a secondary of the operator: the {@code --zone} zones are transferred by AXFR/IXFR (TSIG-signed with
  * {@code --tsig-key-file}), refreshed on NOTIFY received on {@code --notify-listen}; until a zone's first complete
  * transfer, names in it get SERVFAIL (never NXDOMAIN, never forwarded) and {@code /ready} answers 503 naming the
- * pending zones. Once loaded, a zone stays served from its last version while the primary is away.
+ * pending zones. Once loaded, a zone stays served from its last version while the primary is away. With
+ * {@code --snapshot-dir} every version is also written to disk, and a restarted sidecar serves those snapshots at once
+ * (up to {@code --snapshot-max-age}) while it catches up by IXFR.
+ *
+ * <p>SIGTERM starts the lameduck ({@code --lameduck}): {@code /ready} answers 503 while DNS is still answered, then
+ * the server closes and exits 0.
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -77,6 +82,9 @@ public final class Main {
             System.exit(2);
             return;
         }
+        // Before the start, so that a SIGTERM arriving while the server starts is not the JVM's default (exit 143).
+        java.util.concurrent.atomic.AtomicReference<DnsServer> running = new java.util.concurrent.atomic.AtomicReference<>();
+        onSigterm(running, config.lameduck());
         DnsServer server;
         try {
             server = DnsServer.start(config);
@@ -86,7 +94,7 @@ public final class Main {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "zk-shutdown"));
-        onSigterm(server, config.lameduck());
+        running.set(server);
         new CountDownLatch(1).await();
     }
 
@@ -96,7 +104,7 @@ public final class Main {
      * clients' conntrack entries need to move to the other pods); then the server closes and exits 0, a clean stop.
      * Other signals keep the JVM's default (close at once from the shutdown hook).
      */
-    private static void onSigterm(DnsServer server, int lameduck) {
+    private static void onSigterm(java.util.concurrent.atomic.AtomicReference<DnsServer> running, int lameduck) {
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         try {
             sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> {
@@ -104,6 +112,12 @@ public final class Main {
                     return; // a second SIGTERM: the lameduck is already running
                 }
                 Thread t = new Thread(() -> {
+                    DnsServer server = running.get();
+                    if (server == null) {
+                        LOG.info("SIGTERM while starting: stopped");
+                        System.exit(0); // not serving yet: nothing to drain; the start is abandoned
+                        return;
+                    }
                     server.lameduck(lameduck);
                     server.close();
                     LOG.info("stopped");

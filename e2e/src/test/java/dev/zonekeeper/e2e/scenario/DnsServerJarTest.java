@@ -27,7 +27,8 @@ class DnsServerJarTest {
         Path root = Prerequisites.repoRoot();
         Path jar = Artifacts.get().dnsServerJar();
         try (ChildProcess server = ChildProcess.start("dns-server-jar", List.of(Artifacts.java(), "-jar",
-                jar.toString(), "--records", root.resolve("examples").toString(), "--listen", "127.0.0.1:0",
+                jar.toString(), "--records", root.resolve("examples").toString(), "--zone", "example.test",
+                "--zone", "2.0.192.in-addr.arpa", "--listen", "127.0.0.1:0",
                 "--upstream", "none", "--udp-sockets", "1", "--lameduck", "1"), Map.of(), root)) {
             await().atMost(Duration.ofSeconds(120)).failFast(() -> !server.alive())
                     .until(() -> log(server).contains("DNS listening on"));
@@ -37,6 +38,7 @@ class DnsServerJarTest {
             assertThat(lines).isNotEmpty();
             assertThat(lines).as("the JVM's native-access warning is silenced by the manifest")
                     .noneMatch(l -> l.contains("WARNING"));
+            assertThat(lines).as("the examples load without a warning").noneMatch(l -> l.contains(" WARN "));
             assertThat(lines).as("every line has a timestamp").allMatch(l -> TIMESTAMPED.matcher(l).matches());
             assertThat(lines.stream().filter(l -> l.contains("DNS listening on")).toList()).hasSize(1);
         }
