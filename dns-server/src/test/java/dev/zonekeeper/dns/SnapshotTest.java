@@ -254,6 +254,101 @@ class SnapshotTest {
         assertThat(s.alive()).isTrue();
     }
 
+    /**
+     * A primary that answers like a standard one (RFC 1995: an IXFR from a serial it is not behind gets the single
+     * current SOA) and holds an older serial than the snapshot: an operator restarted with lower serials. The sidecar
+     * must not take "nothing newer" as a confirmation of its snapshot, but the primary's zone.
+     */
+    @Test
+    void aPrimaryBehindTheSnapshotsSerialIsTakenWhole() throws Exception {
+        Zone primaryZone = zone(5, "www IN A 192.0.2.50");
+        try (FakePrimary fake = new FakePrimary(primaryZone)) {
+            Path dir = Files.createDirectories(tmp.resolve("behind"));
+            try (dev.zonekeeper.dns.transfer.ZoneSnapshots writer = new dev.zonekeeper.dns.transfer.ZoneSnapshots(dir,
+                    "127.0.0.1:" + fake.port(), dev.zonekeeper.dns.transfer.ZoneSnapshots.keyId(null),
+                    Duration.ofDays(1), 1 << 20, java.time.Clock.systemUTC(),
+                    dev.zonekeeper.dns.transfer.ZoneSnapshots.Listener.NONE)) {
+                writer.save(zone(1000, "www IN A 192.0.2.10"));
+                writer.flush(Duration.ofSeconds(10));
+            }
+            assertThat(snapshotSerial(dir)).isEqualTo(1000);
+            ServerProcess s = closer.add(ServerProcess.start(tmp.resolve("behind.log"), "--primary",
+                    "127.0.0.1:" + fake.port(), "--notify-listen", "127.0.0.1:0", "--zone", "example.test",
+                    "--upstream", "none", "--udp-sockets", "1", "--snapshot-dir", dir.toString()));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> addresses(s.dns(), "www.example.test").equals(List.of("192.0.2.50")));
+            assertThat(fake.requests()).as(s.log()).startsWith("IXFR 1000").contains("AXFR");
+            assertThat((long) s.metric("zonekeeper_dns_zone_serial", ZONE)).isEqualTo(5);
+            assertThat(s.metric("zonekeeper_dns_zone_from_snapshot", ZONE)).isEqualTo(0.0);
+            await().atMost(Duration.ofSeconds(60)).until(() -> snapshotSerial(dir) == 5);
+        }
+    }
+
+    /** A minimal primary over TCP, without TSIG: IXFR gets the single current SOA, AXFR the zone. */
+    private static final class FakePrimary implements AutoCloseable {
+        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 8,
+                java.net.InetAddress.getLoopbackAddress());
+        private final Zone zone;
+        private final List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Thread thread;
+
+        FakePrimary(Zone zone) throws IOException {
+            this.zone = zone;
+            thread = new Thread(this::serve, "fake-primary");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        List<String> requests() {
+            return List.copyOf(requests);
+        }
+
+        private void serve() {
+            while (!server.isClosed()) {
+                try (java.net.Socket s = server.accept()) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                    java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+                    while (true) {
+                        byte[] q = new byte[in.readUnsignedShort()];
+                        in.readFully(q);
+                        org.xbill.DNS.Message query = new org.xbill.DNS.Message(q);
+                        org.xbill.DNS.Message reply = new org.xbill.DNS.Message(query.getHeader().getID());
+                        reply.getHeader().setFlag(org.xbill.DNS.Flags.QR);
+                        reply.getHeader().setFlag(org.xbill.DNS.Flags.AA);
+                        reply.addRecord(query.getQuestion(), org.xbill.DNS.Section.QUESTION);
+                        if (query.getQuestion().getType() == org.xbill.DNS.Type.IXFR) {
+                            long serial = ((org.xbill.DNS.SOARecord) query.getSection(org.xbill.DNS.Section.AUTHORITY)
+                                    .get(0)).getSerial();
+                            requests.add("IXFR " + serial);
+                            reply.addRecord(zone.soa(), org.xbill.DNS.Section.ANSWER);
+                        } else {
+                            requests.add("AXFR");
+                            for (org.xbill.DNS.Record r : zone.records()) {
+                                reply.addRecord(r, org.xbill.DNS.Section.ANSWER);
+                            }
+                            reply.addRecord(zone.soa(), org.xbill.DNS.Section.ANSWER);
+                        }
+                        byte[] wire = reply.toWire();
+                        out.writeShort(wire.length);
+                        out.write(wire);
+                        out.flush();
+                    }
+                } catch (IOException e) {
+                    // the client closed its connection, or the server is closed
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+
     /** After a refused snapshot the primary's zone is served and written over it. */
     @Test
     void aRefusedSnapshotIsReplacedByTheNextTransfer() throws Exception {

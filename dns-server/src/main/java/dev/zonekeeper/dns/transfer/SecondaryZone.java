@@ -300,16 +300,7 @@ public final class SecondaryZone implements Closeable {
             }
         }
         if (xfr.isAxfr()) {
-            Zone zone = fromAxfr(xfr.axfr());
-            if (have != null && zone.serial() == have.serial() && zone.records().equals(have.records())) {
-                confirmed();
-                listener.onUpToDate(origin, zone.serial());
-                return;
-            }
-            swapIn(zone);
-            LOG.info("{} serial {} loaded by AXFR from {} ({} records)", origin, zone.serial(), primary,
-                    zone.recordCount());
-            listener.onTransfer(origin, TransferListener.Kind.AXFR, zone.serial(), zone.recordCount());
+            takeAxfr(have, xfr);
         } else if (xfr.isIxfr()) {
             Zone zone = have;
             int changed = 0;
@@ -335,12 +326,35 @@ public final class SecondaryZone implements Closeable {
             LOG.debug("{} serial {} loaded by IXFR from {} ({} records changed)", origin, zone.serial(), primary,
                     changed);
             listener.onTransfer(origin, TransferListener.Kind.IXFR, zone.serial(), changed);
+        } else if (have != null && xfr.serial() != have.serial()) {
+            // "Nothing newer" from a primary whose serial is not ours: it is behind us (restarted, its serials start
+            // lower than those of the snapshot or version we hold), and its zone is the truth: take it whole.
+            LOG.info("{}: the primary {} has serial {}, behind ours ({}); transferring its zone by AXFR", origin,
+                    primary, xfr.serial(), have.serial());
+            TransferClient.Response full = client.axfr(origin, settings.timeout());
+            if (!full.isAxfr()) {
+                throw new ZoneTransferException("AXFR of " + origin + " returned no zone");
+            }
+            takeAxfr(have, full);
         } else {
             if (have != null) {
                 confirmed();
             }
             listener.onUpToDate(origin, have == null ? -1 : have.serial());
         }
+    }
+
+    private void takeAxfr(Zone have, TransferClient.Response xfr) throws ZoneTransferException {
+        Zone zone = fromAxfr(xfr.axfr());
+        if (have != null && zone.serial() == have.serial() && zone.records().equals(have.records())) {
+            confirmed();
+            listener.onUpToDate(origin, zone.serial());
+            return;
+        }
+        swapIn(zone);
+        LOG.info("{} serial {} loaded by AXFR from {} ({} records)", origin, zone.serial(), primary,
+                zone.recordCount());
+        listener.onTransfer(origin, TransferListener.Kind.AXFR, zone.serial(), zone.recordCount());
     }
 
     /** The primary said the zone served is current. */
