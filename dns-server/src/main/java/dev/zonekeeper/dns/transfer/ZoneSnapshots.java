@@ -192,8 +192,15 @@ public final class ZoneSnapshots implements Closeable {
             long size;
             FileTime modified;
             try {
+                if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        throw new NoSuchFileException(file.toString());
+                    }
+                    // a FIFO would block the start, a link could point anywhere
+                    return refuse(origin, file, Refusal.UNREADABLE, "not a regular file");
+                }
                 size = Files.size(file);
-                modified = Files.getLastModifiedTime(file);
+                modified = Files.getLastModifiedTime(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
             } catch (NoSuchFileException e) {
                 LOG.info("no snapshot of {} in {}", origin, dir);
                 return null;
@@ -211,8 +218,9 @@ public final class ZoneSnapshots implements Closeable {
                 confirmed = clock.instant(); // a modification time in the future must not extend its life
             }
             Zone zone;
-            try (InputStream in = Files.newInputStream(file)) {
-                zone = read(origin, in, size);
+            try (InputStream in = new Limited(Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                    size)) {
+                zone = read(origin, in, size); // never more than the size checked, even if the file grows meanwhile
             }
             return new Loaded(zone, confirmed);
         } catch (Refused r) {
@@ -525,6 +533,40 @@ public final class ZoneSnapshots implements Closeable {
 
     private static String sha256Hex(byte[] b) {
         return HexFormat.of().formatHex(sha256().digest(b));
+    }
+
+    /** Reads at most {@code limit} bytes, then reports the end of the file. */
+    private static final class Limited extends java.io.FilterInputStream {
+        private long left;
+
+        Limited(InputStream in, long limit) {
+            super(in);
+            this.left = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int b = in.read();
+            if (b >= 0) {
+                left--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (left <= 0) {
+                return -1;
+            }
+            int n = in.read(b, off, (int) Math.min(len, left));
+            if (n > 0) {
+                left -= n;
+            }
+            return n;
+        }
     }
 
     /** Fails a write that would pass the bound, so a zone grown too big never fills the volume. */

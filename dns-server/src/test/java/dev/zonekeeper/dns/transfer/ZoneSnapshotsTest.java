@@ -114,6 +114,24 @@ class ZoneSnapshotsTest {
         }
     }
 
+    /** A FIFO in the directory would block the start on its open; a symbolic link could point anywhere. */
+    @Test
+    void onlyARegularFileIsRead() throws Exception {
+        Zone zone = zone("example.test.", "www IN A 192.0.2.10");
+        try (ZoneSnapshots s = snapshots(ZoneSnapshots.DEFAULT_MAX_BYTES)) {
+            Path elsewhere = dir.resolve("elsewhere");
+            s.write(zone);
+            Files.move(s.file(zone.origin()), elsewhere);
+            Files.createSymbolicLink(s.file(zone.origin()), elsewhere);
+            assertThat(s.load(zone.origin())).isNull();
+            Files.delete(s.file(zone.origin()));
+            Process mkfifo = new ProcessBuilder("mkfifo", s.file(zone.origin()).toString()).start();
+            assertThat(mkfifo.waitFor()).isZero();
+            assertThat(s.load(zone.origin())).isNull();
+        }
+        assertThat(events).containsExactly("refused example.test. unreadable", "refused example.test. unreadable");
+    }
+
     @Test
     void aSnapshotOfAnotherPrimaryIsForeign() throws Exception {
         Zone zone = zone("example.test.", "www IN A 192.0.2.10");
