@@ -441,8 +441,10 @@ public final class ZoneSnapshots implements Closeable {
         Path target = file(zone.origin());
         Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            // A new file, never through a link or into whatever is left at that name.
+            Files.deleteIfExists(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 MessageDigest sha = sha256();
                 CountingOutputStream counting = new CountingOutputStream(
                         new BufferedOutputStream(Channels.newOutputStream(ch), 65_536), maxBytes);
