@@ -8,6 +8,7 @@ import dev.zonekeeper.dns.forward.ResolvConf;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.ForwarderMeters;
 import dev.zonekeeper.dns.metrics.HttpEndpoint;
+import dev.zonekeeper.dns.metrics.SnapshotMeters;
 import dev.zonekeeper.dns.metrics.TransferMeters;
 import dev.zonekeeper.dns.server.DnsTransport;
 import dev.zonekeeper.dns.server.QueryProcessor;
@@ -20,6 +21,7 @@ import dev.zonekeeper.dns.transfer.NotifyListener;
 import dev.zonekeeper.dns.transfer.SecondaryZone;
 import dev.zonekeeper.dns.transfer.SecondaryZones;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.transfer.ZoneSnapshots;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneSet;
 import dev.zonekeeper.dns.zone.ZoneStore;
@@ -42,7 +44,12 @@ import org.xbill.DNS.TSIG;
  * is a secondary of the operator: the {@code --zone} zones are transferred by AXFR/IXFR (TSIG-signed with
  * {@code --tsig-key-file}), refreshed on NOTIFY received on {@code --notify-listen}; until a zone's first complete
  * transfer, names in it get SERVFAIL (never NXDOMAIN, never forwarded) and {@code /ready} answers 503 naming the
- * pending zones. Once loaded, a zone stays served from its last version while the primary is away.
+ * pending zones. Once loaded, a zone stays served from its last version while the primary is away. With
+ * {@code --snapshot-dir} every version is also written to disk, and a restarted sidecar serves those snapshots at once
+ * (up to {@code --snapshot-max-age}) while it catches up by IXFR.
+ *
+ * <p>SIGTERM starts the lameduck ({@code --lameduck}): {@code /ready} answers 503 while DNS is still answered, then
+ * the server closes and exits 0.
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -75,6 +82,9 @@ public final class Main {
             System.exit(2);
             return;
         }
+        // Before the start, so that a SIGTERM arriving while the server starts is not the JVM's default (exit 143).
+        java.util.concurrent.atomic.AtomicReference<DnsServer> running = new java.util.concurrent.atomic.AtomicReference<>();
+        onSigterm(running, config.lameduck());
         DnsServer server;
         try {
             server = DnsServer.start(config);
@@ -84,6 +94,7 @@ public final class Main {
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "zk-shutdown"));
+        running.set(server);
         new CountDownLatch(1).await();
     }
 
@@ -91,6 +102,38 @@ public final class Main {
     static DnsTransport.TcpLimits tcpLimits(ServerConfig config) {
         return new DnsTransport.TcpLimits(config.tcpIdleTimeout(), config.tcpIoTimeout(), config.tcpMaxConnections(),
                 config.tcpMaxPerClient());
+    }
+
+    /**
+     * SIGTERM (Kubernetes stopping the pod) starts the lameduck: {@code /ready} answers 503 at once so the pod leaves
+     * the Service's endpoints, while DNS is still answered for {@code lameduck} seconds (the time kube-proxy and the
+     * clients' conntrack entries need to move to the other pods); then the server closes and exits 0, a clean stop.
+     * Other signals keep the JVM's default (close at once from the shutdown hook).
+     */
+    private static void onSigterm(java.util.concurrent.atomic.AtomicReference<DnsServer> running, int lameduck) {
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> {
+                if (!stopping.compareAndSet(false, true)) {
+                    return; // a second SIGTERM: the lameduck is already running
+                }
+                Thread t = new Thread(() -> {
+                    DnsServer server = running.get();
+                    if (server == null) {
+                        LOG.info("SIGTERM while starting: stopped");
+                        System.exit(0); // not serving yet: nothing to drain; the start is abandoned
+                        return;
+                    }
+                    server.lameduck(lameduck);
+                    server.close();
+                    LOG.info("stopped");
+                    System.exit(0);
+                }, "zk-lameduck");
+                t.start();
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            LOG.warn("cannot handle SIGTERM ({}): the server stops at once, without --lameduck", e.toString());
+        }
     }
 
     /**
@@ -117,7 +160,12 @@ public final class Main {
     /** A running server: transport, zones, forwarder, metrics endpoint. */
     public static final class DnsServer implements AutoCloseable {
         private final DnsMetrics metrics = new DnsMetrics();
+        private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
         private volatile boolean started;
+        /** Set by {@link #lameduck}: not ready, still answering, until this System.nanoTime(). */
+        private volatile long drainingUntil;
+        private volatile boolean draining;
+        private InetSocketAddress primary;
         private volatile String readiness = "zones not loaded";
         private Forwarder forwarder;
         private DirectoryWatcher watcher;
@@ -156,7 +204,7 @@ public final class Main {
         private void startAll(ServerConfig config, SecondaryZone.Settings settings)
                 throws IOException, InterruptedException {
             if (config.metrics() != null) {
-                http = new HttpEndpoint(config.metrics(), metrics::scrape, this::ready, () -> readiness);
+                http = new HttpEndpoint(config.metrics(), metrics::scrape, this::ready, this::readiness);
                 LOG.info("metrics and health on http://{}:{}/metrics", http.address().getHostString(), http.address().getPort());
             }
             if (config.forwarding()) {
@@ -200,6 +248,7 @@ public final class Main {
             // serving, so the heap (and the resident memory) settles at what the zones need.
             System.gc();
             transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics, tcpLimits(config));
+            logListening(config);
             started = true;
             readiness = "serving " + processor.zones().zones().size() + " zones";
             LOG.info("ready {} ms after JVM start: {}",
@@ -227,19 +276,37 @@ public final class Main {
             }
             configuredZones = Set.copyOf(new LinkedHashSet<>(config.zones()));
             pendingZones = configuredZones;
+            primary = config.primary();
             processor.pendingZones(configuredZones);
             readiness = pendingText(config.primary());
             ZoneStore store = new ZoneStore();
             store.addListener(set -> transferred(set, config.primary()));
+            ZoneSnapshots snapshots = null;
+            SnapshotMeters snapshotMeters = new SnapshotMeters(metrics.registry());
+            if (config.snapshotDir() != null) {
+                snapshots = new ZoneSnapshots(config.snapshotDir(), hostPort(config.primary()),
+                        ZoneSnapshots.keyId(keyLine(config)), java.time.Duration.ofSeconds(config.snapshotMaxAge()),
+                        ZoneSnapshots.DEFAULT_MAX_BYTES, java.time.Clock.systemUTC(), snapshotMeters);
+            }
             secondary = new SecondaryZones(config.primary(), key, config.zones(), store,
-                    new TransferMeters(metrics.registry(), config.zones()), settings);
+                    new TransferMeters(metrics.registry(), config.zones()), settings, snapshots,
+                    java.time.Duration.ofSeconds(config.snapshotMaxAge()));
+            if (snapshots != null) {
+                secondary.all().forEach(snapshotMeters::register);
+            }
             if (config.notifyListen() != null) {
                 notifyListener = NotifyListener.start(config.notifyListen(), key, secondary);
             } else {
                 LOG.info("--notify-listen none: changes on the primary are seen at the zones' SOA refresh");
             }
+            if (snapshots != null) {
+                int loaded = secondary.loadSnapshots();
+                LOG.info("{} of {} zones served from snapshots in {} until the primary answers", loaded,
+                        configuredZones.size(), config.snapshotDir());
+            }
             Warmup.run(Warmup.rounds());
             transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics, tcpLimits(config));
+            logListening(config);
             started = true;
             LOG.info("sidecar of {} for {}: {}", hostPort(config.primary()), config.zoneList(), readiness);
             secondary.start();
@@ -262,12 +329,7 @@ public final class Main {
                 metrics.zoneRecords(z.origin().toString(), z.recordCount());
             }
             if (pending.isEmpty()) {
-                StringBuilder sb = new StringBuilder("serving ").append(set.size()).append(" zones from primary ")
-                        .append(hostPort(primary)).append(':');
-                for (Zone z : set.zones()) {
-                    sb.append(' ').append(z.origin()).append(" serial ").append(z.serial());
-                }
-                readiness = sb.toString();
+                readiness = servingText();
                 if (wasPending) {
                     LOG.info("ready {} ms after JVM start: {}",
                             java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), readiness);
@@ -280,6 +342,66 @@ public final class Main {
             }
         }
 
+        /** The key file's line, which identifies the key in snapshot headers (hashed); null without a key. */
+        private static String keyLine(ServerConfig config) {
+            if (config.tsigKeyFile() == null) {
+                return null;
+            }
+            try {
+                return Files.readString(config.tsigKeyFile());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        /** The service address, logged here: the warm-up's private listener is not one. */
+        private void logListening(ServerConfig config) {
+            LOG.info("DNS listening on {} (UDP and TCP, {} UDP socket(s), TCP: {})",
+                    hostPort(transport.address()), config.udpSockets(), transport.epoll() ? "epoll" : "nio");
+        }
+
+        /**
+         * The lameduck of SIGTERM: {@code /ready} answers 503 from now on while DNS is still answered for
+         * {@code seconds}; returns when they have passed (at once for 0).
+         */
+        public void lameduck(int seconds) {
+            if (seconds <= 0) {
+                return;
+            }
+            drainingUntil = System.nanoTime() + seconds * 1_000_000_000L;
+            draining = true;
+            LOG.info("SIGTERM: /ready answers 503, DNS still answered for {} s (--lameduck), then the server stops",
+                    seconds);
+            try {
+                long left;
+                while ((left = drainingUntil - System.nanoTime()) > 0) {
+                    Thread.sleep(Math.max(1, left / 1_000_000));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** The readiness text of sidecar mode once every zone is served, with each zone's serial and source. */
+        private String servingText() {
+            ZoneSet set = processor.zones();
+            StringBuilder sb = new StringBuilder("serving ").append(set.size()).append(" zones from primary ")
+                    .append(hostPort(primary)).append(':');
+            boolean snapshot = false;
+            for (Zone z : set.zones()) {
+                sb.append(' ').append(z.origin()).append(" serial ").append(z.serial());
+                SecondaryZone sz = secondary == null ? null : secondary.get(z.origin());
+                if (sz != null && sz.fromSnapshot()) {
+                    snapshot = true;
+                    sb.append(" (from snapshot, last confirmed ").append(sz.snapshotAgeSeconds()).append(" s ago)");
+                }
+            }
+            if (snapshot) {
+                sb.append("; serving from snapshot until the primary answers");
+            }
+            return sb.toString();
+        }
+
         private String pendingText(InetSocketAddress primary) {
             StringBuilder sb = new StringBuilder("zones pending their first transfer from ")
                     .append(hostPort(primary)).append(':');
@@ -289,7 +411,7 @@ public final class Main {
             return sb.toString();
         }
 
-        private static String hostPort(InetSocketAddress a) {
+        static String hostPort(InetSocketAddress a) {
             return a.getAddress().getHostAddress() + ":" + a.getPort();
         }
 
@@ -326,11 +448,21 @@ public final class Main {
 
         /** Serving, and (in sidecar mode) every zone has its first complete version. */
         public boolean ready() {
-            return started && pendingZones.isEmpty();
+            return started && pendingZones.isEmpty() && !draining;
         }
 
-        /** What {@code /ready} says: the zones served, or the zones still pending (sidecar mode). */
+        /**
+         * What {@code /ready} says: the zones served (in sidecar mode with their serial, and whether they come from
+         * a snapshot), or the zones still pending, or that the server is shutting down.
+         */
         public String readiness() {
+            if (draining) {
+                long left = Math.max(0, (drainingUntil - System.nanoTime()) / 1_000_000_000L);
+                return "shutting down (SIGTERM): still answering DNS for " + left + " s (--lameduck), then stopping";
+            }
+            if (secondary != null && started && pendingZones.isEmpty()) {
+                return servingText();
+            }
             return readiness;
         }
 
@@ -346,6 +478,9 @@ public final class Main {
 
         @Override
         public void close() {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
             started = false;
             if (notifyListener != null) {
                 notifyListener.close();

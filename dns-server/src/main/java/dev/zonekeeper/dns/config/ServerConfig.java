@@ -41,7 +41,10 @@ public record ServerConfig(
         int answerCacheMib,
         Rrl rrl,
         long cacheBytes,
-        int maxConcurrent) {
+        int maxConcurrent,
+        int lameduck,
+        Path snapshotDir,
+        long snapshotMaxAge) {
 
     /**
      * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
@@ -56,6 +59,10 @@ public record ServerConfig(
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
+    /** Seconds of {@code --lameduck}: long enough for kube-proxy to take the pod out of the Service's endpoints. */
+    public static final int DEFAULT_LAMEDUCK = 5;
+    /** Seconds of {@code --snapshot-max-age}: a day, like the SOA expire a secondary would honour. */
+    public static final long DEFAULT_SNAPSHOT_MAX_AGE = 86_400;
 
     public static final String USAGE = String.join("\n",
             "Usage: zonekeeper-dns-server [options]",
@@ -100,6 +107,13 @@ public record ServerConfig(
             "  --rrl-ipv6-prefix BITS   IPv6 clients are counted per network of this prefix (default 56)",
             "  --rrl-window SECONDS     a client over the rate stays limited at most this long after it slows",
             "                           down (default 15)",
+            "  --lameduck SECONDS       on SIGTERM, report not-ready on /ready and keep answering this long, then",
+            "                           close and exit 0 (default " + DEFAULT_LAMEDUCK + "; 0: close at once)",
+            "  --snapshot-dir DIR       sidecar mode: write every transferred zone there (atomic, checksummed) and,",
+            "                           on start, serve the valid snapshots at once, then catch up by IXFR",
+            "                           (default: off)",
+            "  --snapshot-max-age SECONDS  serve a snapshot only while the primary last confirmed it less than this",
+            "                           long ago (default " + DEFAULT_SNAPSHOT_MAX_AGE + ", a day)",
             "  --help                   print this help");
 
     /** Thrown for an unknown or invalid option; the message names it. */
@@ -141,6 +155,10 @@ public record ServerConfig(
         int tcpMaxPerClient = 64;
         int answerCacheMib = 16;
         Rrl rrl = Rrl.DEFAULT;
+        int lameduck = DEFAULT_LAMEDUCK;
+        Path snapshotDir = null;
+        long snapshotMaxAge = DEFAULT_SNAPSHOT_MAX_AGE;
+        boolean snapshotMaxAgeGiven = false;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -215,6 +233,17 @@ public record ServerConfig(
                         intValue(opt, value, 0, 128), rrl.window());
                 case "--rrl-window" -> rrl = new Rrl(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(), rrl.ipv6Prefix(),
                         intValue(opt, value, 1, 3600));
+                case "--lameduck" -> lameduck = intValue(opt, value, 0, 3600);
+                case "--snapshot-dir" -> {
+                    if (value.isBlank()) {
+                        throw new ConfigException("option --snapshot-dir: empty directory name");
+                    }
+                    snapshotDir = Path.of(value);
+                }
+                case "--snapshot-max-age" -> {
+                    snapshotMaxAge = intValue(opt, value, 1, 365 * 86_400);
+                    snapshotMaxAgeGiven = true;
+                }
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -242,6 +271,12 @@ public record ServerConfig(
         if ((notifyListen != null || noNotify) && primary == null) {
             throw new ConfigException("option --notify-listen needs --primary");
         }
+        if (snapshotDir != null && primary == null) {
+            throw new ConfigException("option --snapshot-dir needs --primary (standalone mode reads --records)");
+        }
+        if (snapshotMaxAgeGiven && snapshotDir == null) {
+            throw new ConfigException("option --snapshot-max-age needs --snapshot-dir");
+        }
         if (primary == null) {
             if (records == null) {
                 records = Path.of("examples");
@@ -261,7 +296,7 @@ public record ServerConfig(
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
                 metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
                 tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib, rrl,
-                cacheBytes, maxConcurrent);
+                cacheBytes, maxConcurrent, lameduck, snapshotDir, snapshotMaxAge);
     }
 
     private static boolean isKnown(String opt) {
@@ -271,6 +306,7 @@ public record ServerConfig(
                  "--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client", "--answer-cache-mib" -> true;
             case "--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix", "--rrl-window" -> true;
             case "--cache-bytes", "--max-concurrent" -> true;
+            case "--lameduck", "--snapshot-dir", "--snapshot-max-age" -> true;
             default -> false;
         };
     }

@@ -130,7 +130,8 @@ public final class DnsTransport implements AutoCloseable {
             }
         }
         boundAddress = bound;
-        LOG.info("DNS listening on {} (UDP: {} socket(s), TCP: {})", bound, udp.sockets(), epoll ? "epoll" : "nio");
+        // DEBUG: the warm-up opens one of these on a private port too; Main logs the service address
+        LOG.debug("DNS listening on {} (UDP: {} socket(s), TCP: {})", bound, udp.sockets(), epoll ? "epoll" : "nio");
     }
 
     /** Binds the UDP sockets and the TCP socket to one port; returns the address bound. */

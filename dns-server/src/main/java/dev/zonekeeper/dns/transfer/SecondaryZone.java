@@ -58,10 +58,21 @@ public final class SecondaryZone implements Closeable {
         }
     }
 
+    /**
+     * How long after start a primary that refuses connections or does not have the zone yet (NOTAUTH) is the normal
+     * start of a pod (the operator starts, syncs, then publishes), logged at DEBUG; after it, or once the zone has
+     * been transferred, every failure is a WARN.
+     */
+    static final Duration START_GRACE = Duration.ofMinutes(2);
+
     private final Name origin;
     private final InetSocketAddress primary;
     private final TSIG key;
     private final Consumer<Zone> publish;
+    private final Runnable unpublish;
+    private final ZoneSnapshots snapshots;
+    private final Duration snapshotMaxAge;
+    private final long startNanos = System.nanoTime();
     private final TransferListener listener;
     private final Settings settings;
     private final ScheduledExecutorService executor;
@@ -72,6 +83,10 @@ public final class SecondaryZone implements Closeable {
     private volatile boolean pending;
     private volatile boolean closed;
     private volatile Zone current;
+    /** When the primary last confirmed the zone served, while it is served from a snapshot; null otherwise. */
+    private volatile java.time.Instant snapshotConfirmed;
+    private volatile boolean transferred;
+    private boolean waitingLogged;
     private int failures;
 
     /**
@@ -80,6 +95,21 @@ public final class SecondaryZone implements Closeable {
      */
     public SecondaryZone(Name origin, InetSocketAddress primary, TSIG key, Consumer<Zone> publish,
                          TransferListener listener, Settings settings) {
+        this(origin, primary, key, publish, () -> { }, listener, settings, null, Duration.ZERO);
+    }
+
+    /**
+     * @param unpublish  called (on the transfer thread) when a zone served from a snapshot passes
+     *                   {@code snapshotMaxAge} with the primary still away: it must stop being served
+     * @param snapshots  where the zone is saved after every transfer and loaded from by {@link #loadSnapshot}; null:
+     *                   no snapshots
+     */
+    public SecondaryZone(Name origin, InetSocketAddress primary, TSIG key, Consumer<Zone> publish, Runnable unpublish,
+                         TransferListener listener, Settings settings, ZoneSnapshots snapshots,
+                         Duration snapshotMaxAge) {
+        this.unpublish = Objects.requireNonNull(unpublish, "unpublish");
+        this.snapshots = snapshots;
+        this.snapshotMaxAge = Objects.requireNonNull(snapshotMaxAge, "snapshotMaxAge");
         this.origin = Objects.requireNonNull(origin, "origin");
         this.primary = Objects.requireNonNull(primary, "primary");
         this.key = key;
@@ -94,9 +124,47 @@ public final class SecondaryZone implements Closeable {
         });
     }
 
-    /** Starts transferring (the first AXFR at once). */
+    /** Starts transferring (the first AXFR at once, or an IXFR from the snapshot's serial). */
     public void start() {
         refreshSoon();
+    }
+
+    /**
+     * Before {@link #start}: serves the zone's valid snapshot, if any, at once (the transfers then catch up by IXFR
+     * from its serial). Returns whether one was loaded.
+     */
+    public boolean loadSnapshot() {
+        if (snapshots == null || current != null) {
+            return false;
+        }
+        ZoneSnapshots.Loaded loaded = snapshots.load(origin);
+        if (loaded == null) {
+            return false;
+        }
+        Zone zone = loaded.zone();
+        try {
+            publish.accept(zone);
+        } catch (RuntimeException e) {
+            LOG.warn("serving the snapshot of {} failed", origin, e);
+            return false;
+        }
+        snapshotConfirmed = loaded.confirmed();
+        current = zone;
+        LOG.info("{} serial {} served from its snapshot ({} records, last confirmed by the primary {} s ago) until "
+                + "the primary answers", origin, zone.serial(), zone.recordCount(), snapshotAgeSeconds());
+        listener.onUpToDate(origin, zone.serial());
+        return true;
+    }
+
+    /** Whether the zone served now came from a snapshot and the primary has not confirmed it since the start. */
+    public boolean fromSnapshot() {
+        return snapshotConfirmed != null;
+    }
+
+    /** Seconds since the primary last confirmed the zone served from a snapshot; 0 when it comes from the primary. */
+    public long snapshotAgeSeconds() {
+        java.time.Instant c = snapshotConfirmed;
+        return c == null ? 0 : Math.max(0, Duration.between(c, java.time.Instant.now()).toSeconds());
     }
 
     /** Asks for a refresh as soon as possible (on NOTIFY). */
@@ -152,8 +220,20 @@ public final class SecondaryZone implements Closeable {
         } catch (Exception e) {
             failures++;
             delay = backoff(failures);
-            LOG.warn("transfer of {} from {} failed ({} in a row, next try in {}): {}", origin, primary, failures,
-                    delay, e.toString());
+            if (!transferred && primaryNotReadyYet(e)
+                    && System.nanoTime() - startNanos < START_GRACE.toNanos()) {
+                // The pod's normal start: the operator is not listening yet, or has not published the zone.
+                if (!waitingLogged) {
+                    waitingLogged = true;
+                    LOG.info("waiting for the primary {} to publish {} ({})", primary, origin, e.getMessage());
+                }
+                LOG.debug("transfer of {} from {} failed ({} in a row, next try in {}): {}", origin, primary,
+                        failures, delay, e.toString());
+            } else {
+                LOG.warn("transfer of {} from {} failed ({} in a row, next try in {}): {}", origin, primary,
+                        failures, delay, e.toString());
+            }
+            expireSnapshot();
             try {
                 listener.onFailure(origin, e);
             } catch (RuntimeException le) {
@@ -161,6 +241,31 @@ public final class SecondaryZone implements Closeable {
             }
         }
         reschedule(pending ? Duration.ZERO : delay);
+    }
+
+    /** Connection refused, or NOTAUTH without a TSIG error: the primary is starting, not misconfigured. */
+    private static boolean primaryNotReadyYet(Exception e) {
+        return e instanceof java.net.ConnectException
+                || e instanceof TransferClient.RefusedByPrimary r && r.zoneNotPublishedYet();
+    }
+
+    /** A zone served from a snapshot the primary has not confirmed for longer than the maximum age stops. */
+    private void expireSnapshot() {
+        java.time.Instant c = snapshotConfirmed;
+        if (c == null || Duration.between(c, java.time.Instant.now()).compareTo(snapshotMaxAge) <= 0) {
+            return;
+        }
+        LOG.warn("{} served from a snapshot last confirmed {} s ago, longer than --snapshot-max-age {} s, and the "
+                + "primary {} is still away: names in it get SERVFAIL until it answers", origin,
+                snapshotAgeSeconds(), snapshotMaxAge.toSeconds(), primary);
+        try {
+            unpublish.run();
+        } catch (RuntimeException e) {
+            LOG.warn("unpublishing {} failed", origin, e);
+            return;
+        }
+        current = null;
+        snapshotConfirmed = null;
     }
 
     private Duration backoff(int failures) {
@@ -183,21 +288,19 @@ public final class SecondaryZone implements Closeable {
         } else {
             try {
                 xfr = client.ixfr(origin, have.serial(), settings.timeout());
+            } catch (TransferClient.RefusedByPrimary e) {
+                if (e.zoneNotPublishedYet() || e.tsigError != org.xbill.DNS.Rcode.NOERROR) {
+                    throw e; // an AXFR would be refused the same way
+                }
+                LOG.info("IXFR of {} from {} refused ({}); trying AXFR", origin, primary, e.getMessage());
+                xfr = client.axfr(origin, settings.timeout());
             } catch (ZoneTransferException e) {
                 LOG.info("IXFR of {} from {} failed ({}); trying AXFR", origin, primary, e.getMessage());
                 xfr = client.axfr(origin, settings.timeout());
             }
         }
         if (xfr.isAxfr()) {
-            Zone zone = fromAxfr(xfr.axfr());
-            if (have != null && zone.serial() == have.serial() && zone.records().equals(have.records())) {
-                listener.onUpToDate(origin, zone.serial());
-                return;
-            }
-            swapIn(zone);
-            LOG.info("{} serial {} loaded by AXFR from {} ({} records)", origin, zone.serial(), primary,
-                    zone.recordCount());
-            listener.onTransfer(origin, TransferListener.Kind.AXFR, zone.serial(), zone.recordCount());
+            takeAxfr(have, xfr);
         } else if (xfr.isIxfr()) {
             Zone zone = have;
             int changed = 0;
@@ -223,14 +326,58 @@ public final class SecondaryZone implements Closeable {
             LOG.debug("{} serial {} loaded by IXFR from {} ({} records changed)", origin, zone.serial(), primary,
                     changed);
             listener.onTransfer(origin, TransferListener.Kind.IXFR, zone.serial(), changed);
+        } else if (have != null && xfr.serial() != have.serial()) {
+            // "Nothing newer" from a primary whose serial is not ours: it is behind us (restarted, its serials start
+            // lower than those of the snapshot or version we hold), and its zone is the truth: take it whole.
+            LOG.info("{}: the primary {} has serial {}, behind ours ({}); transferring its zone by AXFR", origin,
+                    primary, xfr.serial(), have.serial());
+            TransferClient.Response full = client.axfr(origin, settings.timeout());
+            if (!full.isAxfr()) {
+                throw new ZoneTransferException("AXFR of " + origin + " returned no zone");
+            }
+            takeAxfr(have, full);
         } else {
+            if (have != null) {
+                confirmed();
+            }
             listener.onUpToDate(origin, have == null ? -1 : have.serial());
+        }
+    }
+
+    private void takeAxfr(Zone have, TransferClient.Response xfr) throws ZoneTransferException {
+        Zone zone = fromAxfr(xfr.axfr());
+        if (have != null && zone.serial() == have.serial() && zone.records().equals(have.records())) {
+            confirmed();
+            listener.onUpToDate(origin, zone.serial());
+            return;
+        }
+        swapIn(zone);
+        LOG.info("{} serial {} loaded by AXFR from {} ({} records)", origin, zone.serial(), primary,
+                zone.recordCount());
+        listener.onTransfer(origin, TransferListener.Kind.AXFR, zone.serial(), zone.recordCount());
+    }
+
+    /** The primary said the zone served is current. */
+    private void confirmed() {
+        transferred = true;
+        if (snapshotConfirmed != null) {
+            LOG.info("{} serial {} from the snapshot confirmed current by the primary {}", origin,
+                    current == null ? -1 : current.serial(), primary);
+        }
+        snapshotConfirmed = null;
+        if (snapshots != null) {
+            snapshots.confirm(origin);
         }
     }
 
     private void swapIn(Zone zone) {
         publish.accept(zone);
         current = zone;
+        transferred = true;
+        snapshotConfirmed = null;
+        if (snapshots != null) {
+            snapshots.save(zone);
+        }
     }
 
     /** The zone from an AXFR's records (its SOA first; the closing SOA is not included). */

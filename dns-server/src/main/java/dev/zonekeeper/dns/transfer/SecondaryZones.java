@@ -3,6 +3,7 @@ package dev.zonekeeper.dns.transfer;
 import dev.zonekeeper.dns.zone.ZoneStore;
 import java.io.Closeable;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,17 +17,42 @@ import org.xbill.DNS.TSIG;
  */
 public final class SecondaryZones implements Closeable, NotifyListener.Handler {
     private final Map<Name, SecondaryZone> zones = new LinkedHashMap<>();
+    private final ZoneSnapshots snapshots;
 
     public SecondaryZones(InetSocketAddress primary, TSIG key, Collection<Name> origins, ZoneStore store,
                           TransferListener listener, SecondaryZone.Settings settings) {
+        this(primary, key, origins, store, listener, settings, null, Duration.ZERO);
+    }
+
+    /**
+     * @param snapshots      where each zone is saved after every transfer and loaded from by {@link #loadSnapshots};
+     *                       null: no snapshots
+     * @param snapshotMaxAge how long a zone loaded from a snapshot is served without the primary confirming it
+     */
+    public SecondaryZones(InetSocketAddress primary, TSIG key, Collection<Name> origins, ZoneStore store,
+                          TransferListener listener, SecondaryZone.Settings settings, ZoneSnapshots snapshots,
+                          Duration snapshotMaxAge) {
         Objects.requireNonNull(store, "store");
+        this.snapshots = snapshots;
         for (Name origin : origins) {
             if (!origin.isAbsolute()) {
                 throw new IllegalArgumentException("zone name must be absolute: " + origin);
             }
             zones.put(origin, new SecondaryZone(origin, primary, key,
-                    zone -> store.update(set -> set.with(zone)), listener, settings));
+                    zone -> store.update(set -> set.with(zone)), () -> store.update(set -> set.without(origin)),
+                    listener, settings, snapshots, snapshotMaxAge));
         }
+    }
+
+    /** Before {@link #start}: serves every zone's valid snapshot at once; returns how many were loaded. */
+    public int loadSnapshots() {
+        int n = 0;
+        for (SecondaryZone z : zones.values()) {
+            if (z.loadSnapshot()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Starts the first transfer of every zone. */
@@ -67,5 +93,8 @@ public final class SecondaryZones implements Closeable, NotifyListener.Handler {
     @Override
     public void close() {
         zones.values().forEach(SecondaryZone::close);
+        if (snapshots != null) {
+            snapshots.close(); // the last versions transferred are written before the process ends
+        }
     }
 }

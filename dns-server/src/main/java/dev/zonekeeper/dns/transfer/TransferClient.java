@@ -54,6 +54,26 @@ final class TransferClient implements Closeable {
         }
     }
 
+    /** The primary answered a transfer with an error rcode (and, for NOTAUTH, maybe a TSIG error). */
+    static final class RefusedByPrimary extends ZoneTransferException {
+        final int rcode;
+        final int tsigError;
+
+        RefusedByPrimary(String message, int rcode, int tsigError) {
+            super(message);
+            this.rcode = rcode;
+            this.tsigError = tsigError;
+        }
+
+        /**
+         * NOTAUTH without a TSIG error: the primary is up but does not have the zone (yet). Our operator answers so
+         * from its start until its first sync has published the zones.
+         */
+        boolean zoneNotPublishedYet() {
+            return rcode == Rcode.NOTAUTH && tsigError == Rcode.NOERROR;
+        }
+    }
+
     /** One IXFR difference sequence: from serial {@code start} to {@code end}, SOAs not included. */
     record Delta(long start, long end, List<org.xbill.DNS.Record> deletes, List<org.xbill.DNS.Record> adds) {
     }
@@ -259,8 +279,9 @@ final class TransferClient implements Closeable {
             if (rcode != Rcode.NOERROR) {
                 String tsig = m.getTSIG() == null || m.getTSIG().getError() == Rcode.NOERROR ? ""
                         : " (TSIG " + Rcode.TSIGstring(m.getTSIG().getError()) + ")";
-                throw new ZoneTransferException(Type.string(type) + " of " + origin + " refused by the primary: "
-                        + Rcode.string(rcode) + tsig);
+                throw new RefusedByPrimary(Type.string(type) + " of " + origin + " refused by the primary: "
+                        + Rcode.string(rcode) + tsig, rcode, m.getTSIG() == null ? Rcode.NOERROR
+                        : m.getTSIG().getError());
             }
             if (first && m.getQuestion() != null && (!m.getQuestion().getName().equals(origin)
                     || m.getQuestion().getType() != type)) {

@@ -32,6 +32,9 @@
  *       verifies its TSIG and answers it.</li>
  *   <li>{@link dev.zonekeeper.dns.transfer.TransferListener} reports transfers (AXFR or IXFR, serial, records
  *       changed) and failures for metrics.</li>
+ *   <li>{@link dev.zonekeeper.dns.transfer.ZoneSnapshots} ({@code --snapshot-dir}) keeps each zone's last version on
+ *       disk, atomically and checksummed, so a restarted sidecar serves it at once and catches up by IXFR from its
+ *       serial; corrupt, truncated, foreign, oversized or expired snapshots are refused.</li>
  * </ul>
  *
  * <h2>Configuration</h2>

@@ -114,6 +114,22 @@ class ServerConfigTest {
                 .hasMessageStartingWith("Usage: zonekeeper-dns-server").hasMessageContaining("--records DIR");
     }
 
+    @Test
+    void lameduckAndSnapshotOptions() throws ConfigException {
+        ServerConfig defaults = parse("--primary", "127.0.0.1:5300", "--zone", "example.test");
+        assertThat(defaults.lameduck()).isEqualTo(5);
+        assertThat(defaults.snapshotDir()).isNull();
+        assertThat(defaults.snapshotMaxAge()).isEqualTo(86_400);
+        ServerConfig c = parse("--primary", "127.0.0.1:5300", "--zone", "example.test", "--lameduck", "0",
+                "--snapshot-dir", "/var/lib/zonekeeper/snapshots", "--snapshot-max-age", "600");
+        assertThat(c.lameduck()).isZero();
+        assertThat(c.snapshotDir()).isEqualTo(Path.of("/var/lib/zonekeeper/snapshots"));
+        assertThat(c.snapshotMaxAge()).isEqualTo(600);
+        assertThat(parse("--lameduck", "30").lameduck()).as("standalone too").isEqualTo(30);
+        assertThatThrownBy(() -> parse("--help")).hasMessageContaining("--lameduck SECONDS")
+                .hasMessageContaining("--snapshot-dir DIR").hasMessageContaining("--snapshot-max-age SECONDS");
+    }
+
     static Stream<Arguments> invalid() {
         return Stream.of(
                 bad("unknown option '--bogus'", "--bogus"),
@@ -149,6 +165,15 @@ class ServerConfigTest {
                 bad("option --tsig-key-file needs --primary", "--tsig-key-file", "/etc/zk/tsig"),
                 bad("option --notify-listen needs --primary", "--notify-listen", "127.0.0.1:5301"),
                 bad("option --fallthrough needs a value", "--zone", "in-addr.arpa", "--fallthrough"),
+                bad("option --lameduck: -1 is outside 0-3600", "--lameduck", "-1"),
+                bad("option --lameduck: 'soon' is not a whole number", "--lameduck", "soon"),
+                bad("option --snapshot-dir needs --primary", "--snapshot-dir", "/tmp/snapshots"),
+                bad("option --snapshot-dir: empty directory name", "--primary", "127.0.0.1:5300", "--zone",
+                        "example.test", "--snapshot-dir", ""),
+                bad("option --snapshot-max-age needs --snapshot-dir", "--primary", "127.0.0.1:5300", "--zone",
+                        "example.test", "--snapshot-max-age", "60"),
+                bad("option --snapshot-max-age: 0 is outside", "--primary", "127.0.0.1:5300", "--zone",
+                        "example.test", "--snapshot-dir", "/tmp/s", "--snapshot-max-age", "0"),
                 bad("option --fallthrough: in-addr.arpa. is neither a --zone nor below one (no --zone given)",
                         "--fallthrough", "in-addr.arpa"),
                 bad("option --fallthrough: example.com. is neither a --zone nor below one (zones: in-addr.arpa., "

@@ -123,7 +123,10 @@ class ChartDefaultsTest {
                 "--metrics", "0.0.0.0:9153",
                 // issue 13: UDP response rate limiting, generous in a cluster (see values.yaml dnsServer.rrl)
                 "--rrl-rate", "2000", "--rrl-slip", "2", "--rrl-ipv4-prefix", "24", "--rrl-ipv6-prefix", "56",
-                "--rrl-window", "15");
+                "--rrl-window", "15",
+                "--lameduck", "5",
+                "--snapshot-dir", "/var/lib/zonekeeper/snapshots",
+                "--snapshot-max-age", "86400");
         assertThat(dnsServer.path("ports"))
                 .extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt(), p -> p.path("protocol").asText())
                 .containsExactlyInAnyOrder(
@@ -132,6 +135,38 @@ class ChartDefaultsTest {
         assertHttpProbe(dnsServer, "readinessProbe", "/ready", "metrics");
         assertHasRequestsAndMemoryLimit(dnsServer);
         assertThat(mountPaths(dnsServer)).containsEntry("/etc/zonekeeper/tsig", "tsig").containsEntry("/tmp", "tmp-dns-server");
+    }
+
+    /**
+     * SIGTERM starts the DNS server's lameduck (/ready 503 while it still answers, 5 s): the readiness probe notices
+     * within it, the grace period covers it and the close after it; the last-known zones live in an emptyDir on
+     * disk, so they survive a restart of the container.
+     */
+    /** No "Picked up JAVA_TOOL_OPTIONS" line without a timestamp in the DNS server's log: its options are arguments. */
+    @Test
+    void dnsServerJvmOptionsAreOnItsCommandLine() {
+        JsonNode dnsServer = container(podSpec, "dns-server");
+        List<String> command = texts(dnsServer.path("command"));
+        assertThat(command.get(0)).isEqualTo("java");
+        assertThat(command).contains("-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED")
+                .endsWith("-jar", "/app/zonekeeper-dns-server.jar");
+        assertThat(env(dnsServer, "JAVA_TOOL_OPTIONS")).isEmpty();
+        assertThat(env(dnsServer, "MALLOC_ARENA_MAX")).hasValue("2");
+    }
+
+    @Test
+    void dnsServerStopsGracefullyAndKeepsItsZonesAcrossRestarts() {
+        JsonNode dnsServer = container(podSpec, "dns-server");
+        int lameduck = Integer.parseInt(argAfter(dnsServer, "--lameduck"));
+        JsonNode readiness = dnsServer.path("readinessProbe");
+        assertThat(readiness.path("periodSeconds").asInt() * readiness.path("failureThreshold").asInt())
+                .as("unready within the lameduck").isLessThan(lameduck);
+        assertThat(podSpec.path("terminationGracePeriodSeconds").asInt()).isGreaterThanOrEqualTo(lameduck + 10);
+        assertThat(dnsServer.has("lifecycle")).as("no preStop: the server's own lameduck does it").isFalse();
+        assertThat(mountPaths(dnsServer)).containsEntry("/var/lib/zonekeeper/snapshots", "snapshots");
+        JsonNode snapshots = volume(podSpec, "snapshots").path("emptyDir");
+        assertThat(snapshots.path("medium").asText("")).as("on disk, not counted as memory").isEmpty();
+        assertThat(snapshots.path("sizeLimit").asText()).isEqualTo("256Mi");
     }
 
     @Test

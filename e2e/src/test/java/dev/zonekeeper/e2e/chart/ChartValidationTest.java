@@ -4,6 +4,7 @@ import dev.zonekeeper.e2e.scenario.Commands;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,22 @@ class ChartValidationTest {
                 .contains("values don't meet the specifications of the schema")
                 .contains(expectedLocation)
                 .contains(expectedReason);
+    }
+
+    @Test
+    void gracePeriodMustCoverTheLameduck() {
+        Commands.Result result = helm.template("zk", "dns", List.of("--set", "dnsServer.lameduckSeconds=30"));
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.stderr()).contains("terminationGracePeriodSeconds must be at least dnsServer.lameduckSeconds + 10");
+
+        Commands.Result longer = helm.template("zk", "dns", List.of("--set", "dnsServer.lameduckSeconds=30",
+                "--set", "terminationGracePeriodSeconds=45", "--set", "dnsServer.snapshots.enabled=false")).assertSuccess();
+        JsonNode pod = Manifests.parse(longer.stdout()).get("Deployment", "zk-zonekeeper").path("spec").path("template")
+                .path("spec");
+        assertThat(pod.path("terminationGracePeriodSeconds").asInt()).isEqualTo(45);
+        List<String> args = Manifests.texts(Manifests.container(pod, "dns-server").path("args"));
+        assertThat(args).containsSubsequence("--lameduck", "30").doesNotContain("--snapshot-dir");
+        assertThat(pod.path("volumes").findValuesAsText("name")).doesNotContain("snapshots");
     }
 
     @Test

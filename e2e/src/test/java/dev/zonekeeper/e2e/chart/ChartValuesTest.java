@@ -106,7 +106,10 @@ class ChartValuesTest {
                 "--upstream", "192.0.2.53:53",
                 "--upstream", "[2001:db8::53]:5353",
                 "--cache-size", "5000",
-                "--metrics", "0.0.0.0:9153");
+                "--metrics", "0.0.0.0:9153",
+                "--lameduck", "5",
+                "--snapshot-dir", "/var/lib/zonekeeper/snapshots",
+                "--snapshot-max-age", "86400");
         assertThat(dnsServer.path("image").asText()).isEqualTo("registry.example/dns:dev");
 
         JsonNode operator = container(customPod, "operator");
