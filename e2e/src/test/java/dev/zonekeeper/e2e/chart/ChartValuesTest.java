@@ -107,6 +107,8 @@ class ChartValuesTest {
                 "--upstream", "[2001:db8::53]:5353",
                 "--cache-size", "5000",
                 "--metrics", "0.0.0.0:9153",
+                "--rrl-rate", "2000", "--rrl-slip", "2", "--rrl-ipv4-prefix", "24", "--rrl-ipv6-prefix", "56",
+                "--rrl-window", "15",
                 "--lameduck", "5",
                 "--snapshot-dir", "/var/lib/zonekeeper/snapshots",
                 "--snapshot-max-age", "86400");
