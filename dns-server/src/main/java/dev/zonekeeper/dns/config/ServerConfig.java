@@ -34,7 +34,9 @@ public record ServerConfig(
         int udpSockets,
         int cacheSize,
         int zoneTtl,
-        int tcpIdleTimeout) {
+        int tcpIdleTimeout,
+        long recordsMaxFileBytes,
+        int recordsMaxRecords) {
 
     /** The NOTIFY port of sidecar mode when {@code --notify-listen} is not given (on the {@code --listen} host). */
     public static final int DEFAULT_NOTIFY_PORT = 5354;
@@ -44,6 +46,10 @@ public record ServerConfig(
             "  --listen HOST:PORT       address for DNS over UDP and TCP (default 127.0.0.1:5353)",
             "  --records DIR            standalone mode: directory of DnsRecord YAML manifests (default examples/);",
             "                           not read in sidecar mode",
+            "  --records-max-file-bytes N  standalone mode: refuse, unread, a records file larger than this",
+            "                           (default 1048576)",
+            "  --records-max-records N  standalone mode: refuse the records file that takes the total over N records,",
+            "                           and every file after it in path order (default 10000)",
             "  --zone NAME              a zone to serve authoritatively (repeatable)",
             "  --upstream HOST:PORT     forward names outside the zones there (repeatable;",
             "                           default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)",
@@ -95,6 +101,8 @@ public record ServerConfig(
         int cacheSize = 10_000;
         int zoneTtl = 30;
         int tcpIdleTimeout = 10;
+        long recordsMaxFileBytes = 1024 * 1024;
+        int recordsMaxRecords = 10_000;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -153,6 +161,8 @@ public record ServerConfig(
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
                 case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
+                case "--records-max-file-bytes" -> recordsMaxFileBytes = intValue(opt, value, 1, 1 << 30);
+                case "--records-max-records" -> recordsMaxRecords = intValue(opt, value, 0, 10_000_000);
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -197,13 +207,15 @@ public record ServerConfig(
             }
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
-                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout);
+                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
+                recordsMaxFileBytes, recordsMaxRecords);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
             case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
-                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout" -> true;
+                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
+                 "--records-max-file-bytes", "--records-max-records" -> true;
             default -> false;
         };
     }
