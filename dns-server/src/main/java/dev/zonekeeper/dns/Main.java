@@ -155,7 +155,11 @@ public final class Main {
             }
             if (config.forwarding()) {
                 forwarder = new Forwarder(ForwarderConfig.builder().upstreams(config.upstreams())
-                        .cacheMaxEntries(config.cacheSize()).build(), new ForwarderMeters(metrics.registry()));
+                        .cacheMaxEntries(config.cacheSize()).cacheMaxBytes(config.cacheBytes())
+                        .maxConcurrent(config.maxConcurrent())
+                        // upstream records for our own zones are never passed on (except under --fallthrough)
+                        .servedZones(config.zones()).fallthrough(config.fallthrough())
+                        .build(), new ForwarderMeters(metrics.registry()));
                 LOG.info("forwarding other names to {}", config.upstreams());
             }
             processor = new QueryProcessor(ZoneSet.of(java.util.List.of()), metrics,

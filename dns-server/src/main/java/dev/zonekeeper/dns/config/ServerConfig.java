@@ -35,6 +35,8 @@ public record ServerConfig(
         int cacheSize,
         int zoneTtl,
         int tcpIdleTimeout,
+        long cacheBytes,
+        int maxConcurrent,
         long recordsMaxFileBytes,
         int recordsMaxRecords) {
 
@@ -65,6 +67,10 @@ public record ServerConfig(
             "                           --listen host on port " + DEFAULT_NOTIFY_PORT + "; 'none': rely on SOA refresh polling)",
             "  --udp-sockets N          SO_REUSEPORT UDP sockets, one reader thread each (default: number of CPUs)",
             "  --cache-size N           forwarder cache entries (default 10000)",
+            "  --cache-bytes N          forwarder cache bound in bytes, estimated (suffix k, m, g allowed;",
+            "                           default 32m), least recently used evicted first",
+            "  --max-concurrent N       distinct questions in flight upstream; a query beyond it gets REFUSED",
+            "                           at once (as CoreDNS's max_concurrent; default 1000)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
             "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection idle this long (default 10, RFC 7766)",
             "  --help                   print this help");
@@ -99,6 +105,8 @@ public record ServerConfig(
         boolean noNotify = false;
         int udpSockets = Runtime.getRuntime().availableProcessors();
         int cacheSize = 10_000;
+        long cacheBytes = 32L << 20;
+        int maxConcurrent = 1000;
         int zoneTtl = 30;
         int tcpIdleTimeout = 10;
         long recordsMaxFileBytes = 1024 * 1024;
@@ -159,6 +167,8 @@ public record ServerConfig(
                 }
                 case "--udp-sockets" -> udpSockets = intValue(opt, value, 1, 64);
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
+                case "--cache-bytes" -> cacheBytes = byteValue(opt, value);
+                case "--max-concurrent" -> maxConcurrent = intValue(opt, value, 1, 1_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
                 case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
                 case "--records-max-file-bytes" -> recordsMaxFileBytes = intValue(opt, value, 1, 1 << 30);
@@ -208,14 +218,14 @@ public record ServerConfig(
         }
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
                 metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
-                recordsMaxFileBytes, recordsMaxRecords);
+                cacheBytes, maxConcurrent, recordsMaxFileBytes, recordsMaxRecords);
     }
 
     private static boolean isKnown(String opt) {
         return switch (opt) {
             case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
                  "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
-                 "--records-max-file-bytes", "--records-max-records" -> true;
+                 "--cache-bytes", "--max-concurrent", "--records-max-file-bytes", "--records-max-records" -> true;
             default -> false;
         };
     }
@@ -229,6 +239,25 @@ public record ServerConfig(
             return v;
         } catch (NumberFormatException e) {
             throw new ConfigException("option " + opt + ": '" + value + "' is not a whole number");
+        }
+    }
+
+    /** A byte count, optionally with a k, m or g suffix (powers of 1024), from 0 to 64 GiB. */
+    private static long byteValue(String opt, String value) throws ConfigException {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        long unit = 1;
+        if (!v.isEmpty() && "kmg".indexOf(v.charAt(v.length() - 1)) >= 0) {
+            unit = 1L << (10 * (1 + "kmg".indexOf(v.charAt(v.length() - 1))));
+            v = v.substring(0, v.length() - 1);
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0 || n > (64L << 30) / unit) {
+                throw new ConfigException("option " + opt + ": " + value + " is outside 0-64g");
+            }
+            return n * unit;
+        } catch (NumberFormatException e) {
+            throw new ConfigException("option " + opt + ": '" + value + "' is not a byte count (e.g. 32m)");
         }
     }
 

@@ -8,6 +8,11 @@ public enum FailureReason {
     SERVFAIL,
     /** The upstream answered REFUSED. */
     REFUSED,
+    /**
+     * The answer over TCP (after a truncated UDP answer) was still truncated: an upstream that cannot give the whole
+     * answer, so the try fails (the next upstream is asked) instead of passing on a partial answer.
+     */
+    TRUNCATED,
     /** Socket error: bind, connect, send, reset, or a malformed TCP stream. */
     NETWORK,
     /**

@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.ExtendedFlags;
@@ -40,8 +42,19 @@ public final class Forwarder implements AutoCloseable {
     private final ResponseCache cache;
     private final UpstreamClient client;
     private final EventLoopGroup ownGroup;
-    private final ConcurrentHashMap<CacheKey, CompletableFuture<Outcome>> inflight = new ConcurrentHashMap<>();
+    private final EventLoopGroup loop;
+    private final AnswerScrubber scrubber;
+    private final long deadlineNanos;
+    private final ConcurrentHashMap<CacheKey, Pending> inflight = new ConcurrentHashMap<>();
+    /** Entries of {@link #inflight}, kept apart because ConcurrentHashMap's size is not a cheap read. */
+    private final AtomicInteger inflightCount = new AtomicInteger();
     private volatile boolean closed;
+
+    /** One question in flight upstream: its outcome, the queries waiting for it, and its deadline. */
+    private static final class Pending {
+        final CompletableFuture<Outcome> future = new CompletableFuture<>();
+        final AtomicInteger waiters = new AtomicInteger();
+    }
 
     /**
      * A forwarder on the caller's event loop group, which must be of {@code transport}'s kind (see
@@ -72,8 +85,18 @@ public final class Forwarder implements AutoCloseable {
             ups.add(new Upstream(address, config.maxFails(), backoff));
         }
         this.upstreams = List.copyOf(ups);
-        this.cache = new ResponseCache(config.cacheMaxEntries());
-        this.client = new UpstreamClient(ownGroup != null ? ownGroup : group, transport, config.timeout(), metrics);
+        this.cache = new ResponseCache(config.cacheMaxEntries(), config.cacheMaxBytes());
+        this.loop = ownGroup != null ? ownGroup : group;
+        this.client = new UpstreamClient(loop, transport, config.timeout(), metrics, config.udpSockets(),
+                config.udpSocketUses(), new java.util.HashSet<>(config.upstreams()));
+        this.scrubber = new AnswerScrubber(config.servedZones(), config.fallthrough());
+        this.deadlineNanos = config.requestDeadline().toNanos();
+        metrics.gauges(cache::bytes, cache::size, inflightCount::get, client::udpSockets);
+    }
+
+    /** Distinct questions in flight upstream now. */
+    public int inflight() {
+        return inflightCount.get();
     }
 
     /** The upstreams in configured order, with their health. */
@@ -105,22 +128,74 @@ public final class Forwarder implements AutoCloseable {
         if (closed) {
             return CompletableFuture.completedFuture(error(query, Rcode.SERVFAIL));
         }
-        CacheKey key = CacheKey.of(query);
-        long now = System.nanoTime();
-        ResponseCache.Entry cached = cache.get(key, now);
-        if (cached != null && cached.isFresh(now)) {
-            metrics.cacheHit();
-            return CompletableFuture.completedFuture(cached.freshAnswer(query, now));
+        try {
+            CacheKey key = CacheKey.of(query);
+            long now = System.nanoTime();
+            ResponseCache.Entry cached = cache.get(key, now);
+            if (cached != null && cached.isFresh(now)) {
+                metrics.cacheHit();
+                return CompletableFuture.completedFuture(cached.freshAnswer(query, now));
+            }
+            metrics.cacheMiss();
+            Pending pending = inflight.get(key);
+            if (pending == null) {
+                if (inflightCount.get() >= config.maxConcurrent()) {
+                    // CoreDNS's forward max_concurrent answers REFUSED too: at once, so clients try elsewhere
+                    metrics.rejected("max_concurrent");
+                    return CompletableFuture.completedFuture(error(query, Rcode.REFUSED));
+                }
+                Pending mine = new Pending();
+                pending = inflight.putIfAbsent(key, mine);
+                if (pending == null) {
+                    pending = mine;
+                    start(key, query, mine, now);
+                }
+            }
+            if (pending.waiters.incrementAndGet() > config.maxWaiters()) {
+                metrics.rejected("max_waiters");
+                return CompletableFuture.completedFuture(error(query, Rcode.REFUSED));
+            }
+            return pending.future.thenApply(outcome -> respond(query, outcome));
+        } catch (RuntimeException e) {
+            LOG.warn("forwarding {} failed: {}", question, e.toString());
+            metrics.unusableAnswer("answer");
+            return CompletableFuture.completedFuture(error(query, Rcode.SERVFAIL));
         }
-        metrics.cacheMiss();
-        CompletableFuture<Outcome> pending = new CompletableFuture<>();
-        CompletableFuture<Outcome> shared = inflight.putIfAbsent(key, pending);
-        if (shared == null) {
-            shared = pending;
-            pending.whenComplete((o, t) -> inflight.remove(key, pending));
-            attempt(key, query, tryOrder(query, now), 0, pending);
+    }
+
+    /**
+     * Starts resolving a question new in flight: the in-flight entry goes when its outcome is set, which the
+     * per-request deadline guarantees (SERVFAIL) even if every other path to it were lost.
+     */
+    private void start(CacheKey key, Message query, Pending pending, long now) {
+        inflightCount.incrementAndGet();
+        ScheduledFuture<?> deadline;
+        try {
+            deadline = loop.next().schedule(() -> {
+                if (pending.future.complete(Outcome.FAILED)) {
+                    LOG.debug("{} still in flight after {} ms: SERVFAIL", query.getQuestion(),
+                            TimeUnit.NANOSECONDS.toMillis(deadlineNanos));
+                    metrics.deadlineExpired();
+                }
+            }, deadlineNanos, TimeUnit.NANOSECONDS);
+        } catch (RuntimeException e) { // the event loop is shutting down
+            deadline = null;
+            pending.future.complete(Outcome.FAILED);
         }
-        return shared.thenApply(outcome -> respond(query, outcome));
+        ScheduledFuture<?> timer = deadline;
+        pending.future.whenComplete((o, t) -> {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            if (inflight.remove(key, pending)) {
+                inflightCount.decrementAndGet();
+            }
+        });
+        if (closed) {
+            pending.future.complete(Outcome.FAILED);
+            return;
+        }
+        attempt(key, query, tryOrder(query, now), 0, pending.future);
     }
 
     /**
@@ -150,8 +225,8 @@ public final class Forwarder implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (CompletableFuture<Outcome> pending : inflight.values()) {
-            pending.complete(Outcome.FAILED);
+        for (Pending pending : inflight.values()) {
+            pending.future.complete(Outcome.FAILED);
         }
         client.close();
         if (ownGroup != null) {
@@ -200,26 +275,47 @@ public final class Forwarder implements AutoCloseable {
         }
         Upstream upstream = order.get(index);
         InetSocketAddress address = upstream.address();
-        Message upstreamQuery = upstreamQuery(query);
         long start = System.nanoTime();
-        client.udp(address, upstreamQuery)
-                .thenCompose(response -> {
-                    if (!response.getHeader().getFlag(Flags.TC)) {
-                        return CompletableFuture.completedFuture(response);
-                    }
-                    metrics.tcpRetry(address);
-                    return client.tcp(address, upstreamQuery);
-                })
-                .whenComplete((response, error) -> {
-                    FailureReason failure = failureOf(response, error);
-                    record(upstream, failure, System.nanoTime() - start);
-                    if (failure != null) {
-                        LOG.debug("{} for {} from {}", failure, query.getQuestion(), address);
-                        attempt(key, query, order, index + 1, pending);
-                    } else {
-                        answered(key, response, pending);
-                    }
-                });
+        CompletableFuture<Message> exchange;
+        try {
+            Message upstreamQuery = upstreamQuery(query);
+            exchange = client.udp(address, upstreamQuery)
+                    .thenCompose(response -> {
+                        if (!response.getHeader().getFlag(Flags.TC)) {
+                            return CompletableFuture.completedFuture(response);
+                        }
+                        metrics.tcpRetry(address);
+                        return client.tcp(address, upstreamQuery).thenApply(tcp -> {
+                            if (tcp.getHeader().getFlag(Flags.TC)) {
+                                // still truncated over TCP: the whole answer is not to be had from this upstream,
+                                // and passing on what came would be a wrong "no such record"
+                                throw new CompletionException(new UpstreamException(address,
+                                        FailureReason.TRUNCATED, "TC set over TCP", null));
+                            }
+                            return tcp;
+                        });
+                    });
+        } catch (RuntimeException e) {
+            exchange = CompletableFuture.failedFuture(
+                    new UpstreamException(address, FailureReason.NETWORK, e.toString(), e));
+        }
+        exchange.whenComplete((response, error) -> {
+            try {
+                FailureReason failure = failureOf(response, error);
+                record(upstream, failure, System.nanoTime() - start);
+                if (failure != null) {
+                    LOG.debug("{} for {} from {}", failure, query.getQuestion(), address);
+                    attempt(key, query, order, index + 1, pending);
+                } else {
+                    answered(key, response, pending);
+                }
+            } catch (RuntimeException e) {
+                // never leave the question in flight: its waiting queries get SERVFAIL, the next one asks again
+                LOG.warn("answer for {} from {} unusable: {}", query.getQuestion(), address, e.toString());
+                metrics.unusableAnswer("answer");
+                pending.complete(Outcome.FAILED);
+            }
+        });
     }
 
     private static FailureReason failureOf(Message response, Throwable error) {
@@ -257,14 +353,39 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
+    /**
+     * A usable upstream answer: scrubbed, cached if it can be (an answer that cannot be encoded for the cache is
+     * counted and passed on uncached), and given to every waiting query if it can be encoded at all, else SERVFAIL.
+     * The question leaves the in-flight map either way, so the next query asks upstream again.
+     */
     private void answered(CacheKey key, Message response, CompletableFuture<Outcome> pending) {
         long now = System.nanoTime();
-        CachedResponse data = CachedResponse.of(response);
+        CachedResponse data = scrubber.scrub(response, metrics);
         long ttl = ResponseCache.cacheTtl(response, config.minTtl(), config.maxTtl());
+        boolean encoded = false;
         if (ttl > 0) {
             long expiry = now + ttl * NANOS_PER_SECOND;
             long staleUntil = config.serveStale() ? expiry + config.staleWindow().toNanos() : expiry;
-            cache.put(key, new ResponseCache.Entry(data, ttl, now, staleUntil));
+            try {
+                encoded = cache.put(key, new ResponseCache.Entry(data, ttl, now, staleUntil));
+            } catch (RuntimeException e) {
+                LOG.debug("answer for {} not cached: {}", response.getQuestion(), e.toString());
+                metrics.unusableAnswer("cache");
+            }
+        }
+        if (!encoded) {
+            // not checked by the cache: encode it once, as every client will get it (dnsjava parses records it
+            // cannot write, e.g. WKS with an empty bitmap, HIP with names past 65,535 bytes)
+            try {
+                Message probe = new Message(0);
+                probe.addRecord(response.getQuestion(), Section.QUESTION);
+                data.toMessage(probe, t -> t).toWire();
+            } catch (RuntimeException e) {
+                LOG.debug("answer for {} cannot be encoded: {}", response.getQuestion(), e.toString());
+                metrics.unusableAnswer("answer");
+                pending.complete(Outcome.FAILED);
+                return;
+            }
         }
         pending.complete(new Outcome(data, ttl, null));
     }
@@ -279,21 +400,31 @@ public final class Forwarder implements AutoCloseable {
         long servfailTtl = config.servfailTtl().getSeconds();
         if (servfailTtl > 0) {
             long expiry = now + servfailTtl * NANOS_PER_SECOND;
-            cache.put(key, new ResponseCache.Entry(CachedResponse.servfail(), servfailTtl, now, expiry));
+            try {
+                cache.put(key, new ResponseCache.Entry(CachedResponse.servfail(), servfailTtl, now, expiry));
+            } catch (RuntimeException e) {
+                metrics.unusableAnswer("cache");
+            }
         }
         pending.complete(Outcome.FAILED);
     }
 
+    /** The response to one waiting query; SERVFAIL (counted) if it cannot be built. */
     private Message respond(Message query, Outcome outcome) {
-        if (outcome.stale != null) {
-            metrics.staleServed();
-            return outcome.stale.staleAnswer(query, config.staleAnswerTtl().getSeconds());
-        }
-        if (outcome.response == null) {
+        try {
+            if (outcome.stale != null) {
+                metrics.staleServed();
+                return outcome.stale.staleAnswer(query, config.staleAnswerTtl().getSeconds());
+            }
+            if (outcome.response == null) {
+                return error(query, Rcode.SERVFAIL);
+            }
+            long cap = outcome.ttl > 0 ? outcome.ttl : config.maxTtl().getSeconds();
+            return outcome.response.toMessage(query, t -> Math.min(t, cap));
+        } catch (RuntimeException e) {
+            metrics.unusableAnswer("answer");
             return error(query, Rcode.SERVFAIL);
         }
-        long cap = outcome.ttl > 0 ? outcome.ttl : config.maxTtl().getSeconds();
-        return outcome.response.toMessage(query, t -> Math.min(t, cap));
     }
 
     /** The query sent upstream: new random ID, RD, the client's CD, EDNS only if the client used it. */

@@ -26,11 +26,26 @@ import java.util.Objects;
  * @param healthBackoff   how often an unhealthy upstream is probed with a real query; default 10 s
  * @param policy          try order; default {@link UpstreamPolicy#sequential()}
  * @param ednsPayloadSize the UDP payload size advertised upstream when the client used EDNS; default 1232
+ * @param cacheMaxBytes   bound on the cache's estimated memory (stored records, their wire form, per-entry
+ *                        overhead), least recently used evicted first; default 32 MiB (the chart's sidecar has 256 MiB)
+ * @param maxConcurrent   bound on distinct questions in flight upstream; a query for another question beyond it is
+ *                        answered REFUSED at once (as CoreDNS's forward {@code max_concurrent}); default 1000
+ * @param maxWaiters      bound on queries waiting for one question in flight; beyond it REFUSED; default 1000
+ * @param udpSockets      upstream UDP sockets kept open, each on a random port, queries multiplexed over them by
+ *                        random ID and question; default 32
+ * @param udpSocketUses   queries sent from one UDP socket before it is replaced by one on a fresh random port
+ *                        (source-port entropy against spoofing); default 256
+ * @param servedZones     our own zones: upstream records for names in them are never passed on (a forged
+ *                        {@code www.<our zone>}), except under {@code fallthrough}; default none
+ * @param fallthrough     names under served zones whose answers do come from upstream; default none
  */
 public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeout, int cacheMaxEntries,
                               boolean serveStale, Duration staleWindow, Duration staleAnswerTtl,
                               Duration minTtl, Duration maxTtl, Duration servfailTtl,
-                              int maxFails, Duration healthBackoff, UpstreamPolicy policy, int ednsPayloadSize) {
+                              int maxFails, Duration healthBackoff, UpstreamPolicy policy, int ednsPayloadSize,
+                              long cacheMaxBytes, int maxConcurrent, int maxWaiters, int udpSockets,
+                              int udpSocketUses, List<org.xbill.DNS.Name> servedZones,
+                              List<org.xbill.DNS.Name> fallthrough) {
 
     public ForwarderConfig {
         Objects.requireNonNull(upstreams, "upstreams");
@@ -69,6 +84,32 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
             throw new IllegalArgumentException(
                     "forward ednsPayloadSize must be between 512 and 65535, got " + ednsPayloadSize);
         }
+        if (cacheMaxBytes < 0) {
+            throw new IllegalArgumentException("forward cacheMaxBytes must be >= 0, got " + cacheMaxBytes);
+        }
+        if (maxConcurrent < 1) {
+            throw new IllegalArgumentException("forward maxConcurrent must be >= 1, got " + maxConcurrent);
+        }
+        if (maxWaiters < 1) {
+            throw new IllegalArgumentException("forward maxWaiters must be >= 1, got " + maxWaiters);
+        }
+        if (udpSockets < 1 || udpSockets > 1024) {
+            throw new IllegalArgumentException("forward udpSockets must be between 1 and 1024, got " + udpSockets);
+        }
+        if (udpSocketUses < 1) {
+            throw new IllegalArgumentException("forward udpSocketUses must be >= 1, got " + udpSocketUses);
+        }
+        servedZones = List.copyOf(Objects.requireNonNull(servedZones, "forward servedZones"));
+        fallthrough = List.copyOf(Objects.requireNonNull(fallthrough, "forward fallthrough"));
+    }
+
+    /**
+     * How long one question may stay in flight before its waiting queries are answered SERVFAIL, whatever happens
+     * to the tries: every upstream once, UDP then TCP, plus a second. A safety net, so the in-flight map cannot grow
+     * if a completion is ever lost.
+     */
+    public Duration requestDeadline() {
+        return timeout.multipliedBy(2L * upstreams.size()).plusSeconds(1);
     }
 
     public static Builder builder() {
@@ -104,8 +145,50 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         private Duration healthBackoff = Duration.ofSeconds(10);
         private UpstreamPolicy policy = UpstreamPolicy.sequential();
         private int ednsPayloadSize = 1232;
+        private long cacheMaxBytes = 32L << 20;
+        private int maxConcurrent = 1000;
+        private int maxWaiters = 1000;
+        private int udpSockets = 32;
+        private int udpSocketUses = 256;
+        private List<org.xbill.DNS.Name> servedZones = List.of();
+        private List<org.xbill.DNS.Name> fallthrough = List.of();
 
         private Builder() {
+        }
+
+        public Builder cacheMaxBytes(long cacheMaxBytes) {
+            this.cacheMaxBytes = cacheMaxBytes;
+            return this;
+        }
+
+        public Builder maxConcurrent(int maxConcurrent) {
+            this.maxConcurrent = maxConcurrent;
+            return this;
+        }
+
+        public Builder maxWaiters(int maxWaiters) {
+            this.maxWaiters = maxWaiters;
+            return this;
+        }
+
+        public Builder udpSockets(int udpSockets) {
+            this.udpSockets = udpSockets;
+            return this;
+        }
+
+        public Builder udpSocketUses(int udpSocketUses) {
+            this.udpSocketUses = udpSocketUses;
+            return this;
+        }
+
+        public Builder servedZones(List<org.xbill.DNS.Name> servedZones) {
+            this.servedZones = servedZones;
+            return this;
+        }
+
+        public Builder fallthrough(List<org.xbill.DNS.Name> fallthrough) {
+            this.fallthrough = fallthrough;
+            return this;
         }
 
         public Builder upstreams(List<InetSocketAddress> upstreams) {
@@ -182,7 +265,8 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         public ForwarderConfig build() {
             List<InetSocketAddress> ups = upstreams != null ? upstreams : ResolvConf.defaultUpstreams();
             return new ForwarderConfig(ups, timeout, cacheMaxEntries, serveStale, staleWindow, staleAnswerTtl,
-                    minTtl, maxTtl, servfailTtl, maxFails, healthBackoff, policy, ednsPayloadSize);
+                    minTtl, maxTtl, servfailTtl, maxFails, healthBackoff, policy, ednsPayloadSize, cacheMaxBytes,
+                    maxConcurrent, maxWaiters, udpSockets, udpSocketUses, servedZones, fallthrough);
         }
     }
 }

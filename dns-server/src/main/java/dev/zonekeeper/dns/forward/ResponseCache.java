@@ -14,7 +14,8 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
- * Bounded cache of upstream responses: a least-recently-used map of at most {@code maxEntries} entries. An entry is
+ * Bounded cache of upstream responses: a least-recently-used map of at most {@code maxEntries} entries and at most
+ * {@code maxBytes} estimated bytes ({@link #estimatedBytes}; an entry bigger than the whole budget is not stored). An entry is
  * fresh for its TTL, then (with serve-stale) kept until its stale deadline, then dropped when next looked at or
  * evicted. Thread-safe (one lock; every operation is a map access). Times are {@link System#nanoTime()} values.
  *
@@ -28,22 +29,38 @@ public final class ResponseCache {
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
     private static final int PROBES = 4;
 
+    /** Estimated heap of one entry beside its records: map node, key, slot, entry, response, index object, arrays. */
+    static final int ENTRY_OVERHEAD = 480;
+    /** Estimated heap of one parsed record beside its wire bytes: the dnsjava object and its owner Name. */
+    static final int RECORD_OVERHEAD = 96;
+
     private final int maxEntries;
+    private final long maxBytes;
+    private volatile long bytes;
     private final LinkedHashMap<CacheKey, Slot> entries = new LinkedHashMap<>(16, 0.75f, true);
     private final AtomicReferenceArray<EncodedResponse> index;
     private final int mask;
     private long evictions;
 
     /** A map value: the entry and its wire form (null when it has none). */
-    private record Slot(Entry entry, EncodedResponse encoded) {
+    private record Slot(Entry entry, EncodedResponse encoded, long bytes) {
     }
 
-    /** A cache of at most {@code maxEntries} responses; 0 caches nothing. */
+    /** A cache of at most {@code maxEntries} responses and 32 MiB; 0 caches nothing. */
     public ResponseCache(int maxEntries) {
+        this(maxEntries, 32L << 20);
+    }
+
+    /** A cache of at most {@code maxEntries} responses and {@code maxBytes} estimated bytes; 0 caches nothing. */
+    public ResponseCache(int maxEntries, long maxBytes) {
         if (maxEntries < 0) {
             throw new IllegalArgumentException("cache maxEntries must be >= 0, got " + maxEntries);
         }
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("cache maxBytes must be >= 0, got " + maxBytes);
+        }
         this.maxEntries = maxEntries;
+        this.maxBytes = maxBytes;
         int slots = Integer.highestOneBit(Math.max(16, Math.min(1 << 24, maxEntries) * 2 - 1)) << 1;
         this.index = new AtomicReferenceArray<>(slots);
         this.mask = slots - 1;
@@ -89,37 +106,66 @@ public final class ResponseCache {
         if (nowNanos - s.entry().staleUntilNanos() >= 0) {
             entries.remove(key);
             unindex(s.encoded());
+            bytes -= s.bytes();
             return null;
         }
         return s.entry();
     }
 
-    public void put(CacheKey key, Entry entry) {
-        if (maxEntries == 0) {
-            return;
+    /**
+     * Stores {@code entry} (replacing one for the same key), then evicts least recently used entries until the cache
+     * is within both bounds. Returns whether it was stored: not when the cache is off, the entry has no wire form (a
+     * name dnsjava cannot read back), or it alone is bigger than the byte budget. Throws, with the cache unchanged,
+     * when the response cannot be encoded (dnsjava refuses some records it parsed, e.g. WKS with an empty bitmap).
+     */
+    public boolean put(CacheKey key, Entry entry) {
+        if (maxEntries == 0 || maxBytes == 0) {
+            return false;
         }
         EncodedResponse encoded = EncodedResponse.of(key, entry); // outside the lock: dnsjava encodes
+        if (encoded == null) {
+            return false;
+        }
+        long size = estimatedBytes(key, entry, encoded);
+        if (size > maxBytes) {
+            return false;
+        }
         synchronized (this) {
-            Slot old = entries.put(key, new Slot(entry, encoded));
+            Slot old = entries.put(key, new Slot(entry, encoded, size));
+            long b = bytes + size;
             if (old != null) {
                 unindex(old.encoded());
+                b -= old.bytes();
             }
-            if (encoded != null) {
-                index(encoded);
-            }
-            while (entries.size() > maxEntries) {
+            index(encoded);
+            while (entries.size() > maxEntries || b > maxBytes) {
                 Map.Entry<CacheKey, Slot> eldest = entries.entrySet().iterator().next();
                 EncodedResponse e = eldest.getValue().encoded();
-                if (e != null && e.used) {
+                if (e != null && e.used && e != encoded) {
                     e.used = false;
                     entries.get(eldest.getKey()); // second chance: now the most recently used
                     continue;
                 }
                 entries.remove(eldest.getKey());
                 unindex(e);
+                b -= eldest.getValue().bytes();
                 evictions++;
             }
+            bytes = b;
         }
+        return true;
+    }
+
+    /**
+     * The estimated heap an entry takes: its wire form twice (the encoded tail, and the parsed records, which hold
+     * about the same bytes with names uncompressed), the name, and fixed overheads per entry and per record. An
+     * estimate for the byte budget, deliberately on the high side.
+     */
+    static long estimatedBytes(CacheKey key, Entry entry, EncodedResponse encoded) {
+        CachedResponse r = entry.response();
+        int records = r.answer().size() + r.authority().size() + r.additional().size();
+        return ENTRY_OVERHEAD + 3L * key.name().length() + 2L * encoded.tailLength()
+                + (long) records * (RECORD_OVERHEAD + 4);
     }
 
     /**
@@ -179,6 +225,15 @@ public final class ResponseCache {
         return entries.size();
     }
 
+    /** The estimated bytes of the entries stored now ({@link #estimatedBytes}); at most the byte budget. */
+    public long bytes() {
+        return bytes;
+    }
+
+    public long maxBytes() {
+        return maxBytes;
+    }
+
     /** Entries dropped to stay within the bound. */
     public synchronized long evictions() {
         return evictions;
@@ -186,6 +241,7 @@ public final class ResponseCache {
 
     public synchronized void clear() {
         entries.clear();
+        bytes = 0;
         for (int i = 0; i < index.length(); i++) {
             index.set(i, null);
         }

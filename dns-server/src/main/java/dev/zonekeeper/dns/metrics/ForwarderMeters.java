@@ -20,12 +20,71 @@ public final class ForwarderMeters implements ForwarderMetrics {
     private final Map<InetSocketAddress, Timer> latency = new ConcurrentHashMap<>();
     private final Map<String, Counter> failures = new ConcurrentHashMap<>();
     private final Map<InetSocketAddress, AtomicInteger> health = new ConcurrentHashMap<>();
+    private final Map<String, Counter> tagged = new ConcurrentHashMap<>();
+    private final Counter deadline;
+    private final Counter stray;
 
     public ForwarderMeters(MeterRegistry registry) {
         this.registry = registry;
         hits = cache("hit");
         misses = cache("miss");
         stale = cache("stale");
+        deadline = Counter.builder("zonekeeper.dns.forward.deadline.expired")
+                .description("Questions in flight ended by the per-request deadline (their queries got SERVFAIL)")
+                .register(registry);
+        stray = Counter.builder("zonekeeper.dns.forward.stray.datagrams")
+                .description("Datagrams on upstream sockets matching no query, from addresses that are not upstreams")
+                .register(registry);
+    }
+
+    private Counter tagged(String name, String description, String tag, String value) {
+        return tagged.computeIfAbsent(name + "|" + value, k -> Counter.builder(name).description(description)
+                .tag(tag, value).register(registry));
+    }
+
+    @Override
+    public void unusableAnswer(String stage) {
+        tagged("zonekeeper.dns.forward.unusable.answers",
+                "Upstream answers that could not be cached (stage=cache, passed on) or encoded (stage=answer, SERVFAIL)",
+                "stage", stage).increment();
+    }
+
+    @Override
+    public void deadlineExpired() {
+        deadline.increment();
+    }
+
+    @Override
+    public void rejected(String reason) {
+        tagged("zonekeeper.dns.forward.rejected",
+                "Forwarded queries answered REFUSED at once: too many questions in flight, or waiters for one",
+                "reason", reason).increment();
+    }
+
+    @Override
+    public void scrubbed(String section, int count) {
+        tagged("zonekeeper.dns.forward.scrubbed.records",
+                "Upstream records dropped before caching: out of bailiwick, off the CNAME chain, or in our zones",
+                "section", section).increment(count);
+    }
+
+    @Override
+    public void strayDatagram() {
+        stray.increment();
+    }
+
+    @Override
+    public void gauges(java.util.function.LongSupplier cacheBytes, java.util.function.LongSupplier cacheEntries,
+                       java.util.function.LongSupplier inflight, java.util.function.LongSupplier udpSockets) {
+        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.cache.bytes", cacheBytes,
+                        s -> s.getAsLong()).description("Estimated bytes held by the forwarder cache").baseUnit("bytes")
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.cache.entries", cacheEntries,
+                s -> s.getAsLong()).description("Responses in the forwarder cache").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.inflight", inflight,
+                s -> s.getAsLong()).description("Distinct questions in flight upstream").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.upstream.sockets", udpSockets,
+                s -> s.getAsLong()).description("Open upstream UDP sockets (pool and draining)").register(registry);
     }
 
     private Counter cache(String result) {

@@ -68,7 +68,6 @@ final class QueryScratch {
         }
         int p = start + 12;
         nameOffset = p;
-        int h = 0;
         while (true) {
             if (p >= end) {
                 return SLOW;
@@ -76,15 +75,10 @@ final class QueryScratch {
             int len = (buf[p] & 0xFF);
             if (len == 0) {
                 p++;
-                h = h * 31;
                 break;
             }
             if ((len & 0xC0) != 0 || p + 1 + len > end) {
                 return SLOW;
-            }
-            h = h * 31 + len;
-            for (int i = p + 1; i <= p + len; i++) {
-                h = h * 31 + WireBytes.lower(buf[i]);
             }
             p += 1 + len;
             if (p - nameOffset > 255) {
@@ -136,7 +130,8 @@ final class QueryScratch {
         if (p != end) {
             return SLOW; // trailing bytes
         }
-        hash = WireBytes.mix(h, typeClass());
+        // keyed per process (WireBytes.questionHash): attackers cannot make names collide
+        hash = WireBytes.questionHash(buf, nameOffset, nameLength, typeClass());
         return OK;
     }
 

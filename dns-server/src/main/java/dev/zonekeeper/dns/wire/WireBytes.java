@@ -3,7 +3,7 @@ package dev.zonekeeper.dns.wire;
 /**
  * Reading DNS wire form straight from a packet's bytes, shared by the query fast path ({@code server}) and the
  * forward cache's wire-form entries ({@code forward}): big-endian fields, names compared and hashed without regard
- * to ASCII letter case, and the one question hash both use, so a hash the fast path computed while parsing a query
+ * to ASCII letter case, and the one (per-process keyed) question hash both use, so a hash the fast path computed while parsing a query
  * finds entries of either cache without a second pass over the name.
  */
 public final class WireBytes {
@@ -30,23 +30,73 @@ public final class WireBytes {
         return true;
     }
 
-    /** The hash of a question whose name hash is {@code nameHash} (see {@link #questionHash}). */
-    public static int mix(int nameHash, int typeClass) {
-        int h = nameHash * 31 + typeClass;
-        return h ^ (h >>> 16);
+    /**
+     * Per-process random keys of the question hash: a key per 32-bit word of the name (a wire name is at most 255
+     * bytes, 64 words; a name's text form, hashed 2 chars a word by {@link #stringHash}, at most about 1,020 chars,
+     * 510 words), one for the length, one for type and class, one added. Random so that an attacker cannot build
+     * names that collide (String.hashCode and the former {@code h * 31 + byte} fold collide for "Aa"/"BB"-style
+     * blocks, which turned the caches into linear lists: issue 13, point 4).
+     */
+    private static final long[] KEYS = keys(600);
+
+    private static long[] keys(int n) {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        long[] k = new long[n];
+        for (int i = 0; i < n; i++) {
+            k[i] = random.nextLong();
+        }
+        return k;
     }
 
     /**
      * The hash of the question with the wire-form name {@code b[offset, offset + length)} (any case) and
-     * {@code typeClass} (type in the high 16 bits, class in the low): the name's bytes lower-cased folded as
-     * {@code h = h * 31 + byte}, then {@link #mix}ed with type and class.
+     * {@code typeClass} (type in the high 16 bits, class in the low): the name's bytes lower-cased, taken 4 at a time
+     * as 32-bit words, hashed with the per-process random keys by multilinear multiply-shift (Dietzfelbinger:
+     * {@code (k0 + sum k[i] * word[i]) mod 2^64}, the high 32 bits; strongly universal, so for names chosen without
+     * knowing the keys two distinct questions collide with probability about 2^-32). Allocation-free, one multiply
+     * per 4 bytes. A name longer than 255 bytes (never a valid wire name) wraps around the keys.
      */
     public static int questionHash(byte[] b, int offset, int length, int typeClass) {
-        int h = 0;
-        for (int i = offset; i < offset + length; i++) {
-            h = h * 31 + lower(b[i]);
+        long[] k = KEYS;
+        long h = k[0] + k[1] * length + k[2] * (typeClass & 0xFFFFFFFFL);
+        int end = offset + length;
+        int i = offset;
+        int key = 3;
+        while (i + 4 <= end) {
+            long w = ((lower(b[i]) & 0xFFL) << 24) | ((lower(b[i + 1]) & 0xFFL) << 16)
+                    | ((lower(b[i + 2]) & 0xFFL) << 8) | (lower(b[i + 3]) & 0xFFL);
+            h += k[key] * w;
+            key = key + 1 < k.length ? key + 1 : 3;
+            i += 4;
         }
-        return mix(h, typeClass);
+        if (i < end) {
+            long w = 0;
+            for (; i < end; i++) {
+                w = (w << 8) | (lower(b[i]) & 0xFFL);
+            }
+            h += k[key] * (w | 0x1_0000_0000L); // tail marked apart from a full word of the same value
+        }
+        return (int) (h >>> 32);
+    }
+
+    /**
+     * The same kind of keyed hash over a string's chars, 2 a word (for map keys that hold a name as text, such as
+     * the forwarder's cache key): never {@link String#hashCode}, which an attacker can make collide.
+     */
+    public static int stringHash(CharSequence s, int extra) {
+        long[] k = KEYS;
+        int length = s.length();
+        long h = k[0] + k[1] * length + k[2] * (extra & 0xFFFFFFFFL);
+        int key = 3;
+        int i = 0;
+        for (; i + 2 <= length; i += 2) {
+            h += k[key] * (((long) s.charAt(i) << 16) | s.charAt(i + 1));
+            key = key + 1 < k.length ? key + 1 : 3;
+        }
+        if (i < length) {
+            h += k[key] * (s.charAt(i) | 0x1_0000_0000L);
+        }
+        return (int) (h >>> 32);
     }
 
     /** The offset just after the (possibly compressed) name at {@code p}. */

@@ -354,9 +354,12 @@ class ForwarderTest {
     }
 
     @Test
-    void eachUpstreamQueryUsesAFreshSourcePortAndId() throws Exception {
+    void upstreamSocketsAreReplacedOnFreshSourcePortsAfterTheirUsesAndIdsAreRandom() throws Exception {
+        // issue 13 point 3: a bounded pool of sockets instead of one per query; each socket is replaced by one on a
+        // new random port after udpSocketUses queries, so the source port still changes (here after every query)
         UdpProxy proxy = proxy(knot.address());
-        Forwarder forwarder = forwarder(config(proxy.address()));
+        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(proxy.address())
+                .timeout(Duration.ofMillis(1000)).udpSockets(2).udpSocketUses(1).build());
 
         for (String name : List.of("www", "ns1", "short", "nope1", "nope2", "nope3")) {
             ask(forwarder, query(name + ".example.test.", Type.A));

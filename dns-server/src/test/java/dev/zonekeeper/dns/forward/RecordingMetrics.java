@@ -64,6 +64,34 @@ final class RecordingMetrics implements ForwarderMetrics {
     }
 
     @Override
+    public void unusableAnswer(String stage) {
+        inc("unusable answer");
+        inc("unusable " + stage);
+    }
+
+    @Override
+    public void deadlineExpired() {
+        inc("deadline");
+    }
+
+    @Override
+    public void rejected(String reason) {
+        inc("rejected " + reason);
+    }
+
+    @Override
+    public void scrubbed(String section, int count) {
+        for (int i = 0; i < count; i++) {
+            inc("scrubbed " + section);
+        }
+    }
+
+    @Override
+    public void strayDatagram() {
+        inc("stray");
+    }
+
+    @Override
     public String toString() {
         return counts.toString();
     }

@@ -212,6 +212,51 @@ class ResponseCacheTest {
         assertThat(cache.encoded(qb, 12, len, Type.A, DClass.IN, false, false)).as("gone from the index").isNull();
     }
 
+    @Test
+    void staysWithinItsByteBudgetEvictingTheLeastRecentlyUsed() throws Exception {
+        long budget = 256 * 1024;
+        ResponseCache cache = new ResponseCache(100_000, budget);
+        int stored = 300;
+        for (int i = 0; i < stored; i++) {
+            CacheKey k = key("n" + i + ".test.");
+            Message m = response(Rcode.NOERROR, Type.TXT);
+            m.addRecord(new org.xbill.DNS.TXTRecord(name("www.test."), DClass.IN, 300,
+                    List.of(("big" + i).repeat(40), "x".repeat(250), "y".repeat(250))), Section.ANSWER);
+            assertThat(cache.put(k, new ResponseCache.Entry(CachedResponse.of(m), 300, 0, 300 * SECOND))).isTrue();
+            assertThat(cache.bytes()).as("accounted bytes after %d answers", i + 1).isLessThanOrEqualTo(budget);
+        }
+        assertThat(cache.size()).as("the byte budget, not the entry bound, limits").isLessThan(stored);
+        assertThat(cache.evictions()).isEqualTo(stored - cache.size());
+        assertThat(cache.bytes()).as("the bytes of about a 1 KB answer each").isGreaterThan(cache.size() * 1000L);
+        for (int i = stored - cache.size(); i < stored; i++) {
+            ResponseCache.Entry e = cache.get(key("n" + i + ".test."), 1);
+            assertThat(e).as("n%d, among the most recent", i).isNotNull();
+            assertThat(((org.xbill.DNS.TXTRecord) e.response().answer().get(0)).getStrings().get(0))
+                    .isEqualTo(("big" + i).repeat(40));
+            byte[] q = query("n" + i + ".test.", Type.A).toWire();
+            assertThat(cache.encoded(q, 12, name("n" + i + ".test.").length(), Type.A, DClass.IN, false, false))
+                    .isNotNull();
+        }
+        assertThat(cache.get(key("n0.test."), 1)).as("the oldest went first").isNull();
+
+        cache.clear();
+        assertThat(cache.bytes()).isZero();
+    }
+
+    @Test
+    void anEntryBiggerThanTheWholeBudgetIsNotStored() throws Exception {
+        ResponseCache cache = new ResponseCache(100, 1000);
+        cache.put(key("small.test."), entry(60, 0));
+        Message m = response(Rcode.NOERROR, Type.TXT);
+        m.addRecord(new org.xbill.DNS.TXTRecord(name("www.test."), DClass.IN, 300, List.of("x".repeat(250))),
+                Section.ANSWER);
+
+        assertThat(cache.put(key("big.test."), new ResponseCache.Entry(CachedResponse.of(m), 60, 0, 60 * SECOND)))
+                .isFalse();
+        assertThat(cache.get(key("big.test."), 1)).isNull();
+        assertThat(cache.get(key("small.test."), 1)).as("nothing evicted for it").isNotNull();
+    }
+
     // ---- helpers
 
     private record Positive(Message message, CachedResponse response) {
