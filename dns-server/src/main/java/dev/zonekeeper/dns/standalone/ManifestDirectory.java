@@ -71,6 +71,8 @@ public final class ManifestDirectory {
     static final int MAX_NESTING_DEPTH = 32;
     /** Anchors and aliases are not expanded by the parser; this bounds them anyway (SnakeYAML's own guard). */
     static final int MAX_ALIASES = 16;
+    /** Rejections one load keeps (and logs); the rest are counted in one more. */
+    static final int MAX_REJECTIONS = 1000;
 
     /**
      * Bounds on what one load reads.
@@ -162,7 +164,7 @@ public final class ManifestDirectory {
      *     permission). Problems with single files are {@linkplain Rejection rejections} instead.
      */
     public LoadResult load() {
-        List<Rejection> rejections = new ArrayList<>();
+        CappedRejections rejections = new CappedRejections();
         List<Path> files = listFiles(rejections);
         List<Candidate> candidates = new ArrayList<>();
         int ignored = 0;
@@ -250,12 +252,33 @@ public final class ManifestDirectory {
         // Keep rejections in path order even though conflicts are found last.
         List<Rejection> ordered = new ArrayList<>(rejections);
         ordered.sort(Comparator.comparing((Rejection r) -> directory.relativize(r.file()).toString()));
+        if (rejections.unlisted > 0) {
+            ordered.add(new Rejection(directory, "", rejections.unlisted + " more rejections not listed (at most "
+                    + MAX_REJECTIONS + " are kept per load)"));
+        }
         return new LoadResult(records, ordered, ignored, tooLarge, overLimit);
     }
 
     private String overRecordLimit() {
         return "refused: the records directory is over the limit of " + limits.maxRecords()
                 + " records (--records-max-records); files are taken in path order";
+    }
+
+    /**
+     * The rejections of one load, at most {@link #MAX_REJECTIONS}: a directory of files full of invalid documents
+     * would otherwise keep one rejection (and its log line) per document, without bound.
+     */
+    private static final class CappedRejections extends ArrayList<Rejection> {
+        int unlisted;
+
+        @Override
+        public boolean add(Rejection rejection) {
+            if (size() >= MAX_REJECTIONS) {
+                unlisted++;
+                return false;
+            }
+            return super.add(rejection);
+        }
     }
 
     /** A file over the size limit; the message is its size as far as it is known. */

@@ -187,6 +187,26 @@ class RecordsLimitsTest {
         }
     }
 
+    @Test
+    void rejectionsAreCappedSoFilesOfInvalidDocumentsCannotGrowThemWithoutBound() throws IOException {
+        StringBuilder invalid = new StringBuilder();
+        for (int i = 0; i < 1500; i++) {
+            invalid.append(dnsRecord("bad" + i, "bad" + i + ".example.test.", "A", null, "not-an-address"))
+                    .append("---\n");
+        }
+        write("a-invalid.yaml", invalid.toString());
+        write("b-invalid.yaml", invalid.toString());
+        write("c-good.yaml", dnsRecord("good", "good.example.test.", "A", null, "192.0.2.1"));
+
+        LoadResult result = new ManifestDirectory(dir, ZONES).load();
+
+        assertThat(result.records()).extracting(r -> r.getName().toString()).containsExactly("good.example.test.");
+        assertThat(result.rejections()).hasSize(1001);
+        assertThat(result.rejections().get(999).file()).isEqualTo(dir.resolve("a-invalid.yaml"));
+        assertThat(result.rejections().get(1000)).isEqualTo(new Rejection(dir, "",
+                "2000 more rejections not listed (at most 1000 are kept per load)"));
+    }
+
     private void write(String relative, String content) throws IOException {
         Path file = dir.resolve(relative);
         Files.createDirectories(file.getParent());
