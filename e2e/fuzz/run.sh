@@ -79,4 +79,6 @@ echo "RESULT target=$target minutes=$minutes execs=${execs:-0} exec_per_s=${rate
 if ((status != 0)) && ((${#findings[@]} == 0)); then
   echo "the run failed without a finding: see $log" >&2
 fi
+# With KEEP_GOING the test can pass although it found something: a finding always fails the command.
+((${#findings[@]} == 0)) || exit 1
 exit $status
