@@ -2,8 +2,6 @@ package dev.zonekeeper.dns.transfer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.code_intelligence.jazzer.api.BugDetectors;
-import com.code_intelligence.jazzer.api.SilentCloseable;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.zonekeeper.dns.query.Answer;
 import dev.zonekeeper.dns.query.QueryEngine;
@@ -49,13 +47,6 @@ class TransferFuzzTest {
     private static final long WEDGED_SECONDS = 30;
 
     private static final FakePrimary PRIMARY = new FakePrimary();
-    /**
-     * Jazzer's SSRF detector flags every connection; the only peer here is the fake one on loopback (for the whole
-     * run: the connections are made on the code's own threads).
-     */
-    @SuppressWarnings("unused")
-    private static final SilentCloseable LOOPBACK_ONLY = BugDetectors.allowNetworkConnections(
-            (host, port) -> host.equals("localhost") || host.startsWith("127."));
 
     @FuzzTest(maxDuration = "10m")
     void hostilePrimary(byte[] data) throws Exception {
