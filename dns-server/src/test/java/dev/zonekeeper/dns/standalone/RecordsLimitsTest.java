@@ -207,6 +207,27 @@ class RecordsLimitsTest {
                 "2000 more rejections not listed (at most 1000 are kept per load)"));
     }
 
+    @Test
+    void aRejectionIsOneLogLineWhateverTheFileHolds() throws IOException {
+        // Found by ManifestFuzzTest: SnakeYAML quotes the character it choked on, here a line break.
+        write("a-anchor.yaml", "e: &\nc: ,[*b*b]\n");
+        // YAML double quotes decode \n and \u2028: the value holds a line break and a line separator.
+        write("b-value.yaml", """
+                apiVersion: zonekeeper.dev/v1alpha1
+                kind: DnsRecord
+                metadata: {name: forged}
+                spec: {name: forged.example.test., type: A, values: ["x\\n[main] INFO dev.zonekeeper.dns.Main - loaded\\u2028"]}
+                """);
+
+        LoadResult result = new ManifestDirectory(dir, ZONES).load();
+
+        assertThat(result.rejections()).hasSize(2);
+        assertThat(result.rejections()).extracting(Rejection::toLogLine).allSatisfy(line -> assertThat(line)
+                .doesNotContain("\n", "\r", "\u2028"));
+        assertThat(result.rejections().get(1).toLogLine())
+                .contains("'x\\n[main] INFO dev.zonekeeper.dns.Main - loaded\\u2028'");
+    }
+
     private void write(String relative, String content) throws IOException {
         Path file = dir.resolve(relative);
         Files.createDirectories(file.getParent());
