@@ -160,7 +160,11 @@ public final class SecondaryZone implements Closeable {
                 LOG.warn("transfer listener failed", le);
             }
         }
-        reschedule(pending ? Duration.ZERO : delay);
+        synchronized (scheduleLock) {
+            // pending is read under the lock: a refreshSoon() between reading it and rescheduling would otherwise
+            // have its immediate refresh replaced by the next poll, up to refreshMax later
+            reschedule(pending ? Duration.ZERO : delay);
+        }
     }
 
     private Duration backoff(int failures) {
