@@ -240,7 +240,8 @@ public final class Main {
             StandaloneZones zones = new StandaloneZones(config.zones(), config.listen().getAddress(),
                     config.zoneTtl());
             ManifestDirectory manifests = new ManifestDirectory(config.records(),
-                    new LinkedHashSet<>(config.zones()));
+                    new LinkedHashSet<>(config.zones()), new ManifestDirectory.Limits(config.recordsMaxFileBytes(),
+                            config.recordsMaxRecords()));
             // The watcher loads the directory once and applies it before returning, then reloads on changes.
             watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result));
             Warmup.run(Warmup.rounds(), processor.zones());
@@ -419,6 +420,8 @@ public final class Main {
             for (Rejection r : result.rejections()) {
                 LOG.warn("rejected {}", r.toLogLine());
             }
+            metrics.recordsFilesRefused("file_too_large", result.filesTooLarge());
+            metrics.recordsFilesRefused("over_record_limit", result.filesOverRecordLimit());
             ZoneSet set = builder.build(result.records());
             processor.zonesChanged(set);
             for (Zone z : set.zones()) {

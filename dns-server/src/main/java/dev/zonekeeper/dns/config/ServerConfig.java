@@ -44,7 +44,9 @@ public record ServerConfig(
         int maxConcurrent,
         int lameduck,
         Path snapshotDir,
-        long snapshotMaxAge) {
+        long snapshotMaxAge,
+        long recordsMaxFileBytes,
+        int recordsMaxRecords) {
 
     /**
      * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
@@ -69,6 +71,10 @@ public record ServerConfig(
             "  --listen HOST:PORT       address for DNS over UDP and TCP (default 127.0.0.1:5353)",
             "  --records DIR            standalone mode: directory of DnsRecord YAML manifests (default examples/);",
             "                           not read in sidecar mode",
+            "  --records-max-file-bytes N  standalone mode: refuse, unread, a records file larger than this",
+            "                           (default 1048576)",
+            "  --records-max-records N  standalone mode: refuse the records file that takes the total over N records,",
+            "                           and every file after it in path order (default 10000)",
             "  --zone NAME              a zone to serve authoritatively (repeatable)",
             "  --upstream HOST:PORT     forward names outside the zones there (repeatable;",
             "                           default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)",
@@ -159,6 +165,8 @@ public record ServerConfig(
         Path snapshotDir = null;
         long snapshotMaxAge = DEFAULT_SNAPSHOT_MAX_AGE;
         boolean snapshotMaxAgeGiven = false;
+        long recordsMaxFileBytes = 1024 * 1024;
+        int recordsMaxRecords = 10_000;
         for (int i = 0; i < args.length; i++) {
             String opt = args[i];
             String value = null;
@@ -244,6 +252,8 @@ public record ServerConfig(
                     snapshotMaxAge = intValue(opt, value, 1, 365 * 86_400);
                     snapshotMaxAgeGiven = true;
                 }
+                case "--records-max-file-bytes" -> recordsMaxFileBytes = intValue(opt, value, 1, 1 << 30);
+                case "--records-max-records" -> recordsMaxRecords = intValue(opt, value, 0, 10_000_000);
                 default -> throw new ConfigException("unknown option '" + opt + "'");
             }
         }
@@ -296,7 +306,8 @@ public record ServerConfig(
         return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
                 metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
                 tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib, rrl,
-                cacheBytes, maxConcurrent, lameduck, snapshotDir, snapshotMaxAge);
+                cacheBytes, maxConcurrent, lameduck, snapshotDir, snapshotMaxAge,
+                recordsMaxFileBytes, recordsMaxRecords);
     }
 
     private static boolean isKnown(String opt) {
@@ -307,6 +318,7 @@ public record ServerConfig(
             case "--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix", "--rrl-window" -> true;
             case "--cache-bytes", "--max-concurrent" -> true;
             case "--lameduck", "--snapshot-dir", "--snapshot-max-age" -> true;
+            case "--records-max-file-bytes", "--records-max-records" -> true;
             default -> false;
         };
     }

@@ -257,6 +257,22 @@ public final class DnsMetrics {
         }).set(records);
     }
 
+    private final Map<String, AtomicLong> recordsRefused = new ConcurrentHashMap<>();
+
+    /**
+     * Sets how many records files the last load of {@code --records} refused for a limit ({@code file_too_large},
+     * {@code over_record_limit}): a gauge, since every reload reads the directory again.
+     */
+    public void recordsFilesRefused(String reason, long files) {
+        recordsRefused.computeIfAbsent(reason, r -> {
+            AtomicLong v = new AtomicLong();
+            Gauge.builder("zonekeeper.dns.records.refused.files", v, AtomicLong::get)
+                    .description("Records files refused by the last load for a size or record-count limit")
+                    .tag("reason", r).register(registry);
+            return v;
+        }).set(files);
+    }
+
     /** Counters read back in tests and logs. */
     public double count(String name, String... tags) {
         Meter m = registry.find(name).tags(tags).meter();

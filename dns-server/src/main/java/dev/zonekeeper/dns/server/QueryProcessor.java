@@ -235,6 +235,18 @@ public final class QueryProcessor {
         return full(query, transport, alloc, responder, context, startNanos, true);
     }
 
+    /**
+     * The full path alone, for the query fuzz test, which checks that it answers as the fast path does. A forwarded
+     * answer is released, not sent. Packets the fast path drops are dropped as {@link #process} drops them.
+     */
+    ByteBuf processFull(ByteBuf query, int transport, ByteBufAllocator alloc, long startNanos) {
+        Responder release = (context, response) -> response.release();
+        int status = scratch.get().parse(query);
+        if (status == QueryScratch.DROP_SHORT || status == QueryScratch.DROP_RESPONSE) {
+            return process(query, transport, alloc, release, null, startNanos);
+        }
+        return full(query, transport, alloc, release, null, startNanos, true);
+    }
 
     /**
      * Types the fast path leaves to the full path, whose rules then hold for UDP and TCP alike: type 0, OPT (41) and

@@ -9,12 +9,21 @@ import java.util.List;
  * @param rejections every manifest or file that was refused, in the same order
  * @param ignoredDocuments YAML documents that are not {@code zonekeeper.dev/v1alpha1} {@code DnsRecord}s (other
  *     kinds, other API versions, values files, ...), which are skipped without complaint
+ * @param filesTooLarge files refused unread because they are over {@link ManifestDirectory.Limits#maxFileBytes()}
+ *     (each is also a rejection)
+ * @param filesOverRecordLimit files refused because the records before them, with theirs, are over
+ *     {@link ManifestDirectory.Limits#maxRecords()} (each is also a rejection)
  */
-public record LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections, int ignoredDocuments) {
+public record LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections, int ignoredDocuments,
+        int filesTooLarge, int filesOverRecordLimit) {
 
     public LoadResult {
         records = List.copyOf(records);
         rejections = List.copyOf(rejections);
+    }
+
+    public LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections, int ignoredDocuments) {
+        this(records, rejections, ignoredDocuments, 0, 0);
     }
 
     public LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections) {

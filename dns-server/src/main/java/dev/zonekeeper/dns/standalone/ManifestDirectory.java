@@ -1,18 +1,25 @@
 package dev.zonekeeper.dns.standalone;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.util.JsonParserDelegate;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.zonekeeper.dns.record.RecordSpec;
 import dev.zonekeeper.dns.record.RecordSpecs;
 import dev.zonekeeper.dns.record.SetCheck;
 import dev.zonekeeper.dns.record.SpecResult;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -26,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.xbill.DNS.Name;
+import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
@@ -44,6 +52,11 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  *       comes earlier in path order (same name and type, or a CNAME beside other data).</li>
  *   <li>A file that is not valid YAML is refused as a whole, with the parser's message and position; the rest of the
  *       directory still loads.</li>
+ *   <li>Limits ({@link Limits}), so that a hostile or mistaken file cannot exhaust the server's memory: a file over
+ *       {@link Limits#maxFileBytes()} is refused without being read (its size is checked first, and it is read
+ *       through a bounded stream in case it grows meanwhile); once the records accepted so far and a file's own are
+ *       over {@link Limits#maxRecords()}, that file and every later one in path order are refused. YAML is parsed
+ *       with bounded nesting and document size; YAML aliases ({@code *name}) are refused.</li>
  * </ul>
  *
  * Instances are immutable and {@link #load()} may be called from any thread.
@@ -54,8 +67,38 @@ public final class ManifestDirectory {
     public static final String KIND = "DnsRecord";
     private static final Set<String> SPEC_FIELDS = Set.of("name", "type", "ttl", "values");
 
+    /** Deeper YAML than this is refused: a DnsRecord needs 3 levels, and deep nesting costs stack and memory. */
+    static final int MAX_NESTING_DEPTH = 32;
+    /** Anchors and aliases are not expanded by the parser; this bounds them anyway (SnakeYAML's own guard). */
+    static final int MAX_ALIASES = 16;
+    /** Rejections one load keeps (and logs); the rest are counted in one more. */
+    static final int MAX_REJECTIONS = 1000;
+
+    /**
+     * Bounds on what one load reads.
+     *
+     * @param maxFileBytes a manifest file larger than this is refused unread ({@code --records-max-file-bytes})
+     * @param maxRecords the records one load accepts; a file that would take the total over it is refused, and so is
+     *     every file after it in path order ({@code --records-max-records})
+     */
+    public record Limits(long maxFileBytes, int maxRecords) {
+        /** 1 MiB: some thousand DnsRecords per file, far more than a hand-written file holds. */
+        public static final long DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+        /** Keeps the zones and the load's garbage well inside the chart's memory limit. */
+        public static final int DEFAULT_MAX_RECORDS = 10_000;
+        public static final Limits DEFAULT = new Limits(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORDS);
+
+        public Limits {
+            if (maxFileBytes < 1 || maxFileBytes > Integer.MAX_VALUE - 8 || maxRecords < 0) {
+                throw new IllegalArgumentException("records limits out of range: " + maxFileBytes + " bytes, "
+                        + maxRecords + " records");
+            }
+        }
+    }
+
     private final Path directory;
     private final Set<Name> zones;
+    private final Limits limits;
     private final ObjectMapper yaml;
 
     /**
@@ -63,6 +106,15 @@ public final class ManifestDirectory {
      * @param zones origins of the served zones, absolute
      */
     public ManifestDirectory(Path directory, Set<Name> zones) {
+        this(directory, zones, Limits.DEFAULT);
+    }
+
+    /**
+     * @param directory the directory to load; relative paths stay relative in {@link Rejection#file()}
+     * @param zones origins of the served zones, absolute
+     * @param limits bounds on file size and record count
+     */
+    public ManifestDirectory(Path directory, Set<Name> zones, Limits limits) {
         this.directory = directory;
         for (Name zone : zones) {
             if (!zone.isAbsolute()) {
@@ -70,8 +122,35 @@ public final class ManifestDirectory {
             }
         }
         this.zones = Set.copyOf(zones);
-        YAMLFactory factory = YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-        this.yaml = new ObjectMapper(factory);
+        this.limits = limits;
+        this.yaml = mapper(limits.maxFileBytes());
+    }
+
+    /**
+     * The YAML reader of manifests, hardened against hostile input: bounded nesting, document length and aliases.
+     * Also used by the fuzz tests, so they exercise exactly these settings.
+     */
+    static ObjectMapper mapper(long maxBytes) {
+        LoaderOptions loader = new LoaderOptions();
+        loader.setMaxAliasesForCollections(MAX_ALIASES);
+        loader.setNestingDepthLimit(MAX_NESTING_DEPTH);
+        loader.setAllowRecursiveKeys(false);
+        // A code point takes at least one byte, so this never refuses a file the size limit lets through.
+        loader.setCodePointLimit((int) Math.min(Integer.MAX_VALUE, maxBytes + 1));
+        YAMLFactory factory = YAMLFactory.builder()
+                .loaderOptions(loader)
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING_DEPTH)
+                        .maxDocumentLength(maxBytes + 1)
+                        .maxStringLength((int) Math.min(Integer.MAX_VALUE, maxBytes + 1))
+                        .maxNameLength((int) Math.min(Integer.MAX_VALUE, maxBytes + 1))
+                        .build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+        return new ObjectMapper(factory);
+    }
+
+    public Limits limits() {
+        return limits;
     }
 
     public Path directory() {
@@ -85,17 +164,31 @@ public final class ManifestDirectory {
      *     permission). Problems with single files are {@linkplain Rejection rejections} instead.
      */
     public LoadResult load() {
-        List<Rejection> rejections = new ArrayList<>();
+        CappedRejections rejections = new CappedRejections();
         List<Path> files = listFiles(rejections);
         List<Candidate> candidates = new ArrayList<>();
         int ignored = 0;
+        int tooLarge = 0;
+        int overLimit = 0;
+        long acceptedRecords = 0;
+        boolean full = false;
         for (Path relative : files) {
             Path file = directory.resolve(relative);
+            if (full) {
+                rejections.add(new Rejection(file, "", overRecordLimit()));
+                overLimit++;
+                continue;
+            }
             List<JsonNode> documents;
             try {
                 documents = readDocuments(file);
             } catch (NoSuchFileException e) {
                 continue; // deleted while we were loading; the next load will not see it either
+            } catch (TooLargeException e) {
+                rejections.add(new Rejection(file, "", "refused: " + e.getMessage() + " bytes, over the limit of "
+                        + limits.maxFileBytes() + " bytes (--records-max-file-bytes)"));
+                tooLarge++;
+                continue;
             } catch (JsonProcessingException e) {
                 rejections.add(new Rejection(file, "", yamlError(e)));
                 continue;
@@ -103,6 +196,10 @@ public final class ManifestDirectory {
                 rejections.add(new Rejection(file, "", "cannot be read: " + e));
                 continue;
             }
+            int candidatesBefore = candidates.size();
+            int rejectionsBefore = rejections.size();
+            int ignoredBefore = ignored;
+            long fileRecords = 0;
             for (int i = 0; i < documents.size(); i++) {
                 JsonNode document = documents.get(i);
                 if (isEmpty(document)) {
@@ -123,6 +220,7 @@ public final class ManifestDirectory {
                         RecordSpecs.zoneProblem(first.getName(), first.getType(), zones).ifPresent(errors::add);
                         if (errors.isEmpty()) {
                             candidates.add(new Candidate(file, relative, label, result.records()));
+                            fileRecords += result.records().size();
                         }
                     }
                 }
@@ -130,6 +228,18 @@ public final class ManifestDirectory {
                     rejections.add(new Rejection(file, label, String.join("; ", errors)));
                 }
             }
+            if (acceptedRecords + fileRecords > limits.maxRecords()) {
+                // The whole file goes, not the records past the limit: which records are served never depends on
+                // where inside a file a count happens to end.
+                candidates.subList(candidatesBefore, candidates.size()).clear();
+                rejections.subList(rejectionsBefore, rejections.size()).clear();
+                ignored = ignoredBefore;
+                rejections.add(new Rejection(file, "", overRecordLimit()));
+                overLimit++;
+                full = true;
+                continue;
+            }
+            acceptedRecords += fileRecords;
         }
 
         SetCheck<Candidate> check = RecordSpecs.checkSet(candidates, Candidate::records,
@@ -142,7 +252,40 @@ public final class ManifestDirectory {
         // Keep rejections in path order even though conflicts are found last.
         List<Rejection> ordered = new ArrayList<>(rejections);
         ordered.sort(Comparator.comparing((Rejection r) -> directory.relativize(r.file()).toString()));
-        return new LoadResult(records, ordered, ignored);
+        if (rejections.unlisted > 0) {
+            ordered.add(new Rejection(directory, "", rejections.unlisted + " more rejections not listed (at most "
+                    + MAX_REJECTIONS + " are kept per load)"));
+        }
+        return new LoadResult(records, ordered, ignored, tooLarge, overLimit);
+    }
+
+    private String overRecordLimit() {
+        return "refused: the records directory is over the limit of " + limits.maxRecords()
+                + " records (--records-max-records); files are taken in path order";
+    }
+
+    /**
+     * The rejections of one load, at most {@link #MAX_REJECTIONS}: a directory of files full of invalid documents
+     * would otherwise keep one rejection (and its log line) per document, without bound.
+     */
+    private static final class CappedRejections extends ArrayList<Rejection> {
+        int unlisted;
+
+        @Override
+        public boolean add(Rejection rejection) {
+            if (size() >= MAX_REJECTIONS) {
+                unlisted++;
+                return false;
+            }
+            return super.add(rejection);
+        }
+    }
+
+    /** A file over the size limit; the message is its size as far as it is known. */
+    private static final class TooLargeException extends IOException {
+        TooLargeException(String size) {
+            super(size);
+        }
     }
 
     /** The files a load reads, relative to the directory, sorted. */
@@ -197,15 +340,93 @@ public final class ManifestDirectory {
     }
 
     private List<JsonNode> readDocuments(Path file) throws IOException {
-        byte[] content = Files.readAllBytes(file);
+        long max = limits.maxFileBytes();
+        long size = Files.size(file);
+        if (size > max) {
+            throw new TooLargeException(String.valueOf(size)); // not opened at all
+        }
+        byte[] content;
+        try (InputStream in = Files.newInputStream(file)) {
+            // At most one byte over the limit, in case the file grew since its size was read.
+            content = in.readNBytes((int) max + 1);
+        }
+        if (content.length > max) {
+            throw new TooLargeException("more than " + max);
+        }
+        return parseDocuments(yaml, content);
+    }
+
+    /** Every YAML document of {@code content}; aliases are refused. Package-private for the fuzz tests. */
+    static List<JsonNode> parseDocuments(ObjectMapper yaml, byte[] content) throws IOException {
         List<JsonNode> documents = new ArrayList<>();
-        try (JsonParser parser = yaml.getFactory().createParser(content);
+        try (JsonParser parser = new NoAliases((YAMLParser) yaml.getFactory().createParser(content));
                 MappingIterator<JsonNode> iterator = yaml.readerFor(JsonNode.class).readValues(parser)) {
             while (iterator.hasNextValue()) {
                 documents.add(iterator.nextValue());
             }
         }
         return documents;
+    }
+
+    /**
+     * Refuses YAML aliases ({@code *name}). The YAML parser does not expand them (so no alias bomb can grow), it
+     * reads an alias as the anchor's name instead: {@code values: [*ip]} would quietly become the value "ip". Every
+     * way the reader asks for the next token goes through {@link #nextToken()}.
+     */
+    private static final class NoAliases extends JsonParserDelegate {
+        private final YAMLParser yaml;
+
+        NoAliases(YAMLParser yaml) {
+            super(yaml);
+            this.yaml = yaml;
+        }
+
+        @Override
+        public JsonToken nextToken() throws IOException {
+            JsonToken token = super.nextToken();
+            if (yaml.isCurrentAlias()) {
+                throw new JsonParseException(this, "YAML aliases are not supported (*" + yaml.getText()
+                        + "): write the value out", yaml.currentTokenLocation());
+            }
+            return token;
+        }
+
+        @Override
+        public JsonToken nextValue() throws IOException {
+            JsonToken token = nextToken();
+            return token == JsonToken.FIELD_NAME ? nextToken() : token;
+        }
+
+        @Override
+        public String nextFieldName() throws IOException {
+            return nextToken() == JsonToken.FIELD_NAME ? currentName() : null;
+        }
+
+        @Override
+        public boolean nextFieldName(SerializableString name) throws IOException {
+            return nextToken() == JsonToken.FIELD_NAME && name.getValue().equals(currentName());
+        }
+
+        @Override
+        public String nextTextValue() throws IOException {
+            return nextToken() == JsonToken.VALUE_STRING ? getText() : null;
+        }
+
+        @Override
+        public int nextIntValue(int defaultValue) throws IOException {
+            return nextToken() == JsonToken.VALUE_NUMBER_INT ? getIntValue() : defaultValue;
+        }
+
+        @Override
+        public long nextLongValue(long defaultValue) throws IOException {
+            return nextToken() == JsonToken.VALUE_NUMBER_INT ? getLongValue() : defaultValue;
+        }
+
+        @Override
+        public Boolean nextBooleanValue() throws IOException {
+            JsonToken token = nextToken();
+            return token == JsonToken.VALUE_TRUE ? Boolean.TRUE : token == JsonToken.VALUE_FALSE ? Boolean.FALSE : null;
+        }
     }
 
     private static String yamlError(JsonProcessingException e) {

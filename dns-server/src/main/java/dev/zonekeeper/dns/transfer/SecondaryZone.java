@@ -240,7 +240,11 @@ public final class SecondaryZone implements Closeable {
                 LOG.warn("transfer listener failed", le);
             }
         }
-        reschedule(pending ? Duration.ZERO : delay);
+        synchronized (scheduleLock) {
+            // pending is read under the lock: a refreshSoon() between reading it and rescheduling would otherwise
+            // have its immediate refresh replaced by the next poll, up to refreshMax later
+            reschedule(pending ? Duration.ZERO : delay);
+        }
     }
 
     /** Connection refused, or NOTAUTH without a TSIG error: the primary is starting, not misconfigured. */
