@@ -2,8 +2,9 @@
 """A well-behaved DNS client for the chaos scenarios: a steady rate of queries whose answers are known, each checked.
 
 Like a pod's stub resolver (glibc `options timeout:T attempts:N`) it gives every query up to --attempts tries of
---timeout seconds, each try to a server picked at random from --servers (as kube-proxy picks an endpoint behind a
-ClusterIP); a UDP answer with TC set is retried over TCP. Each query ends as exactly one of:
+--timeout seconds: the first try to a server picked at random from --servers (as kube-proxy picks an endpoint behind
+a ClusterIP), each further try to the next server of the list (as glibc moves on to its next nameserver), so with
+two servers a dead one cannot take every try; a UDP answer with TC set is retried over TCP. Each query ends as exactly one of:
   ok        NOERROR whose A records are exactly the expected addresses (question and ID matching)
   servfail  SERVFAIL
   wrong     anything else: another rcode, other or missing addresses, a mismatched question, an unparsable answer
@@ -111,13 +112,19 @@ def tcp_query(server, qid, name, qtype, timeout):
                 return buf[2:2 + struct.unpack(">H", buf[:2])[0]]
 
 
+def server_for(first, tries):
+    """The server of a query's try number `tries` (1-based) whose first server was index `first`."""
+    return servers[(first + tries - 1) % len(servers)]
+
+
 def tcp_resolve(name, qtype, expected):
     """One query over TCP with the stub's tries; returns the outcome (already counted by the caller)."""
     last = ("lost", None)
-    for _ in range(a.attempts):
+    first = random.randrange(len(servers))
+    for tries in range(1, a.attempts + 1):
         qid = random.randrange(65536)
         try:
-            data = tcp_query(random.choice(servers), qid, name, qtype, a.timeout)
+            data = tcp_query(server_for(first, tries), qid, name, qtype, a.timeout)
         except OSError:
             continue
         kind, detail = judge(data, qid, name, qtype, expected)
@@ -149,7 +156,7 @@ def udp_main():
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((a.bind, 0))
     sock.setblocking(False)
-    pending = {}  # id -> [name, qtype, expected, tries, deadline]
+    pending = {}  # id -> [name, qtype, expected, tries, deadline, first server]
     tcp_retries = []
     nxt = time.time()
     while True:
@@ -165,12 +172,13 @@ def udp_main():
             qid = random.randrange(65536)
             while qid in pending:
                 qid = random.randrange(65536)
-            pending[qid] = [name, qtype, expected, 1, now + a.timeout]
+            first = random.randrange(len(servers))
+            pending[qid] = [name, qtype, expected, 1, now + a.timeout, first]
             with lock:
                 counts["sent"] += 1
                 interval["sent"] += 1
             try:
-                sock.sendto(dnswire.query(qid, name, qtype), random.choice(servers))
+                sock.sendto(dnswire.query(qid, name, qtype), servers[first])
             except OSError:
                 pass  # counted as lost if no try gets through
         r, _, _ = select.select([sock], [], [], 0.005)
@@ -204,7 +212,7 @@ def udp_main():
                 p[3] += 1
                 p[4] = now + a.timeout
                 try:
-                    sock.sendto(dnswire.query(qid, p[0], p[1]), random.choice(servers))
+                    sock.sendto(dnswire.query(qid, p[0], p[1]), server_for(p[5], p[3]))
                 except OSError:
                     pass
         for name, qtype, expected in tcp_retries:

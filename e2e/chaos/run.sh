@@ -8,6 +8,7 @@
 #
 #   e2e/chaos/run.sh [scenario...]     default: all scenarios, in the order of `run.sh --list`
 #   e2e/chaos/run.sh --list            the scenario names
+#   e2e/chaos/run.sh --table           the table of the last run's RESULT lines (CHAOS_DIR/results.txt) again
 #
 # Environment (defaults; CHAOS_QUICK=1 gives the short values in brackets, for a run of about 8 minutes):
 #   CHAOS_SERVICES=10000 [300]       Services in the API server (ClusterIP, loaded once; reused with CHAOS_KEEP_API=1)
@@ -17,6 +18,7 @@
 #   CHAOS_ATTACK_COUNT=3000000 [300000]  query bound of each UDP attack
 #   CHAOS_ATTACK_QPS=0               attack rate, 0 = as fast as one client can send (at capacity)
 #   CHAOS_SLOWLORIS_CONNS=1100       slowloris connections (the server's global TCP cap is 1,000 today)
+#   CHAOS_FLOOD_PROCS=2              sender processes of udp-flood (one address; one Python sender is not enough)
 #   CHAOS_QPS=100 [40]               rate of each of the two UDP clients; CHAOS_TCP_QPS=10 [5] the TCP client's
 #   CHAOS_CLIENT_TIMEOUT=1 CHAOS_CLIENT_ATTEMPTS=3   the clients' tries (glibc's `timeout:1 attempts:3`)
 #   CHAOS_DIR=/tmp/zk-chaos          work directory (logs of every process, per scenario under CHAOS_DIR/<scenario>)
@@ -36,6 +38,8 @@ source "$root/e2e/bench/jvm-opts.sh"
 SCENARIOS=(rolling-restart sidecar-kill-api-down operator-kill api-outage hostile-upstream random-flood collision-flood
   udp-flood tcp-slowloris)
 if [ "${1:-}" = --list ]; then printf '%s\n' "${SCENARIOS[@]}"; exit 0; fi
+show_table=0
+if [ "${1:-}" = --table ]; then show_table=1; shift; fi
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0; fi
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${SCENARIOS[@]}")
@@ -52,6 +56,7 @@ attack_secs=${CHAOS_ATTACK_SECONDS:-$(q 60 15)}
 attack_count=${CHAOS_ATTACK_COUNT:-$(q 3000000 300000)}
 attack_qps=${CHAOS_ATTACK_QPS:-0}
 slowloris_conns=${CHAOS_SLOWLORIS_CONNS:-1100}
+attack_procs=1
 qps=${CHAOS_QPS:-$(q 100 40)}
 tcp_qps=${CHAOS_TCP_QPS:-$(q 10 5)}
 client_timeout=${CHAOS_CLIENT_TIMEOUT:-1}
@@ -93,7 +98,7 @@ fi
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
 mkdir -p "$w"
 w=$(cd "$w" && pwd)
-: >"$w/results.txt"
+[ "$show_table" = 1 ] || : >"$w/results.txt"
 
 # --- ports: fixed offsets from a base with nothing listening, all on 127.0.0.1
 port_free() { ! ss -Hltun | awk '{print $5}' | grep -qE ":$1\$"; }
@@ -121,7 +126,7 @@ stop_proc() { # NAME [SIGNAL [WAIT-SECONDS]]: signal it, wait, then SIGKILL
   kill -"$sig" "$pid" 2>/dev/null || true
   for i in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then say "$name (pid $pid) still runs ${secs}s after SIG$sig: SIGKILL"; kill -9 "$pid" 2>/dev/null || true; fi
-  { wait "$pid"; } 2>/dev/null || true # (braces: bash's "Killed" job notice goes to the group's stderr)
+  { wait "$pid"; } 2>/dev/null || true # braces: bash's "Killed" notice goes to the group's stderr
   rm -f "$w/pids/$name"
 }
 cleanup() {
@@ -287,7 +292,9 @@ rss_sampler() { # samples VmRSS of every process in $sc/watch ("dns PID" / "op P
     sleep 0.5
   done
 }
-servers() { if [ "$shared" = 1 ]; then echo "127.0.0.1:${dns_port[1]}"; else echo "127.0.0.1:${dns_port[1]},127.0.0.1:${dns_port[2]}"; fi; }
+# the clients use both sidecars (as behind a Service), or with only_first=1 (attacks, which go to sidecar 1) only the
+# attacked one: failing over to the other would hide what the attack does
+servers() { if [ "$shared" = 1 ] || [ "${only_first:-0}" = 1 ]; then echo "127.0.0.1:${dns_port[1]}"; else echo "127.0.0.1:${dns_port[1]},127.0.0.1:${dns_port[2]}"; fi; }
 clients_start() {
   local common=(--servers "$(servers)" --timeout "$client_timeout" --attempts "$client_attempts" --stop-file "$sc/stop"
     --duration $((outage * 3 + 3600)))
@@ -318,14 +325,20 @@ scenario_begin() { # NAME: fresh sidecars (2 slots), both ready, then the sample
   clients_start
   scenario_t0=$(date +%s)
 }
-watch_sleep() { # SECONDS: sleep; with supervise=1 an operator that died is restarted, as the kubelet would
+restart_at=0
+watch_sleep() { # SECONDS: sleep; with supervise=1 an operator that died is restarted, as the kubelet would (10 s later)
   local until=$(($(date +%s) + $1))
   while [ "$(date +%s)" -lt "$until" ]; do
     if [ "${supervise:-0}" = 1 ] && ! alive operator; then
-      say "the operator exited: restarting it (as the kubelet would)"
-      note "operator_exit=1"
-      tail -3 "$w/operator.log" | sed 's/^/    /' >&2
-      operator_start
+      if [ "$restart_at" = 0 ]; then
+        restart_at=$(($(date +%s) + 10))
+        say "the operator exited: restarting it in 10 s (as the kubelet would); its last lines:"
+        note "operator_exited=1"
+        tail -3 "$w/operator.log" | cut -c1-300 | sed 's/^/    /' >&2
+      elif [ "$(date +%s)" -ge "$restart_at" ]; then
+        restart_at=0
+        operator_start
+      fi
     fi
     sleep 1
   done
@@ -352,7 +365,7 @@ scenario_end() {
   verdict=PASS
   { [ $l = 0 ] && [ $wr = 0 ] && [ $sf = 0 ] && [ $s -gt 0 ] && [ $dns -le "$dns_limit" ] && [ $op -le "$op_limit" ] &&
     ! grep -q . "$sc/notes"; } || verdict=FAIL
-  notes=$(sort -u "$sc/notes" | tr '\n' ' ')
+  notes=$(sort -u "$sc/notes" | tr '\n' ' ' | sed 's/ *$//')
   line="RESULT scenario=$name sent=$s ok=$o servfail=$sf lost=$l max_rss_mib=$((dns > op ? dns : op)) wrong=$wr dns_rss_mib=$dns operator_rss_mib=$op seconds=$(($(date +%s) - scenario_t0)) verdict=$verdict${notes:+ $notes}"
   echo "$line"
   echo "$line" >>"$w/results.txt"
@@ -451,6 +464,7 @@ sc_api-outage() {
 sc_hostile-upstream() {
   hostile_up
   upstream=127.0.0.1:$p_hostile
+  only_first=1
   scenario_begin hostile-upstream
   watch_sleep "$phase"
   say "attacker: hostile names at ${attack_qps:-0} qps (0 = capacity) for at most $attack_secs s"
@@ -459,27 +473,40 @@ sc_hostile-upstream() {
     --name garbage.hostile.test --name silent.hostile.test --name poison.hostile.test --name "wks.hostile.test ANY" \
     2>>"$sc/attack.log" || true
   tail -1 "$sc/attack.log" >&2
-  # after the flood, every hostile name must still get an answer (SERVFAIL is fine) in time: none is wedged
-  local n wedged=0
+  # after the flood, every hostile name must still get an answer (SERVFAIL is fine) in time: none is wedged; TC
+  # forever must be SERVFAIL, not an empty NOERROR; the forged out-of-bailiwick records must not reach the client
+  local n out wedged=0
   for n in wks hip tc garbage silent poison; do
-    dig +tries=1 +timeout=8 -p "${dns_port[1]}" @127.0.0.1 "$n.hostile.test" A 2>/dev/null | grep -q 'status:' ||
-      { wedged=$((wedged + 1)); say "no answer for $n.hostile.test after the attack"; }
+    out=$(dig +tries=1 +timeout=8 -p "${dns_port[1]}" @127.0.0.1 "$n.hostile.test" A 2>/dev/null || true)
+    grep -q 'status:' <<<"$out" || { wedged=$((wedged + 1)); say "no answer for $n.hostile.test after the attack"; continue; }
+    [ $n = tc ] && ! grep -q 'status: SERVFAIL' <<<"$out" && { note "tc_forever_not_servfail=1"; say "tc.hostile.test: $(grep -o 'status: [A-Z]*' <<<"$out"), not SERVFAIL"; }
+    [ $n = poison ] && grep -qE '6\.6\.6\.[67]|evil' <<<"$out" && { note "out_of_bailiwick_relayed=1"; say "poison.hostile.test: forged out-of-bailiwick records relayed"; }
   done
   [ $wedged = 0 ] || note "wedged_names=$wedged"
   watch_sleep "$phase"
   scenario_end
   upstream=127.0.0.1:$p_knot
+  only_first=0
 }
-attack_scenario() { # NAME ATTACK-ARGS...: steady load, one attacker against sidecar 1, steady load
+attack_scenario() { # NAME ATTACK-ARGS...: steady load, one attacker against sidecar 1 (CHAOS_ATTACK_PROCS senders
+  # from its one address), steady load; the clients use sidecar 1 only
+  local i pids=()
+  only_first=1
   scenario_begin "$1"
   shift
   watch_sleep "$phase"
-  say "attacker: $1 for at most $attack_secs s"
-  python3 "$here/attack.py" "$@" --server "127.0.0.1:${dns_port[1]}" --duration "$attack_secs" 2>>"$sc/attack.log" || true
-  tail -1 "$sc/attack.log" >&2
+  say "attacker: $1 for at most $attack_secs s (${attack_procs} process(es))"
+  for i in $(seq 1 "$attack_procs"); do
+    python3 "$here/attack.py" "$@" --server "127.0.0.1:${dns_port[1]}" --duration "$attack_secs" 2>>"$sc/attack.log" &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || true
+  tail -n "$attack_procs" "$sc/attack.log" >&2
   alive sidecar1 || { note "sidecar1_died=1"; say "sidecar 1 died under the attack: $(tail -3 "$sc/sidecar1.log" | tr '\n' ' ' | cut -c1-300)"; }
   watch_sleep "$phase"
   scenario_end
+  only_first=0
+  attack_procs=1
 }
 sc_random-flood() {
   attack_scenario random-flood random --rate "$attack_qps" --count "$attack_count" --suffix upstream.test \
@@ -490,6 +517,7 @@ sc_collision-flood() {
     --suffix svc.cluster.local
 }
 sc_udp-flood() {
+  attack_procs=${CHAOS_FLOOD_PROCS:-2}
   attack_scenario udp-flood flood --rate "$attack_qps" --count "$attack_count" --names "$w/names-all.txt"
 }
 sc_tcp-slowloris() {
@@ -499,12 +527,24 @@ sc_tcp-slowloris() {
   attack_secs=$saved
 }
 
-# --- setup, then the scenarios
-say "work directory $w; scenarios: ${selected[*]}; services $services, outage ${outage}s, phase ${phase}s, attacks ${attack_secs}s"
-say "limits from the chart: dns-server ${dns_limit} MiB, operator ${op_limit} MiB; dns-server extra args: ${extra_args[*]:-none}"
-api_up
-knot_up
-python3 - "$services" "$w" <<'EOF'
+table() { # the RESULT lines of $w/results.txt as a table
+  local line
+  printf '%-24s %9s %9s %9s %7s %7s %8s %8s  %s\n' scenario sent ok servfail lost wrong dns_mib op_mib verdict
+  while read -r line; do
+    v() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+    printf '%-24s %9s %9s %9s %7s %7s %8s %8s  %s\n' "$(v scenario)" "$(v sent)" "$(v ok)" "$(v servfail)" "$(v lost)" \
+      "$(v wrong)" "$(v dns_rss_mib)" "$(v operator_rss_mib)" "$(v verdict)"
+  done <"$w/results.txt"
+  echo "limits: dns-server ${dns_limit} MiB, operator ${op_limit} MiB (charts/zonekeeper/values.yaml)"
+}
+
+# --- setup, then the scenarios (a function, read whole before it runs: editing this file cannot derail a run)
+main() {
+  say "work directory $w; scenarios: ${selected[*]}; services $services, outage ${outage}s, phase ${phase}s, attacks ${attack_secs}s"
+  say "limits from the chart: dns-server ${dns_limit} MiB, operator ${op_limit} MiB; dns-server extra args: ${extra_args[*]:-none}"
+  api_up
+  knot_up
+  python3 - "$services" "$w" <<'EOF'
 import ipaddress, random, sys
 n, w = int(sys.argv[1]), sys.argv[2]
 random.seed(13)
@@ -517,17 +557,15 @@ with open(w + "/names-upstream.txt", "w") as f:
     for i in range(100):
         f.write("w%d.upstream.test A 198.51.100.%d\n" % (i, i))
 EOF
-cat "$w/names-cluster.txt" "$w/names-upstream.txt" >"$w/names-all.txt"
-sc=$w
-operator_ensure
-started=$(date +%s)
-for s in "${selected[@]}"; do "sc_$s"; done
-echo
-printf '%-24s %9s %9s %9s %7s %7s %8s %8s  %s\n' scenario sent ok servfail lost wrong dns_mib op_mib verdict
-while read -r line; do
-  v() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
-  printf '%-24s %9s %9s %9s %7s %7s %8s %8s  %s\n' "$(v scenario)" "$(v sent)" "$(v ok)" "$(v servfail)" "$(v lost)" \
-    "$(v wrong)" "$(v dns_rss_mib)" "$(v operator_rss_mib)" "$(v verdict)"
-done <"$w/results.txt"
-echo "limits: dns-server ${dns_limit} MiB, operator ${op_limit} MiB (charts/zonekeeper/values.yaml); $(($(date +%s) - started)) s of scenarios; logs in $w"
-! grep -q 'verdict=FAIL' "$w/results.txt"
+  cat "$w/names-cluster.txt" "$w/names-upstream.txt" >"$w/names-all.txt"
+  sc=$w
+  operator_ensure
+  started=$(date +%s)
+  for s in "${selected[@]}"; do "sc_$s"; done
+  echo
+  table
+  echo "$(($(date +%s) - started)) s of scenarios; logs in $w"
+  ! grep -q 'verdict=FAIL' "$w/results.txt"
+}
+if [ "$show_table" = 1 ]; then table; exit 0; fi
+main "$@"; exit $?
