@@ -28,6 +28,7 @@
 #   JAVA                             a Java 25 `java` (default: Temurin 25 if installed, else java on PATH)
 # Nothing listens on or sends to anything but 127.0.0.0/8: servers on 127.0.0.1, well-behaved clients from
 # 127.0.1.0/24, attackers from 127.0.2.0/24 (another /24, so per-network rate limits can tell them apart).
+# udp-flood uses dnsperf (Debian dnsperf, installed when missing and root) for a flood at capacity, attack.py otherwise.
 # Exit status: 0 when every scenario met the goal (0 lost, 0 wrong, 0 servfail, RSS within the chart's limits), else 1.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -90,7 +91,12 @@ for b in etcd kube-apiserver kubectl; do
   [ -x "$k8s_bin/$b" ] || die "missing $k8s_bin/$b: build it with e2e/scripts/tools.sh k8s"
 done
 command -v knotd >/dev/null || [ -x /usr/sbin/knotd ] || die "missing knotd: apt-get install knot"
-for t in curl python3 dig; do command -v $t >/dev/null || die "missing $t"; done
+for t in curl python3 dig ss; do command -v $t >/dev/null || die "missing $t"; done
+if ! command -v dnsperf >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing dnsperf (Debian) for udp-flood"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dnsperf >/dev/null 2>&1 ||
+    say "could not install dnsperf: udp-flood uses attack.py"
+fi
 if [ ! -f "$zk_jar" ] || [ ! -f "$operator_jar" ]; then
   say "building the operator and dns-server jars"
   (cd "$root" && ./mvnw -B -o -q -pl dns-server,operator -am package -DskipTests) >&2
@@ -114,10 +120,10 @@ metrics_port=([1]=$((base + 21)) [2]=$((base + 22)))
 mkdir -p "$w/pids"
 alive() { [ -f "$w/pids/$1" ] && kill -0 "$(cat "$w/pids/$1")" 2>/dev/null; }
 pid_of() { cat "$w/pids/$1" 2>/dev/null || true; }
-bg() { # NAME LOG CMD...: start CMD in the background, pid in pids/NAME
+bg() { # NAME LOG CMD...: start CMD in the background, pid in pids/NAME (from a subshell, so it is no job of ours:
+  # bash would print a "Killed" notice for every kill -9)
   local name=$1 log=$2; shift 2
-  "$@" >>"$log" 2>&1 </dev/null &
-  echo $! >"$w/pids/$name"
+  ( "$@" >>"$log" 2>&1 </dev/null & echo $! >"$w/pids/$name" )
 }
 stop_proc() { # NAME [SIGNAL [WAIT-SECONDS]]: signal it, wait, then SIGKILL
   local name=$1 sig=${2:-TERM} secs=${3:-30} pid i
@@ -126,7 +132,6 @@ stop_proc() { # NAME [SIGNAL [WAIT-SECONDS]]: signal it, wait, then SIGKILL
   kill -"$sig" "$pid" 2>/dev/null || true
   for i in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then say "$name (pid $pid) still runs ${secs}s after SIG$sig: SIGKILL"; kill -9 "$pid" 2>/dev/null || true; fi
-  { wait "$pid"; } 2>/dev/null || true # braces: bash's "Killed" notice goes to the group's stderr
   rm -f "$w/pids/$name"
 }
 cleanup() {
@@ -320,8 +325,7 @@ scenario_begin() { # NAME: fresh sidecars (2 slots), both ready, then the sample
   sidecar_wait 1 120 || true
   sidecar_start 2
   sidecar_wait 2 120 || true
-  rss_sampler &
-  echo $! >"$w/pids/rss"
+  ( rss_sampler & echo $! >"$w/pids/rss" )
   clients_start
   scenario_t0=$(date +%s)
 }
@@ -346,9 +350,8 @@ watch_sleep() { # SECONDS: sleep; with supervise=1 an operator that died is rest
 scenario_end() {
   local c s o sf l wr sum dns op verdict notes
   touch "$sc/stop"
-  for c in client-cluster client-tcp client-upstream; do
-    local pid; pid=$(pid_of $c)
-    [ -n "$pid" ] && { wait "$pid" 2>/dev/null || true; rm -f "$w/pids/$c"; }
+  for c in client-cluster client-tcp client-upstream; do # they finish the queries in flight, then exit
+    stop_proc "$c" CONT $((client_timeout * client_attempts + 30))
   done
   stop_proc rss TERM 5
   for c in 1 2; do stop_proc "sidecar$c" TERM 30; done
@@ -495,13 +498,25 @@ attack_scenario() { # NAME ATTACK-ARGS...: steady load, one attacker against sid
   scenario_begin "$1"
   shift
   watch_sleep "$phase"
-  say "attacker: $1 for at most $attack_secs s (${attack_procs} process(es))"
-  for i in $(seq 1 "$attack_procs"); do
-    python3 "$here/attack.py" "$@" --server "127.0.0.1:${dns_port[1]}" --duration "$attack_secs" 2>>"$sc/attack.log" &
-    pids+=($!)
-  done
-  wait "${pids[@]}" || true
-  tail -n "$attack_procs" "$sc/attack.log" >&2
+  if [ "$1" = flood ] && command -v dnsperf >/dev/null; then
+    say "attacker: dnsperf flood for at most $attack_secs s / $attack_count queries"
+    # dnsperf: one client socket from the attacker's address, up to 2,000 queries outstanding: the server's capacity
+    # (a Python sender reaches only ~10-30k qps on a busy machine)
+    awk '{print $1, $2}' "$w/names-all.txt" >"$sc/flood.txt"
+    dnsperf -s 127.0.0.1 -p "${dns_port[1]}" -a 127.0.2.1 -d "$sc/flood.txt" -l "$attack_secs" -c 1 -T 1 -q 2000 \
+      -n $((attack_count / $(wc -l <"$sc/flood.txt") + 1)) $([ "$attack_qps" = 0 ] || echo -Q "$attack_qps") \
+      >"$sc/attack.log" 2>&1 || true
+    grep -E 'Queries (sent|completed|lost)|Queries per second' "$sc/attack.log" | tr -s ' ' | tr '\n' ';' | sed 's/^/[attack flood: dnsperf] /' >&2
+    echo >&2
+  else
+    say "attacker: $1 for at most $attack_secs s ($attack_procs process(es))"
+    for i in $(seq 1 "$attack_procs"); do
+      python3 "$here/attack.py" "$@" --server "127.0.0.1:${dns_port[1]}" --duration "$attack_secs" 2>>"$sc/attack.log" &
+      pids+=($!)
+    done
+    wait "${pids[@]}" || true
+    tail -n "$attack_procs" "$sc/attack.log" >&2
+  fi
   alive sidecar1 || { note "sidecar1_died=1"; say "sidecar 1 died under the attack: $(tail -3 "$sc/sidecar1.log" | tr '\n' ' ' | cut -c1-300)"; }
   watch_sleep "$phase"
   scenario_end
