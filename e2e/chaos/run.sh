@@ -109,8 +109,8 @@ w=$(cd "$w" && pwd)
 # --- ports: fixed offsets from a base with nothing listening, all on 127.0.0.1
 port_free() { ! ss -Hltun | awk '{print $5}' | grep -qE ":$1\$"; }
 base=${CHAOS_PORT_BASE:-25300}
-while ! { port_free $base && port_free $((base + 1)) && port_free $((base + 2)) && port_free $((base + 11)) &&
-  port_free $((base + 12)) && port_free $((base + 21)) && port_free $((base + 22)); }; do base=$((base + 40)); done
+ports_free() { local o; for o in 0 1 2 3 11 12 13 14 21 22; do port_free $(($1 + o)) || return 1; done; }
+until ports_free "$base"; do base=$((base + 40)); done
 p_knot=$base p_hostile=$((base + 1)) p_transfer=$((base + 2)) p_op_http=$((base + 3))
 dns_port=([1]=$((base + 11)) [2]=$((base + 12)))
 notify_port=([1]=$((base + 13)) [2]=$((base + 14)))
@@ -240,7 +240,7 @@ operator_wait() { # SECONDS
 operator_ensure() {
   alive operator && operator_ready && return 0
   alive operator || operator_start
-  operator_wait 300 || die "the operator does not start ($w/operator.log)"
+  operator_wait 300
 }
 
 # --- the sidecars: slot 1 and 2, each its own NOTIFY and metrics port; DNS on their own ports, or both on one
@@ -266,10 +266,13 @@ sidecar_start() { # SLOT
     --metrics "127.0.0.1:${metrics_port[$slot]}" "${args[@]}"
   echo "dns $(pid_of "sidecar$slot")" >>"$sc/watch"
 }
+why() { # LOG: the line saying why a process stopped (an error, else the last line)
+  { grep -E 'cannot start|Exception|Error|FATAL' "$1" | grep -v '^\s*at ' | tail -1; tail -1 "$1"; } | head -1 | cut -c1-300
+}
 sidecar_wait() { # SLOT SECONDS: until /ready says 200
   local until=$(($(date +%s) + $2))
   until curl -sf -m 2 "http://127.0.0.1:${metrics_port[$1]}/ready" >/dev/null 2>&1; do
-    alive "sidecar$1" || { say "sidecar $1 exited: $(tail -3 "$sc/sidecar$1.log" | tr '\n' ' ' | cut -c1-400)"; note "sidecar$1_exited=1"; return 1; }
+    alive "sidecar$1" || { say "sidecar $1 exited: $(why "$sc/sidecar$1.log")"; note "sidecar$1_exited=1"; return 1; }
     [ "$(date +%s)" -lt "$until" ] || { say "sidecar $1 not ready after $2 s"; note "sidecar$1_unready=1"; return 1; }
     sleep 0.3
   done
@@ -319,7 +322,7 @@ scenario_begin() { # NAME: fresh sidecars (2 slots), both ready, then the sample
   : >"$sc/notes"
   say "=== $name"
   api_ready || apiserver_start
-  operator_ensure
+  operator_ensure || note "operator_unready=1"
   echo "op $(pid_of operator)" >>"$sc/watch"
   sidecar_start 1
   sidecar_wait 1 120 || true
@@ -354,6 +357,7 @@ scenario_end() {
     stop_proc "$c" CONT $((client_timeout * client_attempts + 30))
   done
   stop_proc rss TERM 5
+  for c in 1 2; do alive "sidecar$c" && kill -TERM "$(pid_of "sidecar$c")"; done # both at once (lameduck)
   for c in 1 2; do stop_proc "sidecar$c" TERM 30; done
   s=0 o=0 sf=0 l=0 wr=0
   for c in "$sc"/count.*; do
@@ -517,7 +521,7 @@ attack_scenario() { # NAME ATTACK-ARGS...: steady load, one attacker against sid
     wait "${pids[@]}" || true
     tail -n "$attack_procs" "$sc/attack.log" >&2
   fi
-  alive sidecar1 || { note "sidecar1_died=1"; say "sidecar 1 died under the attack: $(tail -3 "$sc/sidecar1.log" | tr '\n' ' ' | cut -c1-300)"; }
+  alive sidecar1 || { note "sidecar1_died=1"; say "sidecar 1 died under the attack: $(why "$sc/sidecar1.log")"; }
   watch_sleep "$phase"
   scenario_end
   only_first=0
@@ -574,7 +578,7 @@ with open(w + "/names-upstream.txt", "w") as f:
 EOF
   cat "$w/names-cluster.txt" "$w/names-upstream.txt" >"$w/names-all.txt"
   sc=$w
-  operator_ensure
+  operator_ensure || die "the operator does not start ($w/operator.log)"
   started=$(date +%s)
   for s in "${selected[@]}"; do "sc_$s"; done
   echo
