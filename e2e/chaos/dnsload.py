@@ -59,6 +59,7 @@ lock = threading.Lock()
 counts = {"sent": 0, "ok": 0, "servfail": 0, "lost": 0, "wrong": 0}
 interval = {"sent": 0, "ok": 0, "servfail": 0, "lost": 0, "wrong": 0}
 samples = []
+mismatched = [0]  # UDP answers ignored because their question was not the pending query's
 t0 = time.time()
 end = t0 + a.duration
 
@@ -82,7 +83,8 @@ def judge(resp_bytes, qid, name, qtype, expected):
     except ValueError as e:
         return "wrong", "%s: unparsable answer (%s)" % (name, e)
     if r.id != qid or r.qname != name or r.qtype != qtype:
-        return "wrong", "%s: answer for id %d %s/%s" % (name, r.id, r.qname, r.qtype)
+        # over UDP a stub ignores it and keeps waiting (a late duplicate answer to an earlier query with this ID)
+        return "mismatch", "%s: answer for id %d %s/%s" % (name, r.id, r.qname, r.qtype)
     if r.tc:
         return "tc", None
     if r.rcode == dnswire.SERVFAIL:
@@ -128,6 +130,8 @@ def tcp_resolve(name, qtype, expected):
         except OSError:
             continue
         kind, detail = judge(data, qid, name, qtype, expected)
+        if kind == "mismatch":  # a fresh connection carries no earlier answer: wrong
+            return "wrong", detail
         if kind == "tc":
             last = ("wrong", "%s: TC over TCP" % name)
             continue
@@ -157,6 +161,9 @@ def udp_main():
     sock.bind((a.bind, 0))
     sock.setblocking(False)
     pending = {}  # id -> [name, qtype, expected, tries, deadline, first server]
+    # IDs in sequence from a random start: an ID comes back only after 65,536 queries, long after any late duplicate
+    # answer to its previous query (one per try) has arrived
+    next_id = random.randrange(65536)
     tcp_retries = []
     nxt = time.time()
     while True:
@@ -169,9 +176,10 @@ def udp_main():
             if nxt < now - 1:
                 nxt = now
             name, qtype, expected = random.choice(names)
-            qid = random.randrange(65536)
+            qid = next_id
             while qid in pending:
-                qid = random.randrange(65536)
+                qid = (qid + 1) & 0xFFFF
+            next_id = (qid + 1) & 0xFFFF
             first = random.randrange(len(servers))
             pending[qid] = [name, qtype, expected, 1, now + a.timeout, first]
             with lock:
@@ -197,6 +205,10 @@ def udp_main():
                 if p is None:
                     continue  # a late answer to a query already answered or given up
                 kind, detail = judge(data, qid, p[0], p[1], p[2])
+                if kind == "mismatch":
+                    with lock:
+                        mismatched[0] += 1
+                    continue
                 del pending[qid]
                 if kind == "tc":
                     tcp_retries.append((p[0], p[1], p[2]))
@@ -252,7 +264,7 @@ tl.join()
 for s in samples:
     print("[%s] sample: %s" % (a.label, s), file=sys.stderr)
 line = " ".join("%s=%d" % (k, counts[k]) for k in ("sent", "ok", "servfail", "lost", "wrong"))
-print("[%s] %s" % (a.label, line), file=sys.stderr)
+print("[%s] %s (ignored UDP answers to another question: %d)" % (a.label, line, mismatched[0]), file=sys.stderr)
 with open(a.out + ".tmp", "w") as f:
     f.write(line + "\n")
 os.replace(a.out + ".tmp", a.out)

@@ -340,7 +340,7 @@ watch_sleep() { # SECONDS: sleep; with supervise=1 an operator that died is rest
       if [ "$restart_at" = 0 ]; then
         restart_at=$(($(date +%s) + 10))
         say "the operator exited: restarting it in 10 s (as the kubelet would); its last lines:"
-        note "operator_exited=1"
+        note operator_exit
         tail -3 "$w/operator.log" | cut -c1-300 | sed 's/^/    /' >&2
       elif [ "$(date +%s)" -ge "$restart_at" ]; then
         restart_at=0
@@ -372,7 +372,8 @@ scenario_end() {
   verdict=PASS
   { [ $l = 0 ] && [ $wr = 0 ] && [ $sf = 0 ] && [ $s -gt 0 ] && [ $dns -le "$dns_limit" ] && [ $op -le "$op_limit" ] &&
     ! grep -q . "$sc/notes"; } || verdict=FAIL
-  notes=$(sort -u "$sc/notes" | tr '\n' ' ' | sed 's/ *$//')
+  # notes: "key=value" once each; a bare "key" noted n times becomes "keys=n"
+  notes=$(sort "$sc/notes" | uniq -c | awk '{ print ($2 ~ /=/) ? $2 : $2 "s=" $1 }' | tr '\n' ' ' | sed 's/ *$//')
   line="RESULT scenario=$name sent=$s ok=$o servfail=$sf lost=$l max_rss_mib=$((dns > op ? dns : op)) wrong=$wr dns_rss_mib=$dns operator_rss_mib=$op seconds=$(($(date +%s) - scenario_t0)) verdict=$verdict${notes:+ $notes}"
   echo "$line"
   echo "$line" >>"$w/results.txt"
