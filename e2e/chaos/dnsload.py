@@ -72,8 +72,8 @@ def finish(kind, detail=None):
     with lock:
         counts[kind] += 1
         interval[kind] += 1
-        if detail and len(samples) < 10:
-            samples.append(detail)
+        if detail and sum(1 for k, _ in samples if k == kind) < 5:  # up to 5 examples of each kind
+            samples.append((kind, detail))
 
 
 def judge(resp_bytes, qid, name, qtype, expected):
@@ -261,8 +261,8 @@ else:
     udp_main()
 stop_timeline.set()
 tl.join()
-for s in samples:
-    print("[%s] sample: %s" % (a.label, s), file=sys.stderr)
+for kind, detail in samples:
+    print("[%s] sample %s: %s" % (a.label, kind, detail), file=sys.stderr)
 line = " ".join("%s=%d" % (k, counts[k]) for k in ("sent", "ok", "servfail", "lost", "wrong"))
 print("[%s] %s (ignored UDP answers to another question: %d)" % (a.label, line, mismatched[0]), file=sys.stderr)
 with open(a.out + ".tmp", "w") as f:

@@ -377,7 +377,7 @@ scenario_end() {
   line="RESULT scenario=$name sent=$s ok=$o servfail=$sf lost=$l max_rss_mib=$((dns > op ? dns : op)) wrong=$wr dns_rss_mib=$dns operator_rss_mib=$op seconds=$(($(date +%s) - scenario_t0)) verdict=$verdict${notes:+ $notes}"
   echo "$line"
   echo "$line" >>"$w/results.txt"
-  grep -h 'sample:' "$sc/clients.log" 2>/dev/null | head -5 | sed 's/^/    /' >&2 || true
+  grep -h '] sample ' "$sc/clients.log" 2>/dev/null | sort -k3,3 -s | awk '{ k = $3; if (n[k]++ < 2) print }' | sed 's/^/    /' >&2 || true
 }
 
 # --- the scenarios
