@@ -10,7 +10,7 @@
 #   e2e/chaos/run.sh --list            the scenario names
 #   e2e/chaos/run.sh --table           the table of the last run's RESULT lines (CHAOS_DIR/results.txt) again
 #
-# Environment (defaults; CHAOS_QUICK=1 gives the short values in brackets, for a run of about 8 minutes):
+# Environment (defaults; CHAOS_QUICK=1 gives the short values in brackets: about 10 minutes instead of 33):
 #   CHAOS_SERVICES=10000 [300]       Services in the API server (ClusterIP, loaded once; reused with CHAOS_KEEP_API=1)
 #   CHAOS_OUTAGE_SECONDS=600 [30]    how long the API server stays down in api-outage
 #   CHAOS_PHASE_SECONDS=20 [8]       steady load before a fault and after the recovery
@@ -18,7 +18,7 @@
 #   CHAOS_ATTACK_COUNT=3000000 [300000]  query bound of each UDP attack
 #   CHAOS_ATTACK_QPS=0               attack rate, 0 = as fast as one client can send (at capacity)
 #   CHAOS_SLOWLORIS_CONNS=1100       slowloris connections (the server's global TCP cap is 1,000 today)
-#   CHAOS_FLOOD_PROCS=2              sender processes of udp-flood (one address; one Python sender is not enough)
+#   CHAOS_FLOOD_PROCS=2              Python sender processes of udp-flood without dnsperf (one address)
 #   CHAOS_QPS=100 [40]               rate of each of the two UDP clients; CHAOS_TCP_QPS=10 [5] the TCP client's
 #   CHAOS_CLIENT_TIMEOUT=1 CHAOS_CLIENT_ATTEMPTS=3   the clients' tries (glibc's `timeout:1 attempts:3`)
 #   CHAOS_DIR=/tmp/zk-chaos          work directory (logs of every process, per scenario under CHAOS_DIR/<scenario>)
