@@ -14,7 +14,7 @@ in flight, then writes `sent=.. ok=.. servfail=.. lost=.. wrong=..` to --out and
 
 --names FILE: one query a line, `NAME A ADDR[,ADDR...]`. --tcp makes every query a DNS-over-TCP query (one
 connection per query, as glibc does after TC) from --tcp-workers threads instead of UDP.
-Binds its sockets to --bind (a loopback address of its own, e.g. 127.0.1.1: rate limits per client network then
+Binds its sockets to --bind (a loopback address of its own, e.g. 127.0.11.1: rate limits per client network then
 tell it from the attackers, which use 127.0.2.0/24)."""
 import argparse
 import os
@@ -36,7 +36,7 @@ ap.add_argument("--duration", type=float, default=60)
 ap.add_argument("--stop-file")
 ap.add_argument("--timeout", type=float, default=1.0)
 ap.add_argument("--attempts", type=int, default=2)
-ap.add_argument("--bind", default="127.0.1.1")
+ap.add_argument("--bind", default="127.0.11.1")
 ap.add_argument("--tcp", action="store_true")
 ap.add_argument("--tcp-workers", type=int, default=4)
 ap.add_argument("--out", required=True)

@@ -27,7 +27,8 @@
 #                                    are added by themselves when the jar's --help lists them
 #   JAVA                             a Java 25 `java` (default: Temurin 25 if installed, else java on PATH)
 # Nothing listens on or sends to anything but 127.0.0.0/8: servers on 127.0.0.1, well-behaved clients from
-# 127.0.1.0/24, attackers from 127.0.2.0/24 (another /24, so per-network rate limits can tell them apart).
+# 127.0.11.1, 127.0.12.1 and 127.0.13.1 (a /24 each), attackers from 127.0.2.0/24 (another /24, so per-network
+# rate limits can tell them apart; raise the limit or lower CHAOS_QPS if a client of its own /24 is still limited).
 # udp-flood uses dnsperf (Debian dnsperf, installed when missing and root) for a flood at capacity, attack.py otherwise.
 # Exit status: 0 when every scenario met the goal (0 lost, 0 wrong, 0 servfail, RSS within the chart's limits), else 1.
 set -euo pipefail
@@ -307,11 +308,11 @@ clients_start() {
   local common=(--servers "$(servers)" --timeout "$client_timeout" --attempts "$client_attempts" --stop-file "$sc/stop"
     --duration $((outage * 3 + 3600)))
   bg client-cluster "$sc/clients.log" python3 "$here/dnsload.py" "${common[@]}" --names "$w/names-cluster.txt" \
-    --rate "$qps" --bind 127.0.1.1 --label udp-cluster --out "$sc/count.udp-cluster"
+    --rate "$qps" --bind 127.0.11.1 --label udp-cluster --out "$sc/count.udp-cluster"
   bg client-upstream "$sc/clients.log" python3 "$here/dnsload.py" "${common[@]}" --names "$w/names-upstream.txt" \
-    --rate "$qps" --bind 127.0.1.2 --label udp-upstream --out "$sc/count.udp-upstream"
+    --rate "$qps" --bind 127.0.12.1 --label udp-upstream --out "$sc/count.udp-upstream"
   bg client-tcp "$sc/clients.log" python3 "$here/dnsload.py" "${common[@]}" --names "$w/names-all.txt" --tcp \
-    --rate "$tcp_qps" --bind 127.0.1.3 --label tcp-mixed --out "$sc/count.tcp-mixed"
+    --rate "$tcp_qps" --bind 127.0.13.1 --label tcp-mixed --out "$sc/count.tcp-mixed"
 }
 scenario_begin() { # NAME: fresh sidecars (2 slots), both ready, then the sampler and the clients
   name=$1
