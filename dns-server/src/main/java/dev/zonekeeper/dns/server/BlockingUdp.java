@@ -41,6 +41,8 @@ final class BlockingUdp implements AutoCloseable {
     /**
      * Binds {@code sockets} sockets to {@code listen} (the first one picks the port when it is 0, the others join it
      * with SO_REUSEPORT; one socket only where SO_REUSEPORT is not supported) and starts a reading thread for each.
+     * On a given port every socket sets SO_REUSEPORT, so that a second server process can bind the same address
+     * before the first one closes (a rolling restart without a moment in which nobody listens).
      */
     BlockingUdp(InetSocketAddress listen, int sockets, int maxDatagram, int bufferBytes, QueryProcessor processor)
             throws IOException {
@@ -50,7 +52,8 @@ final class BlockingUdp implements AutoCloseable {
                 DatagramChannel ch = listen.getAddress() instanceof Inet4Address
                         ? DatagramChannel.open(StandardProtocolFamily.INET) : DatagramChannel.open();
                 channels.add(ch);
-                boolean reusePort = sockets > 1 && ch.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+                boolean reusePort = (sockets > 1 || listen.getPort() != 0)
+                        && ch.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
                 if (reusePort) {
                     ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                 }

@@ -16,10 +16,12 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
@@ -27,6 +29,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -142,7 +145,11 @@ public final class DnsTransport implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot listen on UDP " + listen + ": " + e.getMessage(), e);
         }
-        channels.add(sb.bind(udp.address()).sync().channel());
+        // SO_REUSEPORT on a given port, as for UDP: a second server process can take over the address (rolling
+        // restart). Not on a port the kernel picked for UDP: its TCP twin must not join another process's listener.
+        ServerBootstrap bootstrap = listen.getPort() == 0 ? sb : sb.clone().option(epoll
+                ? EpollChannelOption.SO_REUSEPORT : NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+        channels.add(bootstrap.bind(udp.address()).sync().channel());
         return udp.address();
     }
 

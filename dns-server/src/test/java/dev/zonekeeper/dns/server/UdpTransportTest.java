@@ -111,6 +111,38 @@ class UdpTransportTest {
         }
     }
 
+    /**
+     * A rolling restart on one address: the new server binds UDP and TCP beside the old one (SO_REUSEPORT on a given
+     * port), and once the old one closes every query, over UDP and TCP, is answered by the new one. Before, the TCP
+     * listener took the port alone and the second process stopped with "Address already in use".
+     */
+    @Test
+    void aSecondServerJoinsTheSameAddressAndAnswersAfterTheFirstCloses() throws Exception {
+        DnsServer first = start(1);
+        InetSocketAddress dns = InProcessServer.dns(first);
+        first.close();
+        first = InProcessServer.start("--listen", "127.0.0.1:" + dns.getPort(), "--records",
+                InProcessServer.examples().toString(), "--zone", "example.test", "--upstream", "none",
+                "--udp-sockets", "1");
+        DnsServer second = null;
+        try {
+            second = InProcessServer.start("--listen", "127.0.0.1:" + dns.getPort(), "--records",
+                    InProcessServer.examples().toString(), "--zone", "example.test", "--upstream", "none",
+                    "--udp-sockets", "1");
+            assertThat(InProcessServer.dns(second).getPort()).isEqualTo(dns.getPort());
+            first.close();
+            assertThat(dev.zonekeeper.dns.testing.DnsClients.dig(dns, "www.example.test", "A").rcode())
+                    .isEqualTo("NOERROR");
+            assertThat(dev.zonekeeper.dns.testing.DnsClients.dig(dns, "www.example.test", "A", "+tcp").rcode())
+                    .isEqualTo("NOERROR");
+        } finally {
+            first.close();
+            if (second != null) {
+                second.close();
+            }
+        }
+    }
+
     @Test
     void aTakenUdpPortIsAClearErrorNamingIt() throws Exception {
         try (DatagramChannel squatter = DatagramChannel.open(StandardProtocolFamily.INET)) {
