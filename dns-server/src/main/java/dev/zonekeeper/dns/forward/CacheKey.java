@@ -29,6 +29,7 @@ public record CacheKey(String name, int type, int dclass, boolean dnssecOk, bool
      */
     @Override
     public int hashCode() {
-        return WireBytes.stringHash(name, (type << 16) ^ dclass ^ (dnssecOk ? 0x8000_0000 : 0) ^ (checkingDisabled ? 0x4000_0000 : 0));
+        return WireBytes.stringHash(name,
+                (type << 16) ^ dclass ^ (dnssecOk ? 0x8000_0000 : 0) ^ (checkingDisabled ? 0x4000_0000 : 0));
     }
 }

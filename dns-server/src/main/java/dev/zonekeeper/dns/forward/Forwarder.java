@@ -48,6 +48,8 @@ public final class Forwarder implements AutoCloseable {
     private final ConcurrentHashMap<CacheKey, Pending> inflight = new ConcurrentHashMap<>();
     /** Entries of {@link #inflight}, kept apart because ConcurrentHashMap's size is not a cheap read. */
     private final AtomicInteger inflightCount = new AtomicInteger();
+    /** Queries waiting for an upstream answer, over all questions. */
+    private final AtomicInteger waiting = new AtomicInteger();
     private volatile boolean closed;
 
     /** One question in flight upstream: its outcome, the queries waiting for it, and its deadline. */
@@ -155,9 +157,18 @@ public final class Forwarder implements AutoCloseable {
                 metrics.rejected("max_waiters");
                 return CompletableFuture.completedFuture(error(query, Rcode.REFUSED));
             }
-            return pending.future.thenApply(outcome -> respond(query, outcome));
+            // each waiting query holds its parsed message until the answer: bounded in total, not just per question
+            if (waiting.incrementAndGet() > config.maxWaiting()) {
+                waiting.decrementAndGet();
+                metrics.rejected("max_waiting");
+                return CompletableFuture.completedFuture(error(query, Rcode.REFUSED));
+            }
+            return pending.future.thenApply(outcome -> {
+                waiting.decrementAndGet();
+                return respond(query, outcome);
+            });
         } catch (RuntimeException e) {
-            LOG.warn("forwarding {} failed: {}", question, e.toString());
+            LOG.debug("forwarding {} failed: {}", question, e.toString()); // counted; a flood must not flood the log
             metrics.unusableAnswer("answer");
             return CompletableFuture.completedFuture(error(query, Rcode.SERVFAIL));
         }
@@ -311,7 +322,7 @@ public final class Forwarder implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 // never leave the question in flight: its waiting queries get SERVFAIL, the next one asks again
-                LOG.warn("answer for {} from {} unusable: {}", query.getQuestion(), address, e.toString());
+                LOG.debug("answer for {} from {} unusable: {}", query.getQuestion(), address, e.toString());
                 metrics.unusableAnswer("answer");
                 pending.complete(Outcome.FAILED);
             }
@@ -363,14 +374,14 @@ public final class Forwarder implements AutoCloseable {
         CachedResponse data = scrubber.scrub(response, metrics);
         long ttl = ResponseCache.cacheTtl(response, config.minTtl(), config.maxTtl());
         boolean encoded = false;
+        RuntimeException cacheFailure = null;
         if (ttl > 0) {
             long expiry = now + ttl * NANOS_PER_SECOND;
             long staleUntil = config.serveStale() ? expiry + config.staleWindow().toNanos() : expiry;
             try {
                 encoded = cache.put(key, new ResponseCache.Entry(data, ttl, now, staleUntil));
             } catch (RuntimeException e) {
-                LOG.debug("answer for {} not cached: {}", response.getQuestion(), e.toString());
-                metrics.unusableAnswer("cache");
+                cacheFailure = e;
             }
         }
         if (!encoded) {
@@ -382,10 +393,14 @@ public final class Forwarder implements AutoCloseable {
                 data.toMessage(probe, t -> t).toWire();
             } catch (RuntimeException e) {
                 LOG.debug("answer for {} cannot be encoded: {}", response.getQuestion(), e.toString());
-                metrics.unusableAnswer("answer");
+                metrics.unusableAnswer("answer"); // counted once, as the bigger failure
                 pending.complete(Outcome.FAILED);
                 return;
             }
+        }
+        if (cacheFailure != null) {
+            LOG.debug("answer for {} not cached: {}", response.getQuestion(), cacheFailure.toString());
+            metrics.unusableAnswer("cache");
         }
         pending.complete(new Outcome(data, ttl, null));
     }

@@ -31,6 +31,8 @@ import java.util.Objects;
  * @param maxConcurrent   bound on distinct questions in flight upstream; a query for another question beyond it is
  *                        answered REFUSED at once (as CoreDNS's forward {@code max_concurrent}); default 1000
  * @param maxWaiters      bound on queries waiting for one question in flight; beyond it REFUSED; default 1000
+ * @param maxWaiting      bound on all queries waiting for upstream answers (each holds its parsed query, about
+ *                        1 KB); beyond it REFUSED; default 10000
  * @param udpSockets      upstream UDP sockets kept open, each on a random port, queries multiplexed over them by
  *                        random ID and question; default 32
  * @param udpSocketUses   queries sent from one UDP socket before it is replaced by one on a fresh random port
@@ -38,6 +40,10 @@ import java.util.Objects;
  * @param servedZones     our own zones: upstream records for names in them are never passed on (a forged
  *                        {@code www.<our zone>}), except under {@code fallthrough}; default none
  * @param fallthrough     names under served zones whose answers do come from upstream; default none
+ * @param requestDeadline how long one question may stay in flight before its waiting queries are answered SERVFAIL,
+ *                        whatever happens to the tries: a safety net, so the in-flight map cannot grow if a
+ *                        completion is ever lost; default (null) every upstream once, UDP then TCP, plus a second:
+ *                        {@code 2 x timeout x upstreams + 1 s}
  */
 public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeout, int cacheMaxEntries,
                               boolean serveStale, Duration staleWindow, Duration staleAnswerTtl,
@@ -45,7 +51,7 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
                               int maxFails, Duration healthBackoff, UpstreamPolicy policy, int ednsPayloadSize,
                               long cacheMaxBytes, int maxConcurrent, int maxWaiters, int udpSockets,
                               int udpSocketUses, List<org.xbill.DNS.Name> servedZones,
-                              List<org.xbill.DNS.Name> fallthrough) {
+                              List<org.xbill.DNS.Name> fallthrough, Duration requestDeadline, int maxWaiting) {
 
     public ForwarderConfig {
         Objects.requireNonNull(upstreams, "upstreams");
@@ -93,6 +99,9 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         if (maxWaiters < 1) {
             throw new IllegalArgumentException("forward maxWaiters must be >= 1, got " + maxWaiters);
         }
+        if (maxWaiting < 1) {
+            throw new IllegalArgumentException("forward maxWaiting must be >= 1, got " + maxWaiting);
+        }
         if (udpSockets < 1 || udpSockets > 1024) {
             throw new IllegalArgumentException("forward udpSockets must be between 1 and 1024, got " + udpSockets);
         }
@@ -101,16 +110,13 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         }
         servedZones = List.copyOf(Objects.requireNonNull(servedZones, "forward servedZones"));
         fallthrough = List.copyOf(Objects.requireNonNull(fallthrough, "forward fallthrough"));
+        if (requestDeadline == null) {
+            requestDeadline = timeout.multipliedBy(2L * upstreams.size()).plusSeconds(1);
+        }
+        positive("requestDeadline", requestDeadline);
     }
 
-    /**
-     * How long one question may stay in flight before its waiting queries are answered SERVFAIL, whatever happens
-     * to the tries: every upstream once, UDP then TCP, plus a second. A safety net, so the in-flight map cannot grow
-     * if a completion is ever lost.
-     */
-    public Duration requestDeadline() {
-        return timeout.multipliedBy(2L * upstreams.size()).plusSeconds(1);
-    }
+
 
     public static Builder builder() {
         return new Builder();
@@ -152,8 +158,21 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         private int udpSocketUses = 256;
         private List<org.xbill.DNS.Name> servedZones = List.of();
         private List<org.xbill.DNS.Name> fallthrough = List.of();
+        private Duration requestDeadline;
+        private int maxWaiting = 10_000;
 
         private Builder() {
+        }
+
+        public Builder maxWaiting(int maxWaiting) {
+            this.maxWaiting = maxWaiting;
+            return this;
+        }
+
+        /** Null (the default): derived from the timeout and the number of upstreams. */
+        public Builder requestDeadline(Duration requestDeadline) {
+            this.requestDeadline = requestDeadline;
+            return this;
         }
 
         public Builder cacheMaxBytes(long cacheMaxBytes) {
@@ -266,7 +285,8 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
             List<InetSocketAddress> ups = upstreams != null ? upstreams : ResolvConf.defaultUpstreams();
             return new ForwarderConfig(ups, timeout, cacheMaxEntries, serveStale, staleWindow, staleAnswerTtl,
                     minTtl, maxTtl, servfailTtl, maxFails, healthBackoff, policy, ednsPayloadSize, cacheMaxBytes,
-                    maxConcurrent, maxWaiters, udpSockets, udpSocketUses, servedZones, fallthrough);
+                    maxConcurrent, maxWaiters, udpSockets, udpSocketUses, servedZones, fallthrough,
+                    requestDeadline, maxWaiting);
         }
     }
 }

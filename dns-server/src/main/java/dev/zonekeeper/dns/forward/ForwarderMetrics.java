@@ -59,7 +59,8 @@ public interface ForwarderMetrics {
 
     /**
      * A query was refused at once: {@code reason} "max_concurrent" (that many distinct questions already in flight
-     * upstream) or "max_waiters" (that many queries already wait for the same question).
+     * upstream), "max_waiters" (that many queries already wait for the same question) or "max_waiting" (that many
+     * queries already wait for upstream answers in all).
      */
     default void rejected(String reason) {
     }

@@ -40,21 +40,26 @@ import org.xbill.DNS.Name;
  *
  * <p>UDP: queries go out from a bounded pool of unconnected sockets per address family ({@code udpSockets}), each
  * bound to port 0 so the kernel picks a random free port, several queries multiplexed on one socket by ID. A socket
- * is picked at random for each query, and after {@code udpSocketUses} queries it is replaced by a fresh one on a new
- * random port (the old one closes when its last query ends), so the source port keeps changing while the number of
- * open sockets stays bounded: at most twice the pool per family, however many queries are in flight or unanswered
- * (one socket per query held 10,712 descriptors at 5,000 qps of unanswered names, issue 13 point 3). Each query gets
- * a random ID not in use on its socket. Sockets are deliberately not connected, so that datagrams from other
- * addresses reach the handler, are dropped and counted as {@link FailureReason#MISMATCH}. A datagram is the answer
- * only if it has the ID of a query on that socket, comes from the address and port that query asked, has QR, and
- * repeats the question (name case-insensitively, type, class); anything else is counted and the query keeps waiting
- * until its timeout.
+ * is picked at random for each query, and after {@code udpSocketUses} queries (or a minute) it is replaced by a fresh
+ * one on a new random port (the old one closes when its last query ends), so the source port keeps changing while the
+ * number of open sockets stays bounded: at most twice the pool per family, however many queries are in flight or
+ * unanswered (one socket per query held 10,712 descriptors at 5,000 qps of unanswered names, issue 13 point 3). Each
+ * query gets a random ID not in use on its socket. Sockets are deliberately not connected, so that datagrams from
+ * other addresses reach the handler, are dropped and counted as {@link FailureReason#MISMATCH}. A datagram is the
+ * answer only if it has the ID of a query on that socket, comes from the address and port that query asked, has QR,
+ * and repeats the question (name case-insensitively, type, class); anything else is counted and the query keeps
+ * waiting until its timeout.
  *
  * <p>TCP (RFC 7766): a fresh connection, the message prefixed with its 2-byte length, the answer read the same way
  * (up to 65,535 bytes) and checked for ID and question.
  */
 final class UpstreamClient {
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * A pooled socket is also replaced after this long, so that a quiet forwarder does not keep one source port
+     * (which an off-path attacker could learn) for hours.
+     */
+    static final long MAX_SOCKET_AGE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private final EventLoopGroup group;
     private final Transport transport;
@@ -97,6 +102,7 @@ final class UpstreamClient {
         final Channel channel;
         final ChannelFuture bind;
         final Map<Integer, Exchange> pending = new HashMap<>();
+        final long createdNanos = System.nanoTime();
         int uses;
         boolean retired;
         /** Closed by us after retirement (counted out of {@code open} once). */
@@ -116,7 +122,10 @@ final class UpstreamClient {
     private record Exchange(InetSocketAddress upstream, Message query, CompletableFuture<Message> result) {
     }
 
-    /** Sends {@code query} over UDP (with a new ID); completes with the matching answer or an {@link UpstreamException}. */
+    /**
+     * Sends {@code query} over UDP (with a new ID); completes with the matching answer or an
+     * {@link UpstreamException}.
+     */
     CompletableFuture<Message> udp(InetSocketAddress upstream, Message query) {
         CompletableFuture<Message> result = new CompletableFuture<>();
         Exchange exchange = new Exchange(upstream, query, result);
@@ -136,12 +145,19 @@ final class UpstreamClient {
             do {
                 id = RANDOM.nextInt(0x10000);
             } while (socket.pending.containsKey(id));
+            query.getHeader().setID(id);
             socket.pending.put(id, exchange);
         }
         int exchangeId = id;
-        query.getHeader().setID(id);
-        byte[] wire = query.toWire();
-        ScheduledFuture<?> timer = timeout(result, upstream);
+        byte[] wire;
+        ScheduledFuture<?> timer;
+        try {
+            wire = query.toWire();
+            timer = timeout(result, upstream);
+        } catch (RuntimeException e) { // never leave an exchange behind on the socket
+            release(socket, exchangeId, exchange);
+            throw e;
+        }
         result.whenComplete((m, t) -> {
             timer.cancel(false);
             release(socket, exchangeId, exchange);
@@ -174,7 +190,9 @@ final class UpstreamClient {
         boolean dead = s != null && (!s.channel.isOpen() || (s.bind.isDone() && !s.bind.isSuccess()));
         // Past its uses it is replaced, unless too many replaced ones still drain: then it serves on, so the
         // number of sockets stays bounded whatever the upstreams do.
-        if (s == null || dead || (s.uses >= maxUses && draining < poolSize)) {
+        boolean usedUp = s != null
+                && (s.uses >= maxUses || System.nanoTime() - s.createdNanos > MAX_SOCKET_AGE_NANOS);
+        if (s == null || dead || (usedUp && draining < poolSize)) {
             if (s != null) {
                 retire(s);
             }
@@ -303,7 +321,8 @@ final class UpstreamClient {
             }
         }
         for (Exchange e : pending) {
-            e.result().completeExceptionally(new UpstreamException(e.upstream(), FailureReason.NETWORK, "closed", null));
+            e.result().completeExceptionally(
+                    new UpstreamException(e.upstream(), FailureReason.NETWORK, "closed", null));
         }
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -8,21 +8,37 @@
  * <h3>Description</h3>
  * <ul>
  *   <li><b>Upstream queries</b> carry RD, a fresh 16-bit ID from {@link java.security.SecureRandom}, the client's CD,
- *       and EDNS (payload {@code ednsPayloadSize}, the client's DO) only when the client used EDNS. Each UDP query
- *       goes out from a fresh socket bound to port 0, so the kernel picks a random ephemeral source port, and the
- *       socket is closed afterwards. A datagram is accepted only from the address and port asked, with the same ID
- *       and the same question (name case-insensitively, type, class); anything else is dropped, counted as
- *       {@code MISMATCH}, and the query keeps waiting for the real answer until the timeout.</li>
+ *       and EDNS (payload {@code ednsPayloadSize}, the client's DO) only when the client used EDNS. UDP queries go out
+ *       from a bounded pool of {@code udpSockets} sockets per address family, each bound to port 0 (a random
+ *       ephemeral port), picked at random per query and replaced by a socket on a new random port after
+ *       {@code udpSocketUses} queries; the ID is random and unique on its socket. A datagram is accepted only with
+ *       the ID of a query on that socket, from the address and port that query asked, and with the same question
+ *       (name case-insensitively, type, class); anything else is dropped, counted as {@code MISMATCH} (or as a stray
+ *       datagram when neither ID nor sender is known), and the query keeps waiting for the real answer until the
+ *       timeout.</li>
+ *   <li><b>Limits</b>: at most {@code maxConcurrent} distinct questions in flight, {@code maxWaiters} queries
+ *       waiting for one and {@code maxWaiting} in all; beyond any a query gets REFUSED at once (CoreDNS's
+ *       {@code max_concurrent}). Each question in flight has a deadline
+ *       ({@link dev.zonekeeper.dns.forward.ForwarderConfig#requestDeadline}) after which its queries get SERVFAIL
+ *       whatever the tries do, so the in-flight map cannot grow.</li>
+ *   <li><b>Hostile answers</b>: an answer is scrubbed ({@code AnswerScrubber}: nothing for names in our served
+ *       zones outside {@code fallthrough}, answer records only along the CNAME chain, authority NS/SOA/DS only for
+ *       ancestors of the chain's end, additional only addresses of kept NS/MX/SRV targets). An answer that cannot be
+ *       encoded for the cache is passed on uncached; one that cannot be encoded at all gets SERVFAIL; both are
+ *       counted, every waiting query is answered and the next query asks upstream again.</li>
  *   <li><b>TC</b>: a truncated UDP answer makes the same question go to the same upstream over TCP (RFC 7766 framing,
- *       2-byte length prefix).</li>
+ *       2-byte length prefix, up to 65,535 bytes); an answer still truncated over TCP fails the try
+ *       ({@code TRUNCATED}).</li>
  *   <li><b>Failover</b>: on timeout, SERVFAIL, REFUSED or a socket error the next upstream is tried, in
  *       {@link dev.zonekeeper.dns.forward.UpstreamPolicy policy} order (sequential by default; random and round robin
  *       available), healthy upstreams first. After {@code maxFails} consecutive failures an upstream is unhealthy and
  *       goes to the end of the order; every {@code healthBackoff} one query's question is also sent to it in the
  *       background as a probe, and its first usable answer makes it healthy again. Client queries never wait for a
  *       probe.</li>
- *   <li><b>Cache</b> ({@link dev.zonekeeper.dns.forward.ResponseCache}): at most {@code cacheMaxEntries} responses,
- *       least recently used evicted first, keyed by lower-cased name, type, class, DO and CD. Positive answers live
+ *   <li><b>Cache</b> ({@link dev.zonekeeper.dns.forward.ResponseCache}): at most {@code cacheMaxEntries} responses
+ *       and {@code cacheMaxBytes} estimated bytes, least recently used evicted first, keyed by lower-cased name,
+ *       type, class, DO and CD, hashed with a per-process random key (names chosen to collide do not share a
+ *       bucket). Positive answers live
  *       for the smallest TTL of the answer RRsets; NXDOMAIN and NODATA for min(SOA TTL, SOA MINIMUM) of the SOA in
  *       the authority section (RFC 2308), and are not cached without one; both bounded by {@code minTtl} and
  *       {@code maxTtl}. Truncated answers and SERVFAIL/REFUSED from upstreams are not cached; the SERVFAIL the

@@ -45,7 +45,7 @@ public final class ForwarderMeters implements ForwarderMetrics {
     @Override
     public void unusableAnswer(String stage) {
         tagged("zonekeeper.dns.forward.unusable.answers",
-                "Upstream answers that could not be cached (stage=cache, passed on) or encoded (stage=answer, SERVFAIL)",
+                "Upstream answers that could not be cached (stage=cache, passed on) or encoded (stage=answer)",
                 "stage", stage).increment();
     }
 
@@ -76,15 +76,10 @@ public final class ForwarderMeters implements ForwarderMetrics {
     @Override
     public void gauges(java.util.function.LongSupplier cacheBytes, java.util.function.LongSupplier cacheEntries,
                        java.util.function.LongSupplier inflight, java.util.function.LongSupplier udpSockets) {
-        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.cache.bytes", cacheBytes,
-                        s -> s.getAsLong()).description("Estimated bytes held by the forwarder cache").baseUnit("bytes")
-                .register(registry);
-        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.cache.entries", cacheEntries,
-                s -> s.getAsLong()).description("Responses in the forwarder cache").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.inflight", inflight,
-                s -> s.getAsLong()).description("Distinct questions in flight upstream").register(registry);
-        io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.forward.upstream.sockets", udpSockets,
-                s -> s.getAsLong()).description("Open upstream UDP sockets (pool and draining)").register(registry);
+        gauge("zonekeeper.dns.forward.cache.bytes", cacheBytes, "Estimated bytes held by the forwarder cache");
+        gauge("zonekeeper.dns.forward.cache.entries", cacheEntries, "Responses in the forwarder cache");
+        gauge("zonekeeper.dns.forward.inflight", inflight, "Distinct questions in flight upstream");
+        gauge("zonekeeper.dns.forward.upstream.sockets", udpSockets, "Open upstream UDP sockets (pool and draining)");
     }
 
     private Counter cache(String result) {
@@ -110,6 +105,12 @@ public final class ForwarderMeters implements ForwarderMetrics {
     @Override
     public void staleServed() {
         stale.increment();
+    }
+
+    /** A gauge reading {@code value}, held strongly (Micrometer's default weak reference would lose the lambda). */
+    private void gauge(String name, java.util.function.LongSupplier value, String description) {
+        io.micrometer.core.instrument.Gauge.builder(name, value, v -> v.getAsLong()).description(description)
+                .strongReference(true).register(registry);
     }
 
     @Override

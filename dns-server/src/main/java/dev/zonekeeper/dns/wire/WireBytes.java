@@ -2,9 +2,9 @@ package dev.zonekeeper.dns.wire;
 
 /**
  * Reading DNS wire form straight from a packet's bytes, shared by the query fast path ({@code server}) and the
- * forward cache's wire-form entries ({@code forward}): big-endian fields, names compared and hashed without regard
- * to ASCII letter case, and the one (per-process keyed) question hash both use, so a hash the fast path computed while parsing a query
- * finds entries of either cache without a second pass over the name.
+ * forward cache's wire-form entries ({@code forward}): big-endian fields, names compared and hashed without regard to
+ * ASCII letter case, and the one (per-process keyed) question hash both use, so a hash the fast path computed while
+ * parsing a query finds entries of either cache without a second pass over the name.
  */
 public final class WireBytes {
     private WireBytes() {
@@ -50,11 +50,11 @@ public final class WireBytes {
 
     /**
      * The hash of the question with the wire-form name {@code b[offset, offset + length)} (any case) and
-     * {@code typeClass} (type in the high 16 bits, class in the low): the name's bytes lower-cased, taken 4 at a time
-     * as 32-bit words, hashed with the per-process random keys by multilinear multiply-shift (Dietzfelbinger:
-     * {@code (k0 + sum k[i] * word[i]) mod 2^64}, the high 32 bits; strongly universal, so for names chosen without
-     * knowing the keys two distinct questions collide with probability about 2^-32). Allocation-free, one multiply
-     * per 4 bytes. A name longer than 255 bytes (never a valid wire name) wraps around the keys.
+     * {@code typeClass} (type in the high 16 bits, class in the low): the name's bytes lower-cased, taken 4 at a time as
+     * 32-bit words (lower-cased 4 at once), hashed with the per-process random keys by multilinear multiply-shift
+     * (Dietzfelbinger: {@code (k0 + sum k[i] * word[i]) mod 2^64}, the high 32 bits; strongly universal, so for names
+     * chosen without knowing the keys two distinct questions collide with probability about 2^-32). Allocation-free,
+     * one multiply per 4 bytes. A name longer than 255 bytes (never a valid wire name) wraps around the keys.
      */
     public static int questionHash(byte[] b, int offset, int length, int typeClass) {
         long[] k = KEYS;
@@ -63,9 +63,7 @@ public final class WireBytes {
         int i = offset;
         int key = 3;
         while (i + 4 <= end) {
-            long w = ((lower(b[i]) & 0xFFL) << 24) | ((lower(b[i + 1]) & 0xFFL) << 16)
-                    | ((lower(b[i + 2]) & 0xFFL) << 8) | (lower(b[i + 3]) & 0xFFL);
-            h += k[key] * w;
+            h += k[key] * (lower4((int) INT.get(b, i)) & 0xFFFFFFFFL);
             key = key + 1 < k.length ? key + 1 : 3;
             i += 4;
         }
@@ -77,6 +75,19 @@ public final class WireBytes {
             h += k[key] * (w | 0x1_0000_0000L); // tail marked apart from a full word of the same value
         }
         return (int) (h >>> 32);
+    }
+
+    /** Reads 4 bytes as an int in native (little-endian on x86 and ARM) order: the hash only needs one fixed order. */
+    private static final java.lang.invoke.VarHandle INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /** ASCII lower case of the 4 bytes of {@code w} at once (SWAR): 0x20 added to each byte in 'A'..'Z'. */
+    static int lower4(int w) {
+        int low7 = w & 0x7F7F7F7F;
+        int atLeastA = low7 + 0x3F3F3F3F; // bit 7 of a byte set when its low 7 bits are >= 'A' (0x41)
+        int aboveZ = low7 + 0x25252525; // bit 7 set when > 'Z' (0x5A)
+        int upper = atLeastA & ~aboveZ & ~w & 0x80808080; // and the byte's own bit 7 clear
+        return w | (upper >>> 2);
     }
 
     /**

@@ -43,6 +43,8 @@ class ServerConfigTest {
         assertThat(c.notifyListen()).isNull();
         assertThat(c.udpSockets()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(c.cacheSize()).isEqualTo(10_000);
+        assertThat(c.cacheBytes()).isEqualTo(32L << 20);
+        assertThat(c.maxConcurrent()).isEqualTo(1000);
         assertThat(c.zoneTtl()).isEqualTo(30);
     }
 
@@ -67,6 +69,16 @@ class ServerConfigTest {
         assertThat(c.udpSockets()).isEqualTo(3);
         assertThat(c.cacheSize()).isZero();
         assertThat(c.zoneTtl()).isEqualTo(5);
+    }
+
+    @Test
+    void forwarderLimits() throws ConfigException {
+        ServerConfig c = parse("--cache-bytes", "48m", "--max-concurrent", "200");
+        assertThat(c.cacheBytes()).isEqualTo(48L << 20);
+        assertThat(c.maxConcurrent()).isEqualTo(200);
+        assertThat(parse("--cache-bytes", "65536").cacheBytes()).isEqualTo(65536);
+        assertThat(parse("--cache-bytes", "1G").cacheBytes()).isEqualTo(1L << 30);
+        assertThat(ServerConfig.USAGE).contains("--cache-bytes").contains("--max-concurrent");
     }
 
     @Test
@@ -129,6 +141,9 @@ class ServerConfigTest {
                 bad("option --udp-sockets: 0 is outside 1-64", "--udp-sockets", "0"),
                 bad("option --udp-sockets: 'many' is not a whole number", "--udp-sockets", "many"),
                 bad("option --cache-size: -1 is outside 0-10000000", "--cache-size", "-1"),
+                bad("option --cache-bytes: 'lots' is not a byte count", "--cache-bytes", "lots"),
+                bad("option --cache-bytes: 65g is outside 0-64g", "--cache-bytes", "65g"),
+                bad("option --max-concurrent: 0 is outside 1-1000000", "--max-concurrent", "0"),
                 bad("option --zone-ttl: 86401 is outside 0-86400", "--zone-ttl", "86401"),
                 bad("option --zone-ttl: '1.5' is not a whole number", "--zone-ttl", "1.5"),
                 bad("option --tsig-key-file needs --primary", "--tsig-key-file", "/etc/zk/tsig"),

@@ -17,10 +17,10 @@ import org.xbill.DNS.Section;
  * A hostile upstream for tests: a UDP socket and a TCP listener on one loopback address and port, answering each
  * query with whatever bytes {@link Responder} makes (null: no answer, the query goes unanswered).
  */
-final class FakeUpstream implements AutoCloseable {
+public final class FakeUpstream implements AutoCloseable {
 
     /** The bytes to answer {@code query} with over {@code tcp} (or UDP), or null for no answer. */
-    interface Responder {
+    public interface Responder {
         byte[] respond(Message query, boolean tcp) throws Exception;
     }
 
@@ -31,7 +31,7 @@ final class FakeUpstream implements AutoCloseable {
     private final AtomicInteger tcpQueries = new AtomicInteger();
     private volatile boolean closed;
 
-    FakeUpstream(String host, Responder responder) throws IOException {
+    public FakeUpstream(String host, Responder responder) throws IOException {
         this.responder = responder;
         this.udp = new DatagramSocket(new InetSocketAddress(host, 0));
         this.tcp = new ServerSocket();
@@ -44,15 +44,15 @@ final class FakeUpstream implements AutoCloseable {
         t.start();
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return (InetSocketAddress) udp.getLocalSocketAddress();
     }
 
-    int udpQueries() {
+    public int udpQueries() {
         return udpQueries.get();
     }
 
-    int tcpQueries() {
+    public int tcpQueries() {
         return tcpQueries.get();
     }
 
@@ -121,7 +121,7 @@ final class FakeUpstream implements AutoCloseable {
     // ---- building answers
 
     /** A response header and question for {@code query}: its ID, QR, RA, RD. */
-    static Message reply(Message query) {
+    public static Message reply(Message query) {
         Message m = new Message(query.getHeader().getID());
         m.getHeader().setFlag(Flags.QR);
         m.getHeader().setFlag(Flags.RA);
@@ -135,7 +135,7 @@ final class FakeUpstream implements AutoCloseable {
      * to the question name, {@code type}, class IN, TTL 300 and {@code rdata} as given (so dnsjava's writer cannot
      * normalise what a hostile upstream sends).
      */
-    static byte[] withRawAnswer(Message reply, int type, byte[] rdata) {
+    public static byte[] withRawAnswer(Message reply, int type, byte[] rdata) {
         byte[] head = reply.toWire();
         int an = ((head[6] & 0xFF) << 8 | (head[7] & 0xFF)) + 1;
         java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();

@@ -107,16 +107,32 @@ class HostileUpstreamTest {
     }
 
     @Test
-    void aQuestionInFlightEndsAtTheRequestDeadlineEvenIfItsCompletionIsLost() throws Exception {
+    void aQuestionInFlightEndsAtTheRequestDeadlineEvenIfItsTriesAreStillRunning() throws Exception {
+        // the deadline shorter than one try stands in for a completion path that is lost: only it can end them
         FakeUpstream blackHole = upstream("127.0.0.5", (q, tcp) -> null);
-        ForwarderConfig config = ForwarderConfig.builder().upstreams(blackHole.address())
-                .timeout(Duration.ofMillis(300)).build();
-        Forwarder forwarder = forwarder(config);
-        CompletableFuture<Message> pending = forwarder.forward(query("lost.hostile.test.", Type.A));
-        // the deadline covers every try: the answer comes within it, as SERVFAIL
-        assertThat(pending.get(config.requestDeadline().toMillis() + 5_000, TimeUnit.MILLISECONDS).getRcode())
-                .isEqualTo(Rcode.SERVFAIL);
+        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(blackHole.address())
+                .timeout(Duration.ofSeconds(30)).requestDeadline(Duration.ofMillis(1000)).build());
+        List<CompletableFuture<Message>> pending = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            pending.add(forwarder.forward(query("lost" + (i % 5) + ".hostile.test.", Type.A)));
+        }
+
+        for (CompletableFuture<Message> p : pending) {
+            assertThat(p.get(10, TimeUnit.SECONDS).getRcode()).isEqualTo(Rcode.SERVFAIL);
+        }
+        // counted just after the answers go out
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(metrics.count("deadline")).as("one per question (more if one expired before the loop ended)")
+                        .isGreaterThanOrEqualTo(5));
         await().atMost(Duration.ofSeconds(5)).until(() -> inflight(forwarder) == 0);
+    }
+
+    @Test
+    void theDefaultDeadlineCoversEveryTry() throws Exception {
+        ForwarderConfig config = ForwarderConfig.builder()
+                .upstreams(new InetSocketAddress("127.0.0.1", 53), new InetSocketAddress("127.0.0.2", 53))
+                .timeout(Duration.ofSeconds(2)).build();
+        assertThat(config.requestDeadline()).isEqualTo(Duration.ofSeconds(9)); // 2 upstreams x (UDP + TCP) + 1 s
     }
 
     @Test
@@ -169,6 +185,28 @@ class HostileUpstreamTest {
         assertThat(joining).as("a query for a question already in flight waits for it").isNotDone();
         assertThat(metrics.count("rejected max_concurrent")).isEqualTo(1);
         assertThat(forwarder.inflight()).isEqualTo(10);
+    }
+
+    @Test
+    void queriesWaitingForUpstreamAnswersAreBoundedPerQuestionAndInAll() throws Exception {
+        FakeUpstream blackHole = upstream("127.0.0.5", (q, tcp) -> null);
+        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(blackHole.address())
+                .timeout(Duration.ofSeconds(5)).maxWaiters(4).maxWaiting(10).build());
+        List<CompletableFuture<Message>> waiting = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            waiting.add(forwarder.forward(query("same.never.test.", Type.A)));
+        }
+        assertThat(waiting.subList(0, 4)).noneMatch(CompletableFuture::isDone);
+        assertThat(waiting.subList(4, 6)).allMatch(f -> f.isDone() && f.join().getRcode() == Rcode.REFUSED);
+        assertThat(metrics.count("rejected max_waiters")).isEqualTo(2);
+
+        for (int i = 0; i < 8; i++) {
+            waiting.add(forwarder.forward(query("w" + i + ".never.test.", Type.A)));
+        }
+        assertThat(waiting.subList(6, 12)).noneMatch(CompletableFuture::isDone);
+        assertThat(waiting.subList(12, 14)).as("beyond 10 waiting in all")
+                .allMatch(f -> f.isDone() && f.join().getRcode() == Rcode.REFUSED);
+        assertThat(metrics.count("rejected max_waiting")).isEqualTo(2);
     }
 
     @Test
