@@ -221,6 +221,9 @@ public final class Main {
             processor.answerCacheBudget((long) config.answerCacheMib() << 20);
             ServerConfig.Rrl rrl = config.rrl();
             processor.rateLimit(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(), rrl.ipv6Prefix(), rrl.window());
+            if (forwarder != null) {
+                processor.forwardShare(config.maxConcurrentPerNetwork(), rrl.ipv4Prefix(), rrl.ipv6Prefix());
+            }
             if (rrl.rate() > 0) {
                 LOG.info("UDP response rate limit: {}/s per IPv4 /{} and IPv6 /{}, slip {}, window {} s", rrl.rate(),
                         rrl.ipv4Prefix(), rrl.ipv6Prefix(), rrl.slip(), rrl.window());

@@ -46,7 +46,8 @@ public record ServerConfig(
         Path snapshotDir,
         long snapshotMaxAge,
         long recordsMaxFileBytes,
-        int recordsMaxRecords) {
+        int recordsMaxRecords,
+        int maxConcurrentPerNetwork) {
 
     /**
      * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
@@ -94,6 +95,9 @@ public record ServerConfig(
             "                           default 32m), least recently used evicted first",
             "  --max-concurrent N       distinct questions in flight upstream; a query beyond it gets REFUSED",
             "                           at once (as CoreDNS's max_concurrent; default 1000)",
+            "  --max-concurrent-per-network N  queries of one client network (--rrl-ipv4-prefix/--rrl-ipv6-prefix)",
+            "                           waiting for upstream answers; beyond, REFUSED at once, so one client cannot",
+            "                           take every upstream slot (default 250; 0: no such limit)",
             "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
             "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection with no query or answer for this long",
             "                           (default 10, RFC 7766)",
@@ -154,6 +158,7 @@ public record ServerConfig(
         int cacheSize = 10_000;
         long cacheBytes = 32L << 20;
         int maxConcurrent = 1000;
+        int maxConcurrentPerNetwork = 250;
         int zoneTtl = 30;
         int tcpIdleTimeout = 10;
         int tcpIoTimeout = 2000;
@@ -225,6 +230,7 @@ public record ServerConfig(
                 case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
                 case "--cache-bytes" -> cacheBytes = byteValue(opt, value);
                 case "--max-concurrent" -> maxConcurrent = intValue(opt, value, 1, 1_000_000);
+                case "--max-concurrent-per-network" -> maxConcurrentPerNetwork = intValue(opt, value, 0, 1_000_000);
                 case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
                 case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
                 case "--tcp-io-timeout" -> tcpIoTimeout = intValue(opt, value, 10, 600_000);
@@ -307,7 +313,7 @@ public record ServerConfig(
                 metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
                 tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib, rrl,
                 cacheBytes, maxConcurrent, lameduck, snapshotDir, snapshotMaxAge,
-                recordsMaxFileBytes, recordsMaxRecords);
+                recordsMaxFileBytes, recordsMaxRecords, maxConcurrentPerNetwork);
     }
 
     private static boolean isKnown(String opt) {
@@ -316,7 +322,7 @@ public record ServerConfig(
                  "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
                  "--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client", "--answer-cache-mib" -> true;
             case "--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix", "--rrl-window" -> true;
-            case "--cache-bytes", "--max-concurrent" -> true;
+            case "--cache-bytes", "--max-concurrent", "--max-concurrent-per-network" -> true;
             case "--lameduck", "--snapshot-dir", "--snapshot-max-age" -> true;
             case "--records-max-file-bytes", "--records-max-records" -> true;
             default -> false;

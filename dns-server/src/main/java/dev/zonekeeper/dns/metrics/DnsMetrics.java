@@ -97,6 +97,7 @@ public final class DnsMetrics {
     private final AtomicLong tcpConnections = new AtomicLong();
     /** Held here: a FunctionCounter holds its object weakly. */
     private volatile java.util.function.LongSupplier answerCacheEvictions;
+    private final Counter forwardShareRefused;
     /** Response rate limiting: [0] dropped, [1] slipped (sent truncated). */
     private final Counter[] rateLimited = new Counter[2];
     /** DNS cookies by verdict: [1] client cookie only, [2] valid server cookie, [3] invalid or stale server cookie. */
@@ -144,6 +145,10 @@ public final class DnsMetrics {
         }
         Gauge.builder("zonekeeper.dns.tcp.connections", tcpConnections, AtomicLong::get)
                 .description("DNS-over-TCP connections open").register(registry);
+        // the forwarder's own limits count under the same name (ForwarderMeters), with their reasons
+        forwardShareRefused = Counter.builder("zonekeeper.dns.forward.rejected")
+                .description("Forwarded queries answered REFUSED at once: too many questions in flight, or waiters for one")
+                .tag("reason", "per_network").register(registry);
         String[] actions = {"dropped", "slipped"};
         for (int i = 0; i < actions.length; i++) {
             rateLimited[i] = Counter.builder("zonekeeper.dns.rrl")
@@ -233,6 +238,11 @@ public final class DnsMetrics {
     /** A DNS-over-TCP connection was admitted (+1) or closed (-1). */
     public void tcpConnections(int delta) {
         tcpConnections.addAndGet(delta);
+    }
+
+    /** A query REFUSED because its client network had its share of the forwarder already (--max-concurrent-per-network). */
+    public void forwardShareRefused() {
+        forwardShareRefused.increment();
     }
 
     /** A UDP response over the rate limit: sent truncated ({@code slipped}) or dropped. */

@@ -95,6 +95,8 @@ public final class QueryProcessor {
     private final Cookies cookies = new Cookies();
     /** Response rate limiting of UDP answers; null: off. */
     private volatile RateLimiter rateLimiter;
+    /** Queries waiting for the forwarder per client network; null: not limited. */
+    private volatile ForwardShares forwardShares;
 
     /**
      * @param forwarder forwards a query upstream and completes with the upstream's response; null: no forwarding
@@ -157,6 +159,31 @@ public final class QueryProcessor {
     public void pendingZones(Set<Name> zones) {
         pendingZones = Set.copyOf(zones);
         cache = cache.next(cache.zones); // drops "forwarded" marks of names under them
+    }
+
+    /**
+     * At most {@code perNetwork} queries of one client network (IPv4 /{@code ipv4Prefix}, IPv6 /{@code ipv6Prefix})
+     * wait for the forwarder at once; beyond, REFUSED at once ({@link ForwardShares}); 0 = no such limit.
+     */
+    public void forwardShare(int perNetwork, int ipv4Prefix, int ipv6Prefix) {
+        forwardShares = perNetwork <= 0 ? null : new ForwardShares(perNetwork, ipv4Prefix, ipv6Prefix);
+    }
+
+    /**
+     * The {@link ForwardShares} place of the client of the query processed on this thread: {@link ForwardShares#NONE}
+     * when not limited, -2 when its network has its share of the forwarder already.
+     */
+    private int forwardPlace(ForwardShares shares) {
+        if (shares == null) {
+            return ForwardShares.NONE;
+        }
+        QueryScratch s = scratch.get();
+        int slot = shares.slot(s.ip, s.ipLength);
+        if (!shares.acquire(slot)) {
+            metrics.forwardShareRefused();
+            return -2;
+        }
+        return slot;
     }
 
     /**
@@ -577,14 +604,21 @@ public final class QueryProcessor {
             return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, client, startNanos);
         }
         // a name under no served zone, or our NXDOMAIN under a fallthrough zone: the forwarder's answer as it is
+        ForwardShares shares = forwardShares;
+        int place = forwardPlace(shares);
+        if (place == -2) {
+            return send(alloc, errorResponse(query, Rcode.REFUSED), transport, query, client, startNanos);
+        }
         CompletableFuture<Message> upstream;
         try {
             upstream = forwarder.apply(query);
         } catch (RuntimeException e) {
+            release(shares, place);
             LOG.warn("forwarding {} failed: {}", question.getName(), e.toString());
             return send(alloc, errorResponse(query, Rcode.SERVFAIL), transport, query, client, startNanos);
         }
         upstream.whenComplete((resp, err) -> {
+            release(shares, place);
             ByteBuf out;
             try {
                 out = send(alloc, err != null || resp == null ? errorResponse(query, Rcode.SERVFAIL)
@@ -598,6 +632,12 @@ public final class QueryProcessor {
             }
         });
         return null;
+    }
+
+    private static void release(ForwardShares shares, int place) {
+        if (shares != null) {
+            shares.release(place);
+        }
     }
 
     /**
@@ -656,15 +696,23 @@ public final class QueryProcessor {
         if (query.getOPT() != null) {
             sub.addRecord(new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query)), Section.ADDITIONAL);
         }
+        ForwardShares shares = forwardShares;
+        int place = forwardPlace(shares);
+        if (place == -2) {
+            r.getHeader().setRcode(Rcode.REFUSED);
+            return send(alloc, r, transport, query, client, startNanos);
+        }
         CompletableFuture<Message> upstream;
         try {
             upstream = forwarder.apply(sub);
         } catch (RuntimeException e) {
+            release(shares, place);
             LOG.warn("forwarding CNAME target {} failed: {}", target, e.toString());
             r.getHeader().setRcode(Rcode.SERVFAIL);
             return send(alloc, r, transport, query, client, startNanos);
         }
         upstream.whenComplete((resp, err) -> {
+            release(shares, place);
             ByteBuf out;
             try {
                 out = send(alloc, completed(r, err == null ? resp : null), transport, query, client, startNanos);

@@ -72,6 +72,14 @@ final class RateLimiter {
 
     /** The key part of the client's network: the first prefix bits of {@code ip[0..length)} (4 or 16 bytes). */
     long network(byte[] ip, int length) {
+        return network(seed, ipv4Prefix, ipv6Prefix, ip, length);
+    }
+
+    /**
+     * A keyed hash of the client's network, the first {@code ipv4Prefix} or {@code ipv6Prefix} bits of
+     * {@code ip[0..length)}: what accounts per client network (this limiter, {@link ForwardShares}) key on.
+     */
+    static long network(long seed, int ipv4Prefix, int ipv6Prefix, byte[] ip, int length) {
         int bits = length == 4 ? ipv4Prefix : ipv6Prefix;
         long h = mix(seed ^ length);
         long word = 0;
