@@ -66,7 +66,7 @@ CLASSPATH_BENCH=$ROOT/e2e/target/test-classes:$(cat "$WORK/classpath.txt")
 # below; ZK_OPERATOR_JAVA_OPTS / ZK_SIDECAR_JAVA_OPTS override
 source "$(dirname "${BASH_SOURCE[0]}")/jvm-opts.sh"
 operator_opts=${ZK_OPERATOR_JAVA_OPTS:-$(chart_java_opts operator 8m 358m)}
-sidecar_opts=${ZK_SIDECAR_JAVA_OPTS:-$(chart_java_opts dnsServer 4m 179m)}
+sidecar_opts=${ZK_SIDECAR_JAVA_OPTS:-$(chart_java_opts dnsServer 4m 128m)}
 read -r -a OPERATOR_OPTS <<<"$operator_opts"
 read -r -a SIDECAR_OPTS <<<"$sidecar_opts"
 export MALLOC_ARENA_MAX=2
