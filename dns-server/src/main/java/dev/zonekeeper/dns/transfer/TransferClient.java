@@ -315,6 +315,10 @@ final class TransferClient implements Closeable {
         }
 
         private void record(org.xbill.DNS.Record r) throws ZoneTransferException {
+            if (r.getType() == Type.SOA && !(r instanceof SOARecord)) {
+                // an SOA without its data (class ANY/NONE, RDLENGTH 0: an EmptyRecord), as a hostile primary may send
+                throw new ZoneTransferException("transfer of " + origin + ": an SOA record without data");
+            }
             switch (state) {
                 case FIRST -> {
                     if (r.getType() != Type.SOA || !r.getName().equals(origin)) {
