@@ -59,9 +59,4 @@ final class ForwardShares {
             waiting.decrementAndGet(slot);
         }
     }
-
-    /** Queries of the network of {@code slot} waiting now. */
-    int waiting(int slot) {
-        return slot == NONE ? 0 : waiting.get(slot);
-    }
 }
