@@ -17,7 +17,7 @@ mkdir -p "$w"
 python3 "$root/e2e/bench/zone2records.py" "$w/cluster.local.zone" "$w/zk-records"
 jar=$zk_jar
 [ -f "$jar" ] || (cd "$root" && ./mvnw -q -B -pl dns-server package -DskipTests)
-export ZK_CMD="exec $java $zk_opts -jar $jar --listen 127.0.0.1:$port --records $w/zk-records --zone cluster.local --upstream none --udp-sockets 1 --metrics 127.0.0.1:$((port + 1))"
+export ZK_CMD="exec $java $zk_opts -jar $jar --listen 127.0.0.1:$port --records $w/zk-records --zone cluster.local --upstream none --udp-sockets 1 --metrics 127.0.0.1:$((port + 1)) $zk_limits"
 export ZK_PORT=$port ZK_PGREP="$(basename "$jar") --listen 127.0.0.1:$port"
 WARM=${WARM:-8} W="$w" bash "$shared/bench/anchors.sh" "$@" &
 bench=$!
@@ -29,4 +29,10 @@ while kill -0 $bench 2>/dev/null; do
   sleep 0.5
 done
 wait $bench || true
+# a refused records file leaves an empty zone, whose NXDOMAINs would be measured as if they were answers
+if grep -qE 'WARN .* rejected |refused:' "$w/zk.log"; then
+  echo "[bench] ERROR: Zonekeeper did not load the whole zone, its figures are not comparable:" >&2
+  grep -E 'WARN .* rejected |refused:' "$w/zk.log" >&2
+  exit 1
+fi
 echo "zonekeeper: $(grep -o 'ready [0-9]* ms after JVM start.*' "$w/zk.log" | head -1); peak RSS $((rss / 1024)) MiB; $(grep -c '^---' "$w/zk-records/records.yaml") DnsRecords"

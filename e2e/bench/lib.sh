@@ -11,6 +11,10 @@ zk_jar=${ZK_JAR:-$root/dns-server/target/zonekeeper-dns-server.jar}
 source "$bench/jvm-opts.sh"
 # the DNS server's JVM as the chart runs it (dnsServer.javaOpts), with a 256 MiB heap bound; ZK_JAVA_OPTS overrides
 zk_opts=${ZK_JAVA_OPTS:-$(chart_java_opts dnsServer 4m 256m)}
+# the benchmark zones are larger than standalone mode's default limits on records files (1 MiB, 10,000 records):
+# raise them, or the server refuses the file and answers NXDOMAIN for everything. ZK_LIMIT_ARGS= for a jar older
+# than those options.
+zk_limits=${ZK_LIMIT_ARGS---records-max-file-bytes 268435456 --records-max-records 10000000}
 coredns_version=1.12.1
 coredns=${COREDNS:-$HOME/.cache/zonekeeper/bin/coredns-$coredns_version/coredns}
 started=()

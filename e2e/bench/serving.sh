@@ -43,7 +43,7 @@ start knot knotd -c "$w/knot.conf"
 start nsd nsd -c "$w/nsd.conf" -d
 start coredns_file "$coredns" -conf "$w/Corefile.file" -dns.port 5394
 start zonekeeper "$java" $zk_opts -jar "$zk_jar" --listen 127.0.0.1:5395 --records "$w/zk-records" \
-  --zone cluster.local --zone example.test --upstream none --udp-sockets 1 --metrics 127.0.0.1:5396
+  --zone cluster.local --zone example.test --upstream none --udp-sockets 1 --metrics 127.0.0.1:5396 $zk_limits
 systems=(zonekeeper coredns-file nsd knot)
 ports=(5395 5394 5392 5391)
 for p in "${ports[@]}"; do wait_dns "$p" svc0.ns0.svc.cluster.local A; wait_dns "$p" rec0.example.test A; done
