@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.config.ServerConfig;
 import dev.zonekeeper.dns.config.ServerConfig.ConfigException;
 import dev.zonekeeper.dns.testing.Closer;
@@ -410,16 +410,16 @@ class SidecarModeTest {
             ServerConfig config = ServerConfig.parse(new String[] {"--listen", "127.0.0.1:0", "--notify-listen",
                 "127.0.0.1:0", "--primary", hostPort(transferServer.address()), "--zone", "example.test",
                 "--upstream", "none", "--tsig-key-file", file.toString()}, List.of());
-            assertThatThrownBy(() -> Main.tsigKey(config)).isInstanceOf(ConfigException.class)
+            assertThatThrownBy(() -> config.tsigKey()).isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith("option --tsig-key-file: ");
             assertThatThrownBy(() -> DnsServer.start(config)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("option --tsig-key-file: ");
         }
-        assertThatThrownBy(() -> Main.tsigKey(ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300",
-            "--zone", "example.test", "--upstream", "none", "--tsig-key-file", missing.toString()}, List.of())))
+        assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300",
+            "--zone", "example.test", "--upstream", "none", "--tsig-key-file", missing.toString()}, List.of()).tsigKey())
                 .hasMessageContaining("does not exist").hasMessageContaining(missing.toString());
-        assertThatThrownBy(() -> Main.tsigKey(ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300",
-            "--zone", "example.test", "--upstream", "none", "--tsig-key-file", invalid.toString()}, List.of())))
+        assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300",
+            "--zone", "example.test", "--upstream", "none", "--tsig-key-file", invalid.toString()}, List.of()).tsigKey())
                 .hasMessageContaining("name:algorithm:base64secret");
     }
 

@@ -3,7 +3,7 @@ package dev.zonekeeper.dns;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,13 +1,20 @@
 package dev.zonekeeper.dns.config;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import dev.zonekeeper.dns.server.Warmup;
+import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.wire.HostPort;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 
 /**
@@ -47,7 +54,8 @@ public record ServerConfig(
         long snapshotMaxAge,
         long recordsMaxFileBytes,
         int recordsMaxRecords,
-        int maxConcurrentPerNetwork) {
+        int maxConcurrentPerNetwork,
+        int warmupRounds) {
 
     /**
      * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
@@ -67,69 +75,232 @@ public record ServerConfig(
     /** Seconds of {@code --snapshot-max-age}: a day, like the SOA expire a secondary would honour. */
     public static final long DEFAULT_SNAPSHOT_MAX_AGE = 86_400;
 
-    public static final String USAGE = String.join("\n",
-            "Usage: zonekeeper-dns-server [options]",
-            "  --listen HOST:PORT       address for DNS over UDP and TCP (default 127.0.0.1:5353)",
-            "  --records DIR            standalone mode: directory of DnsRecord YAML manifests (default examples/);",
-            "                           not read in sidecar mode",
-            "  --records-max-file-bytes N  standalone mode: refuse, unread, a records file larger than this",
-            "                           (default 1048576)",
-            "  --records-max-records N  standalone mode: refuse the records file that takes the total over N records,",
-            "                           and every file after it in path order (default 10000)",
-            "  --zone NAME              a zone to serve authoritatively (repeatable)",
-            "  --upstream HOST:PORT     forward names outside the zones there (repeatable;",
-            "                           default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)",
-            "  --fallthrough ZONE       a --zone, or a name below one, whose NXDOMAINs are forwarded instead",
-            "                           (repeatable; e.g. in-addr.arpa for PTRs of addresses outside the cluster);",
-            "                           NODATA stays ours; without forwarding the NXDOMAIN is answered",
-            "  --metrics HOST:PORT      serve /metrics, /health and /ready over HTTP (default: off)",
-            "  --primary HOST:PORT      sidecar mode: transfer the --zone zones from this primary (AXFR, then IXFR);",
-            "                           until a zone's first transfer, names in it get SERVFAIL and /ready is 503",
-            "  --tsig-key-file FILE     TSIG key for transfers and NOTIFY, 'name:hmac-sha256:base64secret'",
-            "                           (default: none, transfers unsigned)",
-            "  --notify-listen HOST:PORT  UDP address for NOTIFY from the primary (sidecar mode; default: the",
-            "                           --listen host on port " + DEFAULT_NOTIFY_PORT + "; 'none': rely on SOA refresh polling)",
-            "  --udp-sockets N          SO_REUSEPORT UDP sockets, one reader thread each (default: number of CPUs)",
-            "  --cache-size N           forwarder cache entries (default 10000)",
-            "  --cache-bytes N          forwarder cache bound in bytes, estimated (suffix k, m, g allowed;",
-            "                           default 32m), least recently used evicted first",
-            "  --max-concurrent N       distinct questions in flight upstream; a query beyond it gets REFUSED",
-            "                           at once (as CoreDNS's max_concurrent; default 1000)",
-            "  --max-concurrent-per-network N  queries of one client network (--rrl-ipv4-prefix/--rrl-ipv6-prefix)",
-            "                           waiting for upstream answers; beyond, REFUSED at once, so one client cannot",
-            "                           take every upstream slot (default 250; 0: no such limit)",
-            "  --zone-ttl SECONDS       TTL of the generated SOA and NS records (default 30)",
-            "  --tcp-idle-timeout SECONDS  close a DNS-over-TCP connection with no query or answer for this long",
-            "                           (default 10, RFC 7766)",
-            "  --tcp-io-timeout MILLIS  once a TCP message's first byte arrives, the whole message must arrive within",
-            "                           this time, else the connection is closed (default 2000)",
-            "  --tcp-max-connections N  DNS-over-TCP connections open at once; a new one beyond closes the one idle",
-            "                           longest (default 1000)",
-            "  --tcp-max-per-client N   DNS-over-TCP connections open at once from one client address; a new one",
-            "                           beyond is refused (default 64)",
-            "  --answer-cache-mib MIB   memory for pre-encoded authoritative answers, keys and answers counted",
-            "                           (default 16)",
-            "  --rrl-rate N             response rate limiting of UDP answers: N responses per second per client",
-            "                           network, response kind and name (0 = off, the default; the chart sets 2000)",
-            "  --rrl-slip N             every N-th response over the rate is sent truncated (TC) so real clients",
-            "                           retry over TCP, the others are dropped (default 2; 0 drops all, 1 truncates all)",
-            "  --rrl-ipv4-prefix BITS   IPv4 clients are counted per network of this prefix (default 24)",
-            "  --rrl-ipv6-prefix BITS   IPv6 clients are counted per network of this prefix (default 56)",
-            "  --rrl-window SECONDS     a client over the rate stays limited at most this long after it slows",
-            "                           down (default 15)",
-            "  --lameduck SECONDS       on SIGTERM, report not-ready on /ready and keep answering this long, then",
-            "                           close and exit 0 (default " + DEFAULT_LAMEDUCK + "; 0: close at once)",
-            "  --snapshot-dir DIR       sidecar mode: write every transferred zone there (atomic, checksummed) and,",
-            "                           on start, serve the valid snapshots at once, then catch up by IXFR",
-            "                           (default: off)",
-            "  --snapshot-max-age SECONDS  serve a snapshot only while the primary last confirmed it less than this",
-            "                           long ago (default " + DEFAULT_SNAPSHOT_MAX_AGE + ", a day)",
-            "  --help                   print this help");
+    /**
+     * The options, in {@code --help} order: the one table from which the parser, {@code --help}, the environment
+     * variables and the README's option table ({@code OptionTableTest} keeps it current) are made.
+     */
+    public static final List<Option> OPTIONS = List.of(
+            option("--listen", "HOST:PORT", "`127.0.0.1:5353`",
+                    List.of("address for DNS over UDP and TCP (default 127.0.0.1:5353)"),
+                    "address for DNS over UDP and TCP",
+                    (b, o, v) -> b.listen = hostPort(o, v, -1)),
+            option("--records", "DIR", "`examples/`",
+                    List.of("standalone mode: directory of DnsRecord YAML manifests (default examples/);",
+                            "not read in sidecar mode"),
+                    "standalone mode: every `*.yaml`/`*.yml` under DIR, `kind: DnsRecord` documents (others ignored), "
+                            + "reloaded on change",
+                    (b, o, v) -> b.records = Path.of(v)),
+            option("--records-max-file-bytes", "N", "1048576 (1 MiB)",
+                    List.of("standalone mode: refuse, unread, a records file larger than this",
+                            "(default 1048576)"),
+                    "standalone mode: a records file larger than this is refused unread, with a log line naming the file "
+                            + "and the limit",
+                    (b, o, v) -> b.recordsMaxFileBytes = intValue(o, v, 1, 1 << 30)),
+            option("--records-max-records", "N", "10000",
+                    List.of("standalone mode: refuse the records file that takes the total over N records,",
+                            "and every file after it in path order (default 10000)"),
+                    "standalone mode: files are read in path order; the file that takes the accepted records over N is "
+                            + "refused, and every file after it, each with a log line",
+                    (b, o, v) -> b.recordsMaxRecords = intValue(o, v, 0, 10_000_000)),
+            repeatable("--zone", "NAME", "none",
+                    List.of("a zone to serve authoritatively (repeatable)"),
+                    "a zone served authoritatively, with a generated SOA and NS (`ns.dns.<zone>`); repeatable",
+                    (b, o, v) -> b.zones.add(zoneName(o, v))),
+            repeatable("--upstream", "HOST[:PORT]", "nameservers of `/etc/resolv.conf`",
+                    List.of("forward names outside the zones there (repeatable;",
+                            "default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)"),
+                    "where names outside the zones are forwarded; repeatable; `none` disables forwarding (then such names"
+                            + " get REFUSED)",
+                    (b, o, v) -> b.upstream(o, v)),
+            repeatable("--fallthrough", "ZONE", "none",
+                    List.of("a --zone, or a name below one, whose NXDOMAINs are forwarded instead",
+                            "(repeatable; e.g. in-addr.arpa for PTRs of addresses outside the cluster);",
+                            "NODATA stays ours; without forwarding the NXDOMAIN is answered"),
+                    "a `--zone`, or a name below one, whose NXDOMAIN answers are replaced by the forwarder's (CoreDNS's "
+                            + "`fallthrough`); repeatable; e.g. `--zone in-addr.arpa --zone ip6.arpa --fallthrough in-addr.arpa "
+                            + "--fallthrough ip6.arpa` answers the cluster's PTRs and forwards the rest; NODATA stays ours; no "
+                            + "effect without forwarding",
+                    (b, o, v) -> b.fallthrough(o, v)),
+            option("--metrics", "HOST:PORT", "off",
+                    List.of("serve /metrics, /health and /ready over HTTP (default: off)"),
+                    "HTTP `/metrics` (Prometheus text), `/health`, `/ready`",
+                    (b, o, v) -> b.metrics = hostPort(o, v, -1)),
+            option("--primary", "HOST:PORT", "off",
+                    List.of("sidecar mode: transfer the --zone zones from this primary (AXFR, then IXFR);",
+                            "until a zone's first transfer, names in it get SERVFAIL and /ready is 503"),
+                    "sidecar mode: the `--zone`s are transferred (AXFR/IXFR) from this primary instead of read from "
+                            + "`--records`",
+                    (b, o, v) -> b.primary = hostPort(o, v, -1)),
+            option("--tsig-key-file", "FILE", "none",
+                    List.of("TSIG key for transfers and NOTIFY, 'name:hmac-sha256:base64secret'",
+                            "(default: none, transfers unsigned)"),
+                    "TSIG key for transfers and NOTIFY, `name:hmac-sha256:base64secret`",
+                    (b, o, v) -> b.tsig = Path.of(v)),
+            option("--notify-listen", "HOST:PORT", "the `--listen` host, port 5354",
+                    List.of("UDP address for NOTIFY from the primary (sidecar mode; default: the",
+                            "--listen host on port " + DEFAULT_NOTIFY_PORT + "; 'none': rely on SOA refresh polling)"),
+                    "sidecar mode: the UDP address where NOTIFY from the primary is received; `none`: changes are seen at the zones' SOA refresh only",
+                    (b, o, v) -> b.notifyListen(o, v)),
+            option("--udp-sockets", "N", "CPUs",
+                    List.of("SO_REUSEPORT UDP sockets, one reader thread each (default: number of CPUs)"),
+                    "SO_REUSEPORT UDP sockets, each read by its own thread (also the number of TCP event loops)",
+                    (b, o, v) -> b.udpSockets = intValue(o, v, 1, 64)),
+            option("--cache-size", "N", "10000",
+                    List.of("forwarder cache entries (default 10000)"),
+                    "forwarder cache entries (LRU)",
+                    (b, o, v) -> b.cacheSize = intValue(o, v, 0, 10_000_000)),
+            option("--cache-bytes", "N", "`32m`",
+                    List.of("forwarder cache bound in bytes, estimated (suffix k, m, g allowed;",
+                            "default 32m), least recently used evicted first"),
+                    "forwarder cache bound in estimated bytes (records, their wire form, per-entry overhead; suffix `k`, "
+                            + "`m`, `g`), least recently used evicted first; sized for the chart's 256 MiB limit with headroom",
+                    (b, o, v) -> b.cacheBytes = byteValue(o, v)),
+            option("--max-concurrent", "N", "1000",
+                    List.of("distinct questions in flight upstream; a query beyond it gets REFUSED",
+                            "at once (as CoreDNS's max_concurrent; default 1000)"),
+                    "distinct questions in flight upstream (CoreDNS's `max_concurrent`); a query for another question "
+                            + "beyond it gets REFUSED at once, so clients try another server; also at most 1000 queries wait for "
+                            + "one question and 10,000 in all (each holds its parsed query)",
+                    (b, o, v) -> b.maxConcurrent = intValue(o, v, 1, 1_000_000)),
+            option("--max-concurrent-per-network", "N", "250",
+                    List.of("queries of one client network (--rrl-ipv4-prefix/--rrl-ipv6-prefix)",
+                            "waiting for upstream answers; beyond, REFUSED at once, so one client cannot",
+                            "take every upstream slot (default 250; 0: no such limit)"),
+                    "queries of one client network (IPv4 /24, IPv6 /56: `--rrl-ipv4-prefix`, `--rrl-ipv6-prefix`) waiting"
+                            + " for upstream answers at once; beyond, REFUSED at once, so a flood of unique names from one client "
+                            + "cannot take every upstream slot from the others; 0 turns it off",
+                    (b, o, v) -> b.maxConcurrentPerNetwork = intValue(o, v, 0, 1_000_000)),
+            option("--zone-ttl", "SECONDS", "30",
+                    List.of("TTL of the generated SOA and NS records (default 30)"),
+                    "TTL of the generated SOA and NS, and the negative-caching TTL",
+                    (b, o, v) -> b.zoneTtl = intValue(o, v, 0, 86400)),
+            option("--tcp-idle-timeout", "SECONDS", "10",
+                    List.of("close a DNS-over-TCP connection with no query or answer for this long",
+                            "(default 10, RFC 7766)"),
+                    "a DNS-over-TCP connection with no complete query and no answer for this long is closed (RFC 7766); "
+                            + "bytes of an unfinished message do not count",
+                    (b, o, v) -> b.tcpIdleTimeout = intValue(o, v, 1, 3600)),
+            option("--tcp-io-timeout", "MILLIS", "2000",
+                    List.of("once a TCP message's first byte arrives, the whole message must arrive within",
+                            "this time, else the connection is closed (default 2000)"),
+                    "once the first byte of a TCP message arrives, the whole message must arrive within this time, else "
+                            + "the connection is closed (Knot's `tcp-io-timeout`): a client trickling a byte now and then cannot "
+                            + "hold a connection",
+                    (b, o, v) -> b.tcpIoTimeout = intValue(o, v, 10, 600_000)),
+            option("--tcp-max-connections", "N", "1000",
+                    List.of("DNS-over-TCP connections open at once; a new one beyond closes the one idle",
+                            "longest (default 1000)"),
+                    "DNS-over-TCP connections open at once; a new connection beyond closes the one idle longest (as Knot "
+                            + "does) instead of being refused, so idle or trickling connections cannot keep others out",
+                    (b, o, v) -> b.tcpMaxConnections = intValue(o, v, 1, 1_000_000)),
+            option("--tcp-max-per-client", "N", "64",
+                    List.of("DNS-over-TCP connections open at once from one client address; a new one",
+                            "beyond is refused (default 64)"),
+                    "DNS-over-TCP connections open at once from one client address; a new one beyond is refused",
+                    (b, o, v) -> b.tcpMaxPerClient = intValue(o, v, 1, 1_000_000)),
+            option("--answer-cache-mib", "MIB", "16",
+                    List.of("memory for pre-encoded authoritative answers, keys and answers counted",
+                            "(default 16)"),
+                    "memory for pre-encoded authoritative answers, counted in bytes (keys, answers, object overheads; the"
+                            + " 1.25 MiB table is fixed beside it); beyond it the entries not hit lately are evicted (CLOCK); "
+                            + "negative answers have a quarter of it to themselves and, once it is full, are cached only when asked"
+                            + " a second time, so a random-subdomain flood cannot push out the names in use",
+                    (b, o, v) -> b.answerCacheMib = intValue(o, v, 1, 4096)),
+            option("--rrl-rate", "N", "0 (off; the chart sets 2000)",
+                    List.of("response rate limiting of UDP answers: N responses per second per client",
+                            "network, response kind and name (0 = off, the default; the chart sets 2000)"),
+                    "response rate limiting of UDP answers (BIND `rate-limit`, Knot `mod-rrl`): N responses per second "
+                            + "per account = client network, kind (positive and NODATA per question name and type, NXDOMAIN per "
+                            + "zone, errors per network) and name; a limited client stays limited while it keeps asking faster; TCP"
+                            + " and clients presenting a valid server cookie are never limited",
+                    (b, o, v) -> b.rrl = new Rrl(intValue(o, v, 0, 1_000_000), b.rrl.slip(), b.rrl.ipv4Prefix(), b.rrl.ipv6Prefix(), b.rrl.window())),
+            option("--rrl-slip", "N", "2",
+                    List.of("every N-th response over the rate is sent truncated (TC) so real clients",
+                            "retry over TCP, the others are dropped (default 2; 0 drops all, 1 truncates all)"),
+                    "every N-th response over the rate is sent truncated (TC, question only) so a real client retries "
+                            + "over TCP; the others are dropped; 0 drops all, 1 truncates all",
+                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), intValue(o, v, 0, 10), b.rrl.ipv4Prefix(), b.rrl.ipv6Prefix(), b.rrl.window())),
+            option("--rrl-ipv4-prefix", "BITS", "24",
+                    List.of("IPv4 clients are counted per network of this prefix (default 24)"),
+                    "IPv4 clients are counted per network of this prefix",
+                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), b.rrl.slip(), intValue(o, v, 0, 32), b.rrl.ipv6Prefix(), b.rrl.window())),
+            option("--rrl-ipv6-prefix", "BITS", "56",
+                    List.of("IPv6 clients are counted per network of this prefix (default 56)"),
+                    "IPv6 clients are counted per network of this prefix",
+                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), b.rrl.slip(), b.rrl.ipv4Prefix(), intValue(o, v, 0, 128), b.rrl.window())),
+            option("--rrl-window", "SECONDS", "15",
+                    List.of("a client over the rate stays limited at most this long after it slows",
+                            "down (default 15)"),
+                    "the longest a limited client stays limited after it slows down (its debt is at most `rate` x "
+                            + "`window` responses)",
+                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), b.rrl.slip(), b.rrl.ipv4Prefix(), b.rrl.ipv6Prefix(), intValue(o, v, 1, 3600))),
+            option("--lameduck", "SECONDS", "5",
+                    List.of("on SIGTERM, report not-ready on /ready and keep answering this long, then",
+                            "close and exit 0 (default " + DEFAULT_LAMEDUCK + "; 0: close at once)"),
+                    "on SIGTERM: `/ready` answers 503 (\"shutting down\") at once while DNS is still answered this long, "
+                            + "then the server closes and exits 0; 0 closes at once",
+                    (b, o, v) -> b.lameduck = intValue(o, v, 0, 3600)),
+            option("--snapshot-dir", "DIR", "off",
+                    List.of("sidecar mode: write every transferred zone there (atomic, checksummed) and,",
+                            "on start, serve the valid snapshots at once, then catch up by IXFR",
+                            "(default: off)"),
+                    "sidecar mode: each zone is written to `DIR` after every transfer that changed it (temporary file, "
+                            + "fsync, rename; SHA-256 checksum; header with format version, zone, serial, primary and a hash of the"
+                            + " TSIG key); on start the valid snapshots are served at once and the transfers catch up by IXFR from "
+                            + "their serial. Corrupt, truncated, foreign (another zone, primary or key) or oversized (> 32 MiB) "
+                            + "files are refused with a WARN line and `zonekeeper_dns_zone_snapshots_refused_total`",
+                    (b, o, v) -> b.snapshotDir(o, v)),
+            option("--snapshot-max-age", "SECONDS", "86400",
+                    List.of("serve a snapshot only while the primary last confirmed it less than this",
+                            "long ago (default " + DEFAULT_SNAPSHOT_MAX_AGE + ", a day)"),
+                    "a snapshot the primary has not confirmed for longer is not loaded; a zone served from one stops "
+                            + "(SERVFAIL) once it passes this age with the primary still away",
+                    (b, o, v) -> b.snapshotMaxAge(o, v)),
+            option("--warmup-rounds", "N", "20",
+                    List.of("passes of the JIT warm-up on a throwaway zone before the server reports",
+                            "ready (default 20, or the JVM property zonekeeper.warmup.rounds; 0: none)"),
+                    "passes of the warm-up before the server reports ready: about 2,000 queries each through a private "
+                            + "loopback socket on a throwaway zone, so the JIT has compiled the query path before the "
+                            + "first client; the JVM system property `zonekeeper.warmup.rounds` is the default's older "
+                            + "spelling; 0 turns it off",
+                    (b, o, v) -> b.warmupRounds = intValue(o, v, 0, 1000)));
+
+    /** {@code --help}. */
+    public static final String USAGE = usage();
 
     /** Thrown for an unknown or invalid option; the message names it. */
-    public static final class ConfigException extends Exception {
+    public static class ConfigException extends Exception {
         public ConfigException(String message) {
             super(message);
+        }
+    }
+
+    /** {@code --help}: not an error, the usage is printed on stdout. */
+    public static final class HelpRequested extends ConfigException {
+        HelpRequested() {
+            super(USAGE);
+        }
+    }
+
+    /**
+     * The TSIG key of sidecar mode from {@code --tsig-key-file}, read now, or null when none is given (transfers
+     * unsigned).
+     *
+     * @throws ConfigException naming {@code --tsig-key-file} when the file is missing, unreadable or not a valid key
+     */
+    public TSIG tsigKey() throws ConfigException {
+        if (tsigKeyFile == null) {
+            return null;
+        }
+        String file = tsigKeyFile.toAbsolutePath().toString();
+        try {
+            return TsigKeyFile.read(tsigKeyFile);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("option --tsig-key-file: " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("option --tsig-key-file: cannot read " + file + ": " + e);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option --tsig-key-file: " + e.getMessage());
         }
     }
 
@@ -141,19 +312,83 @@ public record ServerConfig(
         return !upstreams.isEmpty();
     }
 
+    /** Parses {@code args}, each option not given there read from its environment variable (see {@link #parse(String[], Map, List)}). */
     public static ServerConfig parse(String[] args, List<InetSocketAddress> defaultUpstreams) throws ConfigException {
+        return parse(args, System.getenv(), defaultUpstreams);
+    }
+
+    /**
+     * Parses the command line {@code args}, then takes each option not on it from its environment variable in
+     * {@code env} ({@link Option#env()}, e.g. {@code ZONEKEEPER_LISTEN}; a repeatable option's variable is a
+     * comma-separated list): the command line wins, an option given there ignores its variable. A blank variable is
+     * not set.
+     */
+    public static ServerConfig parse(String[] args, Map<String, String> env, List<InetSocketAddress> defaultUpstreams)
+            throws ConfigException {
+        Map<String, Option> byName = new HashMap<>();
+        for (Option o : OPTIONS) {
+            byName.put(o.name(), o);
+        }
+        List<Option> given = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            String opt = args[i];
+            String value = null;
+            int eq = opt.indexOf('=');
+            if (opt.startsWith("--") && eq > 0) {
+                value = opt.substring(eq + 1);
+                opt = opt.substring(0, eq);
+            }
+            if (opt.equals("--help") || opt.equals("-h")) {
+                throw new HelpRequested();
+            }
+            Option option = byName.get(opt);
+            if (option == null) {
+                throw new ConfigException("unknown option '" + args[i] + "'\n" + USAGE);
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new ConfigException("option " + opt + " needs a value");
+                }
+                value = args[++i];
+            }
+            given.add(option);
+            values.add(value);
+        }
+        Builder b = new Builder();
+        for (Option o : OPTIONS) {
+            String v = env.get(o.env());
+            if (v == null || v.isBlank() || given.contains(o)) {
+                continue;
+            }
+            try {
+                for (String one : o.repeatable() ? v.split(",") : new String[] {v}) {
+                    o.setter().apply(b, o.name(), one.trim());
+                }
+            } catch (ConfigException e) {
+                throw new ConfigException("environment " + o.env() + ": " + e.getMessage());
+            }
+        }
+        for (int i = 0; i < given.size(); i++) {
+            given.get(i).setter().apply(b, given.get(i).name(), values.get(i));
+        }
+        return b.build(defaultUpstreams);
+    }
+
+    /** The values of one parse, set by the {@link Option#setter()}s, then checked together by {@link #build}. */
+    static final class Builder {
         InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), 5353);
-        Path records = null;
-        List<Name> zones = new ArrayList<>();
-        List<Name> fallthrough = new ArrayList<>();
-        List<InetSocketAddress> upstreams = new ArrayList<>();
-        boolean upstreamsGiven = false;
-        boolean noForwarding = false;
-        InetSocketAddress metrics = null;
-        InetSocketAddress primary = null;
-        Path tsig = null;
-        InetSocketAddress notifyListen = null;
-        boolean noNotify = false;
+        Path records;
+        final List<Name> zones = new ArrayList<>();
+        final List<Name> fallthrough = new ArrayList<>();
+        final List<InetSocketAddress> upstreams = new ArrayList<>();
+        boolean upstreamsGiven;
+        boolean noForwarding;
+        InetSocketAddress metrics;
+        InetSocketAddress primary;
+        Path tsig;
+        InetSocketAddress notifyListen;
+        boolean noNotify;
         int udpSockets = Runtime.getRuntime().availableProcessors();
         int cacheSize = 10_000;
         long cacheBytes = 32L << 20;
@@ -167,166 +402,132 @@ public record ServerConfig(
         int answerCacheMib = 16;
         Rrl rrl = Rrl.DEFAULT;
         int lameduck = DEFAULT_LAMEDUCK;
-        Path snapshotDir = null;
+        Path snapshotDir;
         long snapshotMaxAge = DEFAULT_SNAPSHOT_MAX_AGE;
-        boolean snapshotMaxAgeGiven = false;
+        boolean snapshotMaxAgeGiven;
         long recordsMaxFileBytes = 1024 * 1024;
         int recordsMaxRecords = 10_000;
-        for (int i = 0; i < args.length; i++) {
-            String opt = args[i];
-            String value = null;
-            int eq = opt.indexOf('=');
-            if (opt.startsWith("--") && eq > 0) {
-                value = opt.substring(eq + 1);
-                opt = opt.substring(0, eq);
+        int warmupRounds = Warmup.rounds();
+
+        void upstream(String opt, String value) throws ConfigException {
+            upstreamsGiven = true;
+            if (value.equalsIgnoreCase("none")) {
+                noForwarding = true;
+            } else {
+                upstreams.add(hostPort(opt, value, 53));
             }
-            if (opt.equals("--help") || opt.equals("-h")) {
-                throw new ConfigException(USAGE);
+        }
+
+        void fallthrough(String opt, String value) throws ConfigException {
+            if (value.trim().equals(".")) {
+                throw new ConfigException("option --fallthrough: the root is not a served zone; name a --zone"
+                        + " or a name below one");
             }
-            if (!isKnown(opt)) {
-                throw new ConfigException("unknown option '" + args[i] + "'\n" + USAGE);
+            Name f = zoneName(opt, value);
+            if (!fallthrough.contains(f)) {
+                fallthrough.add(f);
             }
-            if (value == null) {
-                if (i + 1 >= args.length) {
-                    throw new ConfigException("option " + opt + " needs a value");
-                }
-                value = args[++i];
+        }
+
+        void notifyListen(String opt, String value) throws ConfigException {
+            noNotify = value.equalsIgnoreCase("none");
+            notifyListen = noNotify ? null : hostPort(opt, value, -1);
+        }
+
+        void snapshotDir(String opt, String value) throws ConfigException {
+            if (value.isBlank()) {
+                throw new ConfigException("option " + opt + ": empty directory name");
             }
-            switch (opt) {
-                case "--listen" -> listen = hostPort(opt, value);
-                case "--records" -> records = Path.of(value);
-                case "--zone" -> zones.add(zoneName(opt, value));
-                case "--fallthrough" -> {
-                    if (value.trim().equals(".")) {
-                        throw new ConfigException("option --fallthrough: the root is not a served zone; name a --zone"
-                                + " or a name below one");
-                    }
-                    Name f = zoneName(opt, value);
-                    if (!fallthrough.contains(f)) {
-                        fallthrough.add(f);
-                    }
-                }
-                case "--upstream" -> {
-                    upstreamsGiven = true;
-                    if (value.equalsIgnoreCase("none")) {
-                        noForwarding = true;
-                    } else {
-                        upstreams.add(hostPort(opt, value, 53));
-                    }
-                }
-                case "--metrics" -> metrics = hostPort(opt, value);
-                case "--primary" -> primary = hostPort(opt, value);
-                case "--tsig-key-file" -> tsig = Path.of(value);
-                case "--notify-listen" -> {
-                    if (value.equalsIgnoreCase("none")) {
-                        noNotify = true;
-                        notifyListen = null;
-                    } else {
-                        noNotify = false;
-                        notifyListen = hostPort(opt, value);
+            snapshotDir = Path.of(value);
+        }
+
+        void snapshotMaxAge(String opt, String value) throws ConfigException {
+            snapshotMaxAge = intValue(opt, value, 1, 365 * 86_400);
+            snapshotMaxAgeGiven = true;
+        }
+
+        /** The rules between options, then the config. */
+        ServerConfig build(List<InetSocketAddress> defaultUpstreams) throws ConfigException {
+            if (noForwarding) {
+                upstreams.clear();
+            } else if (!upstreamsGiven) {
+                upstreams.addAll(defaultUpstreams);
+            }
+            for (int a = 0; a < zones.size(); a++) {
+                for (int c = a + 1; c < zones.size(); c++) {
+                    if (zones.get(a).equals(zones.get(c))) {
+                        throw new ConfigException("option --zone: " + zones.get(a) + " is given twice");
                     }
                 }
-                case "--udp-sockets" -> udpSockets = intValue(opt, value, 1, 64);
-                case "--cache-size" -> cacheSize = intValue(opt, value, 0, 10_000_000);
-                case "--cache-bytes" -> cacheBytes = byteValue(opt, value);
-                case "--max-concurrent" -> maxConcurrent = intValue(opt, value, 1, 1_000_000);
-                case "--max-concurrent-per-network" -> maxConcurrentPerNetwork = intValue(opt, value, 0, 1_000_000);
-                case "--zone-ttl" -> zoneTtl = intValue(opt, value, 0, 86400);
-                case "--tcp-idle-timeout" -> tcpIdleTimeout = intValue(opt, value, 1, 3600);
-                case "--tcp-io-timeout" -> tcpIoTimeout = intValue(opt, value, 10, 600_000);
-                case "--tcp-max-connections" -> tcpMaxConnections = intValue(opt, value, 1, 1_000_000);
-                case "--tcp-max-per-client" -> tcpMaxPerClient = intValue(opt, value, 1, 1_000_000);
-                case "--answer-cache-mib" -> answerCacheMib = intValue(opt, value, 1, 4096);
-                case "--rrl-rate" -> rrl = new Rrl(intValue(opt, value, 0, 1_000_000), rrl.slip(), rrl.ipv4Prefix(),
-                        rrl.ipv6Prefix(), rrl.window());
-                case "--rrl-slip" -> rrl = new Rrl(rrl.rate(), intValue(opt, value, 0, 10), rrl.ipv4Prefix(),
-                        rrl.ipv6Prefix(), rrl.window());
-                case "--rrl-ipv4-prefix" -> rrl = new Rrl(rrl.rate(), rrl.slip(), intValue(opt, value, 0, 32),
-                        rrl.ipv6Prefix(), rrl.window());
-                case "--rrl-ipv6-prefix" -> rrl = new Rrl(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(),
-                        intValue(opt, value, 0, 128), rrl.window());
-                case "--rrl-window" -> rrl = new Rrl(rrl.rate(), rrl.slip(), rrl.ipv4Prefix(), rrl.ipv6Prefix(),
-                        intValue(opt, value, 1, 3600));
-                case "--lameduck" -> lameduck = intValue(opt, value, 0, 3600);
-                case "--snapshot-dir" -> {
-                    if (value.isBlank()) {
-                        throw new ConfigException("option --snapshot-dir: empty directory name");
-                    }
-                    snapshotDir = Path.of(value);
-                }
-                case "--snapshot-max-age" -> {
-                    snapshotMaxAge = intValue(opt, value, 1, 365 * 86_400);
-                    snapshotMaxAgeGiven = true;
-                }
-                case "--records-max-file-bytes" -> recordsMaxFileBytes = intValue(opt, value, 1, 1 << 30);
-                case "--records-max-records" -> recordsMaxRecords = intValue(opt, value, 0, 10_000_000);
-                default -> throw new ConfigException("unknown option '" + opt + "'");
             }
-        }
-        if (noForwarding) {
-            upstreams.clear();
-        } else if (!upstreamsGiven) {
-            upstreams.addAll(defaultUpstreams);
-        }
-        for (int a = 0; a < zones.size(); a++) {
-            for (int b = a + 1; b < zones.size(); b++) {
-                if (zones.get(a).equals(zones.get(b))) {
-                    throw new ConfigException("option --zone: " + zones.get(a) + " is given twice");
+            for (Name f : fallthrough) {
+                if (zones.stream().noneMatch(f::subdomain)) {
+                    throw new ConfigException("option --fallthrough: " + f + " is neither a --zone nor below one"
+                            + (zones.isEmpty() ? " (no --zone given)" : " (zones: " + names(zones) + ")"));
                 }
             }
-        }
-        for (Name f : fallthrough) {
-            if (zones.stream().noneMatch(f::subdomain)) {
-                throw new ConfigException("option --fallthrough: " + f + " is neither a --zone nor below one"
-                        + (zones.isEmpty() ? " (no --zone given)" : " (zones: " + names(zones) + ")"));
+            if (tsig != null && primary == null) {
+                throw new ConfigException("option --tsig-key-file needs --primary");
             }
-        }
-        if (tsig != null && primary == null) {
-            throw new ConfigException("option --tsig-key-file needs --primary");
-        }
-        if ((notifyListen != null || noNotify) && primary == null) {
-            throw new ConfigException("option --notify-listen needs --primary");
-        }
-        if (snapshotDir != null && primary == null) {
-            throw new ConfigException("option --snapshot-dir needs --primary (standalone mode reads --records)");
-        }
-        if (snapshotMaxAgeGiven && snapshotDir == null) {
-            throw new ConfigException("option --snapshot-max-age needs --snapshot-dir");
-        }
-        if (primary == null) {
-            if (records == null) {
-                records = Path.of("examples");
+            if ((notifyListen != null || noNotify) && primary == null) {
+                throw new ConfigException("option --notify-listen needs --primary");
             }
-        } else {
-            if (zones.isEmpty()) {
-                throw new ConfigException("option --primary needs at least one --zone to transfer");
+            if (snapshotDir != null && primary == null) {
+                throw new ConfigException("option --snapshot-dir needs --primary (standalone mode reads --records)");
             }
-            if (notifyListen == null && !noNotify) {
-                notifyListen = new InetSocketAddress(listen.getAddress(), DEFAULT_NOTIFY_PORT);
+            if (snapshotMaxAgeGiven && snapshotDir == null) {
+                throw new ConfigException("option --snapshot-max-age needs --snapshot-dir");
             }
-            if (notifyListen != null && notifyListen.getPort() != 0 && notifyListen.equals(listen)) {
-                throw new ConfigException("option --notify-listen: " + notifyListen.getAddress().getHostAddress()
-                        + ":" + notifyListen.getPort() + " is the --listen address; give another port");
+            if (primary == null) {
+                if (records == null) {
+                    records = Path.of("examples");
+                }
+            } else {
+                if (zones.isEmpty()) {
+                    throw new ConfigException("option --primary needs at least one --zone to transfer");
+                }
+                if (notifyListen == null && !noNotify) {
+                    notifyListen = new InetSocketAddress(listen.getAddress(), DEFAULT_NOTIFY_PORT);
+                }
+                if (notifyListen != null && notifyListen.getPort() != 0 && notifyListen.equals(listen)) {
+                    throw new ConfigException("option --notify-listen: "
+                            + notifyListen.getAddress().getHostAddress() + ":" + notifyListen.getPort()
+                            + " is the --listen address; give another port");
+                }
             }
+            return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough),
+                    List.copyOf(upstreams), metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl,
+                    tcpIdleTimeout, tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib, rrl,
+                    cacheBytes, maxConcurrent, lameduck, snapshotDir, snapshotMaxAge,
+                    recordsMaxFileBytes, recordsMaxRecords, maxConcurrentPerNetwork, warmupRounds);
         }
-        return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough), List.copyOf(upstreams),
-                metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl, tcpIdleTimeout,
-                tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib, rrl,
-                cacheBytes, maxConcurrent, lameduck, snapshotDir, snapshotMaxAge,
-                recordsMaxFileBytes, recordsMaxRecords, maxConcurrentPerNetwork);
     }
 
-    private static boolean isKnown(String opt) {
-        return switch (opt) {
-            case "--listen", "--records", "--zone", "--fallthrough", "--upstream", "--metrics", "--primary", "--tsig-key-file",
-                 "--notify-listen", "--udp-sockets", "--cache-size", "--zone-ttl", "--tcp-idle-timeout",
-                 "--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client", "--answer-cache-mib" -> true;
-            case "--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix", "--rrl-window" -> true;
-            case "--cache-bytes", "--max-concurrent", "--max-concurrent-per-network" -> true;
-            case "--lameduck", "--snapshot-dir", "--snapshot-max-age" -> true;
-            case "--records-max-file-bytes", "--records-max-records" -> true;
-            default -> false;
-        };
+    private static Option option(String name, String arg, String defaultDoc, List<String> help, String doc,
+            Option.Setter setter) {
+        return new Option(name, arg, defaultDoc, help, doc, false, setter);
+    }
+
+    private static Option repeatable(String name, String arg, String defaultDoc, List<String> help, String doc,
+            Option.Setter setter) {
+        return new Option(name, arg, defaultDoc, help, doc, true, setter);
+    }
+
+    private static String usage() {
+        StringBuilder sb = new StringBuilder("Usage: zonekeeper-dns-server [options]");
+        for (Option o : OPTIONS) {
+            sb.append('\n').append(o.usage());
+        }
+        return sb.append("\n  --help                   print this help").toString();
+    }
+
+    /** The README's option table (between its {@code dns-server options} markers), generated from {@link #OPTIONS}. */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder("| option | environment | default | meaning |\n|---|---|---|---|\n");
+        for (Option o : OPTIONS) {
+            sb.append(o.markdownRow()).append('\n');
+        }
+        return sb.toString();
     }
 
     private static int intValue(String opt, String value, int min, int max) throws ConfigException {
@@ -376,58 +577,12 @@ public record ServerConfig(
         }
     }
 
-    static InetSocketAddress hostPort(String opt, String value) throws ConfigException {
-        return hostPort(opt, value, -1);
-    }
-
-    /** HOST:PORT, [IPv6]:PORT, or (when defaultPort >= 0) a bare host. Host must be an IP address or resolvable name. */
+    /** HOST:PORT, [IPv6]:PORT, or (when defaultPort >= 0) a bare host; a name is looked up (see {@link HostPort}). */
     static InetSocketAddress hostPort(String opt, String value, int defaultPort) throws ConfigException {
-        String host;
-        String port;
-        String v = value.trim();
-        if (v.startsWith("[")) {
-            int close = v.indexOf(']');
-            if (close < 0) {
-                throw new ConfigException("option " + opt + ": '" + value + "' is not HOST:PORT");
-            }
-            host = v.substring(1, close);
-            port = v.length() > close + 1 && v.charAt(close + 1) == ':' ? v.substring(close + 2) : null;
-        } else {
-            int colon = v.lastIndexOf(':');
-            if (colon >= 0 && v.indexOf(':') == colon) {
-                host = v.substring(0, colon);
-                port = v.substring(colon + 1);
-            } else if (colon >= 0) {
-                host = v; // bare IPv6
-                port = null;
-            } else {
-                host = v;
-                port = null;
-            }
-        }
-        int p;
-        if (port == null) {
-            if (defaultPort < 0) {
-                throw new ConfigException("option " + opt + ": '" + value + "' has no port (HOST:PORT)");
-            }
-            p = defaultPort;
-        } else {
-            try {
-                p = Integer.parseInt(port);
-            } catch (NumberFormatException e) {
-                throw new ConfigException("option " + opt + ": port '" + port + "' is not a number");
-            }
-            if (p < 0 || p > 65535) {
-                throw new ConfigException("option " + opt + ": port " + p + " is outside 0-65535");
-            }
-        }
-        if (host.isEmpty()) {
-            throw new ConfigException("option " + opt + ": '" + value + "' has no host");
-        }
         try {
-            return new InetSocketAddress(InetAddress.getByName(host), p);
-        } catch (UnknownHostException e) {
-            throw new ConfigException("option " + opt + ": unknown host '" + host + "'");
+            return HostPort.parse(value, defaultPort).resolve();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("option " + opt + ": " + e.getMessage());
         }
     }
 

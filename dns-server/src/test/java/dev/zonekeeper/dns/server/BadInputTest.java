@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.StandaloneZones;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.standalone.ManifestDirectory;

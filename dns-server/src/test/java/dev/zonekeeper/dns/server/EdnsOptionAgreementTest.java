@@ -2,7 +2,7 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.dns.testing.Packets;
 import java.io.DataInputStream;

@@ -8,7 +8,7 @@ import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.testing.DnsClients;
 import dev.zonekeeper.dns.testing.DnsClients.Client;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;

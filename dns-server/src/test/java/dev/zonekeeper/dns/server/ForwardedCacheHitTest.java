@@ -6,7 +6,7 @@ import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.testing.DnsClients;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.InProcessServer;

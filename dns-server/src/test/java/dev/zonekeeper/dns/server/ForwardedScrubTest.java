@@ -3,7 +3,7 @@ package dev.zonekeeper.dns.server;
 import static dev.zonekeeper.dns.testing.Loopback.hostPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.forward.FakeUpstream;
 import dev.zonekeeper.dns.testing.DnsClients;
 import dev.zonekeeper.dns.testing.DnsClients.Reply;

@@ -1,6 +1,6 @@
 package dev.zonekeeper.dns.testing;
 
-import dev.zonekeeper.dns.Main.DnsServer;
+import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.config.ServerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;

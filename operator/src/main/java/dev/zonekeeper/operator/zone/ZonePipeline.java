@@ -4,6 +4,7 @@ import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.wire.HostPort;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.config.ZonekeeperConfig;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
@@ -21,9 +22,7 @@ import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -158,35 +157,12 @@ public class ZonePipeline {
     }
   }
 
-  /** Parses {@code HOST:PORT} or {@code [IPV6]:PORT}; the host must be an IP address. */
+  /** {@code HOST:PORT} or {@code [IPV6]:PORT} ({@link HostPort}); the host must be an IP address, not a name. */
   static InetSocketAddress hostPort(String key, String value) {
-    String v = value.trim();
-    int colon = v.lastIndexOf(':');
-    if (colon <= 0 || colon == v.length() - 1) {
-      throw new IllegalArgumentException(key + ": \"" + value + "\" is not HOST:PORT (e.g. 127.0.0.1:5300)");
-    }
-    String host = v.substring(0, colon);
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    int port;
     try {
-      port = Integer.parseInt(v.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      port = -1;
-    }
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException(key + ": port in \"" + value + "\" must be a number 0..65535");
-    }
-    byte[] bytes = org.xbill.DNS.Address.toByteArray(host, host.indexOf(':') >= 0 ? org.xbill.DNS.Address.IPv6
-        : org.xbill.DNS.Address.IPv4);
-    if (bytes == null) {
-      throw new IllegalArgumentException(key + ": host in \"" + value + "\" must be an IP address");
-    }
-    try {
-      return new InetSocketAddress(InetAddress.getByAddress(bytes), port);
-    } catch (UnknownHostException e) {
-      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+      return HostPort.parse(value).literal();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage() + " (e.g. 127.0.0.1:5300)", e);
     }
   }
 }
