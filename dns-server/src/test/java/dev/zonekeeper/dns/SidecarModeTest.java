@@ -10,7 +10,7 @@ import dev.zonekeeper.dns.Main.DnsServer;
 import dev.zonekeeper.dns.config.ServerConfig;
 import dev.zonekeeper.dns.config.ServerConfig.ConfigException;
 import dev.zonekeeper.dns.testing.Closer;
-import dev.zonekeeper.dns.testing.KnotServer;
+import dev.zonekeeper.testing.KnotServer;
 import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;

@@ -1,4 +1,4 @@
-package dev.zonekeeper.dns.testing;
+package dev.zonekeeper.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -287,13 +288,9 @@ public final class DnsClients {
      * elsewhere it is skipped with the same message.
      */
     public static Path tool(String name, String debianPackage) {
-        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
-        dirs.addAll(List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"));
-        for (String d : dirs) {
-            Path p = Path.of(d.isEmpty() ? "." : d, name);
-            if (!d.isEmpty() && Files.isExecutable(p)) {
-                return p;
-            }
+        Optional<Path> found = find(name);
+        if (found.isPresent()) {
+            return found.get();
         }
         String msg = name + " not found: this test runs the real tool; install Debian's package '" + debianPackage
                 + "' (apt-get install -y " + debianPackage + ")";
@@ -302,6 +299,19 @@ public final class DnsClients {
         }
         Assumptions.abort(msg);
         throw new IllegalStateException(msg);
+    }
+
+    /** An executable {@code name} on the PATH or in /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin. */
+    public static Optional<Path> find(String name) {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
+        dirs.addAll(List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"));
+        for (String d : dirs) {
+            Path p = Path.of(d.isEmpty() ? "." : d, name);
+            if (!d.isEmpty() && Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
     }
 
     private static String run(List<String> cmd) {

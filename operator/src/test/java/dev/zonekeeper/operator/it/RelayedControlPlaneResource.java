@@ -1,5 +1,6 @@
 package dev.zonekeeper.operator.it;
 
+import dev.zonekeeper.testing.TcpRelay;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
