@@ -314,7 +314,8 @@ public final class DnsClients {
         return Optional.empty();
     }
 
-    private static String run(List<String> cmd) {
+    /** Runs {@code cmd} (a client such as dig), its output on both streams as text; fails after 30 s. */
+    public static String run(List<String> cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             byte[] out = p.getInputStream().readAllBytes();
