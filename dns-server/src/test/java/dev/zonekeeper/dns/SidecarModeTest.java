@@ -10,7 +10,8 @@ import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.config.ServerConfig;
 import dev.zonekeeper.dns.config.ServerConfig.ConfigException;
 import dev.zonekeeper.dns.testing.Closer;
-import dev.zonekeeper.dns.testing.KnotServer;
+import dev.zonekeeper.testing.Http;
+import dev.zonekeeper.testing.KnotServer;
 import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
@@ -19,9 +20,6 @@ import dev.zonekeeper.dns.zone.Zone;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,8 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,7 +61,6 @@ class SidecarModeTest {
             "zonekeeper-transfer:hmac-sha256:YW5vdGhlci1zZWNyZXQtYW5vdGhlci1zZWNyZXQtMzI=";
     private static final TSIG KEY = TsigKeyFile.parse(KEY_TEXT);
     private static final Name ORIGIN = Name.fromConstantString("example.test.");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /**
      * The upstream: it serves elsewhere.test, and also a decoy example.test whose data differ from the primary's, so
@@ -214,17 +209,12 @@ class SidecarModeTest {
     }
 
     private HttpResponse<String> http(String path) throws IOException, InterruptedException {
-        InetSocketAddress a = sidecar.http().address();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + hostPort(a) + path))
-                .timeout(Duration.ofSeconds(5)).build();
-        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        return Http.get(sidecar.http().address(), path);
     }
 
     /** The value of one sample of {@code /metrics}, or -1 when the series is absent. */
     private double metric(String name, String labels) throws IOException, InterruptedException {
-        String body = http("/metrics").body();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)$").matcher(body);
-        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+        return Http.sample(http("/metrics").body(), name, labels);
     }
 
     private double transfers(String kind) throws IOException, InterruptedException {

@@ -3,7 +3,7 @@ package dev.zonekeeper.dns.forward;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.testing.KnotServer;
+import dev.zonekeeper.testing.KnotServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.DatagramSocket;

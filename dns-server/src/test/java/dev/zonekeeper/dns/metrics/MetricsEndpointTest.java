@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.DnsServer;
-import dev.zonekeeper.dns.testing.KnotServer;
+import dev.zonekeeper.testing.KnotServer;
 import dev.zonekeeper.dns.testing.Packets;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import java.io.IOException;

@@ -3,9 +3,9 @@ package dev.zonekeeper.dns.server;
 import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.dns.testing.DnsClients;
-import dev.zonekeeper.dns.testing.DnsClients.Client;
-import dev.zonekeeper.dns.testing.DnsClients.Reply;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Client;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.TestServer;
 import java.util.EnumMap;
 import java.util.List;

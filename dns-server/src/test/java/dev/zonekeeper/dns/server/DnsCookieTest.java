@@ -2,30 +2,20 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.dns.DnsServer;
-import dev.zonekeeper.dns.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.dns.testing.ExamplesServer;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.dns.testing.Packets;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.xbill.DNS.CookieOption;
@@ -47,45 +37,21 @@ import org.xbill.DNS.Type;
 class DnsCookieTest {
     private static final Pattern DIG_COOKIE = Pattern.compile("; COOKIE: ([0-9a-f]{48}) \\(good\\)");
 
-    private DnsServer server;
-    private InetSocketAddress dns;
-
-    @BeforeAll
-    void start() {
-        server = InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
-                "--upstream", "none");
-        dns = InProcessServer.dns(server);
-    }
-
-    @AfterAll
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final ExamplesServer EXAMPLES = new ExamplesServer();
 
     private double cookies(String result) {
-        return server.metrics().count("zonekeeper.dns.cookies", "result", result);
+        return EXAMPLES.server().metrics().count("zonekeeper.dns.cookies", "result", result);
     }
 
     private String tool(String name, String pkg, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(DnsClients.tool(name, pkg).toString());
-        cmd.add("@" + dns.getAddress().getHostAddress());
+        cmd.add("@" + EXAMPLES.dns().getAddress().getHostAddress());
         cmd.add("-p");
-        cmd.add(String.valueOf(dns.getPort()));
+        cmd.add(String.valueOf(EXAMPLES.dns().getPort()));
         cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            byte[] out = p.getInputStream().readAllBytes();
-            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("%s finished", cmd).isTrue();
-            return new String(out, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new AssertionError("cannot run " + cmd, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return DnsClients.run(cmd);
     }
 
     /** The cookie dig printed as good (client + server cookie, hex), failing when there is none. */
@@ -149,7 +115,7 @@ class DnsCookieTest {
         for (boolean tcp : new boolean[] {false, true}) {
             byte[] q = EdnsOptionAgreementTest.query(7, "www.example.test", Type.A, DClass.IN,
                     EdnsOptionAgreementTest.option(10, forged));
-            Message r = new Message(tcp ? tcp(q) : udp(q));
+            Message r = new Message(tcp ? EXAMPLES.tcp(q) : EXAMPLES.udp(q));
             assertThat(r.getRcode()).isEqualTo(Rcode.NOERROR);
             assertThat(r.getSection(Section.ANSWER)).hasSize(2);
             OPTRecord opt = r.getOPT();
@@ -168,18 +134,18 @@ class DnsCookieTest {
     @ParameterizedTest(name = "cookie option of {0} bytes")
     @ValueSource(ints = {0, 1, 4, 7, 9, 12, 15, 41, 48, 200})
     void malformedCookieLengthsGetFormerr(int length) throws IOException {
-        double malformed = InProcessServer.sum(server, "zonekeeper.dns.malformed");
+        double malformed = InProcessServer.sum(EXAMPLES.server(), "zonekeeper.dns.malformed");
         for (boolean tcp : new boolean[] {false, true}) {
             for (int qclass : new int[] {DClass.IN, DClass.ANY}) {
                 byte[] q = EdnsOptionAgreementTest.query(9, "www.example.test", Type.A, qclass,
                         EdnsOptionAgreementTest.option(10, new byte[length]));
-                byte[] r = tcp ? tcp(q) : udp(q);
+                byte[] r = tcp ? EXAMPLES.tcp(q) : EXAMPLES.udp(q);
                 assertThat(Packets.u16(r, 0)).isEqualTo(9);
                 assertThat(r[3] & 0xF).as("rcode (%s, class %s)", tcp ? "tcp" : "udp", DClass.string(qclass))
                         .isEqualTo(Rcode.FORMERR);
             }
         }
-        assertThat(InProcessServer.sum(server, "zonekeeper.dns.malformed")).as("counted").isEqualTo(malformed + 4);
+        assertThat(InProcessServer.sum(EXAMPLES.server(), "zonekeeper.dns.malformed")).as("counted").isEqualTo(malformed + 4);
     }
 
     @Test
@@ -187,35 +153,8 @@ class DnsCookieTest {
         Message q = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromConstantString("www.example.test."),
                 Type.A, DClass.IN));
         q.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
-        Message r = new Message(udp(q.toWire()));
+        Message r = new Message(EXAMPLES.udp(q.toWire()));
         assertThat(r.getOPT()).isNotNull();
         assertThat(r.getOPT().getOptions()).isEmpty();
-    }
-
-    private byte[] udp(byte[] q) throws IOException {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            socket.connect(dns);
-            socket.setSoTimeout(5000);
-            socket.send(new DatagramPacket(q, q.length));
-            byte[] buf = new byte[65535];
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            socket.receive(p);
-            return Arrays.copyOf(buf, p.getLength());
-        }
-    }
-
-    private byte[] tcp(byte[] q) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(dns, 5000);
-            s.setSoTimeout(5000);
-            OutputStream out = s.getOutputStream();
-            out.write(new byte[] {(byte) (q.length >>> 8), (byte) q.length});
-            out.write(q);
-            out.flush();
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            byte[] b = new byte[in.readUnsignedShort()];
-            in.readFully(b);
-            return b;
-        }
     }
 }

@@ -2,25 +2,16 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.dns.DnsServer;
-import dev.zonekeeper.dns.testing.InProcessServer;
+import dev.zonekeeper.dns.testing.ExamplesServer;
 import dev.zonekeeper.dns.testing.Packets;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,22 +27,8 @@ import org.xbill.DNS.Type;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EdnsOptionAgreementTest {
-    private DnsServer server;
-    private InetSocketAddress dns;
-
-    @BeforeAll
-    void start() {
-        server = InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
-                "--upstream", "none");
-        dns = InProcessServer.dns(server);
-    }
-
-    @AfterAll
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final ExamplesServer EXAMPLES = new ExamplesServer();
 
     /** An EDNS option: code, then data. */
     static byte[] option(int code, byte[] data) {
@@ -153,7 +130,7 @@ class EdnsOptionAgreementTest {
                 for (boolean tcp : new boolean[] {false, true}) {
                     String key = (tcp ? "tcp" : "udp") + " class " + DClass.string(qclass) + " #" + round;
                     byte[] q = query(++id, "www.example.test", qtype, qclass, optRdata);
-                    byte[] r = tcp ? tcp(q) : udp(q);
+                    byte[] r = tcp ? EXAMPLES.tcp(q) : EXAMPLES.udp(q);
                     assertThat(Packets.u16(r, 0)).as("%s: ID", key).isEqualTo(id);
                     got.put(key, Rcode.string(rcode(r)));
                     want.put(key, Rcode.string(rcode));
@@ -166,32 +143,5 @@ class EdnsOptionAgreementTest {
     /** The header's rcode (none of these cases has an extended rcode). */
     private static int rcode(byte[] r) {
         return r[3] & 0xF;
-    }
-
-    byte[] udp(byte[] q) throws IOException {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            socket.connect(dns);
-            socket.setSoTimeout(5000);
-            socket.send(new DatagramPacket(q, q.length));
-            byte[] buf = new byte[65535];
-            DatagramPacket p = new DatagramPacket(buf, buf.length);
-            socket.receive(p);
-            return java.util.Arrays.copyOf(buf, p.getLength());
-        }
-    }
-
-    byte[] tcp(byte[] q) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(dns, 5000);
-            s.setSoTimeout(5000);
-            OutputStream out = s.getOutputStream();
-            out.write(new byte[] {(byte) (q.length >>> 8), (byte) q.length});
-            out.write(q);
-            out.flush();
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            byte[] b = new byte[in.readUnsignedShort()];
-            in.readFully(b);
-            return b;
-        }
     }
 }

@@ -1,6 +1,6 @@
 package dev.zonekeeper.dns.server;
 
-import static dev.zonekeeper.dns.testing.DnsClients.ttlFree;
+import static dev.zonekeeper.testing.DnsClients.ttlFree;
 import static dev.zonekeeper.dns.testing.Loopback.hostPort;
 import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static dev.zonekeeper.dns.testing.Loopback.unusedPort;
@@ -9,11 +9,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.DnsServer;
-import dev.zonekeeper.dns.testing.DnsClients;
-import dev.zonekeeper.dns.testing.DnsClients.Client;
-import dev.zonekeeper.dns.testing.DnsClients.Reply;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Client;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.InProcessServer;
-import dev.zonekeeper.dns.testing.KnotServer;
+import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

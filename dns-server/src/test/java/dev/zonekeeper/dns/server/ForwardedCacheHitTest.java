@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.DnsServer;
-import dev.zonekeeper.dns.testing.DnsClients;
-import dev.zonekeeper.dns.testing.DnsClients.Reply;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.InProcessServer;
-import dev.zonekeeper.dns.testing.KnotServer;
+import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.forward.FakeUpstream;
-import dev.zonekeeper.dns.testing.DnsClients;
-import dev.zonekeeper.dns.testing.DnsClients.Reply;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

@@ -2,9 +2,9 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.dns.testing.DnsClients;
-import dev.zonekeeper.dns.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.KnotServer;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
+import dev.zonekeeper.testing.KnotServer;
 import dev.zonekeeper.dns.testing.TestServer;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneSet;

@@ -2,17 +2,14 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.dns.DnsServer;
-import dev.zonekeeper.dns.testing.DnsClients;
-import dev.zonekeeper.dns.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.InProcessServer;
-import java.net.InetSocketAddress;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
+import dev.zonekeeper.dns.testing.ExamplesServer;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.xbill.DNS.Type;
 
 /**
@@ -21,22 +18,8 @@ import org.xbill.DNS.Type;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MinimalAnyTest {
-    private DnsServer server;
-    private InetSocketAddress dns;
-
-    @BeforeAll
-    void start() {
-        server = InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
-                "--upstream", "none");
-        dns = InProcessServer.dns(server);
-    }
-
-    @AfterAll
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final ExamplesServer EXAMPLES = new ExamplesServer();
 
     private static Set<String> types(Set<String> lines) {
         Set<String> types = new TreeSet<>();
@@ -49,8 +32,8 @@ class MinimalAnyTest {
     /** dig sends ANY over TCP unless told {@code +notcp}. */
     @Test
     void anyOverUdpWithoutEdnsIsOneRrsetAndNoAmplifier() {
-        Reply udp = DnsClients.dig(dns, "example.test.", "ANY", "+noedns", "+notcp", "+ignore");
-        Reply tcp = DnsClients.dig(dns, "example.test.", "ANY", "+tcp");
+        Reply udp = DnsClients.dig(EXAMPLES.dns(), "example.test.", "ANY", "+noedns", "+notcp", "+ignore");
+        Reply tcp = DnsClients.dig(EXAMPLES.dns(), "example.test.", "ANY", "+tcp");
         assertThat(udp.rcode()).isEqualTo("NOERROR");
         assertThat(udp.aa()).isTrue();
         assertThat(udp.tc()).as("one RRset fits: no TC").isFalse();
@@ -64,8 +47,8 @@ class MinimalAnyTest {
 
     @Test
     void kdigSeesTheSame() {
-        Reply udp = DnsClients.kdig(dns, "www.example.test.", "ANY", "+notcp");
-        Reply tcp = DnsClients.kdig(dns, "www.example.test.", "ANY", "+tcp");
+        Reply udp = DnsClients.kdig(EXAMPLES.dns(), "www.example.test.", "ANY", "+notcp");
+        Reply tcp = DnsClients.kdig(EXAMPLES.dns(), "www.example.test.", "ANY", "+tcp");
         assertThat(types(udp.answer())).hasSize(1);
         assertThat(types(tcp.answer())).hasSizeGreaterThan(1);
         assertThat(tcp.answer()).containsAll(udp.answer());

@@ -3,25 +3,20 @@ package dev.zonekeeper.dns.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.DnsServer;
+import dev.zonekeeper.dns.testing.ExamplesServer;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.dns.testing.Packets;
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.xbill.DNS.CookieOption;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.EDNSOption;
@@ -43,30 +38,16 @@ class RateLimitTest {
     private static final int SLIP = 3;
     private static final int FLOOD = 600;
 
-    private DnsServer server;
-    private InetSocketAddress dns;
-
-    @BeforeAll
-    void start() {
-        server = InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
-                "--upstream", "none", "--udp-sockets", "1", "--rrl-rate", String.valueOf(RATE), "--rrl-slip",
-                String.valueOf(SLIP), "--rrl-window", "60");
-        dns = InProcessServer.dns(server);
-    }
-
-    @AfterAll
-    void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final ExamplesServer EXAMPLES = new ExamplesServer("--udp-sockets", "1", "--rrl-rate",
+            String.valueOf(RATE), "--rrl-slip", String.valueOf(SLIP), "--rrl-window", "60");
 
     private double rrl(String action) {
-        return server.metrics().count("zonekeeper.dns.rrl", "action", action);
+        return EXAMPLES.server().metrics().count("zonekeeper.dns.rrl", "action", action);
     }
 
     private double responses() {
-        return InProcessServer.sum(server, "zonekeeper.dns.responses");
+        return InProcessServer.sum(EXAMPLES.server(), "zonekeeper.dns.responses");
     }
 
     @Test
@@ -79,8 +60,8 @@ class RateLimitTest {
         try (DatagramSocket flood = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
              DatagramSocket other = new DatagramSocket(new InetSocketAddress("127.0.1.1", 0))) {
             flood.setReceiveBufferSize(4 << 20);
-            flood.connect(dns);
-            other.connect(dns);
+            flood.connect(EXAMPLES.dns());
+            other.connect(EXAMPLES.dns());
             other.setSoTimeout(5000);
             Thread reader = new Thread(() -> {
                 byte[] buf = new byte[4096];
@@ -148,17 +129,17 @@ class RateLimitTest {
             assertThat(otherAnswered).isEqualTo(FLOOD / 50);
         }
         // still limited (the window is 60 s): TCP is never limited, and a valid server cookie exempts
-        Message overTcp = new Message(tcp(Packets.query(0x6001, "www.example.test", Type.A, false)));
+        Message overTcp = new Message(EXAMPLES.tcp(Packets.query(0x6001, "www.example.test", Type.A, false)));
         assertThat(overTcp.getSection(Section.ANSWER)).as("TCP").hasSize(2);
         byte[] clientCookie = {1, 2, 3, 4, 5, 6, 7, 8};
-        Message learned = new Message(tcp(EdnsOptionAgreementTest.query(0x6002, "www.example.test", Type.A,
+        Message learned = new Message(EXAMPLES.tcp(EdnsOptionAgreementTest.query(0x6002, "www.example.test", Type.A,
                 DClass.IN, EdnsOptionAgreementTest.option(10, clientCookie))));
         CookieOption cookie = (CookieOption) learned.getOPT().getOptions(EDNSOption.Code.COOKIE).get(0);
         byte[] presented = EdnsOptionAgreementTest.concat(clientCookie, cookie.getServerCookie().orElseThrow());
         double dropped = rrl("dropped");
         double slipped = rrl("slipped");
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
-            socket.connect(dns);
+            socket.connect(EXAMPLES.dns());
             socket.setSoTimeout(5000);
             for (int i = 0; i < 3 * RATE; i++) {
                 byte[] q = EdnsOptionAgreementTest.query(0x6100 + i, "www.example.test", Type.A, DClass.IN,
@@ -187,7 +168,7 @@ class RateLimitTest {
         int nxdomain = 0;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress("127.0.2.1", 0))) {
             socket.setReceiveBufferSize(1 << 20);
-            socket.connect(dns);
+            socket.connect(EXAMPLES.dns());
             double before = responses();
             int flood = 5 * RATE;
             for (int i = 0; i < flood; i++) {
@@ -225,22 +206,6 @@ class RateLimitTest {
                 assertThat(m.getHeader().getFlag(Flags.TC)).as("positive answer %d: TC", i).isFalse();
                 assertThat(m.getSection(Section.ANSWER)).hasSize(2);
             }
-        }
-    }
-
-    private byte[] tcp(byte[] q) throws IOException {
-        try (Socket s = new Socket()) {
-            s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-            s.connect(dns, 5000);
-            s.setSoTimeout(5000);
-            OutputStream out = s.getOutputStream();
-            out.write(new byte[] {(byte) (q.length >>> 8), (byte) q.length});
-            out.write(q);
-            out.flush();
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            byte[] b = new byte[in.readUnsignedShort()];
-            in.readFully(b);
-            return b;
         }
     }
 }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.zonekeeper.dns.config.ServerConfig;
-import dev.zonekeeper.dns.testing.DnsClients;
-import dev.zonekeeper.dns.testing.DnsClients.Reply;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.Packets;
 import dev.zonekeeper.dns.testing.TestServer;
 import java.io.ByteArrayOutputStream;

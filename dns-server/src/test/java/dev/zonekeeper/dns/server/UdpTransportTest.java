@@ -131,9 +131,9 @@ class UdpTransportTest {
                     "--udp-sockets", "1");
             assertThat(InProcessServer.dns(second).getPort()).isEqualTo(dns.getPort());
             first.close();
-            assertThat(dev.zonekeeper.dns.testing.DnsClients.dig(dns, "www.example.test", "A").rcode())
+            assertThat(dev.zonekeeper.testing.DnsClients.dig(dns, "www.example.test", "A").rcode())
                     .isEqualTo("NOERROR");
-            assertThat(dev.zonekeeper.dns.testing.DnsClients.dig(dns, "www.example.test", "A", "+tcp").rcode())
+            assertThat(dev.zonekeeper.testing.DnsClients.dig(dns, "www.example.test", "A", "+tcp").rcode())
                     .isEqualTo("NOERROR");
         } finally {
             first.close();

@@ -5,7 +5,7 @@ import static dev.zonekeeper.dns.standalone.ManifestDirectoryTest.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.zonekeeper.dns.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.dns.testing.TestServer;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -3,13 +3,11 @@ package dev.zonekeeper.dns.testing;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.Main;
+import dev.zonekeeper.testing.Http;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,7 +29,6 @@ public final class ServerProcess implements AutoCloseable {
     /** The last one logged: the service's (an older build also logged the warm-up's private listener first). */
     private static final Pattern DNS = Pattern.compile("DNS listening on /?([0-9.]+):(\\d+)");
     private static final Pattern NOTIFY = Pattern.compile("listening for NOTIFY on /?([0-9.]+):(\\d+)");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Process process;
     private final Path log;
@@ -117,16 +114,12 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + Loopback.hostPort(http) + path))
-                .timeout(Duration.ofSeconds(5)).build();
-        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        return Http.get(http, path);
     }
 
     /** The value of one sample of {@code /metrics}, or -1 when the series is absent. */
     public double metric(String name, String labels) throws IOException, InterruptedException {
-        String body = get("/metrics").body();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)$").matcher(body);
-        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+        return Http.sample(get("/metrics").body(), name, labels);
     }
 
     /** SIGTERM, as the kubelet stops a container. */

@@ -1,6 +1,6 @@
 package dev.zonekeeper.dns.transfer;
 
-import static dev.zonekeeper.dns.testing.KnotSecondary.kdig;
+import static dev.zonekeeper.testing.KnotSecondary.kdig;
 import static dev.zonekeeper.dns.transfer.TransferTesting.KEY;
 import static dev.zonekeeper.dns.transfer.TransferTesting.ORIGIN;
 import static dev.zonekeeper.dns.transfer.TransferTesting.SECRET;
@@ -10,7 +10,7 @@ import static dev.zonekeeper.dns.transfer.TransferTesting.rr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.testing.KnotSecondary;
+import dev.zonekeeper.testing.KnotSecondary;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.zonekeeper.dns.zone;
 
-import dev.zonekeeper.dns.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;

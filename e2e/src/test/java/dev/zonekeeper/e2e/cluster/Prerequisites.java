@@ -2,6 +2,7 @@ package dev.zonekeeper.e2e.cluster;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.zonekeeper.testing.KubeApiServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Assumptions;
 public final class Prerequisites {
 
     /** Kubernetes version of the control-plane binaries built by {@code e2e/scripts/tools.sh k8s}. */
-    public static final String KUBE_VERSION = "1.33.4";
+    public static final String KUBE_VERSION = KubeApiServer.VERSION;
     public static final String HELM_VERSION = "3.19.0";
 
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
@@ -55,13 +56,12 @@ public final class Prerequisites {
 
     /** {@code ${KUBE_API_TEST_DIR:-~/.kubeapitest}}, where kube-api-test and tools.sh keep the binaries. */
     public static Path kubeApiTestDir() {
-        String dir = System.getenv("KUBE_API_TEST_DIR");
-        return dir != null && !dir.isBlank() ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".kubeapitest");
+        return KubeApiServer.testDir();
     }
 
     /** The directory holding etcd, kube-apiserver and kubectl {@value #KUBE_VERSION}. */
     public static Path k8sBinDir() {
-        return kubeApiTestDir().resolve("k8s").resolve(KUBE_VERSION + "-linux-amd64");
+        return KubeApiServer.binaries();
     }
 
     /** kubectl {@value #KUBE_VERSION}, or a skip/failure naming {@code e2e/scripts/tools.sh k8s}. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.e2e.cluster.Prerequisites;
+import dev.zonekeeper.testing.ChildProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,8 @@ class DnsServerJarTest {
         try (ChildProcess server = ChildProcess.start("dns-server-jar", List.of(Artifacts.java(), "-jar",
                 jar.toString(), "--records", root.resolve("examples").toString(), "--zone", "example.test",
                 "--zone", "2.0.192.in-addr.arpa", "--listen", "127.0.0.1:0",
-                "--upstream", "none", "--udp-sockets", "1", "--lameduck", "1"), Map.of(), root)) {
+                "--upstream", "none", "--udp-sockets", "1", "--lameduck", "1"), Map.of(), root,
+                ChildProcess.logFile("e2e-logs", "dns-server-jar"))) {
             await().atMost(Duration.ofSeconds(120)).failFast(() -> !server.alive())
                     .until(() -> log(server).contains("DNS listening on"));
             Integer exit = server.terminate(Duration.ofSeconds(60));

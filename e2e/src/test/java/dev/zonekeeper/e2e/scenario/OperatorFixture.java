@@ -3,6 +3,7 @@ package dev.zonekeeper.e2e.scenario;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.e2e.cluster.TestCluster;
+import dev.zonekeeper.testing.ChildProcess;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -148,7 +149,8 @@ final class OperatorFixture implements AutoCloseable {
         env.put("QUARKUS_LOG_LEVEL", "INFO");
         operator = ChildProcess.start("operator",
                 List.of(Artifacts.java(), "-Xmx384m", "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
-                        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-jar", jar.toString()), env, workDir);
+                        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-jar", jar.toString()), env, workDir,
+                ChildProcess.logFile("e2e-logs", "operator"));
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
         await("operator ready at " + ready + " (" + operator + ")")

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.e2e.cluster.Prerequisites;
 import dev.zonekeeper.e2e.cluster.TestCluster;
+import dev.zonekeeper.testing.KnotServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,8 +48,7 @@ class PodResolutionScenario {
     private boolean netnsMade;
     private boolean vethMade;
     private Path etcNetns;
-    private Path knotDir;
-    private ChildProcess knot;
+    private KnotServer knot;
     private Sidecar sidecar;
 
     @BeforeAll
@@ -108,9 +107,6 @@ class PodResolutionScenario {
         }
         if (etcNetns != null) {
             deleteTree(etcNetns);
-        }
-        if (knotDir != null) {
-            deleteTree(knotDir);
         }
         if (cluster != null) {
             for (String ns : new String[] {podNs, otherNs}) {
@@ -178,34 +174,19 @@ class PodResolutionScenario {
     }
 
     /** Knot DNS on 127.0.0.1 serving external.test: the sidecar's upstream (the sidecar runs on the host). */
-    private int startKnot() throws IOException {
-        knotDir = Files.createTempDirectory("zk-e2e-knot");
-        int port = Ports.free();
-        Files.writeString(knotDir.resolve("external.test.zone"), String.join("\n",
+    private int startKnot() {
+        knot = KnotServer.start("external.test.", String.join("\n",
                 "$ORIGIN external.test.",
                 "$TTL 300",
                 "@ SOA ns.external.test. hostmaster.external.test. 1 3600 600 86400 300",
                 "@ NS ns.external.test.",
                 "ns A 192.0.2.1",
-                "www A 192.0.2.80", ""));
-        Path conf = knotDir.resolve("knot.conf");
-        Files.writeString(conf, String.join("\n",
-                "server:",
-                "  listen: 127.0.0.1@" + port,
-                "  rundir: " + knotDir,
-                "database:",
-                "  storage: " + knotDir.resolve("db"),
-                "template:",
-                "  - id: default",
-                "    storage: " + knotDir,
-                "zone:",
-                "  - domain: external.test",
-                "    file: external.test.zone", ""));
-        knot = ChildProcess.start("knotd", List.of("/usr/sbin/knotd", "-c", conf.toString()), Map.of(), knotDir);
+                "www A 192.0.2.80", ""), new InetSocketAddress("127.0.0.1", 0));
+        int port = knot.address().getPort();
         Dns upstream = new Dns(new InetSocketAddress("127.0.0.1", port));
         await("knotd serving external.test on 127.0.0.1:" + port).atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-                .failFast("knotd exited: " + knot.tail(), () -> !knot.alive())
+                .failFast("knotd exited: " + knot.log(), () -> !knot.isRunning())
                 .until(() -> upstream.query("www.external.test", Type.A).equals(Dns.noerror("192.0.2.80")));
         return port;
     }

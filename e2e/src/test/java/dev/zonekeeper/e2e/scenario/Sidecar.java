@@ -2,6 +2,7 @@ package dev.zonekeeper.e2e.scenario;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.testing.ChildProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -58,7 +59,8 @@ final class Sidecar implements AutoCloseable {
         for (String upstream : upstreams) {
             command.addAll(List.of("--upstream", upstream));
         }
-        ChildProcess process = ChildProcess.start(name, command, Map.of(), operator.workDir);
+        ChildProcess process = ChildProcess.start(name, command, Map.of(), operator.workDir,
+                ChildProcess.logFile("e2e-logs", name));
         Sidecar sidecar = new Sidecar(listen, metricsPort, process);
         try {
             sidecar.awaitReady(operator);

@@ -3,6 +3,8 @@ package dev.zonekeeper.operator.informers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.testing.KubeApiServer;
+import dev.zonekeeper.testing.TcpRelay;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
@@ -25,8 +27,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -57,7 +57,7 @@ class ClusterPipelineApiServerTest {
   private static final Name CLUSTER = Name.fromConstantString("cluster.local.");
   private static final Name IN_ADDR = Name.fromConstantString("in-addr.arpa.");
 
-  private ApiServer apiServer;
+  private KubeApiServer apiServer;
   private KubernetesClient client;
   private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   private final ProgrammingLatency latency = new ProgrammingLatency(meters);
@@ -69,7 +69,7 @@ class ClusterPipelineApiServerTest {
 
   @BeforeAll
   void start() throws Exception {
-    apiServer = ApiServer.start();
+    apiServer = KubeApiServer.start();
     client = apiServer.client();
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("shop").endMetadata().build())
         .create();
@@ -253,10 +253,7 @@ class ClusterPipelineApiServerTest {
    */
   @Test
   void informersStartedBeforeTheApiServerIsReachableSyncOnceItIs() throws Exception {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort(); // free now; nothing listens on it until the relay opens
-    }
+    int port = TcpRelay.freePort(); // free now; nothing listens on it until the relay opens
     Config config = apiServer.config();
     URI real = URI.create(config.getMasterUrl());
     config.setMasterUrl("https://127.0.0.1:" + port + "/");
@@ -290,64 +287,6 @@ class ClusterPipelineApiServerTest {
           assertThat(lines(published, Type.A)).contains("pg.shop.svc.cluster.local. 10.1.0.5");
         });
         assertThat(relay.connections()).isPositive();
-      }
-    }
-  }
-
-  /** Relays TCP connections from a loopback port to a target (bytes only: TLS passes through untouched). */
-  private static final class TcpRelay implements AutoCloseable {
-    private final ServerSocket listener;
-    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
-    private final List<Socket> open = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    TcpRelay(int port, InetSocketAddress target) throws IOException {
-      listener = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
-      Thread accept = new Thread(() -> {
-        while (!listener.isClosed()) {
-          try {
-            Socket in = listener.accept();
-            Socket out = new Socket(target.getAddress(), target.getPort());
-            open.add(in);
-            open.add(out);
-            connections.incrementAndGet();
-            pump(in, out);
-            pump(out, in);
-          } catch (IOException e) {
-            return; // closed
-          }
-        }
-      }, "relay-accept");
-      accept.setDaemon(true);
-      accept.start();
-    }
-
-    private static void pump(Socket from, Socket to) {
-      Thread t = new Thread(() -> {
-        try {
-          from.getInputStream().transferTo(to.getOutputStream());
-        } catch (IOException e) {
-          // one side closed
-        } finally {
-          try {
-            to.shutdownOutput();
-          } catch (IOException e) {
-            // already closed
-          }
-        }
-      }, "relay-pump");
-      t.setDaemon(true);
-      t.start();
-    }
-
-    int connections() {
-      return connections.get();
-    }
-
-    @Override
-    public void close() throws IOException {
-      listener.close();
-      for (Socket s : open) {
-        s.close();
       }
     }
   }

@@ -1,10 +1,8 @@
 package dev.zonekeeper.operator.it;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import dev.zonekeeper.testing.KubeApiServer;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -17,21 +15,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
- * A real etcd + kube-apiserver (Fabric8 kube-api-test, offline: the binaries are built by
- * {@code e2e/scripts/tools.sh k8s}) and the matching kubectl.
+ * A real etcd + kube-apiserver ({@link KubeApiServer}) and the matching kubectl.
  */
 final class ControlPlane implements AutoCloseable {
 
-  static final String VERSION = "1.33.4";
+  private static final String[] BINARIES = {"etcd", "kube-apiserver", "kubectl"};
 
-  private final KubeAPIServer server;
+  private final KubeApiServer server;
   private final Path kubectl;
   private final Path kubeconfig;
 
-  private ControlPlane(KubeAPIServer server, Path kubectl, Path kubeconfig) {
+  private ControlPlane(KubeApiServer server, Path kubectl, Path kubeconfig) {
     this.server = server;
     this.kubectl = kubectl;
     this.kubeconfig = kubeconfig;
@@ -46,26 +42,11 @@ final class ControlPlane implements AutoCloseable {
 
   /** As {@link #start()}, with extra kube-apiserver flags ({@code --name=value}). */
   static ControlPlane start(List<String> apiServerFlags) throws IOException {
-    Optional<String> missing = missingBinaries();
-    if (missing.isPresent()) {
-      if (onCi()) {
-        fail(missing.get());
-      }
-      Assumptions.abort(missing.get());
-    }
-    Path testDir = testDir();
-    Path binaries = binaries();
-    KubeAPIServer server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withTestDir(testDir.toString())
-        .withApiServerVersion(VERSION)
-        .withOfflineMode(true)
-        .withUpdateKubeConfig(false)
-        .withApiServerFlags(apiServerFlags)
-        .build());
-    server.start();
+    KubeApiServer.requireBinaries(BINARIES);
+    KubeApiServer server = KubeApiServer.launch(apiServerFlags, null);
     Path kubeconfig = Files.createTempFile("zonekeeper-kubeconfig", ".yaml");
-    Files.writeString(kubeconfig, server.getKubeConfigYaml(), StandardCharsets.UTF_8);
-    return new ControlPlane(server, binaries.resolve("kubectl"), kubeconfig);
+    Files.writeString(kubeconfig, server.kubeConfigYaml(), StandardCharsets.UTF_8);
+    return new ControlPlane(server, binaries().resolve("kubectl"), kubeconfig);
   }
 
   /** Creates the committed DnsRecord CRD (crds/) and waits until the API server serves it. */
@@ -83,15 +64,8 @@ final class ControlPlane implements AutoCloseable {
         .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
   }
 
-  /** Where kube-api-test looks for its binaries. */
-  static Path testDir() {
-    String dirSetting = System.getenv("KUBE_API_TEST_DIR");
-    return dirSetting != null && !dirSetting.isBlank() ? Path.of(dirSetting)
-        : Path.of(System.getProperty("user.home"), ".kubeapitest");
-  }
-
   static Path binaries() {
-    return testDir().resolve("k8s").resolve(VERSION + "-linux-amd64");
+    return KubeApiServer.binaries();
   }
 
   static boolean onCi() {
@@ -100,17 +74,7 @@ final class ControlPlane implements AutoCloseable {
 
   /** A message naming the missing binaries and how to get them, if any is missing. */
   static Optional<String> missingBinaries() {
-    List<String> missing = new ArrayList<>();
-    for (String binary : List.of("etcd", "kube-apiserver", "kubectl")) {
-      if (!Files.isExecutable(binaries().resolve(binary))) {
-        missing.add(binary);
-      }
-    }
-    if (missing.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of("Kubernetes control-plane binaries " + missing + " " + VERSION + " are missing in "
-        + binaries() + ": run `e2e/scripts/tools.sh k8s` to build them");
+    return KubeApiServer.missingBinaries(BINARIES);
   }
 
   /** The kubeconfig file written for kubectl. */
@@ -119,7 +83,7 @@ final class ControlPlane implements AutoCloseable {
   }
 
   String kubeConfigYaml() {
-    return server.getKubeConfigYaml();
+    return server.kubeConfigYaml();
   }
 
   /** Runs the real kubectl against this API server and returns what it printed (stdout and stderr). */
@@ -143,7 +107,7 @@ final class ControlPlane implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    server.stop();
+    server.close();
     Files.deleteIfExists(kubeconfig);
   }
 }

@@ -19,21 +19,32 @@ public class ControlPlaneResource implements QuarkusTestResourceLifecycleManager
 
   @Override
   public Map<String, String> start() {
+    controlPlane = startWithCrd(NAMESPACE);
+    System.setProperty("kubeconfig", controlPlane.kubeconfigFile().toString());
+    return applicationConfig(NAMESPACE);
+  }
+
+  /** A control plane serving the DnsRecord CRD, with {@code namespace} created. */
+  static ControlPlane startWithCrd(String namespace) {
     try {
-      controlPlane = ControlPlane.start();
+      ControlPlane controlPlane = ControlPlane.start();
       try (KubernetesClient client =
           new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(controlPlane.kubeConfigYaml())).build()) {
         ControlPlane.applyCrd(client);
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata()
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata()
             .build()).create();
       }
+      return controlPlane;
     } catch (Exception e) {
       throw new IllegalStateException("could not start the API server", e);
     }
-    System.setProperty("kubeconfig", controlPlane.kubeconfigFile().toString());
+  }
+
+  /** The application's settings for these tests: zone example.com, written from {@code namespace}. */
+  static Map<String, String> applicationConfig(String namespace) {
     return Map.of(
         "zonekeeper.zones", "example.com",
-        "zonekeeper.zone-writers.\"example.com\"", NAMESPACE,
+        "zonekeeper.zone-writers.\"example.com\"", namespace,
         "zonekeeper.leader-election.lease-namespace", "default");
   }
 

@@ -3,6 +3,7 @@ package dev.zonekeeper.operator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.testing.TcpRelay;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;

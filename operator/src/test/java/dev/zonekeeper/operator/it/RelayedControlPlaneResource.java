@@ -1,9 +1,7 @@
 package dev.zonekeeper.operator.it;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import dev.zonekeeper.testing.TcpRelay;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -29,15 +27,9 @@ public class RelayedControlPlaneResource implements QuarkusTestResourceLifecycle
 
   @Override
   public Map<String, String> start() {
+    controlPlane = ControlPlaneResource.startWithCrd(NAMESPACE);
     try {
-      controlPlane = ControlPlane.start();
       String yaml = controlPlane.kubeConfigYaml();
-      try (KubernetesClient client =
-          new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(yaml)).build()) {
-        ControlPlane.applyCrd(client);
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata()
-            .build()).create();
-      }
       URI real = URI.create(Config.fromKubeconfig(yaml).getMasterUrl());
       int port = TcpRelay.freePort();
       String authority = real.getHost() + ":" + real.getPort();
@@ -53,10 +45,7 @@ public class RelayedControlPlaneResource implements QuarkusTestResourceLifecycle
       throw new IllegalStateException("could not start the API server", e);
     }
     System.setProperty("kubeconfig", relayedKubeconfig.toString());
-    return Map.of(
-        "zonekeeper.zones", "example.com",
-        "zonekeeper.zone-writers.\"example.com\"", NAMESPACE,
-        "zonekeeper.leader-election.lease-namespace", "default");
+    return ControlPlaneResource.applicationConfig(NAMESPACE);
   }
 
   @Override

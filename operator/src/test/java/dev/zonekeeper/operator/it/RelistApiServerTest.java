@@ -3,6 +3,7 @@ package dev.zonekeeper.operator.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.testing.TcpRelay;
 import dev.zonekeeper.dns.transfer.JournaledZone;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.zone.Zone;

@@ -3,6 +3,7 @@ package dev.zonekeeper.operator.discovery.parity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.testing.ChildProcess;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
@@ -437,7 +438,7 @@ class CoreDnsParityTest {
   private static void awaitOrShowLog(ChildProcess p, String what, java.util.concurrent.Callable<Boolean> ready) {
     try {
       await(what).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-        p.requireAlive();
+        p.assertAlive();
         return ready.call();
       });
     } catch (org.awaitility.core.ConditionTimeoutException e) {
@@ -724,8 +725,8 @@ class CoreDnsParityTest {
         rows.add(new Row(name, type, ask(corednsAddress, name, type), ask(dnsServerAddress, name, type)));
       }
     }
-    coredns.requireAlive();
-    dnsServer.requireAlive();
+    coredns.assertAlive();
+    dnsServer.assertAlive();
 
     List<Intended> intended = intended();
     Map<String, Integer> matchedPerClass = new LinkedHashMap<>();

@@ -1,4 +1,4 @@
-package dev.zonekeeper.dns.testing;
+package dev.zonekeeper.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -287,13 +288,9 @@ public final class DnsClients {
      * elsewhere it is skipped with the same message.
      */
     public static Path tool(String name, String debianPackage) {
-        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
-        dirs.addAll(List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"));
-        for (String d : dirs) {
-            Path p = Path.of(d.isEmpty() ? "." : d, name);
-            if (!d.isEmpty() && Files.isExecutable(p)) {
-                return p;
-            }
+        Optional<Path> found = find(name);
+        if (found.isPresent()) {
+            return found.get();
         }
         String msg = name + " not found: this test runs the real tool; install Debian's package '" + debianPackage
                 + "' (apt-get install -y " + debianPackage + ")";
@@ -304,7 +301,21 @@ public final class DnsClients {
         throw new IllegalStateException(msg);
     }
 
-    private static String run(List<String> cmd) {
+    /** An executable {@code name} on the PATH or in /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin. */
+    public static Optional<Path> find(String name) {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
+        dirs.addAll(List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"));
+        for (String d : dirs) {
+            Path p = Path.of(d.isEmpty() ? "." : d, name);
+            if (!d.isEmpty() && Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Runs {@code cmd} (a client such as dig), its output on both streams as text; fails after 30 s. */
+    public static String run(List<String> cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             byte[] out = p.getInputStream().readAllBytes();

@@ -1,4 +1,4 @@
-package dev.zonekeeper.dns.testing;
+package dev.zonekeeper.testing;
 
 import static org.assertj.core.api.Assertions.fail;
 
@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.xbill.DNS.Master;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Type;
@@ -32,9 +31,9 @@ import org.xbill.DNS.Type;
 public final class KnotSecondary implements AutoCloseable {
     private final Path dir;
     private final int port;
-    private final Process process;
+    private final ChildProcess process;
 
-    private KnotSecondary(Path dir, int port, Process process) {
+    private KnotSecondary(Path dir, int port, ChildProcess process) {
         this.dir = dir;
         this.port = port;
         this.process = process;
@@ -42,18 +41,20 @@ public final class KnotSecondary implements AutoCloseable {
 
     /** Starts knotd with {@code configText} (see the class comment for placeholders). */
     public static KnotSecondary start(Path dir, String configText) throws IOException {
-        String knotd = requireTool("/usr/sbin/knotd", "knot");
+        String knotd = DnsClients.tool("knotd", "knot").toString();
         int port = freePort();
         String conf = configText.replace("${DIR}", dir.toString()).replace("${PORT}", Integer.toString(port));
         Path confFile = dir.resolve("knot.conf");
         Files.writeString(confFile, conf, StandardCharsets.UTF_8);
-        Process p = KnotProcess.start(knotd, confFile, dir.resolve("knotd.out"));
+        ChildProcess p = ChildProcess.start("knotd", List.of(knotd, "-c", confFile.toString()),
+                dir.resolve("knotd.out"));
         KnotSecondary knot = new KnotSecondary(dir, port, p);
         // Ready when it answers over TCP.
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
-            if (!p.isAlive()) {
-                fail("knotd exited with " + p.exitValue() + ": " + Files.readString(dir.resolve("knotd.out")));
+            if (!p.alive()) {
+                knot.close();
+                fail("knotd exited: " + Files.readString(dir.resolve("knotd.out")));
             }
             try (java.net.Socket s = new java.net.Socket()) {
                 s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
@@ -93,7 +94,7 @@ public final class KnotSecondary implements AutoCloseable {
 
     @Override
     public void close() {
-        KnotProcess.end(process);
+        process.close();
     }
 
     /** The result of a {@code kdig} run. */
@@ -106,9 +107,8 @@ public final class KnotSecondary implements AutoCloseable {
 
     /** Runs {@code kdig} with {@code args}. */
     public static Dig kdig(String... args) throws IOException, InterruptedException {
-        String kdig = requireTool("/usr/bin/kdig", "knot-dnsutils");
         List<String> cmd = new ArrayList<>();
-        cmd.add(kdig);
+        cmd.add(DnsClients.tool("kdig", "knot-dnsutils").toString());
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
@@ -153,23 +153,6 @@ public final class KnotSecondary implements AutoCloseable {
             set.add(r.toString());
         }
         return set;
-    }
-
-    /**
-     * The path of a required binary. When it is missing: fails under {@code CI=true} naming the Debian package,
-     * else aborts the test.
-     */
-    public static String requireTool(String path, String debianPackage) {
-        if (Files.isExecutable(Path.of(path))) {
-            return path;
-        }
-        String message = path + " is missing: install the Debian package '" + debianPackage
-                + "' (apt-get install " + debianPackage + ")";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(message);
-        }
-        Assumptions.abort(message);
-        return path;
     }
 
     /** A port free for both TCP and UDP on the loopback address. */

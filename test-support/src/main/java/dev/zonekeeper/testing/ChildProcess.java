@@ -1,17 +1,21 @@
-package dev.zonekeeper.e2e.scenario;
+package dev.zonekeeper.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A long-running child process (operator, DNS server, knotd) whose output goes to a log file under target/. */
-final class ChildProcess implements AutoCloseable {
+/**
+ * A long-running child process a test started (operator, DNS server, knotd, CoreDNS), its output in a log file;
+ * {@link #close} stops exactly this process.
+ */
+public final class ChildProcess implements AutoCloseable {
 
     private final String name;
     private final Process process;
@@ -23,13 +27,17 @@ final class ChildProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir) {
+    /** Starts {@code command} in this directory with this environment, its output (both streams) to {@code log}. */
+    public static ChildProcess start(String name, List<String> command, Path log) {
+        return start(name, command, Map.of(), Path.of(""), log);
+    }
+
+    /** Starts {@code command} in {@code workDir} with {@code env} added, its output (both streams) to {@code log}. */
+    public static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir,
+            Path log) {
         try {
-            Path logs = Path.of("target", "e2e-logs").toAbsolutePath();
-            Files.createDirectories(logs);
-            Path log = logs.resolve(name + "-" + System.currentTimeMillis() + ".log");
             ProcessBuilder builder = new ProcessBuilder(command)
-                    .directory(workDir.toFile())
+                    .directory(workDir.toAbsolutePath().toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile());
             builder.environment().putAll(env);
@@ -40,20 +48,31 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
-    boolean alive() {
+    /** A fresh log file {@code target/<dir>/<name>-<millis>.log} (tests run in their module's directory). */
+    public static Path logFile(String dir, String name) {
+        try {
+            Path logs = Path.of("target", dir).toAbsolutePath();
+            Files.createDirectories(logs);
+            return logs.resolve(name + "-" + System.currentTimeMillis() + ".log");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create target/" + dir, e);
+        }
+    }
+
+    public boolean alive() {
         return process.isAlive();
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 
-    /** The last lines of the log, for failure messages. */
-    String tail() {
+    /** The last 40 lines of the log under a header naming it, for failure messages. */
+    public String tail() {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             List<String> last = new ArrayList<>(lines.subList(Math.max(0, lines.size() - 40), lines.size()));
@@ -63,8 +82,18 @@ final class ChildProcess implements AutoCloseable {
         }
     }
 
+    /** The last {@code lines} lines of the log. */
+    public String tail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e.getMessage() + ")";
+        }
+    }
+
     /** Throws with the log tail if the process has exited. */
-    void assertAlive() {
+    public void assertAlive() {
         if (!process.isAlive()) {
             throw new AssertionError(name + " exited with code " + process.exitValue() + "\n" + tail());
         }
@@ -75,11 +104,12 @@ final class ChildProcess implements AutoCloseable {
      * {@code timeout} for the process to exit; the exit code, or null if it is still running then (the caller decides;
      * {@link #close()} kills it).
      */
-    Integer terminate(java.time.Duration timeout) throws InterruptedException {
+    public Integer terminate(Duration timeout) throws InterruptedException {
         process.destroy();
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
     }
 
+    /** SIGTERM, then SIGKILL after 15 s; waits for the exit. */
     @Override
     public void close() {
         if (!process.isAlive()) {

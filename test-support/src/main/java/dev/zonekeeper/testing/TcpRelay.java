@@ -1,4 +1,4 @@
-package dev.zonekeeper.operator.it;
+package dev.zonekeeper.testing;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -7,17 +7,19 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Relays TCP connections from a loopback port to a target, bytes only (TLS passes through untouched): an API server
  * outage is {@link #close()} (the listener and every relayed connection close, new connections are refused), its
  * end a new relay on the same port.
  */
-final class TcpRelay implements AutoCloseable {
+public final class TcpRelay implements AutoCloseable {
   private final ServerSocket listener;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
+  private final AtomicInteger connections = new AtomicInteger();
 
-  TcpRelay(int port, InetSocketAddress target) throws IOException {
+  public TcpRelay(int port, InetSocketAddress target) throws IOException {
     listener = new ServerSocket();
     listener.setReuseAddress(true);
     listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
@@ -28,6 +30,7 @@ final class TcpRelay implements AutoCloseable {
           Socket out = new Socket(target.getAddress(), target.getPort());
           open.add(in);
           open.add(out);
+          connections.incrementAndGet();
           pump(in, out);
           pump(out, in);
         } catch (IOException e) {
@@ -40,7 +43,7 @@ final class TcpRelay implements AutoCloseable {
   }
 
   /** A loopback port nothing listens on now (the relay opens on it later). */
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return probe.getLocalPort();
     }
@@ -62,6 +65,11 @@ final class TcpRelay implements AutoCloseable {
     }, "relay-pump");
     t.setDaemon(true);
     t.start();
+  }
+
+  /** How many connections the relay has accepted. */
+  public int connections() {
+    return connections.get();
   }
 
   @Override

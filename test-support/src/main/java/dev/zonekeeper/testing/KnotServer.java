@@ -1,4 +1,4 @@
-package dev.zonekeeper.dns.testing;
+package dev.zonekeeper.testing;
 
 import static org.awaitility.Awaitility.await;
 
@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.xbill.DNS.Flags;
@@ -29,13 +30,11 @@ import org.xbill.DNS.Type;
  * the package.
  */
 public final class KnotServer implements AutoCloseable {
-    private static final String[] KNOTD_CANDIDATES = {"/usr/sbin/knotd", "/usr/bin/knotd", "/usr/local/sbin/knotd"};
-
     private final InetSocketAddress address;
     private final Path dir;
-    private final Process process;
+    private final ChildProcess process;
 
-    private KnotServer(InetSocketAddress address, Path dir, Process process) {
+    private KnotServer(InetSocketAddress address, Path dir, ChildProcess process) {
         this.address = address;
         this.dir = dir;
         this.process = process;
@@ -75,7 +74,8 @@ public final class KnotServer implements AutoCloseable {
             }
             Path confFile = dir.resolve("knot.conf");
             Files.writeString(confFile, conf.toString(), StandardCharsets.UTF_8);
-            Process process = KnotProcess.start(knotd.toString(), confFile, dir.resolve("knotd.log"));
+            ChildProcess process = ChildProcess.start("knotd", List.of(knotd.toString(), "-c", confFile.toString()),
+                    dir.resolve("knotd.log"));
             KnotServer server = new KnotServer(address, dir, process);
             try {
                 server.awaitAnswering(zones.keySet());
@@ -96,7 +96,7 @@ public final class KnotServer implements AutoCloseable {
     }
 
     public boolean isRunning() {
-        return process.isAlive();
+        return process.alive();
     }
 
     /** What knotd printed so far. */
@@ -108,9 +108,9 @@ public final class KnotServer implements AutoCloseable {
         }
     }
 
-    /** Ends knotd (SIGTERM, then SIGKILL after 10 s), waits for it and deletes its directory. */
+    /** Ends knotd (SIGTERM, then SIGKILL after 15 s), waits for it and deletes its directory. */
     public void stop() {
-        KnotProcess.end(process);
+        process.close();
         deleteRecursively(dir);
     }
 
@@ -132,23 +132,9 @@ public final class KnotServer implements AutoCloseable {
 
     /** The knotd binary, or a failed test that names Debian's package {@code knot}. */
     public static Path knotd() {
-        for (String candidate : KNOTD_CANDIDATES) {
-            Path p = Path.of(candidate);
-            if (Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String entry : path.split(java.io.File.pathSeparator)) {
-                Path p = Path.of(entry, "knotd");
-                if (Files.isExecutable(p)) {
-                    return p;
-                }
-            }
-        }
-        throw new AssertionError("knotd (Knot DNS) not found in /usr/sbin or on PATH: these tests run a real Knot "
-                + "server; install Debian's package 'knot' (apt-get install -y knot)");
+        return DnsClients.find("knotd").orElseThrow(() -> new AssertionError("knotd (Knot DNS) not found in /usr/sbin "
+                + "or on PATH: these tests run a real Knot server; install Debian's package 'knot' (apt-get install -y "
+                + "knot)"));
     }
 
     private void awaitAnswering(Iterable<String> origins) {
@@ -157,9 +143,7 @@ public final class KnotServer implements AutoCloseable {
                 .pollInterval(Duration.ofMillis(100))
                 .ignoreExceptions()
                 .until(() -> {
-                    if (!process.isAlive()) {
-                        throw new AssertionError("knotd exited with " + process.exitValue());
-                    }
+                    process.assertAlive();
                     for (String origin : origins) {
                         if (!answersSoa(origin)) {
                             return false;
