@@ -123,11 +123,8 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
         .orElse(decided.get());
 
     DnsRecordStatus previous = resource.getStatus();
-    // recorded once, from the first reconciliation on: the version this DnsRecord is ordered by (RecordClaim)
-    String claimRevision = previous != null && previous.getClaimRevision() != null ? previous.getClaimRevision()
-        : meta.getResourceVersion();
     DnsRecordStatus next = statusFor(decision, previous, meta.getGeneration(),
-        publisher.servedSerial(meta.getNamespace(), meta.getName()), claimRevision);
+        publisher.servedSerial(meta.getNamespace(), meta.getName()), RecordClaim.claimRevisionToRecord(resource));
     if (next.equals(previous)) {
       return UpdateControl.noUpdate();
     }

@@ -87,6 +87,15 @@ public record RecordClaim(String namespace, String resourceName, Instant created
     return revision != null ? revision : decimal(record.getMetadata().getResourceVersion());
   }
 
+  /**
+   * The version to record in {@code status.claimRevision}: the one recorded before, kept for good, else the current
+   * {@code metadata.resourceVersion} (what {@link #revisionOf} orders by until it is recorded).
+   */
+  public static String claimRevisionToRecord(DnsRecord record) {
+    String recorded = record.getStatus() == null ? null : record.getStatus().getClaimRevision();
+    return recorded != null ? recorded : record.getMetadata().getResourceVersion();
+  }
+
   private static Long decimal(String s) {
     if (s == null || s.isEmpty() || s.length() > 18) {
       return null;
