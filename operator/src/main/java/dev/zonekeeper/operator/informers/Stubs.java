@@ -4,7 +4,7 @@ import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.discovery.EndpointSliceInfo;
 import dev.zonekeeper.operator.discovery.PodInfo;
 import dev.zonekeeper.operator.discovery.ServiceInfo;
-import dev.zonekeeper.operator.reconciler.RecordClaim;
+import dev.zonekeeper.operator.records.RecordClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;

@@ -4,7 +4,7 @@ import java.util.Map;
 import org.pcollections.PMap;
 
 /**
- * The DnsRecords currently accepted for serving, keyed by {@code namespace/name}. The DnsRecord reconciler publishes
+ * The DnsRecords currently accepted for serving, keyed by {@code namespace/name}. {@link DnsRecordServing} publishes
  * and withdraws; the zone builder reads {@link #snapshot()} and listens for changes. Implementations are thread-safe.
  */
 public interface RecordRegistry {

@@ -13,12 +13,12 @@ import org.xbill.DNS.Name;
  * the young collections meanwhile; Serial GC gives heap back only after a full collection, so without one the heap
  * stays that much larger (about 20 MiB with 10,000 Services) until the old generation fills. Thread-safe.
  */
-final class FirstTransfers implements TransferServer.ServedListener {
+public final class FirstTransfers implements TransferServer.ServedListener {
   private final Set<Name> waiting;
   private final Runnable action;
   private boolean done;
 
-  FirstTransfers(Collection<Name> zones, Runnable action) {
+  public FirstTransfers(Collection<Name> zones, Runnable action) {
     this.waiting = new HashSet<>(zones);
     this.action = action;
   }

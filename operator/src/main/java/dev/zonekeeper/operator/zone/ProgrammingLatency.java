@@ -17,7 +17,7 @@ import org.xbill.DNS.Serial;
 /**
  * The metric {@code zonekeeper_programming_duration_seconds{kind}}: how long a change of a Service, EndpointSlice,
  * Pod or DnsRecord took to reach the DNS server, measured from the moment the operator's informer delivered the
- * event (for DnsRecords: the moment the reconciler accepted it) to the moment the {@code TransferServer} finished
+ * event (for DnsRecords: the moment the serving decision accepted it) to the moment the {@code TransferServer} finished
  * sending the secondary a transfer that includes the change's serial. The leg from the API server to the informer
  * (watch latency) is not included: Kubernetes timestamps have a resolution of one second, too coarse for it.
  *

@@ -92,8 +92,8 @@ public final class ZonePublisher implements ClusterSink {
   private final Map<String, List<org.xbill.DNS.Record>> contributed = new HashMap<>();
   private final Map<String, Long> servedSerials = new ConcurrentHashMap<>();
   private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
-  /** Accepted DnsRecords left out of the zone because a Service owns their name. */
-  private final Set<String> shadowed = new HashSet<>();
+  /** Accepted DnsRecords left out of the zone because a Service owns their name, and that Service's name. */
+  private final Map<String, Name> shadowed = new HashMap<>();
   private final List<java.util.function.BiConsumer<String, String>> shadowListeners = new CopyOnWriteArrayList<>();
   private volatile boolean published;
 
@@ -170,8 +170,19 @@ public final class ZonePublisher implements ClusterSink {
    */
   public synchronized Optional<String> serviceOwning(Name owner) {
     Name service = owningServiceName(owner);
-    return service == null ? Optional.empty()
-        : Optional.of(service.getLabelString(1) + "/" + service.getLabelString(0));
+    return service == null ? Optional.empty() : Optional.of(serviceKey(service));
+  }
+
+  /**
+   * The Service ({@code namespace/name}) that keeps the accepted DnsRecord {@code namespace/name} out of the zone
+   * because it owns the DnsRecord's name, if any: what the zones serve, for the reconciler to report.
+   */
+  public synchronized Optional<String> shadowingService(String namespace, String name) {
+    return Optional.ofNullable(shadowed.get(namespace + "/" + name)).map(ZonePublisher::serviceKey);
+  }
+
+  private static String serviceKey(Name service) {
+    return service.getLabelString(1) + "/" + service.getLabelString(0);
   }
 
   // --- cluster state (ClusterSink) --------------------------------------------------------------------------------
@@ -308,11 +319,6 @@ public final class ZonePublisher implements ClusterSink {
     }
   }
 
-  /** Whether a Service owns {@code owner} (it is a Service's name or below one). */
-  private boolean serviceOwns(Name owner) {
-    return owningServiceName(owner) != null;
-  }
-
   /** The name of the Service that owns {@code owner}, or null. */
   private Name owningServiceName(Name owner) {
     if (serviceNames.isEmpty() || !owner.subdomain(builder.domain())) {
@@ -329,8 +335,9 @@ public final class ZonePublisher implements ClusterSink {
 
   private void recomputeDnsRecord(String key, Batch batch) {
     PublishedRecordSet set = dnsRecords.get(key);
-    boolean owned = set != null && serviceOwns(set.owner());
-    if (owned ? shadowed.add(key) : shadowed.remove(key)) {
+    Name owningService = set == null ? null : owningServiceName(set.owner());
+    boolean owned = owningService != null;
+    if (!Objects.equals(owningService, owned ? shadowed.put(key, owningService) : shadowed.remove(key))) {
       batch.shadowChanged.add(key);
     }
     List<org.xbill.DNS.Record> want = set == null || owned ? List.of() : set.records();

@@ -10,7 +10,7 @@ import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.Leadership;
-import dev.zonekeeper.operator.zone.ZonePipeline;
+import dev.zonekeeper.operator.app.ZonePipeline;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;

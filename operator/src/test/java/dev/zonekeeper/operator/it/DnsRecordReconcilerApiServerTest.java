@@ -322,8 +322,8 @@ class DnsRecordReconcilerApiServerTest {
         new dev.zonekeeper.dns.transfer.PrimaryZones(),
         new dev.zonekeeper.operator.zone.ProgrammingLatency(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()));
     try (var informers = new dev.zonekeeper.operator.informers.ClusterInformers(client, publisher,
-        new dev.zonekeeper.operator.reconciler.DnsRecordServing(
-            new dev.zonekeeper.operator.reconciler.DnsRecordPolicy(zones), restarted))) {
+        new dev.zonekeeper.operator.records.DnsRecordServing(
+            new dev.zonekeeper.operator.records.DnsRecordPolicy(zones), restarted))) {
       informers.start().toCompletableFuture().get(TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
       assertThat(restarted.snapshot().recordSets()).containsKey("team-b/" + first)
           .doesNotContainKey("team-b/" + second);

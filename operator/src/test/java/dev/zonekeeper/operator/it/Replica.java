@@ -6,9 +6,9 @@ import dev.zonekeeper.operator.config.Leadership;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.informers.ClusterInformers;
-import dev.zonekeeper.operator.reconciler.DnsRecordPolicy;
 import dev.zonekeeper.operator.reconciler.DnsRecordReconciler;
-import dev.zonekeeper.operator.reconciler.DnsRecordServing;
+import dev.zonekeeper.operator.records.DnsRecordPolicy;
+import dev.zonekeeper.operator.records.DnsRecordServing;
 import dev.zonekeeper.operator.records.InMemoryRecordRegistry;
 import dev.zonekeeper.operator.zone.ProgrammingLatency;
 import dev.zonekeeper.operator.zone.ZonePublisher;
@@ -48,12 +48,12 @@ final class Replica implements AutoCloseable {
     registry.addListener(changed -> publisher.dnsRecordChanged(changed, registry.snapshot().recordSets().get(changed),
         System.nanoTime()));
     transfers = TransferServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), zones, key);
-    informers = new ClusterInformers(client, publisher,
-        new DnsRecordServing(new DnsRecordPolicy(settings), registry));
+    DnsRecordServing dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
+    informers = new ClusterInformers(client, publisher, dnsRecords);
     // leader election as the application runs it (ZonekeeperProducers): Zonekeeper's own, not JOSDK's
     leadership = new Leadership(client, "default", leaseName, identity);
     operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
-    operator.register(new DnsRecordReconciler(settings, publisher, leadership, meters));
+    operator.register(new DnsRecordReconciler(dnsRecords, publisher, leadership, meters));
   }
 
   Replica start() {

@@ -1,11 +1,9 @@
-package dev.zonekeeper.operator.reconciler;
+package dev.zonekeeper.operator.records;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.ZoneSettings;
-import dev.zonekeeper.operator.records.InMemoryRecordRegistry;
-import dev.zonekeeper.operator.records.PublishedRecordSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -105,5 +103,40 @@ class DnsRecordServingTest {
         assertThat(replica.snapshot().recordSets()).as("order %s", order).isEqualTo(expected);
       }
     }
+  }
+
+  /** The decision is made here once; the reconciler reads it, and hears which DnsRecords to look at again. */
+  @Test
+  void holdsTheDecisionAboutEveryRecordAndTellsWhoseDecisionChanged() {
+    List<String> changed = new ArrayList<>();
+    serving.addListener((ns, name) -> changed.add(ns + "/" + name));
+    RecordClaim old = claim("a", "old", 0, "www.example.com", DnsRecordType.A, "192.0.2.1");
+    RecordClaim young = claim("b", "young", 10, "www.example.com", DnsRecordType.A, "192.0.2.2");
+    serving.upsert(old);
+    serving.upsert(young);
+
+    assertThat(serving.decision(old).orElseThrow().reason()).isEqualTo(Reason.Serving);
+    Decision conflict = serving.decision(young).orElseThrow();
+    assertThat(conflict.reason()).isEqualTo(Reason.Conflict);
+    assertThat(conflict.message()).contains("a/old");
+    assertThat(changed).containsExactly("a/old", "b/young");
+    // a version of the spec this replica has not seen yet has no decision
+    assertThat(serving.decision(claim("b", "young", 10, "www.example.com", DnsRecordType.A, "192.0.2.3")))
+        .isEmpty();
+
+    changed.clear();
+    serving.delete("a", "old");
+    assertThat(changed).containsExactly("a/old", "b/young");
+    assertThat(serving.decision(old)).isEmpty();
+    assertThat(serving.decision(young).orElseThrow().reason()).isEqualTo(Reason.Serving);
+  }
+
+  @Test
+  void aRecordRejectedOnItsOwnHasItsReason() {
+    RecordClaim bad = claim("c", "bad", 0, "bad.example.com", DnsRecordType.A, "nope");
+    serving.upsert(bad);
+
+    assertThat(serving.decision(bad).orElseThrow().reason()).isEqualTo(Reason.InvalidValue);
+    assertThat(registry.snapshot().recordSets()).isEmpty();
   }
 }

@@ -1,4 +1,4 @@
-package dev.zonekeeper.operator.zone;
+package dev.zonekeeper.operator.app;
 
 import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
@@ -9,9 +9,12 @@ import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.config.ZonekeeperConfig;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.informers.ClusterInformers;
-import dev.zonekeeper.operator.reconciler.DnsRecordPolicy;
-import dev.zonekeeper.operator.reconciler.DnsRecordServing;
+import dev.zonekeeper.operator.records.DnsRecordPolicy;
+import dev.zonekeeper.operator.records.DnsRecordServing;
 import dev.zonekeeper.operator.records.RecordRegistry;
+import dev.zonekeeper.operator.zone.FirstTransfers;
+import dev.zonekeeper.operator.zone.ProgrammingLatency;
+import dev.zonekeeper.operator.zone.ZonePublisher;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -31,8 +34,11 @@ import org.jboss.logging.Logger;
 import org.xbill.DNS.TSIG;
 
 /**
- * The operator's data path, started with Quarkus: informers (Services, EndpointSlices, Pods) and accepted DnsRecords
- * (decided by {@link DnsRecordServing} from this replica's own DnsRecord informer) feed the {@link ZonePublisher}; its zones are served by a {@link TransferServer} on
+ * The composition root: the only class that knows every package. It wires the operator's data path, started with
+ * Quarkus: informers (Services, EndpointSlices, Pods, DnsRecords) feed the pure {@link ClusterZoneBuilder} through the
+ * {@link ZonePublisher}, and the DnsRecords the one serving decision ({@link DnsRecordServing}), whose accepted records
+ * reach the publisher through the {@link RecordRegistry}; the reconciler gets the decision and the publisher as beans.
+ * The zones are served by a {@link TransferServer} on
  * {@code zonekeeper.transfer.listen}, TSIG-protected with {@code zonekeeper.tsig.key-file}, and every change is
  * announced by NOTIFY to {@code zonekeeper.transfer.notify} (the DNS server sidecar). Every replica runs all of this
  * from its own informers; no leader is needed to serve.
@@ -70,6 +76,13 @@ public class ZonePipeline {
   @Singleton
   ZonePublisher publisher() {
     return publisher;
+  }
+
+  /** The serving decision about every DnsRecord, which the reconciler writes into status. */
+  @Produces
+  @Singleton
+  DnsRecordServing dnsRecords() {
+    return dnsRecords;
   }
 
   public PrimaryZones zones() {

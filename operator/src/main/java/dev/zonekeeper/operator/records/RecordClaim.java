@@ -1,4 +1,4 @@
-package dev.zonekeeper.operator.reconciler;
+package dev.zonekeeper.operator.records;
 
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
@@ -85,6 +85,15 @@ public record RecordClaim(String namespace, String resourceName, Instant created
     String recorded = record.getStatus() == null ? null : record.getStatus().getClaimRevision();
     Long revision = decimal(recorded);
     return revision != null ? revision : decimal(record.getMetadata().getResourceVersion());
+  }
+
+  /**
+   * The version to record in {@code status.claimRevision}: the one recorded before, kept for good, else the current
+   * {@code metadata.resourceVersion} (what {@link #revisionOf} orders by until it is recorded).
+   */
+  public static String claimRevisionToRecord(DnsRecord record) {
+    String recorded = record.getStatus() == null ? null : record.getStatus().getClaimRevision();
+    return recorded != null ? recorded : record.getMetadata().getResourceVersion();
   }
 
   private static Long decimal(String s) {

@@ -1,4 +1,4 @@
-package dev.zonekeeper.operator.reconciler;
+package dev.zonekeeper.operator.records;
 
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.ZoneSettings;

@@ -1,4 +1,4 @@
-package dev.zonekeeper.operator.reconciler;
+package dev.zonekeeper.operator.records;
 
 import java.util.List;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.zonekeeper.operator.reconciler;
+package dev.zonekeeper.operator.records;
 
 /** Reasons of a DnsRecord's {@code Ready} condition. */
 public enum Reason {
