@@ -1,6 +1,7 @@
 package dev.zonekeeper.dns;
 
 import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.dns.zone.ZoneApex;
 import dev.zonekeeper.dns.zone.ZoneSet;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -12,9 +13,7 @@ import java.util.Map;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.SOARecord;
 
 /**
  * Builds the served zones of standalone mode: each zone named with {@code --zone} gets a generated SOA and NS
@@ -41,9 +40,8 @@ public final class StandaloneZones {
         for (Name origin : origins) {
             List<org.xbill.DNS.Record> apex = new ArrayList<>();
             Name ns = nsName(origin);
-            apex.add(new SOARecord(origin, DClass.IN, ttl, ns, Name.fromConstantString("hostmaster." + origin),
-                    serial, 7200, 1800, 86400, ttl));
-            apex.add(new NSRecord(origin, DClass.IN, ttl, ns));
+            apex.add(ZoneApex.soa(origin, origin, ttl, serial));
+            apex.add(ZoneApex.ns(origin, origin, ttl));
             if (listenAddress != null && !listenAddress.isAnyLocalAddress()) {
                 apex.add(listenAddress instanceof Inet4Address
                         ? new ARecord(ns, DClass.IN, ttl, listenAddress)
@@ -70,6 +68,6 @@ public final class StandaloneZones {
     }
 
     static Name nsName(Name origin) {
-        return Name.fromConstantString("ns.dns." + origin);
+        return ZoneApex.nameServer(origin);
     }
 }

@@ -135,6 +135,22 @@ public final class RecordSpecs {
     }
 
     /**
+     * The owner name as {@link #validate} reads {@code spec.name}, or empty when it is missing or invalid (then
+     * {@link #validate} says why).
+     */
+    public static Optional<Name> ownerName(String text) {
+        if (text == null || text.isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(parseOwner(text, new ArrayList<>()));
+    }
+
+    /** The errors of an invalid result as one line, as both standalone mode and the operator report them. */
+    public static String describe(SpecResult result) {
+        return String.join("; ", result.errors());
+    }
+
+    /**
      * Whether a record at {@code name} can be served by one of {@code zones}: empty when it can, else the reason.
      * A CNAME at a zone apex is refused (the apex holds the zone's SOA and NS).
      */

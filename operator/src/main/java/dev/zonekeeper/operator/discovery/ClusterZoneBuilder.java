@@ -1,5 +1,6 @@
 package dev.zonekeeper.operator.discovery;
 
+import dev.zonekeeper.dns.zone.ZoneApex;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.PTRRecord;
 import org.xbill.DNS.Record;
@@ -46,11 +46,6 @@ public final class ClusterZoneBuilder {
   /** CoreDNS's default TTL for the kubernetes plugin. */
   public static final long DEFAULT_TTL = 5;
 
-  // SOA timers as CoreDNS sets them for its kubernetes zones; the minimum (negative-caching TTL) is the record TTL.
-  static final long SOA_REFRESH = 7200;
-  static final long SOA_RETRY = 1800;
-  static final long SOA_EXPIRE = 86400;
-
   private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern PORT_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Name IN_ADDR_ARPA = Name.fromConstantString("in-addr.arpa.");
@@ -60,7 +55,6 @@ public final class ClusterZoneBuilder {
   private final Name svcBase;
   private final Name podBase;
   private final Name nsName;
-  private final Name hostmaster;
   private final long ttl;
   private final List<InetAddress> dnsServiceIps;
 
@@ -96,8 +90,7 @@ public final class ClusterZoneBuilder {
     this.ttl = ttl;
     this.svcBase = child("svc", domain);
     this.podBase = child("pod", domain);
-    this.nsName = child("ns", child("dns", domain));
-    this.hostmaster = child("hostmaster", domain);
+    this.nsName = ZoneApex.nameServer(domain);
     List<InetAddress> ips = new ArrayList<>();
     for (String s : dnsServiceIps == null ? List.<String>of() : dnsServiceIps) {
       InetAddress ip = IpAddresses.parse(s);
@@ -129,13 +122,14 @@ public final class ClusterZoneBuilder {
 
   /** The SOA of the cluster zone: {@code ns.dns.<zone>. hostmaster.<zone>. <serial> 7200 1800 86400 <ttl>}. */
   public SOARecord soa(long serial) {
-    return new SOARecord(domain, DClass.IN, ttl, nsName, hostmaster, serial, SOA_REFRESH, SOA_RETRY, SOA_EXPIRE, ttl);
+    // SOA timers as CoreDNS sets them for its kubernetes zones; the minimum (negative-caching TTL) is the record TTL
+    return ZoneApex.soa(domain, domain, ttl, serial);
   }
 
   /** The fixed records at and near the apex (no SOA): NS, the name server's addresses, {@code dns-version} TXT. */
   public List<Record> apexRecords() {
     Set<Record> out = new TreeSet<>();
-    out.add(new NSRecord(domain, DClass.IN, ttl, nsName));
+    out.add(ZoneApex.ns(domain, domain, ttl));
     for (InetAddress ip : dnsServiceIps) {
       out.add(address(nsName, ip));
     }

@@ -1,18 +1,16 @@
 package dev.zonekeeper.operator.records;
 
+import dev.zonekeeper.dns.record.RecordSpec;
+import dev.zonekeeper.dns.record.RecordSpecs;
+import dev.zonekeeper.dns.record.SpecResult;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.ZoneSettings;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
-import org.xbill.DNS.DClass;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 /**
@@ -66,44 +64,34 @@ public final class DnsRecordPolicy {
     throw new IllegalStateException("unreachable: the claim is among the contenders");
   }
 
-  /** Validity and permission of one DnsRecord on its own, ignoring the others. */
+  /**
+   * Validity and permission of one DnsRecord on its own, ignoring the others. The spec is validated by
+   * {@link RecordSpecs#validate}, as in standalone mode, so both modes read {@code spec.values} alike and refuse a spec
+   * with the same message.
+   */
   public Decision evaluateAlone(RecordClaim claim) {
-    if (claim.name() == null || claim.name().isBlank()) {
-      return Decision.reject(Reason.InvalidValue, null, "spec.name is empty: set the owner name, e.g. api.example.com");
+    SpecResult spec = RecordSpecs.validate(new RecordSpec(claim.name(),
+        claim.type() == null ? null : claim.type().name(), claim.ttl(), claim.values()));
+    Optional<Name> owner = RecordSpecs.ownerName(claim.name());
+    if (owner.isEmpty()) {
+      return Decision.reject(Reason.InvalidValue, null, RecordSpecs.describe(spec));
     }
-    Name fqdn;
-    try {
-      fqdn = Name.fromString(claim.name().trim(), Name.root).canonicalize();
-    } catch (TextParseException e) {
-      return Decision.reject(Reason.InvalidValue, null,
-          "spec.name \"" + claim.name() + "\" is not a valid DNS name: " + e.getMessage());
-    }
+    Name fqdn = owner.get().canonicalize();
     if (claim.type() == null) {
-      return Decision.reject(Reason.InvalidValue, fqdn, "spec.type is missing: set one of "
-          + List.of(DnsRecordType.values()));
+      return Decision.reject(Reason.InvalidValue, fqdn, RecordSpecs.describe(spec));
     }
 
     Optional<Decision> permission = checkPermission(claim, fqdn);
     if (permission.isPresent()) {
       return permission.get();
     }
-
-    if (claim.values().isEmpty()) {
-      return Decision.reject(Reason.InvalidValue, fqdn, "spec.values is empty: give at least one "
-          + claim.type() + " value");
+    if (!spec.isValid()) {
+      return Decision.reject(Reason.InvalidValue, fqdn, RecordSpecs.describe(spec));
     }
-    if (claim.ttl() < 0 || claim.ttl() > 86400) {
-      return Decision.reject(Reason.InvalidValue, fqdn, "spec.ttl " + claim.ttl() + " is outside 0..86400");
-    }
-    if (claim.type() == DnsRecordType.CNAME) {
-      if (claim.values().size() != 1) {
-        return Decision.reject(Reason.InvalidValue, fqdn, "a CNAME has exactly one target, but spec.values has "
-            + claim.values().size() + " entries: keep one");
-      }
-      if (zones.zoneOf(fqdn).filter(fqdn::equals).isPresent()) {
-        return Decision.reject(Reason.InvalidValue, fqdn, "a CNAME cannot be at the zone apex " + fqdn
-            + " (it would sit beside the zone's SOA and NS records): use a name below the apex");
-      }
+    int type = Type.value(claim.type().name());
+    Optional<String> atApex = zones.zoneOf(fqdn).flatMap(zone -> RecordSpecs.zoneProblem(fqdn, type, List.of(zone)));
+    if (atApex.isPresent()) {
+      return Decision.reject(Reason.InvalidValue, fqdn, atApex.get());
     }
     if (claim.type() == DnsRecordType.NS && zones.zoneOf(fqdn).filter(fqdn::equals).isPresent()) {
       // the apex NS set is the zone's own (generated): another name server there would change how the zone itself
@@ -112,17 +100,8 @@ public final class DnsRecordPolicy {
           + "Zonekeeper; more would change the delegation of the zone itself: delegate a subzone with NS records "
           + "below the apex (e.g. sub." + fqdn + ") instead");
     }
-    int type = Type.value(claim.type().name());
-    Set<org.xbill.DNS.Record> records = new LinkedHashSet<>();
-    for (String value : claim.values()) {
-      try {
-        records.add(org.xbill.DNS.Record.fromString(fqdn, type, DClass.IN, claim.ttl(), value, Name.root));
-      } catch (IOException | RuntimeException e) {
-        return Decision.reject(Reason.InvalidValue, fqdn, "value \"" + value + "\" is not a valid " + claim.type()
-            + " record: " + e.getMessage() + "; write it in DNS presentation format, e.g. "
-            + example(claim.type()));
-      }
-    }
+    // the owner name as served: lower case, as the zone holds it
+    List<org.xbill.DNS.Record> records = spec.records().stream().map(r -> r.withName(fqdn)).toList();
     return new Decision(Reason.Serving, "serving " + records.size() + " " + claim.type() + " record"
         + (records.size() == 1 ? "" : "s") + " at " + fqdn, Optional.of(fqdn), new ArrayList<>(records));
   }
@@ -189,28 +168,5 @@ public final class DnsRecordPolicy {
 
   private static String article(DnsRecordType type) {
     return type == DnsRecordType.CNAME ? "a CNAME" : type + " records";
-  }
-
-  private static String example(DnsRecordType type) {
-    switch (type) {
-      case A:
-        return "\"192.0.2.10\"";
-      case AAAA:
-        return "\"2001:db8::10\"";
-      case CNAME:
-      case NS:
-      case PTR:
-        return "\"target.example.com.\"";
-      case MX:
-        return "\"10 mail.example.com.\"";
-      case TXT:
-        return "\"\\\"some text\\\"\"";
-      case SRV:
-        return "\"0 5 8080 svc.example.com.\"";
-      case CAA:
-        return "\"0 issue \\\"letsencrypt.org\\\"\"";
-      default:
-        return "the zone-file form";
-    }
   }
 }

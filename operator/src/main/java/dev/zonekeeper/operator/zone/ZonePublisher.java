@@ -3,6 +3,7 @@ package dev.zonekeeper.operator.zone;
 import dev.zonekeeper.dns.transfer.JournaledZone;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.dns.zone.ZoneApex;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.discovery.ClusterZoneState;
@@ -28,8 +29,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jboss.logging.Logger;
-import org.xbill.DNS.DClass;
-import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.SOARecord;
 
@@ -131,7 +130,7 @@ public final class ZonePublisher implements ClusterSink {
     Batch batch = new Batch();
     for (Name origin : origins) {
       if (!origin.equals(builder.domain())) {
-        addRef(new NSRecord(origin, DClass.IN, builder.ttl(), nameServer()), batch);
+        addRef(ZoneApex.ns(origin, builder.domain(), builder.ttl()), batch);
       }
     }
   }
@@ -404,17 +403,9 @@ public final class ZonePublisher implements ClusterSink {
     return null;
   }
 
-  private Name nameServer() {
-    return Name.fromConstantString("ns.dns." + builder.domain());
-  }
-
+  /** Every zone's SOA names the cluster domain's server and hostmaster, as the cluster zone's does. */
   private SOARecord soa(Name origin) {
-    if (origin.equals(builder.domain())) {
-      return builder.soa(0);
-    }
-    SOARecord c = builder.soa(0);
-    return new SOARecord(origin, DClass.IN, c.getTTL(), c.getHost(), c.getAdmin(), 0, c.getRefresh(), c.getRetry(),
-        c.getExpire(), c.getMinimum());
+    return ZoneApex.soa(origin, builder.domain(), builder.ttl(), 0);
   }
 
   /** One change of the cluster state in a batch of its own, committed at once. */

@@ -136,7 +136,7 @@ class DnsRecordReconcilerApiServerTest {
     Condition ready = awaitReady("team-a", "bad-address", "False");
 
     assertThat(ready.getReason()).isEqualTo("InvalidValue");
-    assertThat(ready.getMessage()).contains("\"192.0.2.300\" is not a valid A record");
+    assertThat(ready.getMessage()).isEqualTo("values[0] '192.0.2.300' is not a valid A address");
     assertThat(get("team-a", "bad-address").getStatus().getFqdn()).isEqualTo("bad.example.com.");
     assertThat(registry.snapshot().recordSets()).doesNotContainKey("team-a/bad-address");
     Event event = awaitWarning("team-a", "bad-address", "InvalidValue");

@@ -58,28 +58,28 @@ class DnsRecordPolicyTest {
             Reason.Serving, "db.shop.svc.cluster.local."),
 
         Arguments.of("team-a", "api.example.com", DnsRecordType.A, List.of("192.0.2.300"),
-            Reason.InvalidValue, "value \"192.0.2.300\" is not a valid A record"),
+            Reason.InvalidValue, "values[0] '192.0.2.300' is not a valid A address"),
         Arguments.of("team-a", "api.example.com", DnsRecordType.A, List.of("2001:db8::1"),
-            Reason.InvalidValue, "is not a valid A record"),
+            Reason.InvalidValue, "values[0] '2001:db8::1' is not a valid A address"),
         Arguments.of("team-a", "api.example.com", DnsRecordType.AAAA, List.of("192.0.2.1"),
-            Reason.InvalidValue, "AAAA"),
+            Reason.InvalidValue, "values[0] '192.0.2.1' is not a valid AAAA address"),
         Arguments.of("team-a", "mail.example.com", DnsRecordType.MX, List.of("mail.example.com."),
-            Reason.InvalidValue, "e.g. \"10 mail.example.com.\""),
+            Reason.InvalidValue, "is not valid MX data (<preference> <mail exchange>)"),
         Arguments.of("team-a", "_x._tcp.example.com", DnsRecordType.SRV, List.of("0 5 notaport t.example.com."),
             Reason.InvalidValue, "SRV"),
         Arguments.of("team-a", "www.example.com", DnsRecordType.CNAME, List.of("a.example.com.", "b.example.com."),
-            Reason.InvalidValue, "a CNAME has exactly one target"),
+            Reason.InvalidValue, "CNAME must have exactly one value, got 2"),
         Arguments.of("team-a", "example.com", DnsRecordType.CNAME, List.of("elsewhere.example.org."),
-            Reason.InvalidValue, "zone apex"),
+            Reason.InvalidValue, "CNAME at the zone apex example.com. is not allowed"),
         Arguments.of("team-a", "api.example.com", DnsRecordType.A, List.of(),
-            Reason.InvalidValue, "spec.values is empty"),
+            Reason.InvalidValue, "values must contain at least one value"),
         // issue 13 point 12: the apex NS set is the zone's own
         Arguments.of("team-a", "example.com", DnsRecordType.NS, List.of("ns1.attacker.example."),
             Reason.ZoneApexNS, "zone apex example.com."),
         Arguments.of("anyone", "OPEN.test.", DnsRecordType.NS, List.of("ns1.example.org."),
             Reason.ZoneApexNS, "delegate a subzone"),
         Arguments.of("team-a", "bad..name.example.com", DnsRecordType.A, List.of("192.0.2.1"),
-            Reason.InvalidValue, "not a valid DNS name"),
+            Reason.InvalidValue, "name 'bad..name.example.com' has an empty label"),
 
         Arguments.of("team-a", "api.example.org", DnsRecordType.A, List.of("192.0.2.1"),
             Reason.ZoneNotServed, "zonekeeper.zones"),
@@ -116,6 +116,26 @@ class DnsRecordPolicyTest {
     } else {
       assertThat(decision.records()).isEmpty();
     }
+  }
+
+  @Test
+  void aTxtValueIsOneStringAsWrittenUnlessQuoted() {
+    // issue 14: the cluster used to split unquoted text at spaces ("hello" "world"), standalone mode did not
+    Decision decision = policy.decide(claim("team-a", "r", "txt.example.com", DnsRecordType.TXT,
+        "hello world", "\"a\" \"b c\"", "say \"hi\"; (x)"), List.of());
+
+    assertThat(decision.records()).map(r -> ((org.xbill.DNS.TXTRecord) r).getStringsAsByteArrays().stream()
+        .map(bytes -> new String(bytes, java.nio.charset.StandardCharsets.UTF_8)).toList()).containsExactly(
+        List.of("hello world"), List.of("a", "b c"), List.of("say \"hi\"; (x)"));
+  }
+
+  @Test
+  void repeatedValuesAreRefusedAsInStandaloneMode() {
+    Decision decision = policy.decide(claim("team-a", "r", "api.example.com", DnsRecordType.A,
+        "192.0.2.1", "192.0.2.1"), List.of());
+
+    assertThat(decision.reason()).isEqualTo(Reason.InvalidValue);
+    assertThat(decision.message()).isEqualTo("values[1] repeats values[0]");
   }
 
   @Test

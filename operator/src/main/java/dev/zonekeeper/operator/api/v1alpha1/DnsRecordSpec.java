@@ -43,12 +43,26 @@ public class DnsRecordSpec {
   @JsonPropertyDescription("Time to live of the records in seconds, 0 to 86400 (default 30).")
   private Integer ttl = 30;
 
-  /** RDATA in presentation format, one record per entry. */
+  /**
+   * One record per entry, read by {@code dev.zonekeeper.dns.record.RecordSpecs} in the operator and in standalone mode
+   * alike; the description below is the table users read (kubectl explain, README).
+   */
   @Required
   @Size(min = 1)
-  @JsonPropertyDescription("Record data in DNS presentation format, one record per entry, e.g. \"192.0.2.10\" (A), "
-      + "\"10 mail.example.com.\" (MX), \"0 5 8080 svc.example.com.\" (SRV), \"\\\"v=spf1 -all\\\"\" (TXT), "
-      + "\"0 issue \\\"letsencrypt.org\\\"\" (CAA). A CNAME has exactly one value.")
+  @JsonPropertyDescription("One record per entry, each distinct; names inside a value are absolute with or without "
+      + "the trailing dot. "
+      + "A: an IPv4 address (192.0.2.10). "
+      + "AAAA: an IPv6 address (2001:db8::10). "
+      + "CNAME: the target name (www.example.com); exactly one value. "
+      + "MX: preference and mail exchange (10 mail.example.com). "
+      + "SRV: priority, weight, port and target (0 5 8080 svc.example.com). "
+      + "NS: a name server (ns1.example.com); not at a wildcard name (nor, in a cluster, at the zone apex). "
+      + "PTR: the target name (host.example.com). "
+      + "CAA: flags, tag and quoted value (0 issue \"letsencrypt.org\"). "
+      + "TXT: a value is one text taken as written, spaces, quotes and backslashes included (hello world is one "
+      + "string), split into strings of 255 bytes when longer; a value that starts with a double quote is DNS "
+      + "presentation format instead: \"a\" \"b c\" is two strings, with \\\" and \\DDD escapes (RFC 1035), "
+      + "each string at most 255 bytes.")
   private List<String> values = new ArrayList<>();
 
   public DnsRecordSpec() {}
