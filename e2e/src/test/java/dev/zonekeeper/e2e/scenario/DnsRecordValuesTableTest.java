@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.zonekeeper.e2e.cluster.TestCluster;
+import dev.zonekeeper.testing.ChildProcess;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -105,7 +106,7 @@ class DnsRecordValuesTableTest {
         try (ChildProcess server = ChildProcess.start("dns-server-values", List.of(Artifacts.java(), "-jar",
                 Artifacts.get().dnsServerJar().toString(), "--records", dir.toString(), "--zone", zone,
                 "--listen", Sidecar.hostPort(listen), "--upstream", "none", "--udp-sockets", "1", "--lameduck", "0"),
-                Map.of(), dir)) {
+                Map.of(), dir, ChildProcess.logFile("e2e-logs", "dns-server-values"))) {
             await().atMost(Duration.ofSeconds(120)).failFast(() -> !server.alive())
                     .until(() -> log(server).contains("DNS listening on"));
             List<String> lines = log(server).lines().filter(l -> l.contains(" rejected ")).toList();
