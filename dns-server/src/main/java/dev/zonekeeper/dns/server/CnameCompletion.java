@@ -89,19 +89,7 @@ final class CnameCompletion {
             r.getHeader().setRcode(Rcode.REFUSED);
             return writer.send(r, x);
         }
-        upstream.whenComplete((resp, err) -> {
-            ByteBuf out;
-            try {
-                out = writer.send(completed(r, err == null ? resp : null), x);
-            } catch (RuntimeException e) {
-                LOG.warn("could not encode the completed answer for {}: {}", query.getQuestion().getName(),
-                        e.toString());
-                out = writer.sendError(x, Rcode.SERVFAIL);
-            }
-            if (out != null) {
-                x.responder.respond(x.context, out);
-            }
-        });
+        forwarded.later(x, upstream, resp -> completed(r, resp), "completed answer");
         return null;
     }
 

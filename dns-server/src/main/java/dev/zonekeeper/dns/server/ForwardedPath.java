@@ -100,20 +100,28 @@ final class ForwardedPath {
         if (upstream == null) {
             return writer.sendError(x, Rcode.REFUSED);
         }
+        later(x, upstream, resp -> resp == null ? writer.errorResponse(query, Rcode.SERVFAIL)
+                : forwarded(query, resp), "forwarded answer");
+        return null;
+    }
+
+    /**
+     * Once the upstream has answered (null: it failed), sends {@code response}'s message for it through the query's
+     * responder; SERVFAIL when that message cannot be made or encoded ({@code what} names it in the log).
+     */
+    void later(Exchange x, CompletableFuture<Message> upstream, Function<Message, Message> response, String what) {
         upstream.whenComplete((resp, err) -> {
             ByteBuf out;
             try {
-                out = writer.send(err != null || resp == null ? writer.errorResponse(query, Rcode.SERVFAIL)
-                        : forwarded(query, resp), x);
+                out = writer.send(response.apply(err == null ? resp : null), x);
             } catch (RuntimeException e) {
-                LOG.warn("could not encode the forwarded answer for {}: {}", qname, e.toString());
+                LOG.warn("could not encode the {} for {}: {}", what, x.query.getQuestion().getName(), e.toString());
                 out = writer.sendError(x, Rcode.SERVFAIL);
             }
             if (out != null) {
                 x.responder.respond(x.context, out);
             }
         });
-        return null;
     }
 
     /**
