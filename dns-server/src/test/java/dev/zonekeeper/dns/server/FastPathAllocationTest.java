@@ -110,7 +110,7 @@ class FastPathAllocationTest {
         throw new IllegalStateException();
     }
 
-    private static long onNettyThread(java.util.function.LongSupplier work) throws InterruptedException {
+    static long onNettyThread(java.util.function.LongSupplier work) throws InterruptedException {
         AtomicReference<Object> result = new AtomicReference<>();
         Thread t = new FastThreadLocalThread(() -> {
             try {
