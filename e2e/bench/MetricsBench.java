@@ -1,4 +1,5 @@
 import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.lang.management.ManagementFactory;
 
@@ -16,7 +17,7 @@ public class MetricsBench {
                 long c0 = mx.getCurrentThreadCpuTime();
                 for (int i = 0; i < n; i++) {
                     long start = System.nanoTime();
-                    m.query(0, (i & 3) == 0 ? 28 : 1);
+                    m.query(TransportKind.UDP, (i & 3) == 0 ? 28 : 1);
                     m.fastPath(true);
                     m.response(i % 5 == 0 ? 3 : 0, start);
                 }

@@ -210,20 +210,18 @@ public final class Forwarder implements AutoCloseable {
     }
 
     /**
-     * The fresh cached response, in wire form, to a standard query whose question name is
-     * {@code packet[nameOffset, nameOffset + nameLength)} (wire form, any case) and whose
-     * {@link dev.zonekeeper.dns.wire.WireBytes#questionHash} is {@code questionHash}: the server's fast path for cache
-     * hits, which reads the question (and hashes it) straight from the query's bytes. Null when there is none (or the forwarder is closed):
-     * the query then goes through {@link #forward}, which knows misses, stale data and failures. Counts nothing; a
-     * caller that serves the response calls {@link #cacheHitServed()}.
+     * The fresh cached response, in wire form, to the standard query {@code q} read from its bytes (name in wire
+     * form, any case): the server's fast path for cache hits, which reads the question (and hashes it) straight from
+     * the query's bytes. Null when there is none (or the forwarder is closed): the query then goes through {@link
+     * #forward}, which knows misses, stale data and failures. Counts nothing; a caller that serves the response calls
+     * {@link #cacheHitServed()}.
      */
-    public EncodedResponse cachedResponse(byte[] packet, int nameOffset, int nameLength, int questionHash, int qtype,
-                                          int qclass, boolean dnssecOk, boolean checkingDisabled, long nowNanos) {
+    public EncodedResponse cachedResponse(WireQuestion q, long nowNanos) {
         if (closed) {
             return null;
         }
-        EncodedResponse e = cache.encoded(packet, nameOffset, nameLength, questionHash, qtype, qclass, dnssecOk,
-                checkingDisabled);
+        EncodedResponse e = cache.encoded(q.packet(), q.nameOffset(), q.nameLength(), q.questionHash(), q.qtype(),
+                q.qclass(), q.dnssecOk(), q.checkingDisabled());
         return e != null && e.isFresh(nowNanos) ? e : null;
     }
 

@@ -39,9 +39,6 @@ public final class DnsMetrics {
     /** Query types with a counter of their own; every other type counts as OTHER. */
     private static final int[] KNOWN_TYPES = {Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.SRV, Type.NS,
         Type.SOA, Type.PTR, Type.CAA, Type.ANY, Type.AXFR, Type.IXFR, Type.DS, Type.DNSKEY, Type.HTTPS, Type.SVCB};
-    public static final int UDP = 0;
-    public static final int TCP = 1;
-    private static final String[] TRANSPORTS = {"udp", "tcp"};
 
     /** Why a packet was dropped or answered with an error before it reached a zone or the forwarder. */
     public enum BadInput {
@@ -111,12 +108,13 @@ public final class DnsMetrics {
     public DnsMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
         stripes.add(shared);
-        for (int t = 0; t < 2; t++) {
+        for (TransportKind transport : TransportKind.values()) {
+            int t = transport.ordinal();
             for (int i = 0; i < TYPES; i++) {
                 String type = i < KNOWN_TYPES.length ? Type.string(KNOWN_TYPES[i]) : "OTHER";
                 int index = t * TYPES + i;
                 counter("zonekeeper.dns.queries", "DNS queries received, by query type and transport",
-                        s -> s.queries[index], "type", type, "transport", TRANSPORTS[t]);
+                        s -> s.queries[index], "type", type, "transport", transport.tag);
             }
         }
         for (int r = 0; r <= RCODES; r++) {
@@ -187,8 +185,8 @@ public final class DnsMetrics {
         return registry.scrape();
     }
 
-    public void query(int transport, int qtype) {
-        stripe().query(transport * TYPES + typeIndex(qtype));
+    public void query(TransportKind transport, int qtype) {
+        stripe().query(transport.ordinal() * TYPES + typeIndex(qtype));
     }
 
     private static int typeIndex(int qtype) {
@@ -310,7 +308,7 @@ public final class DnsMetrics {
      * written whole on the 64-bit JVMs we run on, so a scrape sees each count as it was at some recent moment.
      */
     static class Stripe {
-        final long[] queries = new long[2 * TYPES];
+        final long[] queries = new long[TransportKind.values().length * TYPES];
         final long[] responses = new long[RCODES + 1];
         /** Responses per latency bucket, not cumulative; the last one is above the highest bound. */
         final long[] buckets = new long[BOUNDS_NANOS.length + 1];

@@ -20,9 +20,9 @@ import org.xbill.DNS.Type;
  * <p>Behaviour, where the RFCs leave a choice:
  * <ul>
  *   <li><b>ANY</b> is answered with every RRset at the name: the zones are small, internal, unsigned, and clients
- *       debugging service discovery want to see everything. This is what TCP clients get; over UDP QueryProcessor
- *       keeps one RRset (RFC 8482 minimal ANY, {@code QueryProcessor.minimalAny}). A CNAME at the name is returned as
- *       is and not followed.</li>
+ *       debugging service discovery want to see everything. This is what TCP clients get; over UDP the server
+ *       keeps one RRset (RFC 8482 minimal ANY, {@code FullPath.minimalAny}). A CNAME at the name is returned as is
+ *       and not followed.</li>
  *   <li><b>CNAME chains</b> are followed inside the served zones, across zones too, for at most
  *       {@value #MAX_CNAME_CHAIN} CNAMEs; a loop or a longer chain stops there with rcode NOERROR and the CNAMEs seen
  *       so far. A target outside the served zones ends the chain (NOERROR, AA, CNAMEs in answer): the caller

@@ -1,8 +1,7 @@
 package dev.zonekeeper.dns.server;
 
-import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
@@ -92,8 +91,8 @@ final class BlockingUdp implements AutoCloseable {
     private static void serve(DatagramChannel ch, int maxDatagram, QueryProcessor processor) {
         ByteBuffer in = ByteBuffer.allocateDirect(maxDatagram);
         ByteBuf query = Unpooled.wrappedBuffer(in);
-        ByteBufAllocator alloc = DnsTransport.BUFFERS;
         QueryProcessor.Responder late = (sender, response) -> send(ch, response, (SocketAddress) sender);
+        QueryScratch q = new QueryScratch(TransportKind.UDP, DnsTransport.BUFFERS, late); // this thread's queries
         while (ch.isOpen()) {
             SocketAddress sender;
             try {
@@ -112,7 +111,7 @@ final class BlockingUdp implements AutoCloseable {
             query.setIndex(0, in.position());
             ByteBuf out;
             try {
-                out = processor.process(query, DnsMetrics.UDP, alloc, late, sender, start);
+                out = processor.process(q.received(query, sender, start));
             } catch (RuntimeException e) {
                 LOG.warn("query from {} failed", sender, e);
                 continue;

@@ -2,6 +2,7 @@ package dev.zonekeeper.dns.server;
 
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.DnsMetrics.BadInput;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -26,6 +27,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -223,6 +225,16 @@ public final class DnsTransport implements AutoCloseable {
         static final long MAX_UNREAD_BYTES = 2 * 65537;
         private static final QueryProcessor.Responder LATE = (context, response) ->
                 ((TcpConnection) context).late(response);
+        /**
+         * The query object of each event loop: its connections' queries are answered one at a time on it. Its
+         * allocator is the one every connection is given ({@code ChannelOption.ALLOCATOR}).
+         */
+        private static final FastThreadLocal<QueryScratch> QUERIES = new FastThreadLocal<>() {
+            @Override
+            protected QueryScratch initialValue() {
+                return new QueryScratch(TransportKind.TCP, BUFFERS, LATE);
+            }
+        };
 
         private final QueryProcessor processor;
         private final DnsMetrics metrics;
@@ -373,7 +385,7 @@ public final class DnsTransport implements AutoCloseable {
             long start = System.nanoTime();
             lastActivity = start;
             pending++;
-            ByteBuf out = processor.process(message, DnsMetrics.TCP, ctx.alloc(), LATE, this, start);
+            ByteBuf out = processor.process(QUERIES.get().received(message, this, start));
             if (out != null) {
                 pending--;
                 ctx.write(out);

@@ -1,22 +1,43 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.forward.WireQuestion;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import dev.zonekeeper.dns.wire.WireBytes;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * The fields of a query that the fast path needs, read straight from the packet's bytes into a reusable per-thread
- * object (like CoreDNS's request.Request, computed once per query). {@link #parse} accepts only the common shape: a
- * standard query with one question of class IN, an uncompressed name, and at most an EDNS0 version-0 OPT record.
- * Everything else goes to the full parser, which knows every rcode.
+ * One query on its way through the server (as CoreDNS's request.Request or Knot's knotd_qdata): how it came (its
+ * bytes, the transport, the sender, when it arrived), where its response goes (the allocator, the {@link
+ * QueryProcessor.Responder} for answers made later) and the fields the fast path needs, read straight from the bytes.
+ * It is mutable and reused: one per UDP reading thread or TCP event loop, refilled by {@link #received} for each
+ * query, so the hot path allocates nothing per query. What must outlive the call (forwarded queries) is copied out
+ * into an {@link Exchange} by the full path.
+ *
+ * <p>{@link #parse} accepts only the common shape: a standard query with one question of class IN, an uncompressed
+ * name, and at most an EDNS0 version-0 OPT record. Everything else goes to the full parser, which knows every rcode.
  */
-final class QueryScratch {
+final class QueryScratch implements WireQuestion {
     static final int OK = 0;
     static final int SLOW = 1;
     static final int DROP_SHORT = 2;
     static final int DROP_RESPONSE = 3;
+
+    /** How the query came; fixed for the reading thread. */
+    TransportKind transport;
+    /** Allocates the response; fixed for the reading thread. */
+    ByteBufAllocator alloc;
+    /** Sends a response made later (forwarded queries) to {@link #context}; fixed for the reading thread. */
+    QueryProcessor.Responder responder;
+    /** The query's bytes at their reader index; valid during {@link QueryProcessor#process(QueryScratch)} only. */
+    ByteBuf bytes;
+    /** Where the response goes: the sender's {@link InetSocketAddress} (UDP) or the TCP connection; null: unknown. */
+    Object context;
+    /** When the query arrived ({@link System#nanoTime()}): the response's latency is counted from it. */
+    long startNanos;
 
     int id;
     int flags;
@@ -50,13 +71,32 @@ final class QueryScratch {
     byte[] packet = new byte[1024];
     int length;
 
+    QueryScratch() {
+        this(TransportKind.UDP, null, null);
+    }
+
+    QueryScratch(TransportKind transport, ByteBufAllocator alloc, QueryProcessor.Responder responder) {
+        this.transport = transport;
+        this.alloc = alloc;
+        this.responder = responder;
+    }
+
+    /** Refills this object with the next query: its bytes (read from their reader index), sender and arrival. */
+    QueryScratch received(ByteBuf bytes, Object context, long startNanos) {
+        this.bytes = bytes;
+        this.context = context;
+        this.startNanos = startNanos;
+        return this;
+    }
+
     /**
-     * Takes the sender's address from {@code context} (an {@link InetSocketAddress} for UDP, the connection for TCP; anything else
+     * Takes the sender's address from {@link #context} (an {@link InetSocketAddress} for UDP, the connection for TCP; anything else
      * means unknown). The JDK hands the UDP reader the same address object while the sender stays the same, and a TCP
      * channel keeps its own, so the address is read again only when the object changes: an IPv6 address is copied out
      * of the JDK's object (IPv4's is its hash code), nothing is allocated for repeated senders.
      */
-    void client(Object context) {
+    void readClient() {
+        Object context = this.context;
         if (context == client) {
             return;
         }
@@ -77,6 +117,11 @@ final class QueryScratch {
         } else {
             ipLength = 0;
         }
+    }
+
+    /** Copies the query's {@link #bytes} and reads them; returns OK, SLOW or a DROP_ code. */
+    int parse() {
+        return parse(bytes);
     }
 
     /** Copies the query at buf's reader index and reads it; returns OK, SLOW or a DROP_ code. */
@@ -104,8 +149,7 @@ final class QueryScratch {
         if ((flags & 0x8000) != 0) {
             return DROP_RESPONSE;
         }
-        if ((flags & 0x7800) != 0 // opcode other than QUERY
-                || WireBytes.u16(buf, start + 4) != 1
+        if (QueryRules.header((flags >>> 11) & 0xF, WireBytes.u16(buf, start + 4)) != null
                 || WireBytes.u16(buf, start + 6) != 0
                 || WireBytes.u16(buf, start + 8) != 0) {
             return SLOW;
@@ -140,8 +184,8 @@ final class QueryScratch {
         qtype = WireBytes.u16(buf, p);
         qclass = WireBytes.u16(buf, p + 2);
         p += 4;
-        if (qclass != 1 || QueryProcessor.metaType(qtype)) {
-            return SLOW; // class other than IN; type 0, OPT and the meta-types: one rule, the full path's
+        if (!QueryRules.fastPathQuestion(qclass, qtype)) {
+            return SLOW; // every question the full path refuses, and the meta-types it answers its own way
         }
         edns = false;
         udpSize = 512;
@@ -216,5 +260,45 @@ final class QueryScratch {
 
     int typeClass() {
         return (qtype << 16) | qclass;
+    }
+
+    @Override
+    public byte[] packet() {
+        return packet;
+    }
+
+    @Override
+    public int nameOffset() {
+        return nameOffset;
+    }
+
+    @Override
+    public int nameLength() {
+        return nameLength;
+    }
+
+    @Override
+    public int questionHash() {
+        return hash;
+    }
+
+    @Override
+    public int qtype() {
+        return qtype;
+    }
+
+    @Override
+    public int qclass() {
+        return qclass;
+    }
+
+    @Override
+    public boolean dnssecOk() {
+        return dnssecOk;
+    }
+
+    @Override
+    public boolean checkingDisabled() {
+        return (flags & 0x0010) != 0;
     }
 }

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.forward;
 
+import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -113,7 +114,7 @@ class ForwarderFuzzTest {
 
     private static CompletableFuture<byte[]> ask(QueryProcessor processor, byte[] query) {
         CompletableFuture<byte[]> answer = new CompletableFuture<>();
-        ByteBuf now = processor.process(Unpooled.wrappedBuffer(query), DnsMetrics.UDP,
+        ByteBuf now = processor.process(Unpooled.wrappedBuffer(query), TransportKind.UDP,
                 UnpooledByteBufAllocator.DEFAULT, (context, response) -> answer.complete(bytes(response)), null,
                 System.nanoTime());
         if (now != null) {

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
@@ -259,11 +260,11 @@ class BadInputTest {
         int dropped = 0;
         for (int i = 0; i < count && failures.size() < 10; i++) {
             byte[] packet = mutator.next();
-            int transport = random.nextInt(4) == 0 ? DnsMetrics.TCP : DnsMetrics.UDP;
+            TransportKind transport = random.nextInt(4) == 0 ? TransportKind.TCP : TransportKind.UDP;
             ByteBuf in = Unpooled.wrappedBuffer(packet);
             alloc.handedOut.clear();
             late.clear();
-            String where = "packet " + i + " (seed " + seed + "L, " + (transport == DnsMetrics.UDP ? "udp" : "tcp")
+            String where = "packet " + i + " (seed " + seed + "L, " + (transport == TransportKind.UDP ? "udp" : "tcp")
                     + "): " + HexFormat.of().formatHex(packet);
             ByteBuf out;
             try {
@@ -317,7 +318,7 @@ class BadInputTest {
     }
 
     /** Null when the response is a well-formed answer to that query, else what is wrong with it. */
-    private static String checkResponse(byte[] query, ByteBuf response, int transport) {
+    private static String checkResponse(byte[] query, ByteBuf response, TransportKind transport) {
         byte[] wire = ByteBufUtil.getBytes(response);
         Message m;
         try {
@@ -331,7 +332,7 @@ class BadInputTest {
         if (m.getHeader().getID() != Packets.u16(query, 0)) {
             return "response ID " + m.getHeader().getID() + " is not the query's " + Packets.u16(query, 0);
         }
-        if (transport == DnsMetrics.UDP && wire.length > QueryProcessor.EDNS_UDP_SIZE) {
+        if (transport == TransportKind.UDP && wire.length > QueryProcessor.EDNS_UDP_SIZE) {
             return "UDP response of " + wire.length + " bytes";
         }
         boolean parses;
@@ -477,7 +478,7 @@ class BadInputTest {
                         packet = Arrays.copyOf(packet, 1400);
                     }
                     ByteBuf in = Unpooled.wrappedBuffer(packet);
-                    ByteBuf out = reference.process(in, DnsMetrics.UDP, alloc, null, null, System.nanoTime());
+                    ByteBuf out = reference.process(in, TransportKind.UDP, alloc, null, null, System.nanoTime());
                     if (out != null) {
                         expectedAnswers++;
                         answeredIds.add(Packets.u16(packet, 0));

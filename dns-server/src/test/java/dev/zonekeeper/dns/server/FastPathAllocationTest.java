@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.StandaloneZones;
@@ -37,7 +38,7 @@ class FastPathAllocationTest {
     private static final int QUERIES = 10_000;
 
     /** Hands out the same direct buffer, cleared, its reference count raised; released by the caller as usual. */
-    private static final class ReusingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
+    static final class ReusingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
         private final ByteBuf buf = Unpooled.directBuffer(65536);
 
         ReusingAllocator() {
@@ -77,7 +78,7 @@ class FastPathAllocationTest {
 
     private static final ReusingAllocator REUSING = new ReusingAllocator();
 
-    private static dev.zonekeeper.dns.zone.ZoneSet zones() {
+    static dev.zonekeeper.dns.zone.ZoneSet zones() {
         List<Name> origins = List.of(Name.fromConstantString("example.test."));
         ManifestDirectory manifests = new ManifestDirectory(InProcessServer.examples().resolve("records"),
                 new LinkedHashSet<>(origins));
@@ -94,7 +95,7 @@ class FastPathAllocationTest {
         for (int round = 0; round < 2; round++) { // the first round warms up (thread locals, pool, JIT)
             long before = threads.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < QUERIES; i++) {
-                ByteBuf out = p.process(query, DnsMetrics.UDP, REUSING, null, sender, System.nanoTime());
+                ByteBuf out = p.process(query, TransportKind.UDP, REUSING, null, sender, System.nanoTime());
                 if (round == 1) {
                     outcomes[out == null ? 0 : (out.getByte(2) & 0x02) != 0 ? 1 : 2]++;
                 }
@@ -109,7 +110,7 @@ class FastPathAllocationTest {
         throw new IllegalStateException();
     }
 
-    private static long onNettyThread(java.util.function.LongSupplier work) throws InterruptedException {
+    static long onNettyThread(java.util.function.LongSupplier work) throws InterruptedException {
         AtomicReference<Object> result = new AtomicReference<>();
         Thread t = new FastThreadLocalThread(() -> {
             try {
@@ -151,7 +152,7 @@ class FastPathAllocationTest {
         assertThat(bytes).as("bytes allocated by %d queries with a client cookie", QUERIES).isLessThan(QUERIES);
 
         // the server cookie it got back, presented: valid, exempt from a rate every query is over
-        ByteBuf first = p.process(Unpooled.wrappedBuffer(clientOnly), DnsMetrics.UDP, REUSING, null,
+        ByteBuf first = p.process(Unpooled.wrappedBuffer(clientOnly), TransportKind.UDP, REUSING, null,
                 sender, System.nanoTime());
         byte[] response = new byte[first.readableBytes()];
         first.readBytes(response);

@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.server;
 
+import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -71,10 +72,10 @@ class QueryPathFuzzTest {
     @FuzzTest
     void query(byte[] query) throws IOException {
         Message parsed = tryParse(query);
-        Answer fastUdp = run(query, DnsMetrics.UDP, false);
-        Answer fastTcp = run(query, DnsMetrics.TCP, false);
-        Answer fullUdp = run(query, DnsMetrics.UDP, true);
-        Answer fullTcp = run(query, DnsMetrics.TCP, true);
+        Answer fastUdp = run(query, TransportKind.UDP, false);
+        Answer fastTcp = run(query, TransportKind.TCP, false);
+        Answer fullUdp = run(query, TransportKind.UDP, true);
+        Answer fullTcp = run(query, TransportKind.TCP, true);
 
         for (Answer a : List.of(fastUdp, fastTcp, fullUdp, fullTcp)) {
             if (a.dropped) {
@@ -118,7 +119,7 @@ class QueryPathFuzzTest {
         assertThat(new byte[] {r[0], r[1]}).as("ID").containsExactly(query[0], query[1]);
         Message m = a.message;
         assertThat(m.getHeader().getFlag(Flags.QR)).as("QR").isTrue();
-        if (a.transport == DnsMetrics.UDP) {
+        if (a.transport == TransportKind.UDP) {
             int limit = 512;
             OPTRecord opt = parsedQuery == null ? null : parsedQuery.getOPT();
             if (opt != null) {
@@ -147,7 +148,7 @@ class QueryPathFuzzTest {
         }
     }
 
-    private Answer run(byte[] query, int transport, boolean fullPath) throws IOException {
+    private Answer run(byte[] query, TransportKind transport, boolean fullPath) throws IOException {
         double droppedBefore = InProcessServerCounters.dropped(METRICS);
         ByteBuf in = Unpooled.wrappedBuffer(query);
         ByteBuf out = fullPath ? PROCESSOR.processFull(in, transport, ALLOC, System.nanoTime())
@@ -170,7 +171,7 @@ class QueryPathFuzzTest {
         return new Answer(transport, bytes, m, false);
     }
 
-    private record Answer(int transport, byte[] bytes, Message message, boolean dropped) {
+    private record Answer(TransportKind transport, byte[] bytes, Message message, boolean dropped) {
         /** What a client sees, names compared case-insensitively; not the ID, size or compression. */
         String normal() {
             Message m = message;
