@@ -10,13 +10,14 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * Pre-encoded authoritative answers for one zone snapshot, keyed by (lower-cased question name in wire form, type,
  * class). A lookup reads the question straight out of the query's bytes, takes no lock and allocates nothing. A key
- * probes {@link #PROBES} slots and, when they are all taken, replaces the first. It belongs to one {@link ZoneSet}: a
- * new snapshot gets a new, empty cache, which refills as queries arrive (the cost of a change is the hot names
- * re-encoded once, not the zone). The new cache takes over the previous one's table ({@link #next}) under a new
- * generation instead of allocating another: entries of older generations count as empty slots, so a zone change
- * costs no table allocation (the table is 1 MiB; zone changes come by the dozen per second while Services change, and
- * a fresh table each time kept the collector busy). Questions forwarded as they came get a mark entry
- * ({@link Entry#forwarded}) instead of an answer: the snapshot's verdict that no zone of it answers them.
+ * probes {@link #PROBES} slots and, when they are all taken, replaces the one cheapest to lose (a negative answer
+ * before a positive one, one not hit lately first; a negative answer never replaces a positive one). It belongs to one
+ * {@link ZoneSet}: a new snapshot gets a new, empty cache, which refills as queries arrive (the cost of a change is the
+ * hot names re-encoded once, not the zone). The new cache takes over the previous one's table ({@link #next}) under a
+ * new generation instead of allocating another: entries of older generations count as empty slots, so a zone change
+ * costs no table allocation (the table is 1 MiB; zone changes come by the dozen per second while Services change, and a
+ * fresh table each time kept the collector busy). Questions forwarded as they came get a mark entry ({@link
+ * Entry#forwarded}) instead of an answer: the snapshot's verdict that no zone of it answers them.
  *
  * <p>Memory is bounded in bytes, not entries (a random-subdomain flood filled the 262,144 slots with NXDOMAINs, past
  * the chart's memory limit): every entry is counted with its key, its answer bytes and its object overheads, stale
@@ -185,7 +186,11 @@ final class AnswerCache {
         }
         entry.generation = generation;
         int h = entry.hash;
-        int target = h & t.mask;
+        int target = -1;
+        // when every probed slot is taken: the cheapest to lose goes (negative before positive, then one not hit
+        // since the CLOCK hand passed), and a negative answer never takes a positive one's slot
+        int victim = -1;
+        int victimRank = Integer.MAX_VALUE;
         for (int i = 0; i < PROBES; i++) {
             int slot = (h + i) & t.mask;
             Entry e = t.slots.get(slot);
@@ -194,6 +199,20 @@ final class AnswerCache {
                 target = slot;
                 break;
             }
+            if (negative && !e.negative()) {
+                continue;
+            }
+            int rank = (e.negative() ? 0 : 2) + (e.referenced ? 1 : 0);
+            if (rank < victimRank) {
+                victimRank = rank;
+                victim = slot;
+            }
+        }
+        if (target < 0) {
+            if (victim < 0) {
+                return;
+            }
+            target = victim;
         }
         Entry old = t.slots.getAndSet(target, entry);
         if (old != null) {

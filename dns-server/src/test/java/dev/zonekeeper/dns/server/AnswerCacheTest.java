@@ -107,6 +107,49 @@ class AnswerCacheTest {
         }
     }
 
+    /**
+     * Keys whose probe windows overlap (the hash is keyed per process, so a flood cannot aim at a slot, but chance can
+     * fill a window): a negative answer never takes a positive answer's slot, and a positive one takes the slot of a
+     * negative answer or of one not hit lately before that of a hot name.
+     */
+    @Test
+    void a_full_probe_window_gives_up_the_cheapest_entry() {
+        AnswerCache cache = fullWindow();
+        cache.put(entry("nx.example.test", 7, Rcode.NXDOMAIN, 0));
+        assertThat(lookup(cache, "nx.example.test", 7)).as("no slot for a negative answer").isNull();
+        for (int i = 0; i < AnswerCache.PROBES; i++) {
+            assertThat(lookup(cache, "p" + i + ".example.test", 7)).as("positive answer %d stays", i).isNotNull();
+        }
+
+        cache = fullWindow();
+        for (int i : new int[] {0, 1, 3}) { // hit: all but the third
+            assertThat(lookup(cache, "p" + i + ".example.test", 7)).isNotNull();
+        }
+        cache.put(entry("new.example.test", 7, Rcode.NOERROR, 1));
+        assertThat(lookup(cache, "new.example.test", 7)).isNotNull();
+        assertThat(lookup(cache, "p0.example.test", 7)).as("the hot name in the first slot").isNotNull();
+        assertThat(lookup(cache, "p2.example.test", 7)).as("the name not hit gave up its slot").isNull();
+    }
+
+    /** A cache whose one probe window (hash 7) is full of positive answers, none hit yet. */
+    private static AnswerCache fullWindow() {
+        AnswerCache cache = new AnswerCache(ZoneSet.of(List.of()), 1 << 12, 1 << 20);
+        for (int i = 0; i < AnswerCache.PROBES; i++) {
+            cache.put(entry("p" + i + ".example.test", 7, Rcode.NOERROR, 1));
+        }
+        return cache;
+    }
+
+    private static AnswerCache.Entry entry(String name, int hash, int rcode, int answers) {
+        return new AnswerCache.Entry(wire(name), hash, TYPE_CLASS, 0x0400 | rcode, answers, 1 - answers, 0,
+                new byte[60]);
+    }
+
+    private static AnswerCache.Entry lookup(AnswerCache cache, String name, int hash) {
+        byte[] key = wire(name);
+        return cache.get(key, 0, key.length, hash, TYPE_CLASS);
+    }
+
     @Test
     void a_lookup_allocates_nothing() {
         AnswerCache cache = new AnswerCache(ZoneSet.of(List.of()), 1 << 12, 1 << 20);
