@@ -75,7 +75,7 @@ final class Artifacts {
         }
     }
 
-    /** The java binary of the JVM running the tests (JDK 17+; the jars are built by the same JDK). */
+    /** The java binary of the JVM running the tests (JDK 25, as the build requires; the jars are built by the same JDK). */
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
