@@ -88,6 +88,7 @@ import org.xbill.DNS.Type;
  * #intended}, each documented in the discovery package-info. An intended difference that disappears fails too, so
  * the list stays true.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class CoreDnsParityTest {
 
   private static final String K8S_VERSION = "1.33.4";
