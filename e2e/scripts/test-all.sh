@@ -9,18 +9,9 @@ cd "$root"
 
 say() { echo "[test-all] $*"; }
 
-# A JDK >= 21 when the machine has one (the code also builds at 17).
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version >/dev/null 2>&1; then
-  best=""; bestv=0
-  for d in /usr/lib/jvm/*/; do
-    [ -x "$d/bin/javac" ] || continue
-    v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
-    v=${v%%.*}
-    if [ "${v:-0}" -gt "$bestv" ]; then bestv=$v; best=${d%/}; fi
-  done
-  [ -n "$best" ] && export JAVA_HOME="$best"
-fi
-[ -n "${JAVA_HOME:-}" ] || { echo "no JDK found: install a JDK 17 or newer (e.g. apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
+# A JDK 25, the release the build targets and the images run (JAVA_HOME if it is one, else the newest installed).
+. e2e/scripts/jdk.sh
+zk_pick_jdk
 say "JDK: $JAVA_HOME"
 
 # Debian packages the tests drive: dig, kdig, knotd (a real peer and upstream), ip (network namespaces), curl.

@@ -32,6 +32,7 @@ import org.xbill.DNS.TSIG;
  * The server's life as a pod sees it, with the server as a real child process: SIGTERM starts the lameduck (not
  * ready, still answering, then exit 0), and a normal sidecar start leaves a clean, timestamped log.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class LifecycleTest {
     private static final String KEY_TEXT =
             "zonekeeper-transfer:hmac-sha256:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM=";

@@ -54,6 +54,7 @@ import org.xbill.DNS.Type;
  * the forwarder. Every check goes over real sockets: DNS over UDP with dnsjava, {@code /ready} and {@code /metrics}
  * over HTTP.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class SidecarModeTest {
     private static final String KEY_TEXT =
             "zonekeeper-transfer:hmac-sha256:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM=";

@@ -36,6 +36,7 @@ import org.xbill.DNS.TSIG;
  * ({@link PrimaryZones} + {@link TransferServer}) in this JVM, which is stopped to play an operator or API server
  * outage. Every check is over real sockets: dig, {@code /ready}, {@code /metrics}.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class SnapshotTest {
     private static final String KEY_TEXT =
             "zonekeeper-transfer:hmac-sha256:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM=";

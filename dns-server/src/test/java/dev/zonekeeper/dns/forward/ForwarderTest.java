@@ -33,6 +33,7 @@ import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 
 /** The forwarder against a real Knot DNS upstream over real sockets. */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ForwarderTest {
     static final String ZONE = String.join("\n",
             "$ORIGIN example.test.",

@@ -35,6 +35,7 @@ import org.xbill.DNS.Type;
  * Issue point 6: {@code GET /metrics} after real traffic shows every family of meters in Prometheus text format, with
  * a real Knot upstream and an upstream that is down; {@code /health} and {@code /ready} answer.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class MetricsEndpointTest {
     private static final String UPSTREAM_ZONE = String.join("\n",
             "$ORIGIN up.test.",

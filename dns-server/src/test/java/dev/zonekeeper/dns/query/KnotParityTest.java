@@ -35,6 +35,7 @@ import org.xbill.DNS.Type;
  * {@link QueryEngineTest}, over TCP on loopback, and checks that rcode, AA and all three sections agree with
  * {@link QueryEngine}. The few cases where we choose differently from Knot are listed in {@link #DIFFERENT}.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class KnotParityTest {
     /** Cases where we deliberately differ from Knot 3.2, with the reason. */
     private static final Map<String, String> DIFFERENT = Map.of(

@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * name flipped, and the second answer must come from the pre-encoded answers (the fast path) and be the same.
  * Each client gets its own server, so the first question of every case really is the first one that server sees.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class AuthoritativeServingTest {
     /** TTL of the generated SOA and NS (--zone-ttl); SOA MINIMUM is the same, so negative answers are cached this long. */
     static final int ZONE_TTL = 45;

@@ -33,6 +33,7 @@ import org.xbill.DNS.Type;
  * cookie it gets back ("(good)"); kdig shows it; a server cookie presented again is valid; malformed lengths get
  * FORMERR on UDP and TCP; a forged server cookie is answered with a fresh one and counted as invalid.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DnsCookieTest {
     private static final Pattern DIG_COOKIE = Pattern.compile("; COOKIE: ([0-9a-f]{48}) \\(good\\)");

@@ -36,6 +36,7 @@ import org.xbill.DNS.Type;
  * when larger, while TCP carries it whole; EDNS versions other than 0 get BADVERS; TCP per RFC 7766 takes several
  * pipelined queries on one connection and closes idle connections ({@code --tcp-idle-timeout}).
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class EdnsAndTcpTest {
     /** 40 addresses: about 680 bytes, more than 512 and less than 1232. */
     static final int BIG = 40;

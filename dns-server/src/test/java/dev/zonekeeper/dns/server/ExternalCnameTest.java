@@ -47,6 +47,7 @@ import org.xbill.DNS.Type;
  * negative answers; the chain with SERVFAIL when the upstream is unreachable; the CNAME alone for CNAME questions and
  * without forwarding. Such answers are never pre-encoded, so a change upstream shows once its TTL has run out.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ExternalCnameTest {
     static final String UPSTREAM_SOA = "example.com. 300 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60";
     static final String UPSTREAM_ZONE = String.join("\n",

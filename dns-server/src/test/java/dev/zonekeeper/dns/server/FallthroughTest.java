@@ -44,6 +44,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * it holds data for a name we answer ourselves, a wrongly forwarded question would show its decoy answer.
  * Questions come from dnsjava, dig and kdig over UDP (and once over TCP).
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class FallthroughTest {
     static final Map<String, String> UPSTREAM_ZONES = new LinkedHashMap<>();
 

@@ -31,6 +31,7 @@ import org.xbill.DNS.Type;
  * got REFUSED for names the upstream answers at once. With {@code --max-concurrent-per-network}, the flooding /24 is
  * REFUSED beyond its share and a client of another /24 is answered.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ForwardShareTest {
     FakeUpstream upstream;
     DnsServer server;

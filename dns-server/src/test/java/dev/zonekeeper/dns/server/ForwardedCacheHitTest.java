@@ -44,6 +44,7 @@ import org.xbill.DNS.Type;
  * the miss that filled the cache is the reference, byte for byte, apart from the ID and the TTLs, which drop by the
  * entry's age. The upstream is a real Knot; queries are raw UDP datagrams written by dnsjava, and dig/kdig.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ForwardedCacheHitTest {
     static final String ZONE = String.join("\n",
             "$ORIGIN example.test.",

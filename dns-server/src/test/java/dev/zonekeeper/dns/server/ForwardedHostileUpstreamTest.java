@@ -22,6 +22,7 @@ import org.xbill.DNS.Type;
  * re-encoded, asked again and again, and an answer still truncated over TCP, each get SERVFAIL every time, never a
  * timeout and never an empty NOERROR.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ForwardedHostileUpstreamTest {
     FakeUpstream upstream;
     DnsServer server;

@@ -26,6 +26,7 @@ import org.xbill.DNS.Section;
  * The server passes its --zone names to the forwarder, which never relays an upstream's records for them (issue 13
  * point 9): asked with dig, through the whole server, against a forging upstream.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ForwardedScrubTest {
     FakeUpstream upstream;
     DnsServer server;

@@ -47,6 +47,7 @@ import org.xbill.DNS.Type;
  * minimal ANY, and over UDP we now give one RRset, Knot's choice, so the ANY questions are compared like the others.
  * Over TCP we still give every RRset where Knot gives one: {@link #anyOverTcp}.)
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class KnotConformanceTest {
     static final int[] TYPES = {Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.SRV, Type.NS, Type.SOA,
         Type.PTR, Type.CAA};

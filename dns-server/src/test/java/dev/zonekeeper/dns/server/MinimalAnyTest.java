@@ -16,6 +16,7 @@ import org.xbill.DNS.Type;
  * Issue 13: RFC 8482 minimal ANY. Over UDP an ANY question gets one RRset (the examples' apex, asked without EDNS,
  * answered with 321 bytes for dig's 30-byte query before, 67 now); over TCP every RRset at the name. Asked with dig and kdig.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MinimalAnyTest {
     @RegisterExtension

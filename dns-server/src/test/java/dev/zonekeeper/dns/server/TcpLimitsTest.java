@@ -38,6 +38,7 @@ import org.xbill.DNS.Type;
  * The hostile clients connect from 127.0.0.2, the well-behaved ones from 127.0.0.1 (one loopback interface, two
  * client addresses).
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class TcpLimitsTest {
     private static final InetAddress ATTACKER = address("127.0.0.2");
     private static final String ZONE = dnsRecord("www.example.test.", "A", 300, "192.0.2.10")

@@ -25,6 +25,7 @@ import org.xbill.DNS.Type;
  * The UDP transport over real sockets: several SO_REUSEPORT sockets, each with its own blocked reader, all answer on
  * one port; closing the server ends the readers and gives the port back.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class UdpTransportTest {
     private static final Name WWW = Name.fromConstantString("www.example.test.");
 

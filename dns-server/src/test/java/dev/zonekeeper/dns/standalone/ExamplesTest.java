@@ -23,6 +23,7 @@ import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 
 /** The shipped examples load as documented in examples/README.md: standalone with these two zones. */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ExamplesTest {
 
     private static final Path EXAMPLES = Path.of("..", "examples");

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A real Knot DNS as secondary of our primary: AXFR at start, IXFR after each NOTIFY. */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class KnotSecondaryInteropTest {
     private static final String KEY_ARG = "hmac-sha256:zonekeeper-transfer:" + SECRET;
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The primary's transfer endpoint with Knot's {@code kdig} as the client. */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class TransferServerKdigTest {
     private static final String KEY_ARG = "hmac-sha256:zonekeeper-transfer:" + SECRET;
 

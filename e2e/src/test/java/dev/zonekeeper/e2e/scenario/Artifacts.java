@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * The runnable artifacts the scenarios start as separate processes: the operator's {@code quarkus-run.jar} and the DNS
  * server's shaded jar. When either is missing, or older than a source or POM file of its module, the scenario builds
  * both once with {@code ./mvnw -q -B -pl operator,dns-server -am package -DskipTests} (with the JDK running the
- * tests), so {@code ./mvnw -pl e2e test} never runs against a stale build.
+ * tests), so {@code ./mvnw -pl e2e verify} never runs against a stale build.
  */
 final class Artifacts {
 
@@ -75,7 +75,7 @@ final class Artifacts {
         }
     }
 
-    /** The java binary of the JVM running the tests (JDK 17+; the jars are built by the same JDK). */
+    /** The java binary of the JVM running the tests (JDK 25, as the build requires; the jars are built by the same JDK). */
     static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }

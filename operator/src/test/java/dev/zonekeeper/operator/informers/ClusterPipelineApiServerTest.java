@@ -48,6 +48,7 @@ import org.xbill.DNS.ZoneTransferIn;
  * The whole data path against a real kube-apiserver: objects created with the Fabric8 client, informers, the
  * publisher and the TSIG-protected transfer server in-process, and dnsjava's ZoneTransferIn as the secondary.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterPipelineApiServerTest {
 

@@ -46,6 +46,7 @@ import org.xbill.DNS.ZoneTransferIn;
  * out an outage longer than the Lease: it keeps running and its transfer server keeps serving the last full zones;
  * when the API server is back, a change made meanwhile is served and its status written, the Lease held again.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @ExtendWith(RequiresControlPlane.class)
 @QuarkusTest
 @QuarkusTestResource(value = RelayedControlPlaneResource.class, restrictToAnnotatedClass = true)

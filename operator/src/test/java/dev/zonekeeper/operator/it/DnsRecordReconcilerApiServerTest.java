@@ -34,6 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The DnsRecord CRD and reconciler against a real kube-apiserver: the committed CRD is accepted, the schema rejects
  * what it can, the reconciler writes status and Warning Events, and kubectl shows the columns and explanations.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @ExtendWith(RequiresControlPlane.class)
 class DnsRecordReconcilerApiServerTest {

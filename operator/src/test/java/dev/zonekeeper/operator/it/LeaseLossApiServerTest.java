@@ -35,6 +35,7 @@ import org.xbill.DNS.ZoneTransferIn;
  * keeps running and serving its zones, stops writing status before the other replica takes the Lease, and when it
  * can reach the API server again it catches up with the changes made meanwhile and still writes nothing: one writer.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @ExtendWith(RequiresControlPlane.class)
 class LeaseLossApiServerTest {
 

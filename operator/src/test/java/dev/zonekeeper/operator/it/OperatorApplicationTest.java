@@ -30,6 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The operator as packaged (Quarkus, QOSDK, configuration from zonekeeper.*) against a real API server: it takes the
  * leader Lease, serves a DnsRecord, and answers health and metrics.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @ExtendWith(RequiresControlPlane.class)
 @QuarkusTest
 @QuarkusTestResource(value = ControlPlaneResource.class, restrictToAnnotatedClass = true)

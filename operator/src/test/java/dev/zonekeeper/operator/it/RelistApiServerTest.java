@@ -43,6 +43,7 @@ import org.xbill.DNS.Type;
  * published while that relist is under way lacks an object that existed before and after the outage: every version
  * in the zone's journal is replayed and checked, and the last one holds the changes made meanwhile.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @ExtendWith(RequiresControlPlane.class)
 class RelistApiServerTest {
 

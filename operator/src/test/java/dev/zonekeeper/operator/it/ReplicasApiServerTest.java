@@ -42,6 +42,7 @@ import org.xbill.DNS.ZoneTransferIn;
  * reconciles and writes status, and when it goes the other takes the Lease and goes on writing status. Then the API
  * server goes away: the zones stay as they were and transfers go on; a replica that never synced serves no zone.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(RequiresControlPlane.class)

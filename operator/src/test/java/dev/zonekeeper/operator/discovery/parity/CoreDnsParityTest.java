@@ -89,6 +89,7 @@ import org.xbill.DNS.Type;
  * #intended}, each documented in the discovery package-info. An intended difference that disappears fails too, so
  * the list stays true.
  */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class CoreDnsParityTest {
 
   private static final String K8S_VERSION = "1.33.4";
@@ -129,7 +130,7 @@ class CoreDnsParityTest {
     Path classpathFile = repo.resolve("dns-server/target/runtime-classpath.txt");
     if (!Files.isDirectory(classes) || !Files.isRegularFile(classpathFile)) {
       throw new IllegalStateException("the dns-server module is not built (" + classpathFile + " is missing): run "
-          + "./mvnw -pl operator -am test, which builds it first");
+          + "./mvnw -pl operator -am verify, which builds it first");
     }
 
     work = Files.createTempDirectory("zk-parity");

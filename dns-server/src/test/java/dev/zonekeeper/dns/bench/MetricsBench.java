@@ -1,3 +1,5 @@
+package dev.zonekeeper.dns.bench;
+
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.TransportKind;
 import io.netty.util.concurrent.FastThreadLocalThread;
@@ -5,7 +7,7 @@ import java.lang.management.ManagementFactory;
 
 /**
  * Cost of the per-query metrics calls (query, fast path, response) on a Netty thread, as the event loop makes them.
- * Usage: taskset -c 0 java -cp dns-server/target/zonekeeper-dns-server.jar e2e/bench/MetricsBench.java
+ * Usage: taskset -c 0 e2e/bench/probe.sh metrics
  */
 public class MetricsBench {
     public static void main(String[] args) throws Exception {

@@ -1,3 +1,5 @@
+package dev.zonekeeper.dns.bench;
+
 import dev.zonekeeper.dns.transfer.*;
 import dev.zonekeeper.dns.zone.*;
 import dev.zonekeeper.dns.zone.Zone;
@@ -11,8 +13,7 @@ import org.xbill.DNS.*;
  * The transfer leg alone, in one JVM: PrimaryZones.change of cluster.local. and in-addr.arpa. -> NOTIFY -> IXFR (TSIG)
  * -> the secondary's ZoneStore holding the new serial of cluster.local., COUNT changes 5 ms apart after 200 uncounted.
  *
- *   java -cp dns-server/target/zonekeeper-dns-server.jar -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
- *       e2e/bench/TransferLeg.java [COUNT]
+ *   e2e/bench/probe.sh transfer-leg [COUNT]
  */
 public class TransferLeg {
     public static void main(String[] a) throws Exception {
