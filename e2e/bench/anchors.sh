@@ -16,7 +16,7 @@ mkdir -p "$w"
 [ -f "$w/queries.txt" ] || python3 "$shared/bench/genzone.py" 10000 "$w"
 python3 "$root/e2e/bench/zone2records.py" "$w/cluster.local.zone" "$w/zk-records"
 jar=$zk_jar
-[ -f "$jar" ] || (cd "$root" && ./mvnw -q -B -pl dns-server package -DskipTests)
+[ -f "$jar" ] || (cd "$root" && ./mvnw -q -B -pl dns-server -am package -DskipTests)
 export ZK_CMD="exec $java $zk_opts -jar $jar --listen 127.0.0.1:$port --records $w/zk-records --zone cluster.local --upstream none --udp-sockets 1 --metrics 127.0.0.1:$((port + 1)) $zk_limits"
 export ZK_PORT=$port ZK_PGREP="$(basename "$jar") --listen 127.0.0.1:$port"
 WARM=${WARM:-8} W="$w" bash "$shared/bench/anchors.sh" "$@" &

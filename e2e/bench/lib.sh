@@ -56,7 +56,7 @@ need_coredns() {
 need_zk_jar() {
   [ -f "$zk_jar" ] && return 0
   say "building the dns-server jar"
-  (cd "$root" && ./mvnw -q -B -pl dns-server package -DskipTests) >&2
+  (cd "$root" && ./mvnw -q -B -pl dns-server -am package -DskipTests) >&2
 }
 
 # wait_load: the machine is shared; wait (up to WAIT_LOAD seconds, default 300) for the 1-minute load to fall

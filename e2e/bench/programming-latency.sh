@@ -50,8 +50,8 @@ cd "$ROOT"
 OPERATOR_JAR=${ZK_OPERATOR_JAR:-$ROOT/operator/target/quarkus-app/quarkus-run.jar}
 SIDECAR_JAR=${ZK_SIDECAR_JAR:-$ROOT/dns-server/target/zonekeeper-dns-server.jar}
 if [[ ! -f "$OPERATOR_JAR" || ! -f "$SIDECAR_JAR" ]]; then
-  log "building the operator and the dns-server (./mvnw -q -B -pl operator -am package -DskipTests)"
-  ./mvnw -q -B -pl operator -am package -DskipTests
+  log "building the operator and the dns-server (./mvnw -q -B -pl dns-server,operator -am package -DskipTests)"
+  ./mvnw -q -B -pl dns-server,operator -am package -DskipTests
 fi
 log "compiling the benchmark driver (e2e test sources)"
 ./mvnw -q -B -pl e2e test-compile

@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# Fuzzes one Jazzer target of dns-server for N minutes and prints executions, coverage and findings.
+# Fuzzes one Jazzer target (dns-server or dns-core) for N minutes and prints executions, coverage and findings.
 #
 #   e2e/fuzz/run.sh TARGET MINUTES      e.g. e2e/fuzz/run.sh query 30
 #   e2e/fuzz/run.sh list                the targets
 #
 # Without JAZZER_FUZZ=1 (every ./mvnw test) the @FuzzTest methods only replay their committed corpus,
-# src/test/resources/<package>/<Class>Inputs/<method>/. Here Jazzer mutates from that corpus (plus its own working
-# corpus, dns-server/.cifuzz-corpus/, not committed) for MINUTES. Jazzer writes each finding (crash-*, timeout-*)
+# <module>/src/test/resources/<package>/<Class>Inputs/<method>/. Here Jazzer mutates from that corpus (plus its own
+# working corpus, <module>/.cifuzz-corpus/, not committed) for MINUTES. Jazzer writes each finding (crash-*, timeout-*)
 # into the committed corpus directory, where ./mvnw test replays it from then on: fix the defect (or, when it belongs
 # to another area, move the file out and report it) before committing. KEEP_GOING=N (default 10) goes on after up
 # to N distinct findings (deduplicated by stack trace), so one known defect does not end the run.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# target -> module:class#method
 declare -A targets=(
-  [query]="dev.zonekeeper.dns.server.QueryPathFuzzTest#query"
-  [transfer]="dev.zonekeeper.dns.transfer.TransferFuzzTest#hostilePrimary"
-  [manifest]="dev.zonekeeper.dns.standalone.ManifestFuzzTest#manifestFile"
-  [recordspec]="dev.zonekeeper.dns.standalone.ManifestFuzzTest#recordSpec"
-  [forwarder]="dev.zonekeeper.dns.forward.ForwarderFuzzTest#upstreamAnswers"
+  [query]="dns-server:dev.zonekeeper.dns.server.QueryPathFuzzTest#query"
+  [transfer]="dns-core:dev.zonekeeper.dns.transfer.TransferFuzzTest#hostilePrimary"
+  [manifest]="dns-server:dev.zonekeeper.dns.standalone.ManifestFuzzTest#manifestFile"
+  [recordspec]="dns-server:dev.zonekeeper.dns.standalone.ManifestFuzzTest#recordSpec"
+  [forwarder]="dns-server:dev.zonekeeper.dns.forward.ForwarderFuzzTest#upstreamAnswers"
 )
 
 if [[ ${1:-} == list || $# -lt 2 ]]; then
@@ -27,16 +28,18 @@ if [[ ${1:-} == list || $# -lt 2 ]]; then
 fi
 target=$1
 minutes=$2
-spec=${targets[$target]:-}
-if [[ -z $spec ]]; then
+entry=${targets[$target]:-}
+if [[ -z $entry ]]; then
   echo "unknown target '$target' (targets: ${!targets[*]})" >&2
   exit 2
 fi
 [[ $minutes =~ ^[0-9]+$ && $minutes -ge 1 ]] || { echo "MINUTES must be a whole number >= 1" >&2; exit 2; }
 
+module=${entry%%:*}
+spec=${entry#*:}
 class=${spec%#*}
 method=${spec#*#}
-inputs="$root/dns-server/src/test/resources/$(dirname "${class//.//}")/${class##*.}Inputs/$method"
+inputs="$root/$module/src/test/resources/$(dirname "${class//.//}")/${class##*.}Inputs/$method"
 log=$(mktemp "${TMPDIR:-/tmp}/zonekeeper-fuzz-$target.XXXXXX.log")
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 cd "$root"
@@ -49,7 +52,8 @@ set +e
 # BugDetectors.allowNetworkConnections (per thread) does not reach. Fuzzing without this script needs the same.
 # -Xmx: a target that needs more than this for one input has a memory bug ("never OOM"); Jazzer reports an
 # OutOfMemoryError as a finding. rss_limit_mb is libFuzzer's own limit, above the JVM's.
-JAZZER_FUZZ=1 ./mvnw -B -o -pl dns-server test -Dtest="$spec" -Dsurefire.failIfNoSpecifiedTests=false \
+# -am: dns-server needs dns-core from the reactor (it is never installed into ~/.m2).
+JAZZER_FUZZ=1 ./mvnw -B -o -pl "$module" -am test -Dtest="$spec" -Dsurefire.failIfNoSpecifiedTests=false \
   -Djazzer.max_duration="${minutes}m" -Djazzer.rss_limit_mb=4096 -Djazzer.keep_going="${KEEP_GOING:-10}" \
   -Djazzer.disabled_hooks=com.code_intelligence.jazzer.sanitizers.ServerSideRequestForgery \
   -DargLine="-Xmx1g" >"$log" 2>&1

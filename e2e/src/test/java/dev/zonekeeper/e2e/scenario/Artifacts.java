@@ -32,7 +32,9 @@ final class Artifacts {
         Path root = Prerequisites.repoRoot();
         Path operator = root.resolve("operator/target/quarkus-app/quarkus-run.jar");
         Path dnsServer = root.resolve("dns-server/target/zonekeeper-dns-server.jar");
-        if (stale(operator, root.resolve("operator")) || stale(dnsServer, root.resolve("dns-server"))) {
+        Path core = root.resolve("dns-core"); // in both jars
+        if (stale(operator, root.resolve("operator")) || stale(dnsServer, root.resolve("dns-server"))
+                || stale(operator, core) || stale(dnsServer, core)) {
             String javaHome = System.getProperty("java.home");
             System.err.println("[zonekeeper e2e] building the operator and DNS server jars (mvnw package)...");
             long started = System.nanoTime();

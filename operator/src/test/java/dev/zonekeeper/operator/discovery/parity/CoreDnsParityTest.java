@@ -130,7 +130,7 @@ class CoreDnsParityTest {
     Path classpathFile = repo.resolve("dns-server/target/runtime-classpath.txt");
     if (!Files.isDirectory(classes) || !Files.isRegularFile(classpathFile)) {
       throw new IllegalStateException("the dns-server module is not built (" + classpathFile + " is missing): run "
-          + "./mvnw -pl operator -am verify, which builds it first");
+          + "./mvnw -pl dns-server,operator -am verify, which builds it first");
     }
 
     work = Files.createTempDirectory("zk-parity");
