@@ -34,8 +34,11 @@ final class DirectoryZoneSource implements ZoneSource {
 
     @Override
     public void open(Sink sink) throws IOException, InterruptedException {
-        StandaloneZones zones = new StandaloneZones(config.zones(), config.listen().getAddress(), config.zoneTtl());
-        ManifestDirectory manifests = new ManifestDirectory(config.records(), new LinkedHashSet<>(config.zones()),
+        StandaloneZones zones =
+                new StandaloneZones(config.zones(), config.listen().getAddress(), config.zoneTtl());
+        ManifestDirectory manifests = new ManifestDirectory(
+                config.records(),
+                new LinkedHashSet<>(config.zones()),
                 new ManifestDirectory.Limits(config.recordsMaxFileBytes(), config.recordsMaxRecords()));
         // The watcher loads the directory once and applies it before returning, then reloads on changes.
         watcher = DirectoryWatcher.start(manifests, result -> apply(zones, result, sink));
@@ -49,8 +52,12 @@ final class DirectoryZoneSource implements ZoneSource {
         metrics.recordsFilesRefused("over_record_limit", result.filesOverRecordLimit());
         ZoneSet set = builder.build(result.records());
         sink.zones(set, Set.of());
-        LOG.info("loaded {} records from {} ({} rejected, {} other documents ignored), serial {}",
-                result.records().size(), "--records", result.rejections().size(), result.ignoredDocuments(),
+        LOG.info(
+                "loaded {} records from {} ({} rejected, {} other documents ignored), serial {}",
+                result.records().size(),
+                "--records",
+                result.rejections().size(),
+                result.ignoredDocuments(),
                 set.zones().isEmpty() ? 0 : set.zones().iterator().next().serial());
     }
 
@@ -60,8 +67,7 @@ final class DirectoryZoneSource implements ZoneSource {
     }
 
     @Override
-    public void serving() {
-    }
+    public void serving() {}
 
     @Override
     public String servingText(ZoneSet zones) {

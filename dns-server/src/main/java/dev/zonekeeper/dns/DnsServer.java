@@ -80,8 +80,11 @@ public final class DnsServer implements AutoCloseable {
     public static DnsServer start(ServerConfig config, SecondaryZone.Settings settings) throws IOException {
         DnsServer s = new DnsServer();
         try {
-            s.startAll(config, config.sidecar() ? new SecondaryZoneSource(config, settings, s.metrics)
-                    : new DirectoryZoneSource(config, s.metrics));
+            s.startAll(
+                    config,
+                    config.sidecar()
+                            ? new SecondaryZoneSource(config, settings, s.metrics)
+                            : new DirectoryZoneSource(config, s.metrics));
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;
@@ -97,16 +100,23 @@ public final class DnsServer implements AutoCloseable {
         source = zoneSource;
         if (config.metrics() != null) {
             http = new HttpEndpoint(config.metrics(), metrics::scrape, this::ready, this::readiness);
-            LOG.info("metrics and health on http://{}:{}/metrics", http.address().getHostString(),
+            LOG.info(
+                    "metrics and health on http://{}:{}/metrics",
+                    http.address().getHostString(),
                     http.address().getPort());
         }
         if (config.forwarding()) {
-            forwarder = new Forwarder(ForwarderConfig.builder().upstreams(config.upstreams())
-                    .cacheMaxEntries(config.cacheSize()).cacheMaxBytes(config.cacheBytes())
-                    .maxConcurrent(config.maxConcurrent())
-                    // upstream records for our own zones are never passed on (except under --fallthrough)
-                    .servedZones(config.zones()).fallthrough(config.fallthrough())
-                    .build(), new ForwarderMeters(metrics.registry()));
+            forwarder = new Forwarder(
+                    ForwarderConfig.builder()
+                            .upstreams(config.upstreams())
+                            .cacheMaxEntries(config.cacheSize())
+                            .cacheMaxBytes(config.cacheBytes())
+                            .maxConcurrent(config.maxConcurrent())
+                            // upstream records for our own zones are never passed on (except under --fallthrough)
+                            .servedZones(config.zones())
+                            .fallthrough(config.fallthrough())
+                            .build(),
+                    new ForwarderMeters(metrics.registry()));
             LOG.info("forwarding other names to {}", config.upstreams());
         }
         processor = new QueryProcessor(ZoneSet.of(List.of()), metrics, forwarder, config.fallthrough());
@@ -117,12 +127,18 @@ public final class DnsServer implements AutoCloseable {
             processor.forwardShare(config.maxConcurrentPerNetwork(), rrl.ipv4Prefix(), rrl.ipv6Prefix());
         }
         if (rrl.rate() > 0) {
-            LOG.info("UDP response rate limit: {}/s per IPv4 /{} and IPv6 /{}, slip {}, window {} s", rrl.rate(),
-                    rrl.ipv4Prefix(), rrl.ipv6Prefix(), rrl.slip(), rrl.window());
+            LOG.info(
+                    "UDP response rate limit: {}/s per IPv4 /{} and IPv6 /{}, slip {}, window {} s",
+                    rrl.rate(),
+                    rrl.ipv4Prefix(),
+                    rrl.ipv6Prefix(),
+                    rrl.slip(),
+                    rrl.window());
         }
         if (!config.fallthrough().isEmpty()) {
             if (forwarder == null) {
-                LOG.warn("--fallthrough {} has no effect without forwarding: NXDOMAIN is answered",
+                LOG.warn(
+                        "--fallthrough {} has no effect without forwarding: NXDOMAIN is answered",
                         config.fallthrough());
             } else {
                 LOG.info("NXDOMAIN under {} is forwarded (fallthrough)", config.fallthrough());
@@ -139,11 +155,20 @@ public final class DnsServer implements AutoCloseable {
             warmedUp = true; // standalone: the zones are complete now, so the heap settles before the port opens
             return s;
         });
-        transport = new DnsTransport(config.listen(), config.udpSockets(), processor, metrics,
-                new DnsTransport.TcpLimits(config.tcpIdleTimeout(), config.tcpIoTimeout(),
-                        config.tcpMaxConnections(), config.tcpMaxPerClient()));
-        LOG.info("DNS listening on {} (UDP and TCP, {} UDP socket(s), TCP: {})",
-                SecondaryZoneSource.hostPort(transport.address()), config.udpSockets(),
+        transport = new DnsTransport(
+                config.listen(),
+                config.udpSockets(),
+                processor,
+                metrics,
+                new DnsTransport.TcpLimits(
+                        config.tcpIdleTimeout(),
+                        config.tcpIoTimeout(),
+                        config.tcpMaxConnections(),
+                        config.tcpMaxPerClient()));
+        LOG.info(
+                "DNS listening on {} (UDP and TCP, {} UDP socket(s), TCP: {})",
+                SecondaryZoneSource.hostPort(transport.address()),
+                config.udpSockets(),
                 transport.epoll() ? "epoll" : "nio");
         boolean ready = advance(s -> s.stage() == Stage.STARTING ? new State(Stage.SERVING, s.pending(), 0) : s);
         if (!ready) {
@@ -179,7 +204,9 @@ public final class DnsServer implements AutoCloseable {
         }
         if (next.ready() && !announced) {
             announced = true;
-            LOG.info("ready {} ms after JVM start: {}", ManagementFactory.getRuntimeMXBean().getUptime(),
+            LOG.info(
+                    "ready {} ms after JVM start: {}",
+                    ManagementFactory.getRuntimeMXBean().getUptime(),
                     readiness());
         }
         return next.ready();
@@ -205,7 +232,8 @@ public final class DnsServer implements AutoCloseable {
         }
         long until = System.nanoTime() + seconds * 1_000_000_000L;
         advance(s -> new State(Stage.DRAINING, s.pending(), until));
-        LOG.info("SIGTERM: /ready answers 503, DNS still answered for {} s (--lameduck), then the server stops",
+        LOG.info(
+                "SIGTERM: /ready answers 503, DNS still answered for {} s (--lameduck), then the server stops",
                 seconds);
         try {
             long left;
@@ -246,12 +274,13 @@ public final class DnsServer implements AutoCloseable {
     public String readiness() {
         State s = state;
         return switch (s.stage()) {
-            case DRAINING -> "shutting down (SIGTERM): still answering DNS for "
-                    + Math.max(0, (s.drainingUntil() - System.nanoTime()) / 1_000_000_000L)
-                    + " s (--lameduck), then stopping";
+            case DRAINING ->
+                "shutting down (SIGTERM): still answering DNS for "
+                        + Math.max(0, (s.drainingUntil() - System.nanoTime()) / 1_000_000_000L)
+                        + " s (--lameduck), then stopping";
             case CLOSED -> "stopped";
-            case STARTING, SERVING -> s.ready() ? source.servingText(processor.zones())
-                    : source.pendingText(s.pending());
+            case STARTING, SERVING ->
+                s.ready() ? source.servingText(processor.zones()) : source.pendingText(s.pending());
         };
     }
 

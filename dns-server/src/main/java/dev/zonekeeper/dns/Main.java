@@ -33,8 +33,7 @@ public final class Main {
     /** Exit code of a server that could not start (a port taken, an unreadable directory). */
     static final int EXIT_START = 1;
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) throws Exception {
         if (System.getProperty("io.netty.leakDetection.level") == null) {
@@ -45,8 +44,8 @@ public final class Main {
         try {
             config = ServerConfig.parse(args, ResolvConf.defaultUpstreams());
             if (!config.sidecar() && !Files.isDirectory(config.records())) {
-                throw new ConfigException("option --records: " + config.records().toAbsolutePath()
-                        + " is not a directory");
+                throw new ConfigException(
+                        "option --records: " + config.records().toAbsolutePath() + " is not a directory");
             }
             if (config.sidecar()) {
                 config.tsigKey();
@@ -90,23 +89,24 @@ public final class Main {
                 if (!stopping.compareAndSet(false, true)) {
                     return; // a second SIGTERM: the lameduck is already running
                 }
-                Thread t = new Thread(() -> {
-                    DnsServer server = running.get();
-                    if (server == null) {
-                        LOG.info("SIGTERM while starting: stopped");
-                        System.exit(0); // not serving yet: nothing to drain; the start is abandoned
-                        return;
-                    }
-                    server.lameduck(lameduck);
-                    server.close();
-                    LOG.info("stopped");
-                    System.exit(0);
-                }, "zk-lameduck");
+                Thread t = new Thread(
+                        () -> {
+                            DnsServer server = running.get();
+                            if (server == null) {
+                                LOG.info("SIGTERM while starting: stopped");
+                                System.exit(0); // not serving yet: nothing to drain; the start is abandoned
+                                return;
+                            }
+                            server.lameduck(lameduck);
+                            server.close();
+                            LOG.info("stopped");
+                            System.exit(0);
+                        },
+                        "zk-lameduck");
                 t.start();
             });
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             LOG.warn("cannot handle SIGTERM ({}): the server stops at once, without --lameduck", e.toString());
         }
     }
-
 }

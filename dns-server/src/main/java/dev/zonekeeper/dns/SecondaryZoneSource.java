@@ -60,7 +60,8 @@ final class SecondaryZoneSource implements ZoneSource {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         if (key == null) {
-            LOG.warn("no --tsig-key-file: zone transfers from {} and NOTIFYs are not authenticated",
+            LOG.warn(
+                    "no --tsig-key-file: zone transfers from {} and NOTIFYs are not authenticated",
                     hostPort(config.primary()));
         }
         if (config.records() != null) {
@@ -71,12 +72,23 @@ final class SecondaryZoneSource implements ZoneSource {
         ZoneSnapshots snapshots = null;
         SnapshotMeters snapshotMeters = new SnapshotMeters(metrics.registry());
         if (config.snapshotDir() != null) {
-            snapshots = new ZoneSnapshots(config.snapshotDir(), hostPort(config.primary()),
-                    ZoneSnapshots.keyId(keyLine(config)), Duration.ofSeconds(config.snapshotMaxAge()),
-                    ZoneSnapshots.DEFAULT_MAX_BYTES, Clock.systemUTC(), snapshotMeters);
+            snapshots = new ZoneSnapshots(
+                    config.snapshotDir(),
+                    hostPort(config.primary()),
+                    ZoneSnapshots.keyId(keyLine(config)),
+                    Duration.ofSeconds(config.snapshotMaxAge()),
+                    ZoneSnapshots.DEFAULT_MAX_BYTES,
+                    Clock.systemUTC(),
+                    snapshotMeters);
         }
-        secondary = new SecondaryZones(config.primary(), key, config.zones(), store,
-                new TransferMeters(metrics.registry(), config.zones()), settings, snapshots,
+        secondary = new SecondaryZones(
+                config.primary(),
+                key,
+                config.zones(),
+                store,
+                new TransferMeters(metrics.registry(), config.zones()),
+                settings,
+                snapshots,
                 Duration.ofSeconds(config.snapshotMaxAge()));
         if (snapshots != null) {
             secondary.all().forEach(snapshotMeters::register);
@@ -88,8 +100,11 @@ final class SecondaryZoneSource implements ZoneSource {
         }
         if (snapshots != null) {
             int loaded = secondary.loadSnapshots();
-            LOG.info("{} of {} zones served from snapshots in {} until the primary answers", loaded,
-                    configured.size(), config.snapshotDir());
+            LOG.info(
+                    "{} of {} zones served from snapshots in {} until the primary answers",
+                    loaded,
+                    configured.size(),
+                    config.snapshotDir());
         }
     }
 
@@ -118,15 +133,20 @@ final class SecondaryZoneSource implements ZoneSource {
     /** Every zone served, with its serial and source. */
     @Override
     public String servingText(ZoneSet set) {
-        StringBuilder sb = new StringBuilder("serving ").append(set.size()).append(" zones from primary ")
-                .append(hostPort(config.primary())).append(':');
+        StringBuilder sb = new StringBuilder("serving ")
+                .append(set.size())
+                .append(" zones from primary ")
+                .append(hostPort(config.primary()))
+                .append(':');
         boolean snapshot = false;
         for (Zone z : set.zones()) {
             sb.append(' ').append(z.origin()).append(" serial ").append(z.serial());
             SecondaryZone sz = secondary == null ? null : secondary.get(z.origin());
             if (sz != null && sz.fromSnapshot()) {
                 snapshot = true;
-                sb.append(" (from snapshot, last confirmed ").append(sz.snapshotAgeSeconds()).append(" s ago)");
+                sb.append(" (from snapshot, last confirmed ")
+                        .append(sz.snapshotAgeSeconds())
+                        .append(" s ago)");
             }
         }
         if (snapshot) {
@@ -141,7 +161,8 @@ final class SecondaryZoneSource implements ZoneSource {
             return "starting: every zone loaded from its snapshot";
         }
         StringBuilder sb = new StringBuilder("zones pending their first transfer from ")
-                .append(hostPort(config.primary())).append(':');
+                .append(hostPort(config.primary()))
+                .append(':');
         for (Name z : pending) {
             sb.append(' ').append(z);
         }

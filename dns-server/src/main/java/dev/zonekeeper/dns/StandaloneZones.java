@@ -43,9 +43,10 @@ public final class StandaloneZones {
             apex.add(ZoneApex.soa(origin, origin, ttl, serial));
             apex.add(ZoneApex.ns(origin, origin, ttl));
             if (listenAddress != null && !listenAddress.isAnyLocalAddress()) {
-                apex.add(listenAddress instanceof Inet4Address
-                        ? new ARecord(ns, DClass.IN, ttl, listenAddress)
-                        : new AAAARecord(ns, DClass.IN, ttl, listenAddress));
+                apex.add(
+                        listenAddress instanceof Inet4Address
+                                ? new ARecord(ns, DClass.IN, ttl, listenAddress)
+                                : new AAAARecord(ns, DClass.IN, ttl, listenAddress));
             }
             byZone.put(origin, apex);
         }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.testing.Closer;
-import dev.zonekeeper.testing.DnsClients;
-import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.Loopback;
 import dev.zonekeeper.dns.testing.ServerProcess;
 import dev.zonekeeper.dns.testing.TestServer;
@@ -14,6 +12,8 @@ import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -57,12 +57,24 @@ class LifecycleTest {
     @Test
     void sigtermReportsNotReadyKeepsAnsweringThenExitsZero() throws Exception {
         Path records = Files.createDirectory(tmp.resolve("records"));
-        Files.writeString(records.resolve("www.yaml"), TestServer.dnsRecord("www.example.test", "A", 300,
-                "192.0.2.10"), StandardCharsets.UTF_8);
-        ServerProcess server = closer.add(ServerProcess.start(tmp.resolve("server.log"), "--records",
-                records.toString(), "--zone", "example.test", "--upstream", "none", "--udp-sockets", "1",
-                "--lameduck", "20"));
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        Files.writeString(
+                records.resolve("www.yaml"),
+                TestServer.dnsRecord("www.example.test", "A", 300, "192.0.2.10"),
+                StandardCharsets.UTF_8);
+        ServerProcess server = closer.add(ServerProcess.start(
+                tmp.resolve("server.log"),
+                "--records",
+                records.toString(),
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1",
+                "--lameduck",
+                "20"));
+        await().atMost(Duration.ofSeconds(60))
+                .ignoreExceptions()
                 .until(() -> server.get("/ready").statusCode() == 200);
         assertThat(DnsClients.dig(server.dns(), "www.example.test", "A").answer())
                 .anyMatch(a -> a.endsWith("192.0.2.10"));
@@ -74,14 +86,18 @@ class LifecycleTest {
         HttpResponse<String> ready = server.get("/ready");
         assertThat(ready.statusCode()).isEqualTo(503);
         assertThat(ready.body()).contains("shutting down").contains("--lameduck");
-        assertThat(server.get("/health").statusCode()).as("alive: the kubelet must not restart it").isEqualTo(200);
+        assertThat(server.get("/health").statusCode())
+                .as("alive: the kubelet must not restart it")
+                .isEqualTo(200);
         Reply during = DnsClients.dig(server.dns(), "www.example.test", "A");
         assertThat(during.rcode()).isEqualTo("NOERROR");
         assertThat(during.answer()).anyMatch(a -> a.endsWith("192.0.2.10"));
         Reply tcp = DnsClients.dig(server.dns(), "www.example.test", "A", "+tcp");
         assertThat(tcp.answer()).anyMatch(a -> a.endsWith("192.0.2.10"));
         assertThat(server.alive()).isTrue();
-        assertThat(server.get("/ready").statusCode()).as("still in the lameduck after the queries").isEqualTo(503);
+        assertThat(server.get("/ready").statusCode())
+                .as("still in the lameduck after the queries")
+                .isEqualTo(503);
 
         // Then it stops by itself, cleanly.
         assertThat(server.exitCode(Duration.ofSeconds(90))).as(server.log()).isEqualTo(0);
@@ -91,11 +107,22 @@ class LifecycleTest {
     @Test
     void lameduckZeroStopsAtOnceWithExitZero() throws Exception {
         Path records = Files.createDirectory(tmp.resolve("records"));
-        Files.writeString(records.resolve("www.yaml"), TestServer.dnsRecord("www.example.test", "A", 300,
-                "192.0.2.10"), StandardCharsets.UTF_8);
-        ServerProcess server = closer.add(ServerProcess.start(tmp.resolve("server.log"), "--records",
-                records.toString(), "--zone", "example.test", "--upstream", "none", "--udp-sockets", "1",
-                "--lameduck", "0"));
+        Files.writeString(
+                records.resolve("www.yaml"),
+                TestServer.dnsRecord("www.example.test", "A", 300, "192.0.2.10"),
+                StandardCharsets.UTF_8);
+        ServerProcess server = closer.add(ServerProcess.start(
+                tmp.resolve("server.log"),
+                "--records",
+                records.toString(),
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1",
+                "--lameduck",
+                "0"));
         server.terminate();
         assertThat(server.exitCode(Duration.ofSeconds(60))).as(server.log()).isEqualTo(0);
     }
@@ -125,10 +152,20 @@ class LifecycleTest {
         PrimaryZones zones = new PrimaryZones();
         int port = Loopback.unusedPort().getPort();
         String primaryAddress = "127.0.0.1:" + port;
-        ServerProcess sidecar = closer.add(ServerProcess.start(tmp.resolve("sidecar.log"),
-                "--primary", primaryAddress, "--tsig-key-file", keyFile(KEY_TEXT).toString(),
-                "--notify-listen", "127.0.0.1:0", "--zone", "example.test", "--upstream", "none",
-                "--udp-sockets", "1"));
+        ServerProcess sidecar = closer.add(ServerProcess.start(
+                tmp.resolve("sidecar.log"),
+                "--primary",
+                primaryAddress,
+                "--tsig-key-file",
+                keyFile(KEY_TEXT).toString(),
+                "--notify-listen",
+                "127.0.0.1:0",
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1"));
         // The operator is not listening yet: connection refused.
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> sidecar.metric("zonekeeper_dns_transfer_failures_total", "zone=\"example.test.\"") >= 1);
@@ -137,27 +174,47 @@ class LifecycleTest {
         double refusedBefore = primary.stats().otherRefused();
         await().atMost(Duration.ofSeconds(60)).until(() -> primary.stats().otherRefused() > refusedBefore);
         zones.put(zone("www IN A 192.0.2.10"));
-        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        await().atMost(Duration.ofSeconds(60))
+                .ignoreExceptions()
                 .until(() -> sidecar.get("/ready").statusCode() == 200);
         assertThat(DnsClients.dig(sidecar.dns(), "www.example.test", "A").answer())
                 .anyMatch(a -> a.endsWith("192.0.2.10"));
 
         List<String> lines = sidecar.logLines();
         assertThat(lines).isNotEmpty();
-        assertThat(lines).as("every line has a timestamp").allMatch(l -> TIMESTAMPED.matcher(l).matches());
-        assertThat(lines).as("no warning at a normal start").noneMatch(l -> l.contains(" WARN "))
+        assertThat(lines)
+                .as("every line has a timestamp")
+                .allMatch(l -> TIMESTAMPED.matcher(l).matches());
+        assertThat(lines)
+                .as("no warning at a normal start")
+                .noneMatch(l -> l.contains(" WARN "))
                 .noneMatch(l -> l.contains("WARNING"));
-        assertThat(lines).as("the normal start is still said once").anyMatch(l -> l.contains("waiting for the primary"));
+        assertThat(lines)
+                .as("the normal start is still said once")
+                .anyMatch(l -> l.contains("waiting for the primary"));
         assertThat(lines.stream().filter(l -> l.contains("DNS listening on")).toList())
-                .as("the service address only, not the warm-up's").hasSize(1)
+                .as("the service address only, not the warm-up's")
+                .hasSize(1)
                 .allMatch(l -> l.contains("127.0.0.1:" + sidecar.dns().getPort()));
 
         // A sidecar with the wrong key: that is an error, and loud.
-        ServerProcess wrong = closer.add(ServerProcess.start(tmp.resolve("wrong.log"),
-                "--primary", primaryAddress, "--tsig-key-file", keyFile(WRONG_KEY_TEXT).toString(),
-                "--notify-listen", "127.0.0.1:0", "--zone", "example.test", "--upstream", "none",
-                "--udp-sockets", "1"));
-        await().atMost(Duration.ofSeconds(60)).until(() -> wrong.logLines().stream()
-                .anyMatch(l -> l.contains(" WARN ") && l.contains("transfer of example.test.") && l.contains("TSIG")));
+        ServerProcess wrong = closer.add(ServerProcess.start(
+                tmp.resolve("wrong.log"),
+                "--primary",
+                primaryAddress,
+                "--tsig-key-file",
+                keyFile(WRONG_KEY_TEXT).toString(),
+                "--notify-listen",
+                "127.0.0.1:0",
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1"));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> wrong.logLines().stream()
+                        .anyMatch(l ->
+                                l.contains(" WARN ") && l.contains("transfer of example.test.") && l.contains("TSIG")));
     }
 }

@@ -6,17 +6,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.config.ServerConfig;
 import dev.zonekeeper.dns.config.ServerConfig.ConfigException;
 import dev.zonekeeper.dns.testing.Closer;
-import dev.zonekeeper.testing.Http;
-import dev.zonekeeper.testing.KnotServer;
 import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.testing.Http;
+import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -80,45 +79,60 @@ class SidecarModeTest {
     @BeforeAll
     static void startUpstream() throws IOException {
         Map<String, String> zones = new LinkedHashMap<>();
-        zones.put("elsewhere.test.", String.join("\n",
-                "$ORIGIN elsewhere.test.",
-                "$TTL 300",
-                "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
-                "@ IN NS ns",
-                "ns IN A 203.0.113.1",
-                "www IN A 203.0.113.7",
-                ""));
-        zones.put("example.test.", String.join("\n",
-                "$ORIGIN example.test.",
-                "$TTL 300",
-                "@ IN SOA ns.decoy.invalid. hostmaster.decoy.invalid. 1 3600 600 86400 30",
-                "@ IN NS ns.decoy.invalid.",
-                "www IN A 198.51.100.99",
-                "missing IN A 198.51.100.98",
-                ""));
+        zones.put(
+                "elsewhere.test.",
+                String.join(
+                        "\n",
+                        "$ORIGIN elsewhere.test.",
+                        "$TTL 300",
+                        "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
+                        "@ IN NS ns",
+                        "ns IN A 203.0.113.1",
+                        "www IN A 203.0.113.7",
+                        ""));
+        zones.put(
+                "example.test.",
+                String.join(
+                        "\n",
+                        "$ORIGIN example.test.",
+                        "$TTL 300",
+                        "@ IN SOA ns.decoy.invalid. hostmaster.decoy.invalid. 1 3600 600 86400 30",
+                        "@ IN NS ns.decoy.invalid.",
+                        "www IN A 198.51.100.99",
+                        "missing IN A 198.51.100.98",
+                        ""));
         // reverse zones of addresses outside the cluster, and a decoy of a cluster address the sidecar serves
-        zones.put("113.0.203.in-addr.arpa.", String.join("\n",
-                "$ORIGIN 113.0.203.in-addr.arpa.",
-                "$TTL 300",
-                "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
-                "@ IN NS ns.elsewhere.test.",
-                "7 IN PTR www.elsewhere.test.",
-                ""));
-        zones.put("8.b.d.0.1.0.0.2.ip6.arpa.", String.join("\n",
-                "$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.",
-                "$TTL 300",
-                "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
-                "@ IN NS ns.elsewhere.test.",
-                ReverseMap.fromAddress("2001:db8::7") + " IN PTR www6.elsewhere.test.",
-                ""));
-        zones.put("96.10.in-addr.arpa.", String.join("\n",
-                "$ORIGIN 96.10.in-addr.arpa.",
-                "$TTL 300",
-                "@ IN SOA ns.decoy.invalid. hostmaster.decoy.invalid. 1 3600 600 86400 30",
-                "@ IN NS ns.decoy.invalid.",
-                "1.0 IN PTR decoy.invalid.",
-                "1.0 IN TXT \"decoy\"",
-                ""));
+        zones.put(
+                "113.0.203.in-addr.arpa.",
+                String.join(
+                        "\n",
+                        "$ORIGIN 113.0.203.in-addr.arpa.",
+                        "$TTL 300",
+                        "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
+                        "@ IN NS ns.elsewhere.test.",
+                        "7 IN PTR www.elsewhere.test.",
+                        ""));
+        zones.put(
+                "8.b.d.0.1.0.0.2.ip6.arpa.",
+                String.join(
+                        "\n",
+                        "$ORIGIN 8.b.d.0.1.0.0.2.ip6.arpa.",
+                        "$TTL 300",
+                        "@ IN SOA ns.elsewhere.test. hostmaster.elsewhere.test. 1 3600 600 86400 30",
+                        "@ IN NS ns.elsewhere.test.",
+                        ReverseMap.fromAddress("2001:db8::7") + " IN PTR www6.elsewhere.test.",
+                        ""));
+        zones.put(
+                "96.10.in-addr.arpa.",
+                String.join(
+                        "\n",
+                        "$ORIGIN 96.10.in-addr.arpa.",
+                        "$TTL 300",
+                        "@ IN SOA ns.decoy.invalid. hostmaster.decoy.invalid. 1 3600 600 86400 30",
+                        "@ IN NS ns.decoy.invalid.",
+                        "1.0 IN PTR decoy.invalid.",
+                        "1.0 IN TXT \"decoy\"",
+                        ""));
         upstream = KnotServer.start(zones, loopback(0));
     }
 
@@ -163,8 +177,8 @@ class SidecarModeTest {
 
     /** The operator's NOTIFY sender, aimed at the sidecar's NOTIFY address, on every change of the primary. */
     private NotifySender notifySidecar(TSIG key) {
-        NotifySender sender = closer.add(new NotifySender(List.of(sidecar.notifyAddress()), key,
-                new NotifySender.Options(Duration.ofMillis(200), 5)));
+        NotifySender sender = closer.add(new NotifySender(
+                List.of(sidecar.notifyAddress()), key, new NotifySender.Options(Duration.ofMillis(200), 5)));
         primaryZones.addListener(sender);
         return sender;
     }
@@ -242,9 +256,12 @@ class SidecarModeTest {
         await().until(() -> failures() >= 1);
         Message pending = query("www.example.test.", Type.A);
         assertThat(Rcode.string(pending.getRcode())).isEqualTo("SERVFAIL");
-        assertThat(addresses(pending)).as("a name of a pending zone must not be forwarded").isEmpty();
+        assertThat(addresses(pending))
+                .as("a name of a pending zone must not be forwarded")
+                .isEmpty();
         assertThat(Rcode.string(query("missing.example.test.", Type.A).getRcode()))
-                .as("never NXDOMAIN (nor the upstream's answer) before the zone is loaded").isEqualTo("SERVFAIL");
+                .as("never NXDOMAIN (nor the upstream's answer) before the zone is loaded")
+                .isEqualTo("SERVFAIL");
         HttpResponse<String> notReady = http("/ready");
         assertThat(notReady.statusCode()).isEqualTo(503);
         assertThat(notReady.body()).contains("pending").contains("example.test.");
@@ -269,11 +286,15 @@ class SidecarModeTest {
         assertThat(nx.getHeader().getFlag(Flags.AA)).isTrue();
         HttpResponse<String> ready = http("/ready");
         assertThat(ready.statusCode()).isEqualTo(200);
-        assertThat(ready.body()).contains("example.test.").contains("serial " + first).doesNotContain("pending");
+        assertThat(ready.body())
+                .contains("example.test.")
+                .contains("serial " + first)
+                .doesNotContain("pending");
         assertThat(transfers("AXFR")).isEqualTo(1.0);
         assertThat(transfers("IXFR")).isEqualTo(0.0);
         assertThat((long) serial()).isEqualTo(first);
-        assertThat(metric("zonekeeper_dns_zone_records", "zone=\"example.test.\"")).isEqualTo(5.0);
+        assertThat(metric("zonekeeper_dns_zone_records", "zone=\"example.test.\""))
+                .isEqualTo(5.0);
 
         // A change on the primary arrives by IXFR; answers given (and cached) before it are not served after it.
         assertThat(Rcode.string(query("new.example.test.", Type.A).getRcode())).isEqualTo("NXDOMAIN");
@@ -309,37 +330,50 @@ class SidecarModeTest {
     void reverseZonesFallThroughToTheUpstream() throws Exception {
         startPrimary(null);
         primaryZones.put(zone("www IN A 10.96.0.1"));
-        primaryZones.put(reverseZone("in-addr.arpa.",
-                ReverseMap.fromAddress("10.96.0.1") + " IN PTR www.example.test."));
-        startSidecar("--zone", "in-addr.arpa", "--zone", "ip6.arpa", "--fallthrough", "in-addr.arpa",
-                "--fallthrough", "ip6.arpa");
+        primaryZones.put(
+                reverseZone("in-addr.arpa.", ReverseMap.fromAddress("10.96.0.1") + " IN PTR www.example.test."));
+        startSidecar(
+                "--zone",
+                "in-addr.arpa",
+                "--zone",
+                "ip6.arpa",
+                "--fallthrough",
+                "in-addr.arpa",
+                "--fallthrough",
+                "ip6.arpa");
         notifySidecar(null);
         String ours = ReverseMap.fromAddress("10.96.0.1").toString();
         await().untilAsserted(() -> assertThat(ptrs(query(ours, Type.PTR))).containsExactly("www.example.test."));
 
         Message own = query(ours, Type.PTR);
-        assertThat(own.getHeader().getFlag(Flags.AA)).as("our PTR is authoritative").isTrue();
+        assertThat(own.getHeader().getFlag(Flags.AA))
+                .as("our PTR is authoritative")
+                .isTrue();
         Message external = query("7.113.0.203.in-addr.arpa.", Type.PTR);
         assertThat(Rcode.string(external.getRcode())).isEqualTo("NOERROR");
         assertThat(ptrs(external)).as("the upstream's PTR").containsExactly("www.elsewhere.test.");
         assertThat(external.getHeader().getFlag(Flags.AA)).isFalse();
         Message nodata = query(ours, Type.TXT);
         assertThat(Rcode.string(nodata.getRcode())).isEqualTo("NOERROR");
-        assertThat(nodata.getHeader().getFlag(Flags.AA)).as("NODATA is ours, not the decoy's TXT").isTrue();
+        assertThat(nodata.getHeader().getFlag(Flags.AA))
+                .as("NODATA is ours, not the decoy's TXT")
+                .isTrue();
         assertThat(nodata.getSection(Section.ANSWER)).isEmpty();
 
         String external6 = ReverseMap.fromAddress("2001:db8::7").toString();
         assertThat(Rcode.string(query(external6, Type.PTR).getRcode()))
-                .as("ip6.arpa is still pending: SERVFAIL, not forwarded").isEqualTo("SERVFAIL");
-        primaryZones.put(reverseZone("ip6.arpa.",
-                ReverseMap.fromAddress("fd00:10:96::1") + " IN PTR www.example.test."));
+                .as("ip6.arpa is still pending: SERVFAIL, not forwarded")
+                .isEqualTo("SERVFAIL");
+        primaryZones.put(
+                reverseZone("ip6.arpa.", ReverseMap.fromAddress("fd00:10:96::1") + " IN PTR www.example.test."));
         String ours6 = ReverseMap.fromAddress("fd00:10:96::1").toString();
         await().untilAsserted(() -> assertThat(ptrs(query(ours6, Type.PTR))).containsExactly("www.example.test."));
         Message external6Answer = query(external6, Type.PTR);
         assertThat(ptrs(external6Answer)).as("the upstream's PTR").containsExactly("www6.elsewhere.test.");
         assertThat(external6Answer.getHeader().getFlag(Flags.AA)).isFalse();
         assertThat(Rcode.string(query("missing.example.test.", Type.A).getRcode()))
-                .as("example.test is no fallthrough zone: our NXDOMAIN, not the decoy's address").isEqualTo("NXDOMAIN");
+                .as("example.test is no fallthrough zone: our NXDOMAIN, not the decoy's address")
+                .isEqualTo("NXDOMAIN");
     }
 
     private static List<String> ptrs(Message m) {
@@ -360,7 +394,8 @@ class SidecarModeTest {
 
         await().until(() -> failures() >= 1 && transferServer.stats().tsigFailures() >= 1);
         assertThat(Rcode.string(query("www.example.test.", Type.A).getRcode())).isEqualTo("SERVFAIL");
-        assertThat(Rcode.string(query("missing.example.test.", Type.A).getRcode())).isEqualTo("SERVFAIL");
+        assertThat(Rcode.string(query("missing.example.test.", Type.A).getRcode()))
+                .isEqualTo("SERVFAIL");
         assertThat(http("/ready").statusCode()).isEqualTo(503);
         assertThat(transfers("AXFR")).isEqualTo(0.0);
         assertThat(serial()).as("no serial before the first transfer").isEqualTo(-1.0);
@@ -375,8 +410,8 @@ class SidecarModeTest {
         primaryZones.put(zone("www IN A 192.0.2.10"));
         startSidecar();
 
-        await().untilAsserted(() -> assertThat(addresses(query("www.example.test.", Type.A)))
-                .containsExactly("192.0.2.10"));
+        await().untilAsserted(() ->
+                assertThat(addresses(query("www.example.test.", Type.A))).containsExactly("192.0.2.10"));
         assertThat(http("/ready").statusCode()).isEqualTo(200);
         assertThat(transfers("AXFR")).isEqualTo(1.0);
     }
@@ -398,19 +433,57 @@ class SidecarModeTest {
         Path missing = tmp.resolve("no-such.key");
         Path invalid = keyFile("zonekeeper-transfer:hmac-sha256");
         for (Path file : List.of(missing, invalid)) {
-            ServerConfig config = ServerConfig.parse(new String[] {"--listen", "127.0.0.1:0", "--notify-listen",
-                "127.0.0.1:0", "--primary", hostPort(transferServer.address()), "--zone", "example.test",
-                "--upstream", "none", "--tsig-key-file", file.toString()}, List.of());
-            assertThatThrownBy(() -> config.tsigKey()).isInstanceOf(ConfigException.class)
+            ServerConfig config = ServerConfig.parse(
+                    new String[] {
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--notify-listen",
+                        "127.0.0.1:0",
+                        "--primary",
+                        hostPort(transferServer.address()),
+                        "--zone",
+                        "example.test",
+                        "--upstream",
+                        "none",
+                        "--tsig-key-file",
+                        file.toString()
+                    },
+                    List.of());
+            assertThatThrownBy(() -> config.tsigKey())
+                    .isInstanceOf(ConfigException.class)
                     .hasMessageStartingWith("option --tsig-key-file: ");
-            assertThatThrownBy(() -> DnsServer.start(config)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> DnsServer.start(config))
+                    .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageStartingWith("option --tsig-key-file: ");
         }
-        assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300",
-            "--zone", "example.test", "--upstream", "none", "--tsig-key-file", missing.toString()}, List.of()).tsigKey())
-                .hasMessageContaining("does not exist").hasMessageContaining(missing.toString());
-        assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300",
-            "--zone", "example.test", "--upstream", "none", "--tsig-key-file", invalid.toString()}, List.of()).tsigKey())
+        assertThatThrownBy(() -> ServerConfig.parse(
+                                new String[] {
+                                    "--primary",
+                                    "127.0.0.1:5300",
+                                    "--zone",
+                                    "example.test",
+                                    "--upstream",
+                                    "none",
+                                    "--tsig-key-file",
+                                    missing.toString()
+                                },
+                                List.of())
+                        .tsigKey())
+                .hasMessageContaining("does not exist")
+                .hasMessageContaining(missing.toString());
+        assertThatThrownBy(() -> ServerConfig.parse(
+                                new String[] {
+                                    "--primary",
+                                    "127.0.0.1:5300",
+                                    "--zone",
+                                    "example.test",
+                                    "--upstream",
+                                    "none",
+                                    "--tsig-key-file",
+                                    invalid.toString()
+                                },
+                                List.of())
+                        .tsigKey())
                 .hasMessageContaining("name:algorithm:base64secret");
     }
 
@@ -418,40 +491,67 @@ class SidecarModeTest {
     void theCommandExitsWithCode2OnABadKeyFile() throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path missing = tmp.resolve("no-such.key");
-        Process p = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "--listen", "127.0.0.1:0", "--notify-listen", "127.0.0.1:0",
-                "--primary", "127.0.0.1:5300", "--zone", "example.test", "--upstream", "none",
-                "--tsig-key-file", missing.toString())
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        java.toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Main.class.getName(),
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--notify-listen",
+                        "127.0.0.1:0",
+                        "--primary",
+                        "127.0.0.1:5300",
+                        "--zone",
+                        "example.test",
+                        "--upstream",
+                        "none",
+                        "--tsig-key-file",
+                        missing.toString())
+                .redirectErrorStream(true)
+                .start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the command ends").isTrue();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.exitValue()).as(out).isEqualTo(2);
-        assertThat(out).contains("zonekeeper-dns-server: option --tsig-key-file: ").contains("does not exist");
+        assertThat(out)
+                .contains("zonekeeper-dns-server: option --tsig-key-file: ")
+                .contains("does not exist");
     }
 
     @Test
     void sidecarOptions() throws Exception {
-        ServerConfig defaults = ServerConfig.parse(new String[] {"--listen", "127.0.0.5:53", "--primary",
-            "127.0.0.1:5300", "--zone", "Example.Test"}, List.of());
+        ServerConfig defaults = ServerConfig.parse(
+                new String[] {"--listen", "127.0.0.5:53", "--primary", "127.0.0.1:5300", "--zone", "Example.Test"},
+                List.of());
         assertThat(defaults.sidecar()).isTrue();
         assertThat(defaults.zones()).containsExactly(ORIGIN);
         assertThat(defaults.notifyListen())
                 .isEqualTo(new InetSocketAddress(InetAddress.getByName("127.0.0.5"), ServerConfig.DEFAULT_NOTIFY_PORT));
-        assertThat(defaults.records()).as("--records is not read in sidecar mode").isNull();
+        assertThat(defaults.records())
+                .as("--records is not read in sidecar mode")
+                .isNull();
         assertThat(defaults.tsigKeyFile()).isNull();
 
-        ServerConfig noNotify = ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300", "--zone",
-            "example.test", "--notify-listen", "none"}, List.of());
+        ServerConfig noNotify = ServerConfig.parse(
+                new String[] {"--primary", "127.0.0.1:5300", "--zone", "example.test", "--notify-listen", "none"},
+                List.of());
         assertThat(noNotify.notifyListen()).isNull();
 
-        assertThat(ServerConfig.parse(new String[] {"--zone", "example.test"}, List.of()).records())
+        assertThat(ServerConfig.parse(new String[] {"--zone", "example.test"}, List.of())
+                        .records())
                 .isEqualTo(Path.of("examples"));
         assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300"}, List.of()))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("--zone");
-        assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--listen", "127.0.0.1:5354", "--primary",
-            "127.0.0.1:5300", "--zone", "example.test"}, List.of()))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("--notify-listen");
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--zone");
+        assertThatThrownBy(() -> ServerConfig.parse(
+                        new String[] {
+                            "--listen", "127.0.0.1:5354", "--primary", "127.0.0.1:5300", "--zone", "example.test"
+                        },
+                        List.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--notify-listen");
         assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--notify-listen", "none"}, List.of()))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("needs --primary");
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("needs --primary");
     }
 }

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.testing.Closer;
-import dev.zonekeeper.testing.DnsClients;
-import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.ServerProcess;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
@@ -81,12 +81,24 @@ class SnapshotTest {
     }
 
     private ServerProcess sidecar(Path snapshots, String keyText, String... extra) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--primary", "127.0.0.1:" + primaryPort,
-                "--tsig-key-file", keyFile(keyText).toString(), "--notify-listen", "127.0.0.1:0",
-                "--zone", "example.test", "--upstream", "none", "--udp-sockets", "1",
-                "--snapshot-dir", snapshots.toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "--primary",
+                "127.0.0.1:" + primaryPort,
+                "--tsig-key-file",
+                keyFile(keyText).toString(),
+                "--notify-listen",
+                "127.0.0.1:0",
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1",
+                "--snapshot-dir",
+                snapshots.toString()));
         args.addAll(Arrays.asList(extra));
-        return closer.add(ServerProcess.start(tmp.resolve("sidecar-" + (++runs) + ".log"), args.toArray(new String[0])));
+        return closer.add(
+                ServerProcess.start(tmp.resolve("sidecar-" + (++runs) + ".log"), args.toArray(new String[0])));
     }
 
     private static Path snapshotFile(Path dir) {
@@ -141,16 +153,19 @@ class SnapshotTest {
         assertThat(fromSnapshot.rcode()).as(second.log()).isEqualTo("NOERROR");
         assertThat(fromSnapshot.aa()).isTrue();
         assertThat(addresses(second.dns(), "www.example.test")).containsExactly("192.0.2.10");
-        assertThat(DnsClients.dig(second.dns(), "missing.example.test", "A").rcode()).isEqualTo("NXDOMAIN");
+        assertThat(DnsClients.dig(second.dns(), "missing.example.test", "A").rcode())
+                .isEqualTo("NXDOMAIN");
         HttpResponse<String> ready = second.get("/ready");
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(ready.body()).contains("serial " + s1).contains("from snapshot");
         assertThat(second.metric("zonekeeper_dns_zone_from_snapshot", ZONE)).isEqualTo(1.0);
-        assertThat(second.metric("zonekeeper_dns_zone_snapshot_age_seconds", ZONE)).isGreaterThanOrEqualTo(0.0);
+        assertThat(second.metric("zonekeeper_dns_zone_snapshot_age_seconds", ZONE))
+                .isGreaterThanOrEqualTo(0.0);
         assertThat((long) second.metric("zonekeeper_dns_zone_serial", ZONE)).isEqualTo(s1);
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> second.metric("zonekeeper_dns_transfer_failures_total", ZONE) >= 1);
-        assertThat(addresses(second.dns(), "www.example.test")).as("still served with the primary away")
+        assertThat(addresses(second.dns(), "www.example.test"))
+                .as("still served with the primary away")
                 .containsExactly("192.0.2.10");
 
         // The primary returns with a change made meanwhile (journaled from serial 10).
@@ -162,11 +177,15 @@ class SnapshotTest {
         await().atMost(Duration.ofSeconds(120))
                 .until(() -> addresses(second.dns(), "new.example.test").equals(List.of("192.0.2.12")));
         assertThat(addresses(second.dns(), "www.example.test")).containsExactly("192.0.2.11");
-        assertThat(primary.stats().ixfr()).as("an incremental IXFR from the snapshot's serial").isEqualTo(1);
+        assertThat(primary.stats().ixfr())
+                .as("an incremental IXFR from the snapshot's serial")
+                .isEqualTo(1);
         assertThat(primary.stats().axfr()).as("no AXFR").isZero();
         assertThat(primary.stats().ixfrAsAxfr()).as("not the whole zone").isZero();
-        assertThat(second.metric("zonekeeper_dns_transfers_total", "kind=\"IXFR\"," + ZONE)).isEqualTo(1.0);
-        assertThat(second.metric("zonekeeper_dns_transfers_total", "kind=\"AXFR\"," + ZONE)).isEqualTo(0.0);
+        assertThat(second.metric("zonekeeper_dns_transfers_total", "kind=\"IXFR\"," + ZONE))
+                .isEqualTo(1.0);
+        assertThat(second.metric("zonekeeper_dns_transfers_total", "kind=\"AXFR\"," + ZONE))
+                .isEqualTo(0.0);
         assertThat(second.metric("zonekeeper_dns_zone_from_snapshot", ZONE)).isEqualTo(0.0);
         assertThat(second.get("/ready").body()).contains("serial " + s2).doesNotContain("snapshot");
         await().atMost(Duration.ofSeconds(60)).until(() -> snapshotSerial(snapshots) == s2);
@@ -189,7 +208,8 @@ class SnapshotTest {
     private void refused(Path dir, String reason, String keyText, String... extra) throws Exception {
         ServerProcess s = sidecar(dir, keyText, extra);
         assertThat(s.metric("zonekeeper_dns_zone_snapshots_refused_total", "reason=\"" + reason + "\"," + ZONE))
-                .as(s.log()).isEqualTo(1.0);
+                .as(s.log())
+                .isEqualTo(1.0);
         assertThat(s.logLines()).anyMatch(l -> l.contains(" WARN ") && l.contains("refused (" + reason + ")"));
         Reply r = DnsClients.dig(s.dns(), "www.example.test", "A");
         assertThat(r.rcode()).as("nothing served from a refused snapshot").isEqualTo("SERVFAIL");
@@ -247,8 +267,10 @@ class SnapshotTest {
         ServerProcess s = sidecar(dir, KEY_TEXT, "--snapshot-max-age", "60");
         assertThat(addresses(s.dns(), "www.example.test")).as(s.log()).containsExactly("192.0.2.10");
         assertThat(s.get("/ready").statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
-                .until(() -> DnsClients.dig(s.dns(), "www.example.test", "A").rcode().equals("SERVFAIL"));
+        await().atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofSeconds(1))
+                .until(() ->
+                        DnsClients.dig(s.dns(), "www.example.test", "A").rcode().equals("SERVFAIL"));
         assertThat(s.get("/ready").statusCode()).isEqualTo(503);
         assertThat(s.metric("zonekeeper_dns_zone_from_snapshot", ZONE)).isEqualTo(0.0);
         assertThat(s.logLines()).anyMatch(l -> l.contains(" WARN ") && l.contains("--snapshot-max-age"));
@@ -265,17 +287,32 @@ class SnapshotTest {
         Zone primaryZone = zone(5, "www IN A 192.0.2.50");
         try (FakePrimary fake = new FakePrimary(primaryZone)) {
             Path dir = Files.createDirectories(tmp.resolve("behind"));
-            try (dev.zonekeeper.dns.transfer.ZoneSnapshots writer = new dev.zonekeeper.dns.transfer.ZoneSnapshots(dir,
-                    "127.0.0.1:" + fake.port(), dev.zonekeeper.dns.transfer.ZoneSnapshots.keyId(null),
-                    Duration.ofDays(1), 1 << 20, java.time.Clock.systemUTC(),
+            try (dev.zonekeeper.dns.transfer.ZoneSnapshots writer = new dev.zonekeeper.dns.transfer.ZoneSnapshots(
+                    dir,
+                    "127.0.0.1:" + fake.port(),
+                    dev.zonekeeper.dns.transfer.ZoneSnapshots.keyId(null),
+                    Duration.ofDays(1),
+                    1 << 20,
+                    java.time.Clock.systemUTC(),
                     dev.zonekeeper.dns.transfer.ZoneSnapshots.Listener.NONE)) {
                 writer.save(zone(1000, "www IN A 192.0.2.10"));
                 writer.flush(Duration.ofSeconds(10));
             }
             assertThat(snapshotSerial(dir)).isEqualTo(1000);
-            ServerProcess s = closer.add(ServerProcess.start(tmp.resolve("behind.log"), "--primary",
-                    "127.0.0.1:" + fake.port(), "--notify-listen", "127.0.0.1:0", "--zone", "example.test",
-                    "--upstream", "none", "--udp-sockets", "1", "--snapshot-dir", dir.toString()));
+            ServerProcess s = closer.add(ServerProcess.start(
+                    tmp.resolve("behind.log"),
+                    "--primary",
+                    "127.0.0.1:" + fake.port(),
+                    "--notify-listen",
+                    "127.0.0.1:0",
+                    "--zone",
+                    "example.test",
+                    "--upstream",
+                    "none",
+                    "--udp-sockets",
+                    "1",
+                    "--snapshot-dir",
+                    dir.toString()));
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> addresses(s.dns(), "www.example.test").equals(List.of("192.0.2.50")));
             assertThat(fake.requests()).as(s.log()).startsWith("IXFR 1000").contains("AXFR");
@@ -287,8 +324,8 @@ class SnapshotTest {
 
     /** A minimal primary over TCP, without TSIG: IXFR gets the single current SOA, AXFR the zone. */
     private static final class FakePrimary implements AutoCloseable {
-        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 8,
-                java.net.InetAddress.getLoopbackAddress());
+        private final java.net.ServerSocket server =
+                new java.net.ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress());
         private final Zone zone;
         private final List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final Thread thread;
@@ -317,13 +354,15 @@ class SnapshotTest {
                         byte[] q = new byte[in.readUnsignedShort()];
                         in.readFully(q);
                         org.xbill.DNS.Message query = new org.xbill.DNS.Message(q);
-                        org.xbill.DNS.Message reply = new org.xbill.DNS.Message(query.getHeader().getID());
+                        org.xbill.DNS.Message reply =
+                                new org.xbill.DNS.Message(query.getHeader().getID());
                         reply.getHeader().setFlag(org.xbill.DNS.Flags.QR);
                         reply.getHeader().setFlag(org.xbill.DNS.Flags.AA);
                         reply.addRecord(query.getQuestion(), org.xbill.DNS.Section.QUESTION);
                         if (query.getQuestion().getType() == org.xbill.DNS.Type.IXFR) {
                             long serial = ((org.xbill.DNS.SOARecord) query.getSection(org.xbill.DNS.Section.AUTHORITY)
-                                    .get(0)).getSerial();
+                                            .get(0))
+                                    .getSerial();
                             requests.add("IXFR " + serial);
                             reply.addRecord(zone.soa(), org.xbill.DNS.Section.ANSWER);
                         } else {
@@ -361,7 +400,8 @@ class SnapshotTest {
         ServerProcess s = sidecar(dir, KEY_TEXT);
         await().atMost(Duration.ofSeconds(60)).until(() -> snapshotSerial(dir) == serial);
         assertThat(addresses(s.dns(), "www.example.test")).containsExactly("192.0.2.20");
-        assertThat(s.metric("zonekeeper_dns_zone_snapshots_refused_total", "reason=\"corrupt\"," + ZONE)).isEqualTo(1.0);
+        assertThat(s.metric("zonekeeper_dns_zone_snapshots_refused_total", "reason=\"corrupt\"," + ZONE))
+                .isEqualTo(1.0);
         closer.add(primary);
     }
 }

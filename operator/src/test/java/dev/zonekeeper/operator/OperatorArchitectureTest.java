@@ -17,30 +17,47 @@ import org.junit.jupiter.api.Test;
  */
 class OperatorArchitectureTest {
 
-  /** The operator's main classes only (read from where they were compiled, not searched for on the classpath). */
-  private static final JavaClasses MAIN = new ClassFileImporter()
-      .importLocations(Locations.of(List.of(ZonePublisher.class.getProtectionDomain().getCodeSource().getLocation())));
+    /** The operator's main classes only (read from where they were compiled, not searched for on the classpath). */
+    private static final JavaClasses MAIN = new ClassFileImporter()
+            .importLocations(Locations.of(List.of(
+                    ZonePublisher.class.getProtectionDomain().getCodeSource().getLocation())));
 
-  @Test
-  void packagesAreFreeOfCycles() {
-    assertThat(MAIN.containPackage("dev.zonekeeper.operator.app")).as("the operator's classes were imported").isTrue();
-    slices().matching("dev.zonekeeper.operator.(*)..").should().beFreeOfCycles().check(MAIN);
-  }
+    @Test
+    void packagesAreFreeOfCycles() {
+        assertThat(MAIN.containPackage("dev.zonekeeper.operator.app"))
+                .as("the operator's classes were imported")
+                .isTrue();
+        slices().matching("dev.zonekeeper.operator.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .check(MAIN);
+    }
 
-  @Test
-  void nothingDependsOnTheCompositionRoot() {
-    noClasses().that().resideOutsideOfPackage("dev.zonekeeper.operator.app..")
-        .should().dependOnClassesThat().resideInAPackage("dev.zonekeeper.operator.app..")
-        .check(MAIN);
-  }
+    @Test
+    void nothingDependsOnTheCompositionRoot() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage("dev.zonekeeper.operator.app..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("dev.zonekeeper.operator.app..")
+                .check(MAIN);
+    }
 
-  /** The serving decision is made below the reconciler and the informers, never by them. */
-  @Test
-  void theDecisionDependsOnNeitherInformersNorReconcilerNorZones() {
-    noClasses().that().resideInAPackage("dev.zonekeeper.operator.records..")
-        .should().dependOnClassesThat().resideInAnyPackage("dev.zonekeeper.operator.informers..",
-            "dev.zonekeeper.operator.reconciler..", "dev.zonekeeper.operator.zone..", "io.javaoperatorsdk..",
-            "io.fabric8.kubernetes.client..")
-        .check(MAIN);
-  }
+    /** The serving decision is made below the reconciler and the informers, never by them. */
+    @Test
+    void theDecisionDependsOnNeitherInformersNorReconcilerNorZones() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.zonekeeper.operator.records..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.zonekeeper.operator.informers..",
+                        "dev.zonekeeper.operator.reconciler..",
+                        "dev.zonekeeper.operator.zone..",
+                        "io.javaoperatorsdk..",
+                        "io.fabric8.kubernetes.client..")
+                .check(MAIN);
+    }
 }

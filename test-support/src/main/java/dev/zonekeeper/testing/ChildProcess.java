@@ -33,8 +33,8 @@ public final class ChildProcess implements AutoCloseable {
     }
 
     /** Starts {@code command} in {@code workDir} with {@code env} added, its output (both streams) to {@code log}. */
-    public static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir,
-            Path log) {
+    public static ChildProcess start(
+            String name, List<String> command, Map<String, String> env, Path workDir, Path log) {
         try {
             ProcessBuilder builder = new ProcessBuilder(command)
                     .directory(workDir.toAbsolutePath().toFile())

@@ -50,8 +50,7 @@ public final class DnsClients {
     private static final YAMLMapper YAML = new YAMLMapper();
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
-    private DnsClients() {
-    }
+    private DnsClients() {}
 
     /**
      * One response as a client saw it.
@@ -62,9 +61,19 @@ public final class DnsClients {
      * @param dnssecOk the DO bit of the responder's OPT
      * @param size the response's length in bytes
      */
-    public record Reply(int id, String rcode, boolean aa, boolean tc, boolean ra, String question,
-                        Set<String> answer, Set<String> authority, Set<String> additional, int ednsUdpSize,
-                        boolean dnssecOk, int size) {
+    public record Reply(
+            int id,
+            String rcode,
+            boolean aa,
+            boolean tc,
+            boolean ra,
+            String question,
+            Set<String> answer,
+            Set<String> authority,
+            Set<String> additional,
+            int ednsUdpSize,
+            boolean dnssecOk,
+            int size) {
         /** The parts a user relies on, without ID, size and EDNS, for comparing two replies. */
         public String content() {
             return rcode + (aa ? " aa" : "") + (tc ? " tc" : "") + (ra ? " ra" : "") + (dnssecOk ? " do" : "")
@@ -75,7 +84,9 @@ public final class DnsClients {
 
     /** The three clients a table of cases is asked with. */
     public enum Client {
-        DNSJAVA, DIG, KDIG;
+        DNSJAVA,
+        DIG,
+        KDIG;
 
         /** Asks {@code server} for {@code qname}/{@code qtype} with this client's defaults. */
         public Reply ask(InetSocketAddress server, String qname, String qtype) throws IOException {
@@ -110,8 +121,13 @@ public final class DnsClients {
 
     /** A record in canonical presentation form; TTL 0 when {@code withTtl} is false. */
     public static String canonical(org.xbill.DNS.Record r, boolean withTtl) {
-        return org.xbill.DNS.Record.newRecord(r.getName().canonicalize(), r.getType(), r.getDClass(),
-                withTtl ? r.getTTL() : 0, r.rdataToWireCanonical()).toString();
+        return org.xbill.DNS.Record.newRecord(
+                        r.getName().canonicalize(),
+                        r.getType(),
+                        r.getDClass(),
+                        withTtl ? r.getTTL() : 0,
+                        r.rdataToWireCanonical())
+                .toString();
     }
 
     public static Set<String> canonical(Iterable<org.xbill.DNS.Record> records, boolean withTtl) {
@@ -131,8 +147,8 @@ public final class DnsClients {
 
     public static List<org.xbill.DNS.Record> parse(String zoneFileText) {
         List<org.xbill.DNS.Record> out = new ArrayList<>();
-        try (Master m = new Master(new ByteArrayInputStream(zoneFileText.getBytes(StandardCharsets.UTF_8)),
-                Name.root, 3600)) {
+        try (Master m =
+                new Master(new ByteArrayInputStream(zoneFileText.getBytes(StandardCharsets.UTF_8)), Name.root, 3600)) {
             org.xbill.DNS.Record r;
             while ((r = m.nextRecord()) != null) {
                 out.add(r);
@@ -153,12 +169,19 @@ public final class DnsClients {
     public static Reply reply(Message m, int size, boolean withTtl) {
         OPTRecord opt = m.getOPT();
         org.xbill.DNS.Record q = m.getQuestion();
-        return new Reply(m.getHeader().getID(), Rcode.string(m.getRcode()), m.getHeader().getFlag(Flags.AA),
-                m.getHeader().getFlag(Flags.TC), m.getHeader().getFlag(Flags.RA),
+        return new Reply(
+                m.getHeader().getID(),
+                Rcode.string(m.getRcode()),
+                m.getHeader().getFlag(Flags.AA),
+                m.getHeader().getFlag(Flags.TC),
+                m.getHeader().getFlag(Flags.RA),
                 q == null ? "" : q.getName() + " " + Type.string(q.getType()),
-                canonical(m.getSection(Section.ANSWER), withTtl), canonical(m.getSection(Section.AUTHORITY), withTtl),
-                canonical(m.getSection(Section.ADDITIONAL), withTtl), opt == null ? -1 : opt.getPayloadSize(),
-                opt != null && (opt.getFlags() & ExtendedFlags.DO) != 0, size);
+                canonical(m.getSection(Section.ANSWER), withTtl),
+                canonical(m.getSection(Section.AUTHORITY), withTtl),
+                canonical(m.getSection(Section.ADDITIONAL), withTtl),
+                opt == null ? -1 : opt.getPayloadSize(),
+                opt != null && (opt.getFlags() & ExtendedFlags.DO) != 0,
+                size);
     }
 
     /** Asks over UDP with dnsjava (EDNS0 as SimpleResolver sends it, truncation not retried over TCP). */
@@ -166,8 +189,8 @@ public final class DnsClients {
         SimpleResolver resolver = new SimpleResolver(server);
         resolver.setTimeout(TIMEOUT);
         resolver.setIgnoreTruncation(true);
-        Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(qname, Name.root),
-                Type.value(qtype), DClass.IN));
+        Message query = Message.newQuery(
+                org.xbill.DNS.Record.newRecord(Name.fromString(qname, Name.root), Type.value(qtype), DClass.IN));
         Message response = resolver.send(query);
         return reply(response, response.numBytes());
     }
@@ -176,9 +199,15 @@ public final class DnsClients {
 
     /** Runs {@code dig @server -p port qname qtype +yaml options...} and reads its YAML. */
     public static Reply dig(InetSocketAddress server, String qname, String qtype, String... options) {
-        List<String> cmd = new ArrayList<>(List.of(tool("dig", "bind9-dnsutils").toString(),
-                "@" + server.getAddress().getHostAddress(), "-p", String.valueOf(server.getPort()),
-                "+yaml", "+nocmd", "+tries=1", "+time=5"));
+        List<String> cmd = new ArrayList<>(List.of(
+                tool("dig", "bind9-dnsutils").toString(),
+                "@" + server.getAddress().getHostAddress(),
+                "-p",
+                String.valueOf(server.getPort()),
+                "+yaml",
+                "+nocmd",
+                "+tries=1",
+                "+time=5"));
         cmd.addAll(List.of(options));
         cmd.add(qname);
         cmd.add(qtype);
@@ -204,10 +233,17 @@ public final class DnsClients {
         JsonNode edns = data.path("OPT_PSEUDOSECTION").path("EDNS");
         String question = data.path("QUESTION_SECTION").path(0).asText();
         String[] q = question.split("\\s+");
-        return new Reply(data.path("id").asInt(), data.path("status").asText(), flags.contains("aa"),
-                flags.contains("tc"), flags.contains("ra"), q.length >= 3 ? q[0] + " " + q[q.length - 1] : question,
-                digSection(data.path("ANSWER_SECTION")), digSection(data.path("AUTHORITY_SECTION")),
-                digSection(data.path("ADDITIONAL_SECTION")), edns.isMissingNode() ? -1 : edns.path("udp").asInt(),
+        return new Reply(
+                data.path("id").asInt(),
+                data.path("status").asText(),
+                flags.contains("aa"),
+                flags.contains("tc"),
+                flags.contains("ra"),
+                q.length >= 3 ? q[0] + " " + q[q.length - 1] : question,
+                digSection(data.path("ANSWER_SECTION")),
+                digSection(data.path("AUTHORITY_SECTION")),
+                digSection(data.path("ADDITIONAL_SECTION")),
+                edns.isMissingNode() ? -1 : edns.path("udp").asInt(),
                 List.of(edns.path("flags").asText("").split(" ")).contains("do"),
                 Integer.parseInt(msg.path("message_size").asText().replace("b", "")));
     }
@@ -227,9 +263,14 @@ public final class DnsClients {
      * from their RDATAHEX, so nothing depends on kdig's text form. Note: kdig sends the question name in lower case.
      */
     public static Reply kdig(InetSocketAddress server, String qname, String qtype, String... options) {
-        List<String> cmd = new ArrayList<>(List.of(tool("kdig", "knot-dnsutils").toString(),
-                "@" + server.getAddress().getHostAddress(), "-p", String.valueOf(server.getPort()),
-                "+json", "+retry=0", "+time=5"));
+        List<String> cmd = new ArrayList<>(List.of(
+                tool("kdig", "knot-dnsutils").toString(),
+                "@" + server.getAddress().getHostAddress(),
+                "-p",
+                String.valueOf(server.getPort()),
+                "+json",
+                "+retry=0",
+                "+time=5"));
         cmd.addAll(List.of(options));
         cmd.add(qname);
         cmd.add(qtype);
@@ -256,11 +297,19 @@ public final class DnsClients {
                 additional.add(kdigRecord(rr));
             }
         }
-        return new Reply(m.path("ID").asInt(), Rcode.string(rcode), m.path("AA").asInt() == 1,
-                m.path("TC").asInt() == 1, m.path("RA").asInt() == 1,
+        return new Reply(
+                m.path("ID").asInt(),
+                Rcode.string(rcode),
+                m.path("AA").asInt() == 1,
+                m.path("TC").asInt() == 1,
+                m.path("RA").asInt() == 1,
                 m.path("QNAME").asText() + " " + m.path("QTYPEname").asText(),
-                canonical(kdigRecords(m.path("answerRRs")), true), canonical(kdigRecords(m.path("authorityRRs")), true),
-                canonical(additional, true), udp, dnssecOk, m.path("msgLength").asInt());
+                canonical(kdigRecords(m.path("answerRRs")), true),
+                canonical(kdigRecords(m.path("authorityRRs")), true),
+                canonical(additional, true),
+                udp,
+                dnssecOk,
+                m.path("msgLength").asInt());
     }
 
     private static List<org.xbill.DNS.Record> kdigRecords(JsonNode rrs) {
@@ -273,8 +322,11 @@ public final class DnsClients {
 
     private static org.xbill.DNS.Record kdigRecord(JsonNode rr) {
         try {
-            return org.xbill.DNS.Record.newRecord(Name.fromString(rr.path("NAME").asText()), rr.path("TYPE").asInt(),
-                    rr.path("CLASS").asInt(1), rr.path("TTL").asLong(),
+            return org.xbill.DNS.Record.newRecord(
+                    Name.fromString(rr.path("NAME").asText()),
+                    rr.path("TYPE").asInt(),
+                    rr.path("CLASS").asInt(1),
+                    rr.path("TTL").asLong(),
                     HexFormat.of().parseHex(rr.path("RDATAHEX").asText()));
         } catch (IOException e) {
             throw new AssertionError("kdig record " + rr, e);
@@ -303,7 +355,8 @@ public final class DnsClients {
 
     /** An executable {@code name} on the PATH or in /usr/bin, /usr/sbin, /usr/local/bin, /usr/local/sbin. */
     public static Optional<Path> find(String name) {
-        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
+        List<String> dirs =
+                new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
         dirs.addAll(List.of("/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"));
         for (String d : dirs) {
             Path p = Path.of(d.isEmpty() ? "." : d, name);

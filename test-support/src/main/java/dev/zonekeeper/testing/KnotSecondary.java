@@ -46,8 +46,8 @@ public final class KnotSecondary implements AutoCloseable {
         String conf = configText.replace("${DIR}", dir.toString()).replace("${PORT}", Integer.toString(port));
         Path confFile = dir.resolve("knot.conf");
         Files.writeString(confFile, conf, StandardCharsets.UTF_8);
-        ChildProcess p = ChildProcess.start("knotd", List.of(knotd, "-c", confFile.toString()),
-                dir.resolve("knotd.out"));
+        ChildProcess p =
+                ChildProcess.start("knotd", List.of(knotd, "-c", confFile.toString()), dir.resolve("knotd.out"));
         KnotSecondary knot = new KnotSecondary(dir, port, p);
         // Ready when it answers over TCP.
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -134,8 +134,8 @@ public final class KnotSecondary implements AutoCloseable {
             data.append(line).append('\n');
         }
         Set<String> set = new HashSet<>();
-        try (Master m = new Master(new ByteArrayInputStream(data.toString().getBytes(StandardCharsets.UTF_8)),
-                Name.root)) {
+        try (Master m =
+                new Master(new ByteArrayInputStream(data.toString().getBytes(StandardCharsets.UTF_8)), Name.root)) {
             org.xbill.DNS.Record r;
             while ((r = m.nextRecord()) != null) {
                 if (r.getType() != Type.TSIG) {

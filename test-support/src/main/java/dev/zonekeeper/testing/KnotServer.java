@@ -57,25 +57,36 @@ public final class KnotServer implements AutoCloseable {
             Files.createDirectories(dir.resolve("db"));
             StringBuilder conf = new StringBuilder()
                     .append("server:\n")
-                    .append("    listen: ").append(address.getAddress().getHostAddress()).append('@')
-                    .append(address.getPort()).append('\n')
-                    .append("    rundir: ").append(dir.resolve("run")).append('\n')
+                    .append("    listen: ")
+                    .append(address.getAddress().getHostAddress())
+                    .append('@')
+                    .append(address.getPort())
+                    .append('\n')
+                    .append("    rundir: ")
+                    .append(dir.resolve("run"))
+                    .append('\n')
                     .append("    background-workers: 1\n    udp-workers: 1\n    tcp-workers: 1\n")
-                    .append("database:\n    storage: ").append(dir.resolve("db")).append('\n')
+                    .append("database:\n    storage: ")
+                    .append(dir.resolve("db"))
+                    .append('\n')
                     .append("log:\n  - target: stderr\n    any: info\n")
                     .append("zone:\n");
             int i = 0;
             for (Map.Entry<String, String> zone : zones.entrySet()) {
                 Path file = dir.resolve("zone" + i++ + ".zone");
                 Files.writeString(file, zone.getValue(), StandardCharsets.UTF_8);
-                conf.append("  - domain: ").append(zone.getKey()).append('\n')
-                        .append("    file: ").append(file).append('\n')
+                conf.append("  - domain: ")
+                        .append(zone.getKey())
+                        .append('\n')
+                        .append("    file: ")
+                        .append(file)
+                        .append('\n')
                         .append("    journal-content: none\n    zonefile-sync: -1\n");
             }
             Path confFile = dir.resolve("knot.conf");
             Files.writeString(confFile, conf.toString(), StandardCharsets.UTF_8);
-            ChildProcess process = ChildProcess.start("knotd", List.of(knotd.toString(), "-c", confFile.toString()),
-                    dir.resolve("knotd.log"));
+            ChildProcess process = ChildProcess.start(
+                    "knotd", List.of(knotd.toString(), "-c", confFile.toString()), dir.resolve("knotd.log"));
             KnotServer server = new KnotServer(address, dir, process);
             try {
                 server.awaitAnswering(zones.keySet());
@@ -119,7 +130,8 @@ public final class KnotServer implements AutoCloseable {
             return;
         }
         try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             // best effort: a temp directory
         }
@@ -132,9 +144,10 @@ public final class KnotServer implements AutoCloseable {
 
     /** The knotd binary, or a failed test that names Debian's package {@code knot}. */
     public static Path knotd() {
-        return DnsClients.find("knotd").orElseThrow(() -> new AssertionError("knotd (Knot DNS) not found in /usr/sbin "
-                + "or on PATH: these tests run a real Knot server; install Debian's package 'knot' (apt-get install -y "
-                + "knot)"));
+        return DnsClients.find("knotd")
+                .orElseThrow(() -> new AssertionError("knotd (Knot DNS) not found in /usr/sbin "
+                        + "or on PATH: these tests run a real Knot server; install Debian's package 'knot' (apt-get install -y "
+                        + "knot)"));
     }
 
     private void awaitAnswering(Iterable<String> origins) {
@@ -156,8 +169,8 @@ public final class KnotServer implements AutoCloseable {
     private boolean answersSoa(String origin) throws IOException {
         SimpleResolver resolver = new SimpleResolver(address);
         resolver.setTimeout(Duration.ofMillis(500));
-        Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(
-                Name.fromString(origin, Name.root), Type.SOA, org.xbill.DNS.DClass.IN));
+        Message query = Message.newQuery(
+                org.xbill.DNS.Record.newRecord(Name.fromString(origin, Name.root), Type.SOA, org.xbill.DNS.DClass.IN));
         Message response = resolver.send(query);
         return response.getRcode() == Rcode.NOERROR && response.getHeader().getFlag(Flags.AA);
     }
@@ -166,7 +179,7 @@ public final class KnotServer implements AutoCloseable {
         for (int tries = 0; tries < 100; tries++) {
             int port = ThreadLocalRandom.current().nextInt(20000, 60000);
             try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(host, port));
-                 ServerSocket tcp = new ServerSocket()) {
+                    ServerSocket tcp = new ServerSocket()) {
                 tcp.bind(new InetSocketAddress(host, port));
                 return new InetSocketAddress(host, port);
             } catch (IOException busy) {

@@ -14,8 +14,7 @@ import java.util.Arrays;
 public final class RawDns {
     private static final int TIMEOUT_MILLIS = 5000;
 
-    private RawDns() {
-    }
+    private RawDns() {}
 
     /** Sends {@code query} in one datagram from a loopback port and returns the first datagram back. */
     public static byte[] udp(InetSocketAddress server, byte[] query) throws IOException {

@@ -8,8 +8,9 @@ import java.util.List;
  * @param rcode         a {@link org.xbill.DNS.Rcode} value
  * @param authoritative whether AA is set (false for referrals)
  */
-public record Answer(int rcode, boolean authoritative,
-                     List<org.xbill.DNS.Record> answer,
-                     List<org.xbill.DNS.Record> authority,
-                     List<org.xbill.DNS.Record> additional) {
-}
+public record Answer(
+        int rcode,
+        boolean authoritative,
+        List<org.xbill.DNS.Record> answer,
+        List<org.xbill.DNS.Record> authority,
+        List<org.xbill.DNS.Record> additional) {}

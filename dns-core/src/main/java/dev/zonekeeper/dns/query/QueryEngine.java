@@ -52,8 +52,7 @@ public final class QueryEngine {
     /** The most CNAMEs followed for one question. */
     public static final int MAX_CNAME_CHAIN = 16;
 
-    private QueryEngine() {
-    }
+    private QueryEngine() {}
 
     /**
      * The authoritative answer for (qname, qtype, qclass), or null when no served zone encloses qname (the caller
@@ -116,8 +115,8 @@ public final class QueryEngine {
         return new Answer(rcode, authoritative, List.copyOf(answer), List.copyOf(authority), additional);
     }
 
-    private static List<org.xbill.DNS.Record> additional(ZoneSet zones, List<org.xbill.DNS.Record> answer,
-                                                         List<org.xbill.DNS.Record> referralNs) {
+    private static List<org.xbill.DNS.Record> additional(
+            ZoneSet zones, List<org.xbill.DNS.Record> answer, List<org.xbill.DNS.Record> referralNs) {
         Set<Name> targets = new LinkedHashSet<>();
         List<org.xbill.DNS.Record> sources = new ArrayList<>();
         for (org.xbill.DNS.Record r : answer) {

@@ -14,8 +14,7 @@ import org.xbill.DNS.Type;
 public final class ZoneLookup {
     private static final Name WILD = Name.fromConstantString("*");
 
-    private ZoneLookup() {
-    }
+    private ZoneLookup() {}
 
     /** Looks {@code qname} (which must be at or below the zone's origin) up for {@code qtype} in {@code zone}. */
     public static Lookup find(Zone zone, Name qname, int qtype) {
@@ -54,7 +53,8 @@ public final class ZoneLookup {
     private static Lookup atNode(Zone zone, Name node, Name qname, int qtype, boolean wildcard) {
         if (qtype == Type.ANY) {
             List<org.xbill.DNS.Record> all = new ArrayList<>();
-            for (Map.Entry<Integer, ? extends Set<org.xbill.DNS.Record>> e : zone.rrsets(node).entrySet()) {
+            for (Map.Entry<Integer, ? extends Set<org.xbill.DNS.Record>> e :
+                    zone.rrsets(node).entrySet()) {
                 all.addAll(owned(e.getValue(), qname, wildcard));
             }
             return new Lookup.Hit(zone, all, wildcard);
@@ -81,5 +81,4 @@ public final class ZoneLookup {
         }
         return out;
     }
-
 }

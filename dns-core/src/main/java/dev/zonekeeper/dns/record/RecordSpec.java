@@ -11,5 +11,4 @@ import java.util.List;
  * @param ttl seconds, or {@code null} for the default ({@value RecordSpecs#DEFAULT_TTL})
  * @param values RDATA of each record in zone-file presentation format. {@code null} when absent.
  */
-public record RecordSpec(String name, String type, Long ttl, List<String> values) {
-}
+public record RecordSpec(String name, String type, Long ttl, List<String> values) {}

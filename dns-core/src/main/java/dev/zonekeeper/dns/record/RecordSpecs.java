@@ -63,8 +63,7 @@ public final class RecordSpecs {
             "CAA", "<flags> <tag> \"<value>\"",
             "TXT", "one or more \"quoted strings\"");
 
-    private RecordSpecs() {
-    }
+    private RecordSpecs() {}
 
     /** Validates one spec; collects every problem found rather than stopping at the first. */
     public static SpecResult validate(RecordSpec spec) {
@@ -201,8 +200,7 @@ public final class RecordSpecs {
             String reason = null;
             T same = present.get(type);
             if (same != null) {
-                reason = Type.string(type) + " records for " + name + " are already defined by "
-                        + describe.apply(same);
+                reason = Type.string(type) + " records for " + name + " are already defined by " + describe.apply(same);
             } else if (type == Type.CNAME && !present.isEmpty()) {
                 Map.Entry<Integer, T> other = present.entrySet().iterator().next();
                 reason = "CNAME at " + name + " conflicts with the " + Type.string(other.getKey())
@@ -301,8 +299,8 @@ public final class RecordSpecs {
     }
 
     /** A TXT value taken literally as one text, split into strings of at most 255 bytes. */
-    private static org.xbill.DNS.Record plainText(Name owner, long ttl, String field, String value,
-            List<String> errors) {
+    private static org.xbill.DNS.Record plainText(
+            Name owner, long ttl, String field, String value, List<String> errors) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
         // Each string costs its bytes plus a length byte.
         long wire = bytes.length + Math.max(1, (bytes.length + MAX_TXT_STRING - 1) / MAX_TXT_STRING);
@@ -334,8 +332,11 @@ public final class RecordSpecs {
             start = end;
         } while (start < bytes.length);
         try {
-            return checkSize(org.xbill.DNS.Record.fromString(owner, Type.TXT, DClass.IN, ttl, presentation.toString(),
-                    Name.root), field, errors);
+            return checkSize(
+                    org.xbill.DNS.Record.fromString(
+                            owner, Type.TXT, DClass.IN, ttl, presentation.toString(), Name.root),
+                    field,
+                    errors);
         } catch (java.io.IOException e) {
             // Not reachable with the escaping above; reported rather than thrown all the same.
             errors.add(field + " could not be encoded as TXT data: " + cleanMessage(e));
@@ -462,6 +463,8 @@ public final class RecordSpecs {
     /** dnsjava prefixes parse errors with a file and line ({@code <none>:1: }), meaningless for a single value. */
     private static String cleanMessage(Exception e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return message.replaceAll("<none>:\\d+: ", "").replaceAll("'[^']*': ", "").strip();
+        return message.replaceAll("<none>:\\d+: ", "")
+                .replaceAll("'[^']*': ", "")
+                .strip();
     }
 }

@@ -16,6 +16,5 @@ public record SetCheck<T>(List<T> accepted, List<Conflict<T>> conflicts) {
     }
 
     /** A refused record set and why, naming the earlier record set it collides with. */
-    public record Conflict<T>(T item, String reason) {
-    }
+    public record Conflict<T>(T item, String reason) {}
 }

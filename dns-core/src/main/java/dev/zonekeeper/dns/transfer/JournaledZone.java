@@ -28,8 +28,8 @@ public final class JournaledZone {
      * One change of the zone, as an IXFR sequence carries it: the SOA before, the records removed, the SOA after and
      * the records added. {@code removed} and {@code added} hold no SOA.
      */
-    public record Diff(SOARecord from, List<org.xbill.DNS.Record> removed, SOARecord to,
-                       List<org.xbill.DNS.Record> added) {
+    public record Diff(
+            SOARecord from, List<org.xbill.DNS.Record> removed, SOARecord to, List<org.xbill.DNS.Record> added) {
         public Diff {
             removed = List.copyOf(removed);
             added = List.copyOf(added);
@@ -47,7 +47,8 @@ public final class JournaledZone {
 
         public Limits {
             if (maxDiffs < 0 || maxRecords < 0) {
-                throw new IllegalArgumentException("journal limits must not be negative: " + maxDiffs + ", " + maxRecords);
+                throw new IllegalArgumentException(
+                        "journal limits must not be negative: " + maxDiffs + ", " + maxRecords);
             }
         }
     }
@@ -66,8 +67,8 @@ public final class JournaledZone {
 
     /** A first version: {@code zone} as it is (its serial kept), with an empty journal. */
     public static JournaledZone of(Zone zone, Limits limits) {
-        return new JournaledZone(Objects.requireNonNull(zone, "zone"), TreePVector.empty(), 0,
-                Objects.requireNonNull(limits, "limits"));
+        return new JournaledZone(
+                Objects.requireNonNull(zone, "zone"), TreePVector.empty(), 0, Objects.requireNonNull(limits, "limits"));
     }
 
     public static JournaledZone of(Zone zone) {
@@ -116,8 +117,8 @@ public final class JournaledZone {
      * dropped first; if nothing is left, this version is returned unchanged. {@code removed} must not hold an SOA;
      * an SOA in {@code added} supplies new SOA fields (names, timers), its serial is ignored.
      */
-    public JournaledZone applyChange(Collection<org.xbill.DNS.Record> removed, Collection<org.xbill.DNS.Record> added,
-                                     Clock clock) {
+    public JournaledZone applyChange(
+            Collection<org.xbill.DNS.Record> removed, Collection<org.xbill.DNS.Record> added, Clock clock) {
         SOARecord soaTemplate = zone.soa();
         Set<RecordKey> addedKeys = new LinkedHashSet<>();
         for (org.xbill.DNS.Record r : added) {
@@ -137,7 +138,8 @@ public final class JournaledZone {
                 throw new IllegalArgumentException("the SOA cannot be removed from zone " + zone.origin());
             }
             org.xbill.DNS.Record present = find(zone, r);
-            if (present != null && !addedKeys.contains(new RecordKey(present))
+            if (present != null
+                    && !addedKeys.contains(new RecordKey(present))
                     && removedKeys.add(new RecordKey(present))) {
                 realRemoved.add(present);
             }
@@ -145,7 +147,8 @@ public final class JournaledZone {
         List<org.xbill.DNS.Record> realAdded = new ArrayList<>();
         for (RecordKey k : addedKeys) {
             org.xbill.DNS.Record present = find(zone, k.record());
-            boolean stays = present != null && present.getTTL() == k.record().getTTL()
+            boolean stays = present != null
+                    && present.getTTL() == k.record().getTTL()
                     && !removedKeys.contains(new RecordKey(present));
             if (!stays) {
                 realAdded.add(k.record());
@@ -159,9 +162,17 @@ public final class JournaledZone {
             return this;
         }
         long serial = nextSerial(zone.serial(), clock.instant().getEpochSecond());
-        SOARecord newSoa = new SOARecord(zone.origin(), soaTemplate.getDClass(), soaTemplate.getTTL(),
-                soaTemplate.getHost(), soaTemplate.getAdmin(), serial, soaTemplate.getRefresh(),
-                soaTemplate.getRetry(), soaTemplate.getExpire(), soaTemplate.getMinimum());
+        SOARecord newSoa = new SOARecord(
+                zone.origin(),
+                soaTemplate.getDClass(),
+                soaTemplate.getTTL(),
+                soaTemplate.getHost(),
+                soaTemplate.getAdmin(),
+                serial,
+                soaTemplate.getRefresh(),
+                soaTemplate.getRetry(),
+                soaTemplate.getExpire(),
+                soaTemplate.getMinimum());
         List<org.xbill.DNS.Record> zoneAdded = new ArrayList<>(realAdded);
         zoneAdded.add(newSoa);
         Zone next = zone.apply(realRemoved, zoneAdded);
@@ -246,8 +257,12 @@ public final class JournaledZone {
     }
 
     private static boolean sameSoaFields(SOARecord a, SOARecord b) {
-        return a.getTTL() == b.getTTL() && a.getHost().equals(b.getHost()) && a.getAdmin().equals(b.getAdmin())
-                && a.getRefresh() == b.getRefresh() && a.getRetry() == b.getRetry() && a.getExpire() == b.getExpire()
+        return a.getTTL() == b.getTTL()
+                && a.getHost().equals(b.getHost())
+                && a.getAdmin().equals(b.getAdmin())
+                && a.getRefresh() == b.getRefresh()
+                && a.getRetry() == b.getRetry()
+                && a.getExpire() == b.getExpire()
                 && a.getMinimum() == b.getMinimum();
     }
 
@@ -255,7 +270,8 @@ public final class JournaledZone {
     private record RecordKey(org.xbill.DNS.Record record) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof RecordKey && ((RecordKey) o).record.equals(record)
+            return o instanceof RecordKey
+                    && ((RecordKey) o).record.equals(record)
                     && ((RecordKey) o).record.getTTL() == record.getTTL();
         }
 

@@ -149,7 +149,8 @@ public final class NotifySender implements Closeable, java.util.function.Consume
         Sent sent = first;
         for (int attempt = 1; attempt <= options.attempts(); attempt++) {
             if (attempt > 1) {
-                if (!Objects.equals(latest.get(k), serial) || Thread.currentThread().isInterrupted()) {
+                if (!Objects.equals(latest.get(k), serial)
+                        || Thread.currentThread().isInterrupted()) {
                     return; // superseded by a newer change
                 }
                 sent = sendOnce(zone, target, serial, timeout, attempt);
@@ -169,7 +170,11 @@ public final class NotifySender implements Closeable, java.util.function.Consume
             timeout = timeout.multipliedBy(2);
         }
         failed.incrementAndGet();
-        LOG.warn("NOTIFY {} serial {} to {} not acknowledged after {} attempts", origin, serial, target,
+        LOG.warn(
+                "NOTIFY {} serial {} to {} not acknowledged after {} attempts",
+                origin,
+                serial,
+                target,
                 options.attempts());
     }
 
@@ -195,18 +200,21 @@ public final class NotifySender implements Closeable, java.util.function.Consume
             } catch (IOException e) {
                 continue; // not a DNS message: keep waiting
             }
-            if (reply.getHeader().getID() != notify.getHeader().getID() || !reply.getHeader().getFlag(Flags.QR)
+            if (reply.getHeader().getID() != notify.getHeader().getID()
+                    || !reply.getHeader().getFlag(Flags.QR)
                     || reply.getHeader().getOpcode() != Opcode.NOTIFY) {
                 continue;
             }
-            if (key != null && reply.getTSIG() != null
-                    && key.verify(reply, wire, notify.getTSIG()) != Rcode.NOERROR) {
+            if (key != null && reply.getTSIG() != null && key.verify(reply, wire, notify.getTSIG()) != Rcode.NOERROR) {
                 LOG.warn("NOTIFY reply from {} has a bad TSIG", p.getSocketAddress());
                 return false;
             }
             if (reply.getRcode() != Rcode.NOERROR) {
-                LOG.warn("NOTIFY for {} answered {} by {}", notify.getQuestion().getName(),
-                        Rcode.string(reply.getRcode()), p.getSocketAddress());
+                LOG.warn(
+                        "NOTIFY for {} answered {} by {}",
+                        notify.getQuestion().getName(),
+                        Rcode.string(reply.getRcode()),
+                        p.getSocketAddress());
                 return false;
             }
             return true;

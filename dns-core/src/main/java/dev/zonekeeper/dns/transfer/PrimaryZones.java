@@ -67,9 +67,11 @@ public final class PrimaryZones {
      */
     public long put(Zone zone) {
         Objects.requireNonNull(zone, "zone");
-        return update(zone.origin(), current -> current == null
-                ? JournaledZone.of(atLeastClock(zone), limits)
-                : current.replaceContent(zone, clock));
+        return update(
+                zone.origin(),
+                current -> current == null
+                        ? JournaledZone.of(atLeastClock(zone), limits)
+                        : current.replaceContent(zone, clock));
     }
 
     private Zone atLeastClock(Zone zone) {
@@ -79,13 +81,23 @@ public final class PrimaryZones {
             return zone;
         }
         SOARecord s = zone.soa();
-        return zone.apply(List.of(), List.of(new SOARecord(s.getName(), s.getDClass(), s.getTTL(), s.getHost(),
-                s.getAdmin(), now, s.getRefresh(), s.getRetry(), s.getExpire(), s.getMinimum())));
+        return zone.apply(
+                List.of(),
+                List.of(new SOARecord(
+                        s.getName(),
+                        s.getDClass(),
+                        s.getTTL(),
+                        s.getHost(),
+                        s.getAdmin(),
+                        now,
+                        s.getRefresh(),
+                        s.getRetry(),
+                        s.getExpire(),
+                        s.getMinimum())));
     }
 
     /** Applies a change to the served zone {@code origin} (see {@link JournaledZone#applyChange}). */
-    public long change(Name origin, Collection<org.xbill.DNS.Record> removed,
-                       Collection<org.xbill.DNS.Record> added) {
+    public long change(Name origin, Collection<org.xbill.DNS.Record> removed, Collection<org.xbill.DNS.Record> added) {
         return update(origin, current -> {
             if (current == null) {
                 throw new IllegalArgumentException("zone " + origin + " is not served");

@@ -41,10 +41,14 @@ public final class SecondaryZone implements Closeable {
      * @param refreshMin lower bound of the polling interval (the SOA refresh value)
      * @param refreshMax upper bound of the polling interval
      */
-    public record Settings(Duration timeout, Duration retryMin, Duration retryMax, Duration refreshMin,
-                           Duration refreshMax) {
-        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(30), Duration.ofSeconds(1),
-                Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofHours(1));
+    public record Settings(
+            Duration timeout, Duration retryMin, Duration retryMax, Duration refreshMin, Duration refreshMax) {
+        public static final Settings DEFAULT = new Settings(
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(10),
+                Duration.ofHours(1));
 
         public Settings {
             for (Duration d : new Duration[] {timeout, retryMin, retryMax, refreshMin, refreshMax}) {
@@ -78,6 +82,7 @@ public final class SecondaryZone implements Closeable {
     private final ScheduledExecutorService executor;
     /** The kept connection to the primary; used only on the executor's thread. */
     private final TransferClient client;
+
     private final Object scheduleLock = new Object();
     private ScheduledFuture<?> next;
     private volatile boolean pending;
@@ -85,6 +90,7 @@ public final class SecondaryZone implements Closeable {
     private volatile Zone current;
     /** When the primary last confirmed the zone served, while it is served from a snapshot; null otherwise. */
     private volatile java.time.Instant snapshotConfirmed;
+
     private volatile boolean transferred;
     private boolean waitingLogged;
     private int failures;
@@ -93,9 +99,14 @@ public final class SecondaryZone implements Closeable {
      * @param publish called with every new complete version (on the transfer thread) before it becomes
      *                {@link #zone()}; if it throws, the version is dropped and the refresh counts as failed
      */
-    public SecondaryZone(Name origin, InetSocketAddress primary, TSIG key, Consumer<Zone> publish,
-                         TransferListener listener, Settings settings) {
-        this(origin, primary, key, publish, () -> { }, listener, settings, null, Duration.ZERO);
+    public SecondaryZone(
+            Name origin,
+            InetSocketAddress primary,
+            TSIG key,
+            Consumer<Zone> publish,
+            TransferListener listener,
+            Settings settings) {
+        this(origin, primary, key, publish, () -> {}, listener, settings, null, Duration.ZERO);
     }
 
     /**
@@ -104,9 +115,16 @@ public final class SecondaryZone implements Closeable {
      * @param snapshots  where the zone is saved after every transfer and loaded from by {@link #loadSnapshot}; null:
      *                   no snapshots
      */
-    public SecondaryZone(Name origin, InetSocketAddress primary, TSIG key, Consumer<Zone> publish, Runnable unpublish,
-                         TransferListener listener, Settings settings, ZoneSnapshots snapshots,
-                         Duration snapshotMaxAge) {
+    public SecondaryZone(
+            Name origin,
+            InetSocketAddress primary,
+            TSIG key,
+            Consumer<Zone> publish,
+            Runnable unpublish,
+            TransferListener listener,
+            Settings settings,
+            ZoneSnapshots snapshots,
+            Duration snapshotMaxAge) {
         this.unpublish = Objects.requireNonNull(unpublish, "unpublish");
         this.snapshots = snapshots;
         this.snapshotMaxAge = Objects.requireNonNull(snapshotMaxAge, "snapshotMaxAge");
@@ -150,8 +168,13 @@ public final class SecondaryZone implements Closeable {
         }
         snapshotConfirmed = loaded.confirmed();
         current = zone;
-        LOG.info("{} serial {} served from its snapshot ({} records, last confirmed by the primary {} s ago) until "
-                + "the primary answers", origin, zone.serial(), zone.recordCount(), snapshotAgeSeconds());
+        LOG.info(
+                "{} serial {} served from its snapshot ({} records, last confirmed by the primary {} s ago) until "
+                        + "the primary answers",
+                origin,
+                zone.serial(),
+                zone.recordCount(),
+                snapshotAgeSeconds());
         listener.onUpToDate(origin, zone.serial());
         return true;
     }
@@ -164,7 +187,9 @@ public final class SecondaryZone implements Closeable {
     /** Seconds since the primary last confirmed the zone served from a snapshot; 0 when it comes from the primary. */
     public long snapshotAgeSeconds() {
         java.time.Instant c = snapshotConfirmed;
-        return c == null ? 0 : Math.max(0, Duration.between(c, java.time.Instant.now()).toSeconds());
+        return c == null
+                ? 0
+                : Math.max(0, Duration.between(c, java.time.Instant.now()).toSeconds());
     }
 
     /** Asks for a refresh as soon as possible (on NOTIFY). */
@@ -220,18 +245,27 @@ public final class SecondaryZone implements Closeable {
         } catch (Exception e) {
             failures++;
             delay = backoff(failures);
-            if (!transferred && primaryNotReadyYet(e)
-                    && System.nanoTime() - startNanos < START_GRACE.toNanos()) {
+            if (!transferred && primaryNotReadyYet(e) && System.nanoTime() - startNanos < START_GRACE.toNanos()) {
                 // The pod's normal start: the operator is not listening yet, or has not published the zone.
                 if (!waitingLogged) {
                     waitingLogged = true;
                     LOG.info("waiting for the primary {} to publish {} ({})", primary, origin, e.getMessage());
                 }
-                LOG.debug("transfer of {} from {} failed ({} in a row, next try in {}): {}", origin, primary,
-                        failures, delay, e.toString());
+                LOG.debug(
+                        "transfer of {} from {} failed ({} in a row, next try in {}): {}",
+                        origin,
+                        primary,
+                        failures,
+                        delay,
+                        e.toString());
             } else {
-                LOG.warn("transfer of {} from {} failed ({} in a row, next try in {}): {}", origin, primary,
-                        failures, delay, e.toString());
+                LOG.warn(
+                        "transfer of {} from {} failed ({} in a row, next try in {}): {}",
+                        origin,
+                        primary,
+                        failures,
+                        delay,
+                        e.toString());
             }
             expireSnapshot();
             try {
@@ -259,9 +293,13 @@ public final class SecondaryZone implements Closeable {
         if (c == null || Duration.between(c, java.time.Instant.now()).compareTo(snapshotMaxAge) <= 0) {
             return;
         }
-        LOG.warn("{} served from a snapshot last confirmed {} s ago, longer than --snapshot-max-age {} s, and the "
-                + "primary {} is still away: names in it get SERVFAIL until it answers", origin,
-                snapshotAgeSeconds(), snapshotMaxAge.toSeconds(), primary);
+        LOG.warn(
+                "{} served from a snapshot last confirmed {} s ago, longer than --snapshot-max-age {} s, and the "
+                        + "primary {} is still away: names in it get SERVFAIL until it answers",
+                origin,
+                snapshotAgeSeconds(),
+                snapshotMaxAge.toSeconds(),
+                primary);
         try {
             unpublish.run();
         } catch (RuntimeException e) {
@@ -327,14 +365,22 @@ public final class SecondaryZone implements Closeable {
                 changed += removed.size() + added.size() - 1;
             }
             swapIn(zone);
-            LOG.debug("{} serial {} loaded by IXFR from {} ({} records changed)", origin, zone.serial(), primary,
+            LOG.debug(
+                    "{} serial {} loaded by IXFR from {} ({} records changed)",
+                    origin,
+                    zone.serial(),
+                    primary,
                     changed);
             listener.onTransfer(origin, TransferListener.Kind.IXFR, zone.serial(), changed);
         } else if (have != null && xfr.serial() != have.serial()) {
             // "Nothing newer" from a primary whose serial is not ours: it is behind us (restarted, its serials start
             // lower than those of the snapshot or version we hold), and its zone is the truth: take it whole.
-            LOG.info("{}: the primary {} has serial {}, behind ours ({}); transferring its zone by AXFR", origin,
-                    primary, xfr.serial(), have.serial());
+            LOG.info(
+                    "{}: the primary {} has serial {}, behind ours ({}); transferring its zone by AXFR",
+                    origin,
+                    primary,
+                    xfr.serial(),
+                    have.serial());
             TransferClient.Response full = client.axfr(origin, settings.timeout());
             if (!full.isAxfr()) {
                 throw new ZoneTransferException("AXFR of " + origin + " returned no zone");
@@ -356,8 +402,8 @@ public final class SecondaryZone implements Closeable {
             return;
         }
         swapIn(zone);
-        LOG.info("{} serial {} loaded by AXFR from {} ({} records)", origin, zone.serial(), primary,
-                zone.recordCount());
+        LOG.info(
+                "{} serial {} loaded by AXFR from {} ({} records)", origin, zone.serial(), primary, zone.recordCount());
         listener.onTransfer(origin, TransferListener.Kind.AXFR, zone.serial(), zone.recordCount());
     }
 
@@ -365,8 +411,11 @@ public final class SecondaryZone implements Closeable {
     private void confirmed() {
         transferred = true;
         if (snapshotConfirmed != null) {
-            LOG.info("{} serial {} from the snapshot confirmed current by the primary {}", origin,
-                    current == null ? -1 : current.serial(), primary);
+            LOG.info(
+                    "{} serial {} from the snapshot confirmed current by the primary {}",
+                    origin,
+                    current == null ? -1 : current.serial(),
+                    primary);
         }
         snapshotConfirmed = null;
         if (snapshots != null) {

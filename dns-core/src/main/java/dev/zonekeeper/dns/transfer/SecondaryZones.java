@@ -19,8 +19,13 @@ public final class SecondaryZones implements Closeable, NotifyListener.Handler {
     private final Map<Name, SecondaryZone> zones = new LinkedHashMap<>();
     private final ZoneSnapshots snapshots;
 
-    public SecondaryZones(InetSocketAddress primary, TSIG key, Collection<Name> origins, ZoneStore store,
-                          TransferListener listener, SecondaryZone.Settings settings) {
+    public SecondaryZones(
+            InetSocketAddress primary,
+            TSIG key,
+            Collection<Name> origins,
+            ZoneStore store,
+            TransferListener listener,
+            SecondaryZone.Settings settings) {
         this(primary, key, origins, store, listener, settings, null, Duration.ZERO);
     }
 
@@ -29,18 +34,33 @@ public final class SecondaryZones implements Closeable, NotifyListener.Handler {
      *                       null: no snapshots
      * @param snapshotMaxAge how long a zone loaded from a snapshot is served without the primary confirming it
      */
-    public SecondaryZones(InetSocketAddress primary, TSIG key, Collection<Name> origins, ZoneStore store,
-                          TransferListener listener, SecondaryZone.Settings settings, ZoneSnapshots snapshots,
-                          Duration snapshotMaxAge) {
+    public SecondaryZones(
+            InetSocketAddress primary,
+            TSIG key,
+            Collection<Name> origins,
+            ZoneStore store,
+            TransferListener listener,
+            SecondaryZone.Settings settings,
+            ZoneSnapshots snapshots,
+            Duration snapshotMaxAge) {
         Objects.requireNonNull(store, "store");
         this.snapshots = snapshots;
         for (Name origin : origins) {
             if (!origin.isAbsolute()) {
                 throw new IllegalArgumentException("zone name must be absolute: " + origin);
             }
-            zones.put(origin, new SecondaryZone(origin, primary, key,
-                    zone -> store.update(set -> set.with(zone)), () -> store.update(set -> set.without(origin)),
-                    listener, settings, snapshots, snapshotMaxAge));
+            zones.put(
+                    origin,
+                    new SecondaryZone(
+                            origin,
+                            primary,
+                            key,
+                            zone -> store.update(set -> set.with(zone)),
+                            () -> store.update(set -> set.without(origin)),
+                            listener,
+                            settings,
+                            snapshots,
+                            snapshotMaxAge));
         }
     }
 

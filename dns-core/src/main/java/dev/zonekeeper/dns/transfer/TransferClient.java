@@ -75,8 +75,7 @@ final class TransferClient implements Closeable {
     }
 
     /** One IXFR difference sequence: from serial {@code start} to {@code end}, SOAs not included. */
-    record Delta(long start, long end, List<org.xbill.DNS.Record> deletes, List<org.xbill.DNS.Record> adds) {
-    }
+    record Delta(long start, long end, List<org.xbill.DNS.Record> deletes, List<org.xbill.DNS.Record> adds) {}
 
     private final InetSocketAddress primary;
     private final TSIG key;
@@ -185,8 +184,8 @@ final class TransferClient implements Closeable {
         query.getHeader().setOpcode(Opcode.QUERY);
         query.addRecord(org.xbill.DNS.Record.newRecord(origin, type, DClass.IN), Section.QUESTION);
         if (type == Type.IXFR) {
-            query.addRecord(new SOARecord(origin, DClass.IN, 0, Name.root, Name.root, serial, 0, 0, 0, 0),
-                    Section.AUTHORITY);
+            query.addRecord(
+                    new SOARecord(origin, DClass.IN, 0, Name.root, Name.root, serial, 0, 0, 0, 0), Section.AUTHORITY);
         }
         if (key != null) {
             key.apply(query, null);
@@ -272,21 +271,26 @@ final class TransferClient implements Closeable {
             } catch (IOException e) {
                 throw new ZoneTransferException("transfer of " + origin + ": unparsable message: " + e.getMessage());
             }
-            if (m.getHeader().getID() != query.getHeader().getID() || !m.getHeader().getFlag(Flags.QR)) {
+            if (m.getHeader().getID() != query.getHeader().getID()
+                    || !m.getHeader().getFlag(Flags.QR)) {
                 throw new ZoneTransferException("transfer of " + origin + ": response id or flags do not match");
             }
             int rcode = m.getRcode();
             if (rcode != Rcode.NOERROR) {
-                String tsig = m.getTSIG() == null || m.getTSIG().getError() == Rcode.NOERROR ? ""
+                String tsig = m.getTSIG() == null || m.getTSIG().getError() == Rcode.NOERROR
+                        ? ""
                         : " (TSIG " + Rcode.TSIGstring(m.getTSIG().getError()) + ")";
-                throw new RefusedByPrimary(Type.string(type) + " of " + origin + " refused by the primary: "
-                        + Rcode.string(rcode) + tsig, rcode, m.getTSIG() == null ? Rcode.NOERROR
-                        : m.getTSIG().getError());
+                throw new RefusedByPrimary(
+                        Type.string(type) + " of " + origin + " refused by the primary: " + Rcode.string(rcode) + tsig,
+                        rcode,
+                        m.getTSIG() == null ? Rcode.NOERROR : m.getTSIG().getError());
             }
-            if (first && m.getQuestion() != null && (!m.getQuestion().getName().equals(origin)
-                    || m.getQuestion().getType() != type)) {
-                throw new ZoneTransferException("transfer of " + origin + ": response for another question "
-                        + m.getQuestion());
+            if (first
+                    && m.getQuestion() != null
+                    && (!m.getQuestion().getName().equals(origin)
+                            || m.getQuestion().getType() != type)) {
+                throw new ZoneTransferException(
+                        "transfer of " + origin + ": response for another question " + m.getQuestion());
             }
             first = false;
             for (org.xbill.DNS.Record r : m.getSection(Section.ANSWER)) {
@@ -297,8 +301,8 @@ final class TransferClient implements Closeable {
                 int result = verifier.verify(m, wire, done);
                 if (result != Rcode.NOERROR) {
                     throw new ZoneTransferException("transfer of " + origin + ": TSIG "
-                            + Rcode.TSIGstring(result) + (verifier.getErrorMessage() == null ? ""
-                            : " (" + verifier.getErrorMessage() + ")"));
+                            + Rcode.TSIGstring(result)
+                            + (verifier.getErrorMessage() == null ? "" : " (" + verifier.getErrorMessage() + ")"));
                 }
             }
             return done;

@@ -5,17 +5,18 @@ import org.xbill.DNS.Name;
 /** What a secondary reports about its transfers, for metrics and logs. Called on the transfer thread. */
 public interface TransferListener {
     /** How a new version arrived. */
-    enum Kind { AXFR, IXFR }
+    enum Kind {
+        AXFR,
+        IXFR
+    }
 
     /** A listener that ignores everything. */
     TransferListener NONE = new TransferListener() {
         @Override
-        public void onTransfer(Name zone, Kind kind, long serial, int recordsChanged) {
-        }
+        public void onTransfer(Name zone, Kind kind, long serial, int recordsChanged) {}
 
         @Override
-        public void onFailure(Name zone, Exception cause) {
-        }
+        public void onFailure(Name zone, Exception cause) {}
     };
 
     /**
@@ -29,6 +30,5 @@ public interface TransferListener {
     void onFailure(Name zone, Exception cause);
 
     /** The primary answered that {@code zone} at {@code serial} is current. */
-    default void onUpToDate(Name zone, long serial) {
-    }
+    default void onUpToDate(Name zone, long serial) {}
 }

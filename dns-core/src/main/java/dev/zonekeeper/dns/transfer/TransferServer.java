@@ -93,34 +93,54 @@ public final class TransferServer implements Closeable {
         final AtomicLong connections = new AtomicLong();
 
         /** SOA queries answered. */
-        public long soaQueries() { return soa.get(); }
+        public long soaQueries() {
+            return soa.get();
+        }
 
         /** AXFR requests answered with the zone. */
-        public long axfr() { return axfr.get(); }
+        public long axfr() {
+            return axfr.get();
+        }
 
         /** IXFR requests answered incrementally (with at least one change). */
-        public long ixfr() { return ixfr.get(); }
+        public long ixfr() {
+            return ixfr.get();
+        }
 
         /** IXFR requests answered with the whole zone because the client's serial was not journaled. */
-        public long ixfrAsAxfr() { return ixfrAsAxfr.get(); }
+        public long ixfrAsAxfr() {
+            return ixfrAsAxfr.get();
+        }
 
         /** IXFR requests whose client was current (answered with a single SOA). */
-        public long ixfrCurrent() { return ixfrCurrent.get(); }
+        public long ixfrCurrent() {
+            return ixfrCurrent.get();
+        }
 
         /** Requests refused because they were not signed. */
-        public long unsignedRefused() { return unsignedRefused.get(); }
+        public long unsignedRefused() {
+            return unsignedRefused.get();
+        }
 
         /** Requests whose TSIG did not verify (wrong key, bad signature, bad time). */
-        public long tsigFailures() { return tsigFailures.get(); }
+        public long tsigFailures() {
+            return tsigFailures.get();
+        }
 
         /** Messages that could not be parsed. */
-        public long malformed() { return malformed.get(); }
+        public long malformed() {
+            return malformed.get();
+        }
 
         /** Other requests refused or not implemented (unknown zone, other types or opcodes). */
-        public long otherRefused() { return otherRefused.get(); }
+        public long otherRefused() {
+            return otherRefused.get();
+        }
 
         /** TCP connections accepted (a secondary that keeps its connection open counts once). */
-        public long connections() { return connections.get(); }
+        public long connections() {
+            return connections.get();
+        }
     }
 
     private final PrimaryZones zones;
@@ -273,7 +293,8 @@ public final class TransferServer implements Closeable {
 
     private void serve(Socket s) {
         try {
-            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, options.idleTimeout().toMillis()));
+            s.setSoTimeout(
+                    (int) Math.min(Integer.MAX_VALUE, options.idleTimeout().toMillis()));
             s.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 65_538));
@@ -306,11 +327,16 @@ public final class TransferServer implements Closeable {
             DatagramPacket p = new DatagramPacket(buf, buf.length);
             try {
                 udp.receive(p);
-                byte[] request = java.util.Arrays.copyOfRange(p.getData(), p.getOffset(), p.getOffset() + p.getLength());
-                handle(request, false, m -> {
-                    byte[] b = m.toWire();
-                    udp.send(new DatagramPacket(b, b.length, p.getSocketAddress()));
-                }, new Transferred());
+                byte[] request =
+                        java.util.Arrays.copyOfRange(p.getData(), p.getOffset(), p.getOffset() + p.getLength());
+                handle(
+                        request,
+                        false,
+                        m -> {
+                            byte[] b = m.toWire();
+                            udp.send(new DatagramPacket(b, b.length, p.getSocketAddress()));
+                        },
+                        new Transferred());
             } catch (IOException e) {
                 if (!closed) {
                     LOG.debug("zone-transfer UDP request failed", e);
@@ -436,8 +462,9 @@ public final class TransferServer implements Closeable {
         }
     }
 
-    private boolean ixfr(Message query, JournaledZone jz, boolean overTcp, Signer signer, Sink sink,
-                         Transferred transferred) throws IOException {
+    private boolean ixfr(
+            Message query, JournaledZone jz, boolean overTcp, Signer signer, Sink sink, Transferred transferred)
+            throws IOException {
         Zone zone = jz.zone();
         SOARecord clientSoa = null;
         for (org.xbill.DNS.Record r : query.getSection(Section.AUTHORITY)) {
@@ -462,7 +489,9 @@ public final class TransferServer implements Closeable {
         }
         if (diffs.isEmpty()) {
             stats.ixfrAsAxfr.incrementAndGet();
-            LOG.debug("IXFR of {} from serial {}: not journaled, sending the whole zone", zone.origin(),
+            LOG.debug(
+                    "IXFR of {} from serial {}: not journaled, sending the whole zone",
+                    zone.origin(),
                     clientSoa.getSerial());
             stream(query, signer, sink, axfr(zone));
             transferred.zone = zone.origin();
@@ -496,7 +525,9 @@ public final class TransferServer implements Closeable {
     /** Sends {@code records} as the answer sections of as many messages as needed. */
     private void stream(Message query, Signer signer, Sink sink, List<org.xbill.DNS.Record> records)
             throws IOException {
-        int budget = options.maxMessageBytes() - (key == null ? 0 : key.recordLength()) - 12
+        int budget = options.maxMessageBytes()
+                - (key == null ? 0 : key.recordLength())
+                - 12
                 - query.getQuestion().toWireCanonical().length;
         Message m = newTransferMessage(query, true);
         int size = 0;
@@ -517,7 +548,9 @@ public final class TransferServer implements Closeable {
     }
 
     private static Message newTransferMessage(Message query, boolean first) {
-        Message m = first ? Wire.reply(query, Rcode.NOERROR) : new Message(query.getHeader().getID());
+        Message m = first
+                ? Wire.reply(query, Rcode.NOERROR)
+                : new Message(query.getHeader().getID());
         m.getHeader().setFlag(Flags.QR);
         m.getHeader().setFlag(Flags.AA);
         return m;

@@ -16,8 +16,7 @@ import org.xbill.DNS.TextParseException;
  * the secret).
  */
 public final class TsigKeyFile {
-    private TsigKeyFile() {
-    }
+    private TsigKeyFile() {}
 
     /** The key in {@code text}. */
     public static TSIG parse(String text) {
@@ -25,8 +24,8 @@ public final class TsigKeyFile {
         String[] parts = line.split(":", -1);
         if (parts.length != 3) {
             throw new IllegalArgumentException(
-                    "TSIG key must be name:algorithm:base64secret (3 fields separated by ':'), found "
-                            + parts.length + " field(s)");
+                    "TSIG key must be name:algorithm:base64secret (3 fields separated by ':'), found " + parts.length
+                            + " field(s)");
         }
         String keyName = parts[0].strip();
         String algorithm = parts[1].strip().toLowerCase(java.util.Locale.ROOT);
@@ -38,15 +37,17 @@ public final class TsigKeyFile {
         try {
             name = Name.fromString(keyName, Name.root);
         } catch (TextParseException e) {
-            throw new IllegalArgumentException("TSIG key name '" + keyName + "' is not a valid domain name: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "TSIG key name '" + keyName + "' is not a valid domain name: " + e.getMessage(), e);
         }
         Name alg;
         try {
             alg = TSIG.algorithmToName(algorithm);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("TSIG algorithm '" + algorithm
-                    + "' is not supported (use hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224 or hmac-sha1)", e);
+            throw new IllegalArgumentException(
+                    "TSIG algorithm '" + algorithm
+                            + "' is not supported (use hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224 or hmac-sha1)",
+                    e);
         }
         if (alg.equals(TSIG.HMAC_MD5)) {
             throw new IllegalArgumentException("TSIG algorithm hmac-md5 is not accepted; use hmac-sha256");

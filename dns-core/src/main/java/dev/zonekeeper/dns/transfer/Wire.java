@@ -17,8 +17,7 @@ import org.xbill.DNS.TSIGRecord;
 
 /** Small wire helpers shared by the transfer classes: TCP framing, reply skeletons and TSIG error replies. */
 final class Wire {
-    private Wire() {
-    }
+    private Wire() {}
 
     /** The next length-prefixed message (RFC 1035 section 4.2.2), or null at a clean end of stream. */
     static byte[] readFrame(DataInputStream in) throws IOException {
@@ -104,8 +103,19 @@ final class Wire {
             key.apply(r, Rcode.BADTIME, qt);
             return r;
         }
-        r.addRecord(new TSIGRecord(qt.getName(), DClass.ANY, 0, qt.getAlgorithm(), clock.instant(),
-                Duration.ofSeconds(300), new byte[0], query.getHeader().getID(), error, null), Section.ADDITIONAL);
+        r.addRecord(
+                new TSIGRecord(
+                        qt.getName(),
+                        DClass.ANY,
+                        0,
+                        qt.getAlgorithm(),
+                        clock.instant(),
+                        Duration.ofSeconds(300),
+                        new byte[0],
+                        query.getHeader().getID(),
+                        error,
+                        null),
+                Section.ADDITIONAL);
         return r;
     }
 }

@@ -37,8 +37,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,10 +79,12 @@ public final class ZoneSnapshots implements Closeable {
     static final int VERSION = 1;
     /** Default bound of one snapshot file: a zone of several hundred thousand records. */
     public static final long DEFAULT_MAX_BYTES = 32L << 20;
+
     private static final int MAX_LINE = 1024;
     private static final int MAX_HEADER_LINES = 32;
     /** The smallest record on the wire: the root name (1 byte), type, class, TTL, RDLENGTH. */
     private static final int MIN_RECORD_BYTES = 11;
+
     private static final String SUFFIX = ".snapshot";
     /** Shortest time between two writes of one zone's snapshot. */
     static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
@@ -109,22 +111,17 @@ public final class ZoneSnapshots implements Closeable {
 
     /** Told of refusals and writes (on the caller's or the writer's thread); must not block. */
     public interface Listener {
-        Listener NONE = new Listener() {
-        };
+        Listener NONE = new Listener() {};
 
-        default void refused(Name zone, Refusal reason) {
-        }
+        default void refused(Name zone, Refusal reason) {}
 
-        default void written(Name zone, long serial) {
-        }
+        default void written(Name zone, long serial) {}
 
-        default void writeFailed(Name zone) {
-        }
+        default void writeFailed(Name zone) {}
     }
 
     /** A snapshot loaded: the zone, and when the primary last confirmed it. */
-    public record Loaded(Zone zone, Instant confirmed) {
-    }
+    public record Loaded(Zone zone, Instant confirmed) {}
 
     private final Path dir;
     private final String primary;
@@ -137,14 +134,15 @@ public final class ZoneSnapshots implements Closeable {
     private final Map<Name, Boolean> failing = new ConcurrentHashMap<>();
     /** System.nanoTime() of each zone's last write (writer thread only). */
     private final Map<Name, Long> lastWrite = new ConcurrentHashMap<>();
+
     private final ScheduledExecutorService writer;
 
     /**
      * @param primary the primary's address as text: a snapshot of another primary is foreign
      * @param keyId   {@link #keyId} of the TSIG key in use: a snapshot of another key is foreign
      */
-    public ZoneSnapshots(Path dir, String primary, String keyId, Duration maxAge, long maxBytes, Clock clock,
-                         Listener listener) {
+    public ZoneSnapshots(
+            Path dir, String primary, String keyId, Duration maxAge, long maxBytes, Clock clock, Listener listener) {
         this.dir = Objects.requireNonNull(dir, "dir");
         this.primary = Objects.requireNonNull(primary, "primary");
         this.keyId = Objects.requireNonNull(keyId, "keyId");
@@ -211,15 +209,19 @@ public final class ZoneSnapshots implements Closeable {
             Instant confirmed = modified.toInstant();
             Duration age = Duration.between(confirmed, clock.instant());
             if (age.compareTo(maxAge) > 0) {
-                return refuse(origin, file, Refusal.EXPIRED, "last confirmed by the primary " + age.toSeconds()
-                        + " s ago, longer than --snapshot-max-age " + maxAge.toSeconds() + " s");
+                return refuse(
+                        origin,
+                        file,
+                        Refusal.EXPIRED,
+                        "last confirmed by the primary " + age.toSeconds() + " s ago, longer than --snapshot-max-age "
+                                + maxAge.toSeconds() + " s");
             }
             if (confirmed.isAfter(clock.instant())) {
                 confirmed = clock.instant(); // a modification time in the future must not extend its life
             }
             Zone zone;
-            try (InputStream in = new Limited(Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS),
-                    size)) {
+            try (InputStream in =
+                    new Limited(Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS), size)) {
                 zone = read(origin, in, size); // never more than the size checked, even if the file grows meanwhile
             }
             return new Loaded(zone, confirmed);
@@ -258,8 +260,9 @@ public final class ZoneSnapshots implements Closeable {
             Map<String, String> header = new LinkedHashMap<>();
             String first = line(in);
             if (!first.equals(MAGIC + " " + VERSION)) {
-                throw new Refused(Refusal.CORRUPT, "not a version " + VERSION + " snapshot (first line '"
-                        + printable(first) + "')");
+                throw new Refused(
+                        Refusal.CORRUPT,
+                        "not a version " + VERSION + " snapshot (first line '" + printable(first) + "')");
             }
             for (int i = 0; ; i++) {
                 String l = line(in);
@@ -302,8 +305,9 @@ public final class ZoneSnapshots implements Closeable {
                 throw new Refused(Refusal.FOREIGN, "a snapshot of zone '" + printable(zoneName) + "'");
             }
             if (!primary.equals(header.get("primary"))) {
-                throw new Refused(Refusal.FOREIGN, "written for primary " + printable(header.get("primary"))
-                        + ", not " + primary);
+                throw new Refused(
+                        Refusal.FOREIGN,
+                        "written for primary " + printable(header.get("primary")) + ", not " + primary);
             }
             if (!keyId.equals(header.get("key"))) {
                 throw new Refused(Refusal.FOREIGN, "written with another TSIG key");
@@ -389,13 +393,16 @@ public final class ZoneSnapshots implements Closeable {
             try {
                 Long last = lastWrite.get(origin);
                 long wait = last == null ? 0 : Math.max(0, last + MIN_INTERVAL.toNanos() - System.nanoTime());
-                writer.schedule(() -> {
-                    Zone z = toWrite.remove(origin);
-                    if (z != null) {
-                        lastWrite.put(origin, System.nanoTime());
-                        writeQuietly(z);
-                    }
-                }, wait, TimeUnit.NANOSECONDS);
+                writer.schedule(
+                        () -> {
+                            Zone z = toWrite.remove(origin);
+                            if (z != null) {
+                                lastWrite.put(origin, System.nanoTime());
+                                writeQuietly(z);
+                            }
+                        },
+                        wait,
+                        TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 toWrite.remove(origin); // closed
             }
@@ -429,8 +436,12 @@ public final class ZoneSnapshots implements Closeable {
         } catch (IOException | RuntimeException e) {
             // Logged once until it works again: a full disk must not flood the log at every change.
             if (failing.put(zone.origin(), Boolean.TRUE) == null) {
-                LOG.warn("writing the snapshot of {} to {} failed (the zone is still served; a restart while the "
-                        + "primary is away would find an older snapshot or none): {}", zone.origin(), dir, e.toString());
+                LOG.warn(
+                        "writing the snapshot of {} to {} failed (the zone is still served; a restart while the "
+                                + "primary is away would find an older snapshot or none): {}",
+                        zone.origin(),
+                        dir,
+                        e.toString());
             }
             listener.writeFailed(zone.origin());
         }
@@ -443,7 +454,10 @@ public final class ZoneSnapshots implements Closeable {
         try {
             // A new file, never through a link or into whatever is left at that name.
             Files.deleteIfExists(tmp);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+            try (FileChannel ch = FileChannel.open(
+                    tmp,
+                    StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE,
                     java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                 MessageDigest sha = sha256();
                 CountingOutputStream counting = new CountingOutputStream(
@@ -452,13 +466,28 @@ public final class ZoneSnapshots implements Closeable {
                 DataOutputStream out = new DataOutputStream(digest);
                 List<org.xbill.DNS.Record> records = zone.records();
                 StringBuilder h = new StringBuilder()
-                        .append(MAGIC).append(' ').append(VERSION).append('\n')
-                        .append("zone ").append(zone.origin()).append('\n')
-                        .append("serial ").append(zone.serial()).append('\n')
-                        .append("primary ").append(primary).append('\n')
-                        .append("key ").append(keyId).append('\n')
-                        .append("written ").append(clock.instant()).append('\n')
-                        .append("records ").append(records.size()).append('\n')
+                        .append(MAGIC)
+                        .append(' ')
+                        .append(VERSION)
+                        .append('\n')
+                        .append("zone ")
+                        .append(zone.origin())
+                        .append('\n')
+                        .append("serial ")
+                        .append(zone.serial())
+                        .append('\n')
+                        .append("primary ")
+                        .append(primary)
+                        .append('\n')
+                        .append("key ")
+                        .append(keyId)
+                        .append('\n')
+                        .append("written ")
+                        .append(clock.instant())
+                        .append('\n')
+                        .append("records ")
+                        .append(records.size())
+                        .append('\n')
                         .append('\n');
                 out.write(h.toString().getBytes(StandardCharsets.US_ASCII));
                 for (org.xbill.DNS.Record r : records) {
@@ -502,18 +531,20 @@ public final class ZoneSnapshots implements Closeable {
     public void flush(Duration timeout) {
         try {
             writer.submit(() -> {
-                for (Name origin : List.copyOf(toWrite.keySet())) {
-                    Zone z = toWrite.remove(origin);
-                    if (z != null) {
-                        lastWrite.put(origin, System.nanoTime());
-                        writeQuietly(z);
-                    }
-                }
-            }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                        for (Name origin : List.copyOf(toWrite.keySet())) {
+                            Zone z = toWrite.remove(origin);
+                            if (z != null) {
+                                lastWrite.put(origin, System.nanoTime());
+                                writeQuietly(z);
+                            }
+                        }
+                    })
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-                 | java.util.concurrent.RejectedExecutionException e) {
+        } catch (java.util.concurrent.ExecutionException
+                | java.util.concurrent.TimeoutException
+                | java.util.concurrent.RejectedExecutionException e) {
             LOG.debug("snapshot writes not flushed: {}", e.toString());
         }
     }

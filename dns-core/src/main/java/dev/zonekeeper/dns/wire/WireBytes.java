@@ -7,8 +7,7 @@ package dev.zonekeeper.dns.wire;
  * parsing a query finds entries of either cache without a second pass over the name.
  */
 public final class WireBytes {
-    private WireBytes() {
-    }
+    private WireBytes() {}
 
     /** The big-endian unsigned 16-bit value at {@code i}. */
     public static int u16(byte[] b, int i) {

@@ -7,8 +7,7 @@ import java.util.Arrays;
  * changed.
  */
 final class ArrayCopies {
-    private ArrayCopies() {
-    }
+    private ArrayCopies() {}
 
     /** A copy of {@code a} with {@code x} at {@code i}. */
     static <T> T[] replaced(T[] a, int i, T x) {

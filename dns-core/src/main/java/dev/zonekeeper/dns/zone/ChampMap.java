@@ -74,7 +74,8 @@ public final class ChampMap<K, V> {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("{");
-        forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append(k).append('=').append(v));
+        forEach((k, v) ->
+                sb.append(sb.length() > 1 ? ", " : "").append(k).append('=').append(v));
         return sb.append('}').toString();
     }
 
@@ -194,7 +195,8 @@ public final class ChampMap<K, V> {
             int b1 = bit(h1, shift);
             if (b0 != b1) {
                 Object[] c = Integer.compareUnsigned(b0, b1) < 0
-                        ? new Object[] {k0, v0, k1, v1} : new Object[] {k1, v1, k0, v0};
+                        ? new Object[] {k0, v0, k1, v1}
+                        : new Object[] {k1, v1, k0, v0};
                 return new BitmapNode(b0 | b1, 0, c);
             }
             return new BitmapNode(0, b0, new Object[] {pair(k0, v0, h0, k1, v1, h1, shift + 5)});
@@ -241,7 +243,8 @@ public final class ChampMap<K, V> {
                     return this;
                 }
                 if (next.isSingleEntry()) {
-                    return nodeToData(bit, slot, next); // and if this node is left with just that, its parent inlines it
+                    return nodeToData(
+                            bit, slot, next); // and if this node is left with just that, its parent inlines it
                 }
                 return new BitmapNode(dataMap, nodeMap, ArrayCopies.replaced(slots, slot, next));
             }

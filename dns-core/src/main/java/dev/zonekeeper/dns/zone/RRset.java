@@ -34,7 +34,9 @@ final class RRset extends AbstractSet<Record> {
         if (records instanceof Record r) {
             return r.getType();
         }
-        return records instanceof Record[] a ? a[0].getType() : large().iterator().next().getType();
+        return records instanceof Record[] a
+                ? a[0].getType()
+                : large().iterator().next().getType();
     }
 
     @SuppressWarnings("unchecked")

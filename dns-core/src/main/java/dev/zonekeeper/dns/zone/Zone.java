@@ -40,10 +40,17 @@ public final class Zone {
     private final ChampMap<Name, Integer> descendants;
     /** Number of names below the apex holding an NS RRset (zone cuts). */
     private final int cuts;
+
     private final int recordCount;
 
-    private Zone(Name origin, int dclass, SOARecord soa, ChampMap<Name, Node> nodes,
-                 ChampMap<Name, Integer> descendants, int cuts, int recordCount) {
+    private Zone(
+            Name origin,
+            int dclass,
+            SOARecord soa,
+            ChampMap<Name, Node> nodes,
+            ChampMap<Name, Integer> descendants,
+            int cuts,
+            int recordCount) {
         this.origin = origin;
         this.dclass = dclass;
         this.soa = soa;
@@ -67,8 +74,8 @@ public final class Zone {
                     throw new IllegalArgumentException("SOA record not at the zone origin " + origin + ": " + r);
                 }
                 if (soa != null && !soa.equals(r)) {
-                    throw new IllegalArgumentException("zone " + origin + " has more than one SOA record: "
-                            + soa + " and " + r);
+                    throw new IllegalArgumentException(
+                            "zone " + origin + " has more than one SOA record: " + soa + " and " + r);
                 }
                 soa = (SOARecord) r;
             }
@@ -89,8 +96,8 @@ public final class Zone {
      */
     public static Zone parse(Name origin, String zoneFileText) {
         List<org.xbill.DNS.Record> records = new ArrayList<>();
-        try (Master master = new Master(new ByteArrayInputStream(zoneFileText.getBytes(StandardCharsets.UTF_8)),
-                origin, 3600)) {
+        try (Master master =
+                new Master(new ByteArrayInputStream(zoneFileText.getBytes(StandardCharsets.UTF_8)), origin, 3600)) {
             master.disableIncludes();
             org.xbill.DNS.Record r;
             while ((r = master.nextRecord()) != null) {
@@ -225,8 +232,17 @@ public final class Zone {
         if (ttl == soa.getTTL()) {
             return soa;
         }
-        return new SOARecord(soa.getName(), soa.getDClass(), ttl, soa.getHost(), soa.getAdmin(), soa.getSerial(),
-                soa.getRefresh(), soa.getRetry(), soa.getExpire(), soa.getMinimum());
+        return new SOARecord(
+                soa.getName(),
+                soa.getDClass(),
+                ttl,
+                soa.getHost(),
+                soa.getAdmin(),
+                soa.getSerial(),
+                soa.getRefresh(),
+                soa.getRetry(),
+                soa.getExpire(),
+                soa.getMinimum());
     }
 
     /** Applies single-record changes to the persistent maps; each step costs O(depth of the name * log n). */
@@ -238,8 +254,13 @@ public final class Zone {
         private int cuts;
         private int count;
 
-        Editor(Name origin, int dclass, ChampMap<Name, Node> nodes,
-               ChampMap<Name, Integer> descendants, int cuts, int count) {
+        Editor(
+                Name origin,
+                int dclass,
+                ChampMap<Name, Node> nodes,
+                ChampMap<Name, Integer> descendants,
+                int cuts,
+                int count) {
             this.origin = origin;
             this.dclass = dclass;
             this.nodes = nodes;

@@ -17,8 +17,7 @@ public final class ZoneApex {
     public static final long RETRY = 1800;
     public static final long EXPIRE = 86400;
 
-    private ZoneApex() {
-    }
+    private ZoneApex() {}
 
     /** {@code ns.dns.<base>.}, the name server every generated NS record names. */
     public static Name nameServer(Name base) {
@@ -27,8 +26,17 @@ public final class ZoneApex {
 
     /** The SOA of {@code origin}; its negative-caching TTL (minimum) is {@code ttl} too. */
     public static SOARecord soa(Name origin, Name base, long ttl, long serial) {
-        return new SOARecord(origin, DClass.IN, ttl, nameServer(base), Name.fromConstantString("hostmaster." + base),
-                serial, REFRESH, RETRY, EXPIRE, ttl);
+        return new SOARecord(
+                origin,
+                DClass.IN,
+                ttl,
+                nameServer(base),
+                Name.fromConstantString("hostmaster." + base),
+                serial,
+                REFRESH,
+                RETRY,
+                EXPIRE,
+                ttl);
     }
 
     /** The NS record of {@code origin}, naming {@link #nameServer}. */

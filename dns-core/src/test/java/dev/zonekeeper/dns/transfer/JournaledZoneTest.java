@@ -62,7 +62,9 @@ class JournaledZoneTest {
         }
         assertThat(z.serial()).isEqualTo(6);
         assertThat(z.diffsSince(6)).contains(List.of());
-        assertThat(z.diffsSince(4).orElseThrow()).extracting(d -> d.from().getSerial()).containsExactly(4L, 5L);
+        assertThat(z.diffsSince(4).orElseThrow())
+                .extracting(d -> d.from().getSerial())
+                .containsExactly(4L, 5L);
         assertThat(z.diffsSince(3).orElseThrow()).hasSize(3);
         assertThat(z.diffsSince(2)).isEmpty();
         assertThat(z.diffsSince(99)).isEmpty();
@@ -82,13 +84,17 @@ class JournaledZoneTest {
     @Test
     void replaceContentJournalsOnlyTheDifference() {
         JournaledZone v1 = JournaledZone.of(exampleZone());
-        var desired = exampleZone().apply(List.of(rr("txt.example.test. 300 IN TXT \"hello world\"")),
-                List.of(rr("mx.example.test. 300 IN MX 10 www.example.test.")));
+        var desired = exampleZone()
+                .apply(
+                        List.of(rr("txt.example.test. 300 IN TXT \"hello world\"")),
+                        List.of(rr("mx.example.test. 300 IN MX 10 www.example.test.")));
         JournaledZone v2 = v1.replaceContent(desired, EPOCH);
         assertThat(v2.journal().get(0).removed()).containsExactly(rr("txt.example.test. 300 IN TXT \"hello world\""));
         assertThat(v2.journal().get(0).added()).containsExactly(rr("mx.example.test. 300 IN MX 10 www.example.test."));
-        assertThat(records(v2.zone())).containsAll(records(desired).stream()
-                .filter(r -> !r.contains("SOA")).toList());
+        assertThat(records(v2.zone()))
+                .containsAll(records(desired).stream()
+                        .filter(r -> !r.contains("SOA"))
+                        .toList());
         assertThat(v2.replaceContent(desired, EPOCH)).isSameAs(v2);
     }
 
@@ -96,6 +102,7 @@ class JournaledZoneTest {
     void theSoaCannotBeRemoved() {
         JournaledZone v1 = JournaledZone.of(exampleZone());
         assertThatThrownBy(() -> v1.applyChange(List.of(v1.zone().soa()), List.of()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SOA");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("SOA");
     }
 }

@@ -29,8 +29,8 @@ class NotifyListenerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        listener = NotifyListener.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), KEY,
-                (zone, serial) -> {
+        listener = NotifyListener.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), KEY, (zone, serial) -> {
                     if (!zone.equals(ORIGIN)) {
                         return false;
                     }

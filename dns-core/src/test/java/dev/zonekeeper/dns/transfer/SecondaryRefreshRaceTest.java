@@ -39,10 +39,14 @@ class SecondaryRefreshRaceTest {
                 outcomes.add("current");
             }
         };
-        SecondaryZone.Settings hourly = new SecondaryZone.Settings(Duration.ofSeconds(5), Duration.ofHours(1),
-                Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(1));
-        try (SecondaryZone secondary = new SecondaryZone(TransferFuzzTest.ORIGIN, primary.address(), null, z -> { },
-                listener, hourly)) {
+        SecondaryZone.Settings hourly = new SecondaryZone.Settings(
+                Duration.ofSeconds(5),
+                Duration.ofHours(1),
+                Duration.ofHours(1),
+                Duration.ofHours(1),
+                Duration.ofHours(1));
+        try (SecondaryZone secondary =
+                new SecondaryZone(TransferFuzzTest.ORIGIN, primary.address(), null, z -> {}, listener, hourly)) {
             Field field = SecondaryZone.class.getDeclaredField("scheduleLock");
             field.setAccessible(true);
             Object lock = field.get(secondary);
@@ -51,7 +55,8 @@ class SecondaryRefreshRaceTest {
                 assertThat(outcomes.poll(30, TimeUnit.SECONDS)).isEqualTo(TransferListener.Kind.AXFR);
                 // The transfer thread is now past the transfer, waiting for the lock to schedule the next poll.
                 Thread transferThread = Thread.getAllStackTraces().keySet().stream()
-                        .filter(t -> t.getName().equals("secondary-" + TransferFuzzTest.ORIGIN)).findFirst()
+                        .filter(t -> t.getName().equals("secondary-" + TransferFuzzTest.ORIGIN))
+                        .findFirst()
                         .orElseThrow();
                 long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (transferThread.getState() != Thread.State.BLOCKED && System.nanoTime() < until) {
@@ -60,7 +65,9 @@ class SecondaryRefreshRaceTest {
                 assertThat(transferThread.getState()).isEqualTo(Thread.State.BLOCKED);
                 secondary.refreshSoon(); // a NOTIFY arrives
             }
-            assertThat(outcomes.poll(30, TimeUnit.SECONDS)).as("the refresh asked for happens").isNotNull();
+            assertThat(outcomes.poll(30, TimeUnit.SECONDS))
+                    .as("the refresh asked for happens")
+                    .isNotNull();
         }
     }
 }

@@ -41,8 +41,8 @@ import org.xbill.DNS.ZoneTransferException;
 class TransferFuzzTest {
     static final Name ORIGIN = Name.fromConstantString("example.test.");
     /** Nothing else happens on its own during one input: retries and refreshes are an hour away. */
-    private static final SecondaryZone.Settings SETTINGS = new SecondaryZone.Settings(Duration.ofSeconds(5),
-            Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(1));
+    private static final SecondaryZone.Settings SETTINGS = new SecondaryZone.Settings(
+            Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(1), Duration.ofHours(1));
     /** Generous: an attempt takes milliseconds; this only tells a wedge from a slow machine. */
     private static final long WEDGED_SECONDS = 30;
 
@@ -71,31 +71,36 @@ class TransferFuzzTest {
                 outcomes.add("current");
             }
         };
-        try (SecondaryZone secondary = new SecondaryZone(ORIGIN, PRIMARY.address(), null, zone -> { }, listener,
-                SETTINGS)) {
+        try (SecondaryZone secondary =
+                new SecondaryZone(ORIGIN, PRIMARY.address(), null, zone -> {}, listener, SETTINGS)) {
             Zone before = null;
             secondary.start();
             if (ixfr) {
-                assertThat(outcomes.poll(WEDGED_SECONDS, TimeUnit.SECONDS)).as("the good AXFR")
+                assertThat(outcomes.poll(WEDGED_SECONDS, TimeUnit.SECONDS))
+                        .as("the good AXFR")
                         .isEqualTo(TransferListener.Kind.AXFR);
                 before = secondary.zone();
                 secondary.refreshSoon();
             }
             Object outcome = outcomes.poll(WEDGED_SECONDS, TimeUnit.SECONDS);
-            assertThat(outcome).as("the transfer attempt ended (the secondary is not wedged)").isNotNull();
+            assertThat(outcome)
+                    .as("the transfer attempt ended (the secondary is not wedged)")
+                    .isNotNull();
             if (outcome instanceof Exception e) {
                 if (!(e instanceof IOException || e instanceof ZoneTransferException)) {
                     throw new AssertionError("a hostile primary caused " + e, e);
                 }
-                assertThat(secondary.zone()).as("the zone served before stays served").isSameAs(before);
+                assertThat(secondary.zone())
+                        .as("the zone served before stays served")
+                        .isSameAs(before);
             }
             Zone served = secondary.zone();
             if (served != null) {
                 Answer soa = QueryEngine.answer(ZoneSet.of(List.of(served)), ORIGIN, Type.SOA, DClass.IN);
                 assertThat(soa).isNotNull();
                 assertThat(soa.answer()).hasSize(1);
-                QueryEngine.answer(ZoneSet.of(List.of(served)), Name.fromConstantString("www.example.test."),
-                        Type.A, DClass.IN);
+                QueryEngine.answer(
+                        ZoneSet.of(List.of(served)), Name.fromConstantString("www.example.test."), Type.A, DClass.IN);
             }
         }
     }

@@ -26,12 +26,20 @@ import org.xbill.DNS.Type;
 final class TransferSeeds {
     private static final Name ORIGIN = TransferFuzzTest.ORIGIN;
 
-    private TransferSeeds() {
-    }
+    private TransferSeeds() {}
 
     static SOARecord soa(long serial) {
-        return new SOARecord(ORIGIN, DClass.IN, 60, Name.fromConstantString("ns.example.test."),
-                Name.fromConstantString("hostmaster.example.test."), serial, 7200, 1800, 86400, 60);
+        return new SOARecord(
+                ORIGIN,
+                DClass.IN,
+                60,
+                Name.fromConstantString("ns.example.test."),
+                Name.fromConstantString("hostmaster.example.test."),
+                serial,
+                7200,
+                1800,
+                86400,
+                60);
     }
 
     static List<org.xbill.DNS.Record> zone(long serial) {
@@ -55,8 +63,11 @@ final class TransferSeeds {
         List<org.xbill.DNS.Record> axfr = new ArrayList<>(zone(1));
         axfr.add(soa(1));
         write(dir, "axfr-one-message", 0, frames(message(Type.AXFR, axfr)));
-        write(dir, "axfr-two-messages", 0, frames(message(Type.AXFR, axfr.subList(0, 2)),
-                message(Type.AXFR, axfr.subList(2, axfr.size()))));
+        write(
+                dir,
+                "axfr-two-messages",
+                0,
+                frames(message(Type.AXFR, axfr.subList(0, 2)), message(Type.AXFR, axfr.subList(2, axfr.size()))));
         Message refused = message(Type.AXFR, List.of());
         refused.getHeader().setRcode(Rcode.REFUSED);
         write(dir, "axfr-refused", 0, frames(refused));

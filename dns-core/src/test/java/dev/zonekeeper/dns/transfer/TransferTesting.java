@@ -16,28 +16,35 @@ final class TransferTesting {
     static final TSIG KEY = TsigKeyFile.parse(KEY_TEXT);
     static final Name ORIGIN = Name.fromConstantString("example.test.");
 
-    private TransferTesting() {
-    }
+    private TransferTesting() {}
 
     static Zone exampleZone() {
-        return Zone.parse(ORIGIN, String.join("\n",
-                "$TTL 300",
-                "@ 3600 IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 30",
-                "@ IN NS ns1",
-                "ns1 IN A 192.0.2.1",
-                "www IN A 192.0.2.10",
-                "www IN A 192.0.2.11",
-                "api IN CNAME www",
-                "_http._tcp IN SRV 0 10 80 www",
-                "txt IN TXT \"hello world\"",
-                ""));
+        return Zone.parse(
+                ORIGIN,
+                String.join(
+                        "\n",
+                        "$TTL 300",
+                        "@ 3600 IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 30",
+                        "@ IN NS ns1",
+                        "ns1 IN A 192.0.2.1",
+                        "www IN A 192.0.2.10",
+                        "www IN A 192.0.2.11",
+                        "api IN CNAME www",
+                        "_http._tcp IN SRV 0 10 80 www",
+                        "txt IN TXT \"hello world\"",
+                        ""));
     }
 
     static org.xbill.DNS.Record rr(String text) {
         String[] f = text.strip().split("\\s+", 5);
         try {
-            return org.xbill.DNS.Record.fromString(Name.fromString(f[0], ORIGIN), org.xbill.DNS.Type.value(f[3]),
-                    org.xbill.DNS.DClass.value(f[2]), Long.parseLong(f[1]), f[4], ORIGIN);
+            return org.xbill.DNS.Record.fromString(
+                    Name.fromString(f[0], ORIGIN),
+                    org.xbill.DNS.Type.value(f[3]),
+                    org.xbill.DNS.DClass.value(f[2]),
+                    Long.parseLong(f[1]),
+                    f[4],
+                    ORIGIN);
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(text, e);
         }
@@ -54,8 +61,7 @@ final class TransferTesting {
 
     /** Records what a secondary reports. */
     static final class Events implements TransferListener {
-        record Transfer(Name zone, Kind kind, long serial, int changed) {
-        }
+        record Transfer(Name zone, Kind kind, long serial, int changed) {}
 
         final List<Transfer> transfers = new CopyOnWriteArrayList<>();
         final List<Exception> failures = new CopyOnWriteArrayList<>();

@@ -21,7 +21,9 @@ class TsigKeyFileTest {
         key.apply(m, null);
         byte[] wire = m.toWire();
         // Same name, algorithm and secret as the hand-built key.
-        TSIG same = new TSIG(TSIG.HMAC_SHA256, Name.fromString("zonekeeper-transfer."),
+        TSIG same = new TSIG(
+                TSIG.HMAC_SHA256,
+                Name.fromString("zonekeeper-transfer."),
                 java.util.Base64.getDecoder().decode(TransferTesting.SECRET));
         assertThat(same.verify(new Message(wire), wire, null)).isEqualTo(Rcode.NOERROR);
     }
@@ -32,7 +34,9 @@ class TsigKeyFileTest {
         Files.writeString(f, TransferTesting.KEY_TEXT + "\n");
         assertThat(TsigKeyFile.read(f)).isNotNull();
         Files.writeString(f, "zonekeeper-transfer:hmac-sha256");
-        assertThatThrownBy(() -> TsigKeyFile.read(f)).hasMessageContaining(f.toString()).hasMessageContaining("3 fields");
+        assertThatThrownBy(() -> TsigKeyFile.read(f))
+                .hasMessageContaining(f.toString())
+                .hasMessageContaining("3 fields");
     }
 
     @Test
@@ -40,7 +44,8 @@ class TsigKeyFileTest {
         assertThatThrownBy(() -> TsigKeyFile.parse("")).hasMessageContaining("name:algorithm:base64secret");
         assertThatThrownBy(() -> TsigKeyFile.parse("k:hmac-sha999:c2VjcmV0")).hasMessageContaining("hmac-sha999");
         assertThatThrownBy(() -> TsigKeyFile.parse("k:hmac-md5:c2VjcmV0")).hasMessageContaining("hmac-md5");
-        assertThatThrownBy(() -> TsigKeyFile.parse("k:hmac-sha256:not base64!")).hasMessageContaining("base64")
+        assertThatThrownBy(() -> TsigKeyFile.parse("k:hmac-sha256:not base64!"))
+                .hasMessageContaining("base64")
                 .hasMessageNotContaining("not base64!");
         assertThatThrownBy(() -> TsigKeyFile.parse("k:hmac-sha256:")).hasMessageContaining("empty");
         assertThatThrownBy(() -> TsigKeyFile.parse(":hmac-sha256:c2VjcmV0")).hasMessageContaining("name is empty");

@@ -23,8 +23,14 @@ class ZoneSnapshotsTest {
     private final List<String> events = new ArrayList<>();
 
     private ZoneSnapshots snapshots(long maxBytes) {
-        return new ZoneSnapshots(dir, "127.0.0.1:5300", ZoneSnapshots.keyId("k:hmac-sha256:c2VjcmV0"),
-                Duration.ofHours(1), maxBytes, Clock.systemUTC(), new ZoneSnapshots.Listener() {
+        return new ZoneSnapshots(
+                dir,
+                "127.0.0.1:5300",
+                ZoneSnapshots.keyId("k:hmac-sha256:c2VjcmV0"),
+                Duration.ofHours(1),
+                maxBytes,
+                Clock.systemUTC(),
+                new ZoneSnapshots.Listener() {
                     @Override
                     public void refused(Name zone, ZoneSnapshots.Refusal reason) {
                         events.add("refused " + zone + " " + reason.label());
@@ -53,7 +59,8 @@ class ZoneSnapshotsTest {
 
     @Test
     void everyRecordTypeComesBackAsWritten() throws Exception {
-        Zone zone = zone("Example.TEST.",
+        Zone zone = zone(
+                "Example.TEST.",
                 "WWW IN A 192.0.2.10",
                 "www IN AAAA 2001:db8::10",
                 "alias 60 IN CNAME www",
@@ -78,7 +85,8 @@ class ZoneSnapshotsTest {
         assertThat(events).isEmpty();
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString()).toList())
-                    .as("the snapshot only: no temporary file left").containsExactly("example.test.snapshot");
+                    .as("the snapshot only: no temporary file left")
+                    .containsExactly("example.test.snapshot");
         }
     }
 
@@ -138,9 +146,14 @@ class ZoneSnapshotsTest {
         try (ZoneSnapshots s = snapshots(ZoneSnapshots.DEFAULT_MAX_BYTES)) {
             s.write(zone);
         }
-        try (ZoneSnapshots other = new ZoneSnapshots(dir, "127.0.0.2:5300",
-                ZoneSnapshots.keyId("k:hmac-sha256:c2VjcmV0"), Duration.ofHours(1), ZoneSnapshots.DEFAULT_MAX_BYTES,
-                Clock.systemUTC(), new ZoneSnapshots.Listener() {
+        try (ZoneSnapshots other = new ZoneSnapshots(
+                dir,
+                "127.0.0.2:5300",
+                ZoneSnapshots.keyId("k:hmac-sha256:c2VjcmV0"),
+                Duration.ofHours(1),
+                ZoneSnapshots.DEFAULT_MAX_BYTES,
+                Clock.systemUTC(),
+                new ZoneSnapshots.Listener() {
                     @Override
                     public void refused(Name z, ZoneSnapshots.Refusal reason) {
                         events.add("refused " + z + " " + reason.label());

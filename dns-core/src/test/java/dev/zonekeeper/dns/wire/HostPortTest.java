@@ -23,7 +23,8 @@ class HostPortTest {
     void ipv6InBracketsOrBareWithTheDefaultPort() {
         assertThat(HostPort.parse("[2001:db8::1]:5300")).isEqualTo(new HostPort("2001:db8::1", 5300));
         assertThat(HostPort.parse("[::1]", 53)).isEqualTo(new HostPort("::1", 53));
-        assertThat(HostPort.parse("2001:db8::1", 53)).as("a bare IPv6 address never carries a port")
+        assertThat(HostPort.parse("2001:db8::1", 53))
+                .as("a bare IPv6 address never carries a port")
                 .isEqualTo(new HostPort("2001:db8::1", 53));
         assertThat(HostPort.parse("::1:53", 53)).isEqualTo(new HostPort("::1:53", 53));
         assertThat(HostPort.parse("192.0.2.1", 53)).isEqualTo(new HostPort("192.0.2.1", 53));

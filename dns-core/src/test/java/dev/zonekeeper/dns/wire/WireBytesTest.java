@@ -17,10 +17,13 @@ class WireBytesTest {
                     byte[] b = {(byte) other, (byte) other, (byte) other, (byte) other};
                     b[pos] = (byte) v;
                     int w = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt();
-                    byte[] lowered = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(WireBytes.lower4(w))
+                    byte[] lowered = ByteBuffer.allocate(4)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putInt(WireBytes.lower4(w))
                             .array();
                     for (int i = 0; i < 4; i++) {
-                        assertThat(lowered[i]).as("byte %d of %s", i, java.util.Arrays.toString(b))
+                        assertThat(lowered[i])
+                                .as("byte %d of %s", i, java.util.Arrays.toString(b))
                                 .isEqualTo(WireBytes.lower(b[i]));
                     }
                 }
@@ -36,7 +39,8 @@ class WireBytesTest {
         for (int offset = 0; offset < 7; offset++) {
             byte[] packet = new byte[offset + name.length + 3];
             System.arraycopy(name, 0, packet, offset, name.length);
-            assertThat(WireBytes.questionHash(packet, offset, name.length, 0x10001)).isEqualTo(expected);
+            assertThat(WireBytes.questionHash(packet, offset, name.length, 0x10001))
+                    .isEqualTo(expected);
         }
         assertThat(WireBytes.questionHash(lower, 0, lower.length, 0x1C0001)).isNotEqualTo(expected);
     }

@@ -30,7 +30,8 @@ class ChampMapTest {
 
     private static Map<Key, Integer> contents(ChampMap<Key, Integer> map) {
         Map<Key, Integer> out = new HashMap<>();
-        map.forEach((k, v) -> assertThat(out.put(k, v)).as("key %s visited once", k).isNull());
+        map.forEach(
+                (k, v) -> assertThat(out.put(k, v)).as("key %s visited once", k).isNull());
         return out;
     }
 
@@ -77,7 +78,9 @@ class ChampMapTest {
             } else {
                 ChampMap<Key, Integer> next = map.minus(k);
                 if (model.remove(k) == null) {
-                    assertThat(next).as("removing an absent key gives the same map").isSameAs(map);
+                    assertThat(next)
+                            .as("removing an absent key gives the same map")
+                            .isSameAs(map);
                 }
                 map = next;
             }
@@ -111,8 +114,12 @@ class ChampMapTest {
         ChampMap<Name, String> map = ChampMap.<Name, String>empty()
                 .plus(Name.fromConstantString("Web.Shop.svc.cluster.local."), "web")
                 .plus(Name.fromConstantString("db.shop.svc.cluster.local."), "db");
-        assertThat(map.get(Name.fromConstantString("web.shop.SVC.cluster.local."))).isEqualTo("web");
-        assertThat(map.minus(Name.fromConstantString("DB.shop.svc.cluster.local.")).size()).isEqualTo(1);
-        assertThat(map.get(Name.fromConstantString("api.shop.svc.cluster.local."))).isNull();
+        assertThat(map.get(Name.fromConstantString("web.shop.SVC.cluster.local.")))
+                .isEqualTo("web");
+        assertThat(map.minus(Name.fromConstantString("DB.shop.svc.cluster.local."))
+                        .size())
+                .isEqualTo(1);
+        assertThat(map.get(Name.fromConstantString("api.shop.svc.cluster.local.")))
+                .isNull();
     }
 }

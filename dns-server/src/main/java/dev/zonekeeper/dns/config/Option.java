@@ -15,8 +15,8 @@ import java.util.Locale;
  * @param repeatable whether the option may be given several times (a comma-separated list in the environment)
  * @param setter     applies one value to the parse under way
  */
-public record Option(String name, String arg, String defaultDoc, List<String> help, String doc, boolean repeatable,
-                     Setter setter) {
+public record Option(
+        String name, String arg, String defaultDoc, List<String> help, String doc, boolean repeatable, Setter setter) {
 
     /** Where {@code --help} starts an option's text. */
     private static final int HELP_COLUMN = 27;
@@ -36,7 +36,9 @@ public record Option(String name, String arg, String defaultDoc, List<String> he
     String usage() {
         StringBuilder sb = new StringBuilder();
         String head = "  " + name + " " + arg;
-        sb.append(head).append(" ".repeat(Math.max(2, HELP_COLUMN - head.length()))).append(help.getFirst());
+        sb.append(head)
+                .append(" ".repeat(Math.max(2, HELP_COLUMN - head.length())))
+                .append(help.getFirst());
         for (String line : help.subList(1, help.size())) {
             sb.append('\n').append(" ".repeat(HELP_COLUMN)).append(line);
         }

@@ -1,13 +1,13 @@
 package dev.zonekeeper.dns.config;
 
+import dev.zonekeeper.dns.server.Warmup;
+import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.wire.HostPort;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import dev.zonekeeper.dns.server.Warmup;
-import dev.zonekeeper.dns.transfer.TsigKeyFile;
-import dev.zonekeeper.dns.wire.HostPort;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -80,40 +80,64 @@ public record ServerConfig(
      * variables and the README's option table ({@code OptionTableTest} keeps it current) are made.
      */
     public static final List<Option> OPTIONS = List.of(
-            option("--listen", "HOST:PORT", "`127.0.0.1:5353`",
+            option(
+                    "--listen",
+                    "HOST:PORT",
+                    "`127.0.0.1:5353`",
                     List.of("address for DNS over UDP and TCP (default 127.0.0.1:5353)"),
                     "address for DNS over UDP and TCP",
                     (b, o, v) -> b.listen = hostPort(o, v, -1)),
-            option("--records", "DIR", "`examples/`",
-                    List.of("standalone mode: directory of DnsRecord YAML manifests (default examples/);",
+            option(
+                    "--records",
+                    "DIR",
+                    "`examples/`",
+                    List.of(
+                            "standalone mode: directory of DnsRecord YAML manifests (default examples/);",
                             "not read in sidecar mode"),
                     "standalone mode: every `*.yaml`/`*.yml` under DIR, `kind: DnsRecord` documents (others ignored), "
                             + "reloaded on change",
                     (b, o, v) -> b.records = Path.of(v)),
-            option("--records-max-file-bytes", "N", "1048576 (1 MiB)",
-                    List.of("standalone mode: refuse, unread, a records file larger than this",
-                            "(default 1048576)"),
+            option(
+                    "--records-max-file-bytes",
+                    "N",
+                    "1048576 (1 MiB)",
+                    List.of("standalone mode: refuse, unread, a records file larger than this", "(default 1048576)"),
                     "standalone mode: a records file larger than this is refused unread, with a log line naming the file "
                             + "and the limit",
                     (b, o, v) -> b.recordsMaxFileBytes = intValue(o, v, 1, 1 << 30)),
-            option("--records-max-records", "N", "10000",
-                    List.of("standalone mode: refuse the records file that takes the total over N records,",
+            option(
+                    "--records-max-records",
+                    "N",
+                    "10000",
+                    List.of(
+                            "standalone mode: refuse the records file that takes the total over N records,",
                             "and every file after it in path order (default 10000)"),
                     "standalone mode: files are read in path order; the file that takes the accepted records over N is "
                             + "refused, and every file after it, each with a log line",
                     (b, o, v) -> b.recordsMaxRecords = intValue(o, v, 0, 10_000_000)),
-            repeatable("--zone", "NAME", "none",
+            repeatable(
+                    "--zone",
+                    "NAME",
+                    "none",
                     List.of("a zone to serve authoritatively (repeatable)"),
                     "a zone served authoritatively, with a generated SOA and NS (`ns.dns.<zone>`); repeatable",
                     (b, o, v) -> b.zones.add(zoneName(o, v))),
-            repeatable("--upstream", "HOST[:PORT]", "nameservers of `/etc/resolv.conf`",
-                    List.of("forward names outside the zones there (repeatable;",
+            repeatable(
+                    "--upstream",
+                    "HOST[:PORT]",
+                    "nameservers of `/etc/resolv.conf`",
+                    List.of(
+                            "forward names outside the zones there (repeatable;",
                             "default: the nameservers of /etc/resolv.conf; 'none' disables forwarding)"),
                     "where names outside the zones are forwarded; repeatable; `none` disables forwarding (then such names"
                             + " get REFUSED)",
                     (b, o, v) -> b.upstream(o, v)),
-            repeatable("--fallthrough", "ZONE", "none",
-                    List.of("a --zone, or a name below one, whose NXDOMAINs are forwarded instead",
+            repeatable(
+                    "--fallthrough",
+                    "ZONE",
+                    "none",
+                    List.of(
+                            "a --zone, or a name below one, whose NXDOMAINs are forwarded instead",
                             "(repeatable; e.g. in-addr.arpa for PTRs of addresses outside the cluster);",
                             "NODATA stays ours; without forwarding the NXDOMAIN is answered"),
                     "a `--zone`, or a name below one, whose NXDOMAIN answers are replaced by the forwarder's (CoreDNS's "
@@ -121,127 +145,224 @@ public record ServerConfig(
                             + "--fallthrough ip6.arpa` answers the cluster's PTRs and forwards the rest; NODATA stays ours; no "
                             + "effect without forwarding",
                     (b, o, v) -> b.fallthrough(o, v)),
-            option("--metrics", "HOST:PORT", "off",
+            option(
+                    "--metrics",
+                    "HOST:PORT",
+                    "off",
                     List.of("serve /metrics, /health and /ready over HTTP (default: off)"),
                     "HTTP `/metrics` (Prometheus text), `/health`, `/ready`",
                     (b, o, v) -> b.metrics = hostPort(o, v, -1)),
-            option("--primary", "HOST:PORT", "off",
-                    List.of("sidecar mode: transfer the --zone zones from this primary (AXFR, then IXFR);",
+            option(
+                    "--primary",
+                    "HOST:PORT",
+                    "off",
+                    List.of(
+                            "sidecar mode: transfer the --zone zones from this primary (AXFR, then IXFR);",
                             "until a zone's first transfer, names in it get SERVFAIL and /ready is 503"),
                     "sidecar mode: the `--zone`s are transferred (AXFR/IXFR) from this primary instead of read from "
                             + "`--records`",
                     (b, o, v) -> b.primary = hostPort(o, v, -1)),
-            option("--tsig-key-file", "FILE", "none",
-                    List.of("TSIG key for transfers and NOTIFY, 'name:hmac-sha256:base64secret'",
+            option(
+                    "--tsig-key-file",
+                    "FILE",
+                    "none",
+                    List.of(
+                            "TSIG key for transfers and NOTIFY, 'name:hmac-sha256:base64secret'",
                             "(default: none, transfers unsigned)"),
                     "TSIG key for transfers and NOTIFY, `name:hmac-sha256:base64secret`",
                     (b, o, v) -> b.tsig = Path.of(v)),
-            option("--notify-listen", "HOST:PORT", "the `--listen` host, port 5354",
-                    List.of("UDP address for NOTIFY from the primary (sidecar mode; default: the",
+            option(
+                    "--notify-listen",
+                    "HOST:PORT",
+                    "the `--listen` host, port 5354",
+                    List.of(
+                            "UDP address for NOTIFY from the primary (sidecar mode; default: the",
                             "--listen host on port " + DEFAULT_NOTIFY_PORT + "; 'none': rely on SOA refresh polling)"),
                     "sidecar mode: the UDP address where NOTIFY from the primary is received; `none`: changes are seen at the zones' SOA refresh only",
                     (b, o, v) -> b.notifyListen(o, v)),
-            option("--udp-sockets", "N", "CPUs",
+            option(
+                    "--udp-sockets",
+                    "N",
+                    "CPUs",
                     List.of("SO_REUSEPORT UDP sockets, one reader thread each (default: number of CPUs)"),
                     "SO_REUSEPORT UDP sockets, each read by its own thread (also the number of TCP event loops)",
                     (b, o, v) -> b.udpSockets = intValue(o, v, 1, 64)),
-            option("--cache-size", "N", "10000",
+            option(
+                    "--cache-size",
+                    "N",
+                    "10000",
                     List.of("forwarder cache entries (default 10000)"),
                     "forwarder cache entries (LRU)",
                     (b, o, v) -> b.cacheSize = intValue(o, v, 0, 10_000_000)),
-            option("--cache-bytes", "N", "`32m`",
-                    List.of("forwarder cache bound in bytes, estimated (suffix k, m, g allowed;",
+            option(
+                    "--cache-bytes",
+                    "N",
+                    "`32m`",
+                    List.of(
+                            "forwarder cache bound in bytes, estimated (suffix k, m, g allowed;",
                             "default 32m), least recently used evicted first"),
                     "forwarder cache bound in estimated bytes (records, their wire form, per-entry overhead; suffix `k`, "
                             + "`m`, `g`), least recently used evicted first; sized for the chart's 256 MiB limit with headroom",
                     (b, o, v) -> b.cacheBytes = byteValue(o, v)),
-            option("--max-concurrent", "N", "1000",
-                    List.of("distinct questions in flight upstream; a query beyond it gets REFUSED",
+            option(
+                    "--max-concurrent",
+                    "N",
+                    "1000",
+                    List.of(
+                            "distinct questions in flight upstream; a query beyond it gets REFUSED",
                             "at once (as CoreDNS's max_concurrent; default 1000)"),
                     "distinct questions in flight upstream (CoreDNS's `max_concurrent`); a query for another question "
                             + "beyond it gets REFUSED at once, so clients try another server; also at most 1000 queries wait for "
                             + "one question and 10,000 in all (each holds its parsed query)",
                     (b, o, v) -> b.maxConcurrent = intValue(o, v, 1, 1_000_000)),
-            option("--max-concurrent-per-network", "N", "250",
-                    List.of("queries of one client network (--rrl-ipv4-prefix/--rrl-ipv6-prefix)",
+            option(
+                    "--max-concurrent-per-network",
+                    "N",
+                    "250",
+                    List.of(
+                            "queries of one client network (--rrl-ipv4-prefix/--rrl-ipv6-prefix)",
                             "waiting for upstream answers; beyond, REFUSED at once, so one client cannot",
                             "take every upstream slot (default 250; 0: no such limit)"),
                     "queries of one client network (IPv4 /24, IPv6 /56: `--rrl-ipv4-prefix`, `--rrl-ipv6-prefix`) waiting"
                             + " for upstream answers at once; beyond, REFUSED at once, so a flood of unique names from one client "
                             + "cannot take every upstream slot from the others; 0 turns it off",
                     (b, o, v) -> b.maxConcurrentPerNetwork = intValue(o, v, 0, 1_000_000)),
-            option("--zone-ttl", "SECONDS", "30",
+            option(
+                    "--zone-ttl",
+                    "SECONDS",
+                    "30",
                     List.of("TTL of the generated SOA and NS records (default 30)"),
                     "TTL of the generated SOA and NS, and the negative-caching TTL",
                     (b, o, v) -> b.zoneTtl = intValue(o, v, 0, 86400)),
-            option("--tcp-idle-timeout", "SECONDS", "10",
-                    List.of("close a DNS-over-TCP connection with no query or answer for this long",
+            option(
+                    "--tcp-idle-timeout",
+                    "SECONDS",
+                    "10",
+                    List.of(
+                            "close a DNS-over-TCP connection with no query or answer for this long",
                             "(default 10, RFC 7766)"),
                     "a DNS-over-TCP connection with no complete query and no answer for this long is closed (RFC 7766); "
                             + "bytes of an unfinished message do not count",
                     (b, o, v) -> b.tcpIdleTimeout = intValue(o, v, 1, 3600)),
-            option("--tcp-io-timeout", "MILLIS", "2000",
-                    List.of("once a TCP message's first byte arrives, the whole message must arrive within",
+            option(
+                    "--tcp-io-timeout",
+                    "MILLIS",
+                    "2000",
+                    List.of(
+                            "once a TCP message's first byte arrives, the whole message must arrive within",
                             "this time, else the connection is closed (default 2000)"),
                     "once the first byte of a TCP message arrives, the whole message must arrive within this time, else "
                             + "the connection is closed (Knot's `tcp-io-timeout`): a client trickling a byte now and then cannot "
                             + "hold a connection",
                     (b, o, v) -> b.tcpIoTimeout = intValue(o, v, 10, 600_000)),
-            option("--tcp-max-connections", "N", "1000",
-                    List.of("DNS-over-TCP connections open at once; a new one beyond closes the one idle",
+            option(
+                    "--tcp-max-connections",
+                    "N",
+                    "1000",
+                    List.of(
+                            "DNS-over-TCP connections open at once; a new one beyond closes the one idle",
                             "longest (default 1000)"),
                     "DNS-over-TCP connections open at once; a new connection beyond closes the one idle longest (as Knot "
                             + "does) instead of being refused, so idle or trickling connections cannot keep others out",
                     (b, o, v) -> b.tcpMaxConnections = intValue(o, v, 1, 1_000_000)),
-            option("--tcp-max-per-client", "N", "64",
-                    List.of("DNS-over-TCP connections open at once from one client address; a new one",
+            option(
+                    "--tcp-max-per-client",
+                    "N",
+                    "64",
+                    List.of(
+                            "DNS-over-TCP connections open at once from one client address; a new one",
                             "beyond is refused (default 64)"),
                     "DNS-over-TCP connections open at once from one client address; a new one beyond is refused",
                     (b, o, v) -> b.tcpMaxPerClient = intValue(o, v, 1, 1_000_000)),
-            option("--answer-cache-mib", "MIB", "16",
-                    List.of("memory for pre-encoded authoritative answers, keys and answers counted",
-                            "(default 16)"),
+            option(
+                    "--answer-cache-mib",
+                    "MIB",
+                    "16",
+                    List.of("memory for pre-encoded authoritative answers, keys and answers counted", "(default 16)"),
                     "memory for pre-encoded authoritative answers, counted in bytes (keys, answers, object overheads; the"
                             + " 1.25 MiB table is fixed beside it); beyond it the entries not hit lately are evicted (CLOCK); "
                             + "negative answers have a quarter of it to themselves and, once it is full, are cached only when asked"
                             + " a second time, so a random-subdomain flood cannot push out the names in use",
                     (b, o, v) -> b.answerCacheMib = intValue(o, v, 1, 4096)),
-            option("--rrl-rate", "N", "0 (off; the chart sets 2000)",
-                    List.of("response rate limiting of UDP answers: N responses per second per client",
+            option(
+                    "--rrl-rate",
+                    "N",
+                    "0 (off; the chart sets 2000)",
+                    List.of(
+                            "response rate limiting of UDP answers: N responses per second per client",
                             "network, response kind and name (0 = off, the default; the chart sets 2000)"),
                     "response rate limiting of UDP answers (BIND `rate-limit`, Knot `mod-rrl`): N responses per second "
                             + "per account = client network, kind (positive and NODATA per question name and type, NXDOMAIN per "
                             + "zone, errors per network) and name; a limited client stays limited while it keeps asking faster; TCP"
                             + " and clients presenting a valid server cookie are never limited",
-                    (b, o, v) -> b.rrl = new Rrl(intValue(o, v, 0, 1_000_000), b.rrl.slip(), b.rrl.ipv4Prefix(), b.rrl.ipv6Prefix(), b.rrl.window())),
-            option("--rrl-slip", "N", "2",
-                    List.of("every N-th response over the rate is sent truncated (TC) so real clients",
+                    (b, o, v) -> b.rrl = new Rrl(
+                            intValue(o, v, 0, 1_000_000),
+                            b.rrl.slip(),
+                            b.rrl.ipv4Prefix(),
+                            b.rrl.ipv6Prefix(),
+                            b.rrl.window())),
+            option(
+                    "--rrl-slip",
+                    "N",
+                    "2",
+                    List.of(
+                            "every N-th response over the rate is sent truncated (TC) so real clients",
                             "retry over TCP, the others are dropped (default 2; 0 drops all, 1 truncates all)"),
                     "every N-th response over the rate is sent truncated (TC, question only) so a real client retries "
                             + "over TCP; the others are dropped; 0 drops all, 1 truncates all",
-                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), intValue(o, v, 0, 10), b.rrl.ipv4Prefix(), b.rrl.ipv6Prefix(), b.rrl.window())),
-            option("--rrl-ipv4-prefix", "BITS", "24",
+                    (b, o, v) -> b.rrl = new Rrl(
+                            b.rrl.rate(),
+                            intValue(o, v, 0, 10),
+                            b.rrl.ipv4Prefix(),
+                            b.rrl.ipv6Prefix(),
+                            b.rrl.window())),
+            option(
+                    "--rrl-ipv4-prefix",
+                    "BITS",
+                    "24",
                     List.of("IPv4 clients are counted per network of this prefix (default 24)"),
                     "IPv4 clients are counted per network of this prefix",
-                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), b.rrl.slip(), intValue(o, v, 0, 32), b.rrl.ipv6Prefix(), b.rrl.window())),
-            option("--rrl-ipv6-prefix", "BITS", "56",
+                    (b, o, v) -> b.rrl = new Rrl(
+                            b.rrl.rate(), b.rrl.slip(), intValue(o, v, 0, 32), b.rrl.ipv6Prefix(), b.rrl.window())),
+            option(
+                    "--rrl-ipv6-prefix",
+                    "BITS",
+                    "56",
                     List.of("IPv6 clients are counted per network of this prefix (default 56)"),
                     "IPv6 clients are counted per network of this prefix",
-                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), b.rrl.slip(), b.rrl.ipv4Prefix(), intValue(o, v, 0, 128), b.rrl.window())),
-            option("--rrl-window", "SECONDS", "15",
-                    List.of("a client over the rate stays limited at most this long after it slows",
+                    (b, o, v) -> b.rrl = new Rrl(
+                            b.rrl.rate(), b.rrl.slip(), b.rrl.ipv4Prefix(), intValue(o, v, 0, 128), b.rrl.window())),
+            option(
+                    "--rrl-window",
+                    "SECONDS",
+                    "15",
+                    List.of(
+                            "a client over the rate stays limited at most this long after it slows",
                             "down (default 15)"),
                     "the longest a limited client stays limited after it slows down (its debt is at most `rate` x "
                             + "`window` responses)",
-                    (b, o, v) -> b.rrl = new Rrl(b.rrl.rate(), b.rrl.slip(), b.rrl.ipv4Prefix(), b.rrl.ipv6Prefix(), intValue(o, v, 1, 3600))),
-            option("--lameduck", "SECONDS", "5",
-                    List.of("on SIGTERM, report not-ready on /ready and keep answering this long, then",
+                    (b, o, v) -> b.rrl = new Rrl(
+                            b.rrl.rate(),
+                            b.rrl.slip(),
+                            b.rrl.ipv4Prefix(),
+                            b.rrl.ipv6Prefix(),
+                            intValue(o, v, 1, 3600))),
+            option(
+                    "--lameduck",
+                    "SECONDS",
+                    "5",
+                    List.of(
+                            "on SIGTERM, report not-ready on /ready and keep answering this long, then",
                             "close and exit 0 (default " + DEFAULT_LAMEDUCK + "; 0: close at once)"),
                     "on SIGTERM: `/ready` answers 503 (\"shutting down\") at once while DNS is still answered this long, "
                             + "then the server closes and exits 0; 0 closes at once",
                     (b, o, v) -> b.lameduck = intValue(o, v, 0, 3600)),
-            option("--snapshot-dir", "DIR", "off",
-                    List.of("sidecar mode: write every transferred zone there (atomic, checksummed) and,",
+            option(
+                    "--snapshot-dir",
+                    "DIR",
+                    "off",
+                    List.of(
+                            "sidecar mode: write every transferred zone there (atomic, checksummed) and,",
                             "on start, serve the valid snapshots at once, then catch up by IXFR",
                             "(default: off)"),
                     "sidecar mode: each zone is written to `DIR` after every transfer that changed it (temporary file, "
@@ -250,14 +371,22 @@ public record ServerConfig(
                             + "their serial. Corrupt, truncated, foreign (another zone, primary or key) or oversized (> 32 MiB) "
                             + "files are refused with a WARN line and `zonekeeper_dns_zone_snapshots_refused_total`",
                     (b, o, v) -> b.snapshotDir(o, v)),
-            option("--snapshot-max-age", "SECONDS", "86400",
-                    List.of("serve a snapshot only while the primary last confirmed it less than this",
+            option(
+                    "--snapshot-max-age",
+                    "SECONDS",
+                    "86400",
+                    List.of(
+                            "serve a snapshot only while the primary last confirmed it less than this",
                             "long ago (default " + DEFAULT_SNAPSHOT_MAX_AGE + ", a day)"),
                     "a snapshot the primary has not confirmed for longer is not loaded; a zone served from one stops "
                             + "(SERVFAIL) once it passes this age with the primary still away",
                     (b, o, v) -> b.snapshotMaxAge(o, v)),
-            option("--warmup-rounds", "N", "20",
-                    List.of("passes of the JIT warm-up on a throwaway zone before the server reports",
+            option(
+                    "--warmup-rounds",
+                    "N",
+                    "20",
+                    List.of(
+                            "passes of the JIT warm-up on a throwaway zone before the server reports",
                             "ready (default 20, or the JVM property zonekeeper.warmup.rounds; 0: none)"),
                     "passes of the warm-up before the server reports ready: about 2,000 queries each through a private "
                             + "loopback socket on a throwaway zone, so the JIT has compiled the query path before the "
@@ -420,8 +549,8 @@ public record ServerConfig(
 
         void fallthrough(String opt, String value) throws ConfigException {
             if (value.trim().equals(".")) {
-                throw new ConfigException("option --fallthrough: the root is not a served zone; name a --zone"
-                        + " or a name below one");
+                throw new ConfigException(
+                        "option --fallthrough: the root is not a served zone; name a --zone" + " or a name below one");
             }
             Name f = zoneName(opt, value);
             if (!fallthrough.contains(f)) {
@@ -495,21 +624,44 @@ public record ServerConfig(
                             + " is the --listen address; give another port");
                 }
             }
-            return new ServerConfig(listen, records, List.copyOf(zones), List.copyOf(fallthrough),
-                    List.copyOf(upstreams), metrics, primary, tsig, notifyListen, udpSockets, cacheSize, zoneTtl,
-                    tcpIdleTimeout, tcpIoTimeout, tcpMaxConnections, tcpMaxPerClient, answerCacheMib, rrl,
-                    cacheBytes, maxConcurrent, lameduck, snapshotDir, snapshotMaxAge,
-                    recordsMaxFileBytes, recordsMaxRecords, maxConcurrentPerNetwork, warmupRounds);
+            return new ServerConfig(
+                    listen,
+                    records,
+                    List.copyOf(zones),
+                    List.copyOf(fallthrough),
+                    List.copyOf(upstreams),
+                    metrics,
+                    primary,
+                    tsig,
+                    notifyListen,
+                    udpSockets,
+                    cacheSize,
+                    zoneTtl,
+                    tcpIdleTimeout,
+                    tcpIoTimeout,
+                    tcpMaxConnections,
+                    tcpMaxPerClient,
+                    answerCacheMib,
+                    rrl,
+                    cacheBytes,
+                    maxConcurrent,
+                    lameduck,
+                    snapshotDir,
+                    snapshotMaxAge,
+                    recordsMaxFileBytes,
+                    recordsMaxRecords,
+                    maxConcurrentPerNetwork,
+                    warmupRounds);
         }
     }
 
-    private static Option option(String name, String arg, String defaultDoc, List<String> help, String doc,
-            Option.Setter setter) {
+    private static Option option(
+            String name, String arg, String defaultDoc, List<String> help, String doc, Option.Setter setter) {
         return new Option(name, arg, defaultDoc, help, doc, false, setter);
     }
 
-    private static Option repeatable(String name, String arg, String defaultDoc, List<String> help, String doc,
-            Option.Setter setter) {
+    private static Option repeatable(
+            String name, String arg, String defaultDoc, List<String> help, String doc, Option.Setter setter) {
         return new Option(name, arg, defaultDoc, help, doc, true, setter);
     }
 
@@ -573,7 +725,8 @@ public record ServerConfig(
             }
             return n;
         } catch (TextParseException e) {
-            throw new ConfigException("option " + opt + ": '" + value + "' is not a valid zone name: " + e.getMessage());
+            throw new ConfigException(
+                    "option " + opt + ": '" + value + "' is not a valid zone name: " + e.getMessage());
         }
     }
 

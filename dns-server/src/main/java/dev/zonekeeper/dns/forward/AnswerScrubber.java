@@ -74,10 +74,15 @@ final class AnswerScrubber {
             for (int i = 0; i < keep.length; i++) {
                 org.xbill.DNS.Record r = answer.get(i);
                 Name owner = r.getName();
-                if (r instanceof DNAMERecord && qtype != Type.DNAME && current.subdomain(owner)
-                        && !current.equals(owner) && !ours(owner)) {
+                if (r instanceof DNAMERecord
+                        && qtype != Type.DNAME
+                        && current.subdomain(owner)
+                        && !current.equals(owner)
+                        && !ours(owner)) {
                     keep[i] = true;
-                } else if (r instanceof CNAMERecord cname && qtype != Type.CNAME && owner.equals(current)
+                } else if (r instanceof CNAMERecord cname
+                        && qtype != Type.CNAME
+                        && owner.equals(current)
                         && next == null) {
                     keep[i] = true;
                     next = cname.getTarget();
@@ -139,8 +144,12 @@ final class AnswerScrubber {
         count(metrics, "answer", answer.size() - keptAnswer.size());
         count(metrics, "authority", authority.size() - keptAuthority.size());
         count(metrics, "additional", additionalDropped);
-        return new CachedResponse(upstream.getHeader().getRcode(), upstream.getHeader().getFlag(Flags.AD),
-                keptAnswer, keptAuthority, keptAdditional);
+        return new CachedResponse(
+                upstream.getHeader().getRcode(),
+                upstream.getHeader().getFlag(Flags.AD),
+                keptAnswer,
+                keptAuthority,
+                keptAdditional);
     }
 
     private static void addTarget(org.xbill.DNS.Record r, Set<Name> targets) {

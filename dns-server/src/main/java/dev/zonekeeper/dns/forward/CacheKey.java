@@ -18,7 +18,11 @@ public record CacheKey(String name, int type, int dclass, boolean dnssecOk, bool
         org.xbill.DNS.Record q = query.getQuestion();
         OPTRecord opt = query.getOPT();
         boolean dnssecOk = opt != null && (opt.getFlags() & ExtendedFlags.DO) != 0;
-        return new CacheKey(q.getName().toString().toLowerCase(Locale.ROOT), q.getType(), q.getDClass(), dnssecOk,
+        return new CacheKey(
+                q.getName().toString().toLowerCase(Locale.ROOT),
+                q.getType(),
+                q.getDClass(),
+                dnssecOk,
                 query.getHeader().getFlag(Flags.CD));
     }
 
@@ -29,7 +33,7 @@ public record CacheKey(String name, int type, int dclass, boolean dnssecOk, bool
      */
     @Override
     public int hashCode() {
-        return WireBytes.stringHash(name,
-                (type << 16) ^ dclass ^ (dnssecOk ? 0x8000_0000 : 0) ^ (checkingDisabled ? 0x4000_0000 : 0));
+        return WireBytes.stringHash(
+                name, (type << 16) ^ dclass ^ (dnssecOk ? 0x8000_0000 : 0) ^ (checkingDisabled ? 0x4000_0000 : 0));
     }
 }

@@ -16,8 +16,12 @@ import org.xbill.DNS.Type;
  * The parts of an upstream response that are passed on to clients: rcode, AD and the three record sections without
  * OPT, TSIG or SIG(0) (those belong to one hop). Immutable; every client gets its own {@link Message}.
  */
-public record CachedResponse(int rcode, boolean authenticData, List<org.xbill.DNS.Record> answer,
-                             List<org.xbill.DNS.Record> authority, List<org.xbill.DNS.Record> additional) {
+public record CachedResponse(
+        int rcode,
+        boolean authenticData,
+        List<org.xbill.DNS.Record> answer,
+        List<org.xbill.DNS.Record> authority,
+        List<org.xbill.DNS.Record> additional) {
 
     public CachedResponse {
         answer = List.copyOf(answer);
@@ -34,8 +38,12 @@ public record CachedResponse(int rcode, boolean authenticData, List<org.xbill.DN
                 additional.add(r);
             }
         }
-        return new CachedResponse(upstream.getHeader().getRcode(), upstream.getHeader().getFlag(Flags.AD),
-                upstream.getSection(Section.ANSWER), upstream.getSection(Section.AUTHORITY), additional);
+        return new CachedResponse(
+                upstream.getHeader().getRcode(),
+                upstream.getHeader().getFlag(Flags.AD),
+                upstream.getSection(Section.ANSWER),
+                upstream.getSection(Section.AUTHORITY),
+                additional);
     }
 
     /** A SERVFAIL with no records. */

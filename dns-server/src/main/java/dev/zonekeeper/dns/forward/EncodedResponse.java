@@ -23,6 +23,7 @@ public final class EncodedResponse {
     final CacheKey key;
     /** The question name in lower-case wire form. */
     final byte[] name;
+
     final int hash;
     private final int rcode;
     private final int anCount;
@@ -35,8 +36,17 @@ public final class EncodedResponse {
     /** Set by hits, cleared by the eviction sweep (second chance); a hint, so races are harmless. */
     boolean used;
 
-    private EncodedResponse(CacheKey key, byte[] name, int rcode, int anCount, int nsCount, int arCount, byte[] tail,
-                            int[] ttlOffsets, long ttlSeconds, long storedAtNanos) {
+    private EncodedResponse(
+            CacheKey key,
+            byte[] name,
+            int rcode,
+            int anCount,
+            int nsCount,
+            int arCount,
+            byte[] tail,
+            int[] ttlOffsets,
+            long ttlSeconds,
+            long storedAtNanos) {
         this.key = key;
         this.name = name;
         this.hash = WireBytes.questionHash(name, 0, name.length, (key.type() << 16) | key.dclass());
@@ -84,9 +94,17 @@ public final class EncodedResponse {
         }
         int[] ttlOffsets = offsets.stream().mapToInt(Integer::intValue).toArray();
         byte[] tail = java.util.Arrays.copyOfRange(wire, tailStart, wire.length);
-        return new EncodedResponse(key, name, r.rcode(), WireBytes.u16(wire, 6), WireBytes.u16(wire, 8),
-                WireBytes.u16(wire, 10), tail, ttlOffsets,
-                entry.ttlSeconds(), entry.storedAtNanos());
+        return new EncodedResponse(
+                key,
+                name,
+                r.rcode(),
+                WireBytes.u16(wire, 6),
+                WireBytes.u16(wire, 8),
+                WireBytes.u16(wire, 10),
+                tail,
+                ttlOffsets,
+                entry.ttlSeconds(),
+                entry.storedAtNanos());
     }
 
     private static void addAll(Message m, List<org.xbill.DNS.Record> records, int section) {
@@ -95,15 +113,25 @@ public final class EncodedResponse {
         }
     }
 
-
     /**
      * Whether this is the response to the question whose name is {@code b[offset, offset + length)} (any case) and
      * whose {@link WireBytes#questionHash} is {@code hash}.
      */
-    boolean matches(byte[] b, int offset, int length, int hash, int type, int dclass, boolean dnssecOk,
-                    boolean checkingDisabled) {
-        return this.hash == hash && name.length == length && key.type() == type && key.dclass() == dclass
-                && key.dnssecOk() == dnssecOk && key.checkingDisabled() == checkingDisabled
+    boolean matches(
+            byte[] b,
+            int offset,
+            int length,
+            int hash,
+            int type,
+            int dclass,
+            boolean dnssecOk,
+            boolean checkingDisabled) {
+        return this.hash == hash
+                && name.length == length
+                && key.type() == type
+                && key.dclass() == dclass
+                && key.dnssecOk() == dnssecOk
+                && key.checkingDisabled() == checkingDisabled
                 && WireBytes.equalsLowerCase(b, offset, name);
     }
 
@@ -147,8 +175,6 @@ public final class EncodedResponse {
             }
         }
     }
-
-
 
     private static long u32(byte[] b, int i) {
         return ((long) WireBytes.u16(b, i) << 16) | WireBytes.u16(b, i + 2);

@@ -2,6 +2,7 @@ package dev.zonekeeper.dns.forward;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.ExtendedFlags;
@@ -50,6 +50,7 @@ public final class Forwarder implements AutoCloseable {
     private final AtomicInteger inflightCount = new AtomicInteger();
     /** Queries waiting for an upstream answer, over all questions. */
     private final AtomicInteger waiting = new AtomicInteger();
+
     private volatile boolean closed;
 
     /** One question in flight upstream: its outcome, the queries waiting for it, and its deadline. */
@@ -72,12 +73,20 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private Forwarder(ForwarderConfig config, Transport transport, ForwarderMetrics metrics) {
-        this(config, null, transport, metrics,
+        this(
+                config,
+                null,
+                transport,
+                metrics,
                 transport.newEventLoopGroup(1, new DefaultThreadFactory("zonekeeper-forwarder", true)));
     }
 
-    private Forwarder(ForwarderConfig config, EventLoopGroup group, Transport transport, ForwarderMetrics metrics,
-                      EventLoopGroup ownGroup) {
+    private Forwarder(
+            ForwarderConfig config,
+            EventLoopGroup group,
+            Transport transport,
+            ForwarderMetrics metrics,
+            EventLoopGroup ownGroup) {
         this.config = config;
         this.metrics = metrics;
         this.ownGroup = ownGroup;
@@ -89,8 +98,14 @@ public final class Forwarder implements AutoCloseable {
         this.upstreams = List.copyOf(ups);
         this.cache = new ResponseCache(config.cacheMaxEntries(), config.cacheMaxBytes());
         this.loop = ownGroup != null ? ownGroup : group;
-        this.client = new UpstreamClient(loop, transport, config.timeout(), metrics, config.udpSockets(),
-                config.udpSocketUses(), new java.util.HashSet<>(config.upstreams()));
+        this.client = new UpstreamClient(
+                loop,
+                transport,
+                config.timeout(),
+                metrics,
+                config.udpSockets(),
+                config.udpSocketUses(),
+                new java.util.HashSet<>(config.upstreams()));
         this.scrubber = new AnswerScrubber(config.servedZones(), config.fallthrough());
         this.deadlineNanos = config.requestDeadline().toNanos();
         metrics.gauges(cache::bytes, cache::size, inflightCount::get, client::udpSockets);
@@ -182,13 +197,19 @@ public final class Forwarder implements AutoCloseable {
         inflightCount.incrementAndGet();
         ScheduledFuture<?> deadline;
         try {
-            deadline = loop.next().schedule(() -> {
-                if (pending.future.complete(Outcome.FAILED)) {
-                    LOG.debug("{} still in flight after {} ms: SERVFAIL", query.getQuestion(),
-                            TimeUnit.NANOSECONDS.toMillis(deadlineNanos));
-                    metrics.deadlineExpired();
-                }
-            }, deadlineNanos, TimeUnit.NANOSECONDS);
+            deadline = loop.next()
+                    .schedule(
+                            () -> {
+                                if (pending.future.complete(Outcome.FAILED)) {
+                                    LOG.debug(
+                                            "{} still in flight after {} ms: SERVFAIL",
+                                            query.getQuestion(),
+                                            TimeUnit.NANOSECONDS.toMillis(deadlineNanos));
+                                    metrics.deadlineExpired();
+                                }
+                            },
+                            deadlineNanos,
+                            TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) { // the event loop is shutting down
             deadline = null;
             pending.future.complete(Outcome.FAILED);
@@ -220,8 +241,15 @@ public final class Forwarder implements AutoCloseable {
         if (closed) {
             return null;
         }
-        EncodedResponse e = cache.encoded(q.packet(), q.nameOffset(), q.nameLength(), q.questionHash(), q.qtype(),
-                q.qclass(), q.dnssecOk(), q.checkingDisabled());
+        EncodedResponse e = cache.encoded(
+                q.packet(),
+                q.nameOffset(),
+                q.nameLength(),
+                q.questionHash(),
+                q.qtype(),
+                q.qclass(),
+                q.dnssecOk(),
+                q.checkingDisabled());
         return e != null && e.isFresh(nowNanos) ? e : null;
     }
 
@@ -272,8 +300,8 @@ public final class Forwarder implements AutoCloseable {
         client.udp(upstream.address(), probe).whenComplete((resp, err) -> record(upstream, failureOf(resp, err), 0));
     }
 
-    private void attempt(CacheKey key, Message query, List<Upstream> order, int index,
-                         CompletableFuture<Outcome> pending) {
+    private void attempt(
+            CacheKey key, Message query, List<Upstream> order, int index, CompletableFuture<Outcome> pending) {
         if (closed || pending.isDone()) {
             pending.complete(Outcome.FAILED);
             return;
@@ -288,22 +316,21 @@ public final class Forwarder implements AutoCloseable {
         CompletableFuture<Message> exchange;
         try {
             Message upstreamQuery = upstreamQuery(query);
-            exchange = client.udp(address, upstreamQuery)
-                    .thenCompose(response -> {
-                        if (!response.getHeader().getFlag(Flags.TC)) {
-                            return CompletableFuture.completedFuture(response);
-                        }
-                        metrics.tcpRetry(address);
-                        return client.tcp(address, upstreamQuery).thenApply(tcp -> {
-                            if (tcp.getHeader().getFlag(Flags.TC)) {
-                                // still truncated over TCP: the whole answer is not to be had from this upstream,
-                                // and passing on what came would be a wrong "no such record"
-                                throw new CompletionException(new UpstreamException(address,
-                                        FailureReason.TRUNCATED, "TC set over TCP", null));
-                            }
-                            return tcp;
-                        });
-                    });
+            exchange = client.udp(address, upstreamQuery).thenCompose(response -> {
+                if (!response.getHeader().getFlag(Flags.TC)) {
+                    return CompletableFuture.completedFuture(response);
+                }
+                metrics.tcpRetry(address);
+                return client.tcp(address, upstreamQuery).thenApply(tcp -> {
+                    if (tcp.getHeader().getFlag(Flags.TC)) {
+                        // still truncated over TCP: the whole answer is not to be had from this upstream,
+                        // and passing on what came would be a wrong "no such record"
+                        throw new CompletionException(
+                                new UpstreamException(address, FailureReason.TRUNCATED, "TC set over TCP", null));
+                    }
+                    return tcp;
+                });
+            });
         } catch (RuntimeException e) {
             exchange = CompletableFuture.failedFuture(
                     new UpstreamException(address, FailureReason.NETWORK, e.toString(), e));
@@ -329,8 +356,8 @@ public final class Forwarder implements AutoCloseable {
 
     private static FailureReason failureOf(Message response, Throwable error) {
         if (error != null) {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
+            Throwable cause =
+                    error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             return cause instanceof UpstreamException ? ((UpstreamException) cause).reason() : FailureReason.NETWORK;
         }
         int rcode = response.getRcode();
@@ -375,7 +402,8 @@ public final class Forwarder implements AutoCloseable {
         RuntimeException cacheFailure = null;
         if (ttl > 0) {
             long expiry = now + ttl * NANOS_PER_SECOND;
-            long staleUntil = config.serveStale() ? expiry + config.staleWindow().toNanos() : expiry;
+            long staleUntil =
+                    config.serveStale() ? expiry + config.staleWindow().toNanos() : expiry;
             try {
                 encoded = cache.put(key, new ResponseCache.Entry(data, ttl, now, staleUntil));
             } catch (RuntimeException e) {

@@ -45,13 +45,29 @@ import java.util.Objects;
  *                        completion is ever lost; default (null) every upstream once, UDP then TCP, plus a second:
  *                        {@code 2 x timeout x upstreams + 1 s}
  */
-public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeout, int cacheMaxEntries,
-                              boolean serveStale, Duration staleWindow, Duration staleAnswerTtl,
-                              Duration minTtl, Duration maxTtl, Duration servfailTtl,
-                              int maxFails, Duration healthBackoff, UpstreamPolicy policy, int ednsPayloadSize,
-                              long cacheMaxBytes, int maxConcurrent, int maxWaiters, int udpSockets,
-                              int udpSocketUses, List<org.xbill.DNS.Name> servedZones,
-                              List<org.xbill.DNS.Name> fallthrough, Duration requestDeadline, int maxWaiting) {
+public record ForwarderConfig(
+        List<InetSocketAddress> upstreams,
+        Duration timeout,
+        int cacheMaxEntries,
+        boolean serveStale,
+        Duration staleWindow,
+        Duration staleAnswerTtl,
+        Duration minTtl,
+        Duration maxTtl,
+        Duration servfailTtl,
+        int maxFails,
+        Duration healthBackoff,
+        UpstreamPolicy policy,
+        int ednsPayloadSize,
+        long cacheMaxBytes,
+        int maxConcurrent,
+        int maxWaiters,
+        int udpSockets,
+        int udpSocketUses,
+        List<org.xbill.DNS.Name> servedZones,
+        List<org.xbill.DNS.Name> fallthrough,
+        Duration requestDeadline,
+        int maxWaiting) {
 
     public ForwarderConfig {
         Objects.requireNonNull(upstreams, "upstreams");
@@ -116,8 +132,6 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         positive("requestDeadline", requestDeadline);
     }
 
-
-
     public static Builder builder() {
         return new Builder();
     }
@@ -161,8 +175,7 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         private Duration requestDeadline;
         private int maxWaiting = 10_000;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder maxWaiting(int maxWaiting) {
             this.maxWaiting = maxWaiting;
@@ -283,10 +296,29 @@ public record ForwarderConfig(List<InetSocketAddress> upstreams, Duration timeou
         /** The config; reads /etc/resolv.conf if no upstreams were set. */
         public ForwarderConfig build() {
             List<InetSocketAddress> ups = upstreams != null ? upstreams : ResolvConf.defaultUpstreams();
-            return new ForwarderConfig(ups, timeout, cacheMaxEntries, serveStale, staleWindow, staleAnswerTtl,
-                    minTtl, maxTtl, servfailTtl, maxFails, healthBackoff, policy, ednsPayloadSize, cacheMaxBytes,
-                    maxConcurrent, maxWaiters, udpSockets, udpSocketUses, servedZones, fallthrough,
-                    requestDeadline, maxWaiting);
+            return new ForwarderConfig(
+                    ups,
+                    timeout,
+                    cacheMaxEntries,
+                    serveStale,
+                    staleWindow,
+                    staleAnswerTtl,
+                    minTtl,
+                    maxTtl,
+                    servfailTtl,
+                    maxFails,
+                    healthBackoff,
+                    policy,
+                    ednsPayloadSize,
+                    cacheMaxBytes,
+                    maxConcurrent,
+                    maxWaiters,
+                    udpSockets,
+                    udpSocketUses,
+                    servedZones,
+                    fallthrough,
+                    requestDeadline,
+                    maxWaiting);
         }
     }
 }

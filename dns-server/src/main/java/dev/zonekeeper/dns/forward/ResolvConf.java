@@ -20,8 +20,7 @@ public final class ResolvConf {
     /** The port of every nameserver in resolv.conf: the file has no syntax for another. */
     public static final int DNS_PORT = 53;
 
-    private ResolvConf() {
-    }
+    private ResolvConf() {}
 
     /**
      * The nameservers of a resolv.conf text, in file order, on port 53. Comments ({@code #} or {@code ;}), other

@@ -43,8 +43,7 @@ public final class ResponseCache {
     private long evictions;
 
     /** A map value: the entry and its wire form (null when it has none). */
-    private record Slot(Entry entry, EncodedResponse encoded, long bytes) {
-    }
+    private record Slot(Entry entry, EncodedResponse encoded, long bytes) {}
 
     /** A cache of at most {@code maxEntries} responses and 32 MiB; 0 caches nothing. */
     public ResponseCache(int maxEntries) {
@@ -166,7 +165,10 @@ public final class ResponseCache {
     static long estimatedBytes(CacheKey key, Entry entry, EncodedResponse encoded) {
         CachedResponse r = entry.response();
         int records = r.answer().size() + r.authority().size() + r.additional().size();
-        return ENTRY_OVERHEAD + 3L * key.name().length() + 2L * encoded.tailLength() + encoded.tailLength() / 4
+        return ENTRY_OVERHEAD
+                + 3L * key.name().length()
+                + 2L * encoded.tailLength()
+                + encoded.tailLength() / 4
                 + (long) records * (RECORD_OVERHEAD + 4);
     }
 
@@ -174,15 +176,29 @@ public final class ResponseCache {
      * The fresh-or-not entry in wire form for the question whose name is {@code b[offset, offset + length)} (any
      * case), or null. Lock-free and allocation-free; marks the entry used.
      */
-    public EncodedResponse encoded(byte[] b, int offset, int length, int type, int dclass, boolean dnssecOk,
-                                   boolean checkingDisabled) {
-        return encoded(b, offset, length, WireBytes.questionHash(b, offset, length, (type << 16) | dclass), type,
-                dclass, dnssecOk, checkingDisabled);
+    public EncodedResponse encoded(
+            byte[] b, int offset, int length, int type, int dclass, boolean dnssecOk, boolean checkingDisabled) {
+        return encoded(
+                b,
+                offset,
+                length,
+                WireBytes.questionHash(b, offset, length, (type << 16) | dclass),
+                type,
+                dclass,
+                dnssecOk,
+                checkingDisabled);
     }
 
     /** As {@link #encoded(byte[], int, int, int, int, boolean, boolean)}, with the question's hash already known. */
-    public EncodedResponse encoded(byte[] b, int offset, int length, int questionHash, int type, int dclass,
-                                   boolean dnssecOk, boolean checkingDisabled) {
+    public EncodedResponse encoded(
+            byte[] b,
+            int offset,
+            int length,
+            int questionHash,
+            int type,
+            int dclass,
+            boolean dnssecOk,
+            boolean checkingDisabled) {
         for (int i = 0; i < PROBES; i++) {
             EncodedResponse e = index.get((questionHash + i) & mask);
             if (e != null && e.matches(b, offset, length, questionHash, type, dclass, dnssecOk, checkingDisabled)) {

@@ -43,8 +43,9 @@ public enum Transport {
     /** A factory for TCP client channels of the address family of {@code peer}. */
     public ChannelFactory<SocketChannel> socketChannel(InetSocketAddress peer) {
         SocketProtocolFamily family = family(peer);
-        return this == EPOLL ? () -> new EpollSocketChannel(family) : () -> new NioSocketChannel(
-                java.nio.channels.spi.SelectorProvider.provider(), family);
+        return this == EPOLL
+                ? () -> new EpollSocketChannel(family)
+                : () -> new NioSocketChannel(java.nio.channels.spi.SelectorProvider.provider(), family);
     }
 
     private static SocketProtocolFamily family(InetSocketAddress peer) {

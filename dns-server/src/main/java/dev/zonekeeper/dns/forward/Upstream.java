@@ -63,6 +63,7 @@ public final class Upstream {
 
     @Override
     public synchronized String toString() {
-        return address + (healthy() ? " healthy" : " unhealthy") + " (" + consecutiveFailures + " consecutive failures)";
+        return address + (healthy() ? " healthy" : " unhealthy") + " (" + consecutiveFailures
+                + " consecutive failures)";
     }
 }

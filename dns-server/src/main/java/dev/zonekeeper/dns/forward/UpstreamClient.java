@@ -75,14 +75,21 @@ final class UpstreamClient {
     private int draining;
     /** Pooled sockets open (in a pool or draining). Guarded by this. */
     private int open;
+
     private boolean closed;
 
     UpstreamClient(EventLoopGroup group, Transport transport, Duration timeout, ForwarderMetrics metrics) {
         this(group, transport, timeout, metrics, 32, 256, Set.of());
     }
 
-    UpstreamClient(EventLoopGroup group, Transport transport, Duration timeout, ForwarderMetrics metrics,
-                   int udpSockets, int udpSocketUses, Set<InetSocketAddress> upstreams) {
+    UpstreamClient(
+            EventLoopGroup group,
+            Transport transport,
+            Duration timeout,
+            ForwarderMetrics metrics,
+            int udpSockets,
+            int udpSocketUses,
+            Set<InetSocketAddress> upstreams) {
         this.group = group;
         this.transport = transport;
         this.timeoutNanos = timeout.toNanos();
@@ -119,8 +126,7 @@ final class UpstreamClient {
         }
     }
 
-    private record Exchange(InetSocketAddress upstream, Message query, CompletableFuture<Message> result) {
-    }
+    private record Exchange(InetSocketAddress upstream, Message query, CompletableFuture<Message> result) {}
 
     /**
      * Sends {@code query} over UDP (with a new ID); completes with the matching answer or an
@@ -138,8 +144,8 @@ final class UpstreamClient {
             }
             socket = acquire(upstream);
             if (socket.pending.size() >= 0x8000) {
-                result.completeExceptionally(new UpstreamException(upstream, FailureReason.NETWORK,
-                        "too many queries on one socket", null));
+                result.completeExceptionally(
+                        new UpstreamException(upstream, FailureReason.NETWORK, "too many queries on one socket", null));
                 return result;
             }
             do {
@@ -164,16 +170,17 @@ final class UpstreamClient {
         });
         socket.bind.addListener(f -> {
             if (!f.isSuccess()) {
-                result.completeExceptionally(
-                        new UpstreamException(upstream, FailureReason.NETWORK, "bind", f.cause()));
+                result.completeExceptionally(new UpstreamException(upstream, FailureReason.NETWORK, "bind", f.cause()));
                 return;
             }
-            socket.channel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(wire), upstream)).addListener(w -> {
-                if (!w.isSuccess()) {
-                    result.completeExceptionally(
-                            new UpstreamException(upstream, FailureReason.NETWORK, "send", w.cause()));
-                }
-            });
+            socket.channel
+                    .writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(wire), upstream))
+                    .addListener(w -> {
+                        if (!w.isSuccess()) {
+                            result.completeExceptionally(
+                                    new UpstreamException(upstream, FailureReason.NETWORK, "send", w.cause()));
+                        }
+                    });
         });
         return result;
     }
@@ -190,8 +197,7 @@ final class UpstreamClient {
         boolean dead = s != null && (!s.channel.isOpen() || (s.bind.isDone() && !s.bind.isSuccess()));
         // Past its uses it is replaced, unless too many replaced ones still drain: then it serves on, so the
         // number of sockets stays bounded whatever the upstreams do.
-        boolean usedUp = s != null
-                && (s.uses >= maxUses || System.nanoTime() - s.createdNanos > MAX_SOCKET_AGE_NANOS);
+        boolean usedUp = s != null && (s.uses >= maxUses || System.nanoTime() - s.createdNanos > MAX_SOCKET_AGE_NANOS);
         if (s == null || dead || (usedUp && draining < poolSize)) {
             if (s != null) {
                 retire(s);
@@ -269,13 +275,15 @@ final class UpstreamClient {
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channelFactory(transport.socketChannel(upstream))
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
-                        (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 2, 0, 2),
-                                new TcpHandler(upstream, query, result));
+                        ch.pipeline()
+                                .addLast(
+                                        new LengthFieldBasedFrameDecoder(MAX_FRAME, 0, 2, 0, 2),
+                                        new TcpHandler(upstream, query, result));
                     }
                 });
         ChannelFuture connect = bootstrap.connect(upstream);
@@ -321,18 +329,23 @@ final class UpstreamClient {
             }
         }
         for (Exchange e : pending) {
-            e.result().completeExceptionally(
-                    new UpstreamException(e.upstream(), FailureReason.NETWORK, "closed", null));
+            e.result()
+                    .completeExceptionally(new UpstreamException(e.upstream(), FailureReason.NETWORK, "closed", null));
         }
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
     /** Fails {@code result} with a timeout unless it completes first; the caller cancels the timer on completion. */
     private ScheduledFuture<?> timeout(CompletableFuture<Message> result, InetSocketAddress upstream) {
-        return group.next().schedule(
-                () -> result.completeExceptionally(new UpstreamException(upstream, FailureReason.TIMEOUT,
-                        "no answer in " + Duration.ofNanos(timeoutNanos), null)),
-                timeoutNanos, TimeUnit.NANOSECONDS);
+        return group.next()
+                .schedule(
+                        () -> result.completeExceptionally(new UpstreamException(
+                                upstream,
+                                FailureReason.TIMEOUT,
+                                "no answer in " + Duration.ofNanos(timeoutNanos),
+                                null)),
+                        timeoutNanos,
+                        TimeUnit.NANOSECONDS);
     }
 
     private static InetSocketAddress wildcard(InetSocketAddress peer) {
@@ -346,7 +359,8 @@ final class UpstreamClient {
 
     /** Whether {@code response} answers {@code query}: QR, same ID, same question (name in any case). */
     static boolean answers(Message query, Message response) {
-        if (!response.getHeader().getFlag(Flags.QR) || response.getHeader().getID() != query.getHeader().getID()) {
+        if (!response.getHeader().getFlag(Flags.QR)
+                || response.getHeader().getID() != query.getHeader().getID()) {
             return false;
         }
         org.xbill.DNS.Record q = query.getQuestion();
@@ -363,8 +377,7 @@ final class UpstreamClient {
     }
 
     /** Completes {@code result} with the message in {@code content} if it answers {@code query}; else counts it. */
-    private void accept(InetSocketAddress upstream, Message query, CompletableFuture<Message> result,
-                        ByteBuf content) {
+    private void accept(InetSocketAddress upstream, Message query, CompletableFuture<Message> result, ByteBuf content) {
         if (result.isDone()) {
             return;
         }

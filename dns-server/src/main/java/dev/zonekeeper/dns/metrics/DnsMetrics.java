@@ -37,14 +37,39 @@ import org.xbill.DNS.Type;
  */
 public final class DnsMetrics {
     /** Query types with a counter of their own; every other type counts as OTHER. */
-    private static final int[] KNOWN_TYPES = {Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.SRV, Type.NS,
-        Type.SOA, Type.PTR, Type.CAA, Type.ANY, Type.AXFR, Type.IXFR, Type.DS, Type.DNSKEY, Type.HTTPS, Type.SVCB};
+    private static final int[] KNOWN_TYPES = {
+        Type.A,
+        Type.AAAA,
+        Type.CNAME,
+        Type.MX,
+        Type.TXT,
+        Type.SRV,
+        Type.NS,
+        Type.SOA,
+        Type.PTR,
+        Type.CAA,
+        Type.ANY,
+        Type.AXFR,
+        Type.IXFR,
+        Type.DS,
+        Type.DNSKEY,
+        Type.HTTPS,
+        Type.SVCB
+    };
 
     /** Why a packet was dropped or answered with an error before it reached a zone or the forwarder. */
     public enum BadInput {
-        TOO_SHORT("too_short"), RESPONSE("qr_set"), MALFORMED("malformed"), QDCOUNT("bad_qdcount"),
-        OPCODE("unknown_opcode"), CLASS("unknown_class"), EDNS_VERSION("bad_edns_version"),
-        FORMAT("format_error"), TRANSFER("transfer_refused"), OVERSIZED_TCP("oversized_tcp"), TCP_LIMIT("tcp_connection_limit");
+        TOO_SHORT("too_short"),
+        RESPONSE("qr_set"),
+        MALFORMED("malformed"),
+        QDCOUNT("bad_qdcount"),
+        OPCODE("unknown_opcode"),
+        CLASS("unknown_class"),
+        EDNS_VERSION("bad_edns_version"),
+        FORMAT("format_error"),
+        TRANSFER("transfer_refused"),
+        OVERSIZED_TCP("oversized_tcp"),
+        TCP_LIMIT("tcp_connection_limit");
 
         final String tag;
 
@@ -55,8 +80,12 @@ public final class DnsMetrics {
 
     /** Why the server closed a DNS-over-TCP connection (or refused a new one). */
     public enum TcpClose {
-        REFUSED_PER_CLIENT("refused_per_client"), REFUSED_TOTAL("refused_total"), EVICTED("evicted_idlest"),
-        IO_TIMEOUT("io_timeout"), IDLE_TIMEOUT("idle_timeout"), UNREAD_ANSWERS("unread_answers");
+        REFUSED_PER_CLIENT("refused_per_client"),
+        REFUSED_TOTAL("refused_total"),
+        EVICTED("evicted_idlest"),
+        IO_TIMEOUT("io_timeout"),
+        IDLE_TIMEOUT("idle_timeout"),
+        UNREAD_ANSWERS("unread_answers");
 
         final String tag;
 
@@ -68,8 +97,10 @@ public final class DnsMetrics {
     private static final int TYPES = KNOWN_TYPES.length + 1;
     private static final int RCODES = 24;
     /** Upper bounds of the latency histogram's buckets (the former Timer's service-level objectives). */
-    private static final long[] BOUNDS_NANOS = {25_000, 50_000, 100_000, 250_000, 1_000_000, 5_000_000, 25_000_000,
-        100_000_000, 500_000_000, 2_000_000_000L};
+    private static final long[] BOUNDS_NANOS = {
+        25_000, 50_000, 100_000, 250_000, 1_000_000, 5_000_000, 25_000_000, 100_000_000, 500_000_000, 2_000_000_000L
+    };
+
     private static final String LATENCY = "zonekeeper_dns_request_duration_seconds";
     private static final String LATENCY_HELP = "Time from a query's arrival to its response being written";
     /** The latency maximum covers the last one to two windows (Micrometer's Timer max decayed over two minutes). */
@@ -79,6 +110,7 @@ public final class DnsMetrics {
     private final List<Stripe> stripes = new CopyOnWriteArrayList<>();
     /** Threads that are not Netty's share this one, under its lock. */
     private final Stripe shared = new SharedStripe();
+
     private final FastThreadLocal<Stripe> local = new FastThreadLocal<>() {
         @Override
         protected Stripe initialValue() {
@@ -94,11 +126,13 @@ public final class DnsMetrics {
     private final AtomicLong tcpConnections = new AtomicLong();
     /** Held here: a FunctionCounter holds its object weakly. */
     private volatile java.util.function.LongSupplier answerCacheEvictions;
+
     private final Counter forwardShareRefused;
     /** Response rate limiting: [0] dropped, [1] slipped (sent truncated). */
     private final Counter[] rateLimited = new Counter[2];
     /** DNS cookies by verdict: [1] client cookie only, [2] valid server cookie, [3] invalid or stale server cookie. */
     private final Counter[] cookies = new Counter[4];
+
     private final Map<String, AtomicLong> zoneRecords = new ConcurrentHashMap<>();
 
     public DnsMetrics() {
@@ -113,63 +147,85 @@ public final class DnsMetrics {
             for (int i = 0; i < TYPES; i++) {
                 String type = i < KNOWN_TYPES.length ? Type.string(KNOWN_TYPES[i]) : "OTHER";
                 int index = t * TYPES + i;
-                counter("zonekeeper.dns.queries", "DNS queries received, by query type and transport",
-                        s -> s.queries[index], "type", type, "transport", transport.tag);
+                counter(
+                        "zonekeeper.dns.queries",
+                        "DNS queries received, by query type and transport",
+                        s -> s.queries[index],
+                        "type",
+                        type,
+                        "transport",
+                        transport.tag);
             }
         }
         for (int r = 0; r <= RCODES; r++) {
             int index = r;
-            counter("zonekeeper.dns.responses", "DNS responses sent, by rcode", s -> s.responses[index],
-                    "rcode", r < RCODES ? Rcode.string(r) : "OTHER");
+            counter(
+                    "zonekeeper.dns.responses",
+                    "DNS responses sent, by rcode",
+                    s -> s.responses[index],
+                    "rcode",
+                    r < RCODES ? Rcode.string(r) : "OTHER");
         }
         registry.getPrometheusRegistry().register(new LatencyCollector());
         for (BadInput b : BadInput.values()) {
             badInput[b.ordinal()] = Counter.builder("zonekeeper.dns.malformed")
                     .description("Bad packets answered with an error rcode, by reason")
-                    .tag("reason", b.tag).register(registry);
+                    .tag("reason", b.tag)
+                    .register(registry);
             dropped[b.ordinal()] = Counter.builder("zonekeeper.dns.dropped")
                     .description("Packets dropped without an answer, by reason")
-                    .tag("reason", b.tag).register(registry);
+                    .tag("reason", b.tag)
+                    .register(registry);
         }
         String cache = "Authoritative answers served from pre-encoded bytes (hit) or built (miss)";
         counter("zonekeeper.dns.answer.cache", cache, s -> s.hits, "result", "hit");
         counter("zonekeeper.dns.answer.cache", cache, s -> s.misses, "result", "miss");
         truncated = Counter.builder("zonekeeper.dns.truncated")
-                .description("UDP responses sent with TC set because the answer did not fit").register(registry);
+                .description("UDP responses sent with TC set because the answer did not fit")
+                .register(registry);
         for (TcpClose c : TcpClose.values()) {
             tcpClosed[c.ordinal()] = Counter.builder("zonekeeper.dns.tcp.closed")
                     .description("DNS-over-TCP connections closed or refused by the server, by reason")
-                    .tag("reason", c.tag).register(registry);
+                    .tag("reason", c.tag)
+                    .register(registry);
         }
         Gauge.builder("zonekeeper.dns.tcp.connections", tcpConnections, AtomicLong::get)
-                .description("DNS-over-TCP connections open").register(registry);
+                .description("DNS-over-TCP connections open")
+                .register(registry);
         // the forwarder's own limits count under the same name (ForwarderMeters), with their reasons
         forwardShareRefused = Counter.builder("zonekeeper.dns.forward.rejected")
-                .description("Forwarded queries answered REFUSED at once: too many questions in flight, or waiters for one")
-                .tag("reason", "per_network").register(registry);
+                .description(
+                        "Forwarded queries answered REFUSED at once: too many questions in flight, or waiters for one")
+                .tag("reason", "per_network")
+                .register(registry);
         String[] actions = {"dropped", "slipped"};
         for (int i = 0; i < actions.length; i++) {
             rateLimited[i] = Counter.builder("zonekeeper.dns.rrl")
                     .description("UDP responses over the rate limit: dropped, or sent truncated (slipped)")
-                    .tag("action", actions[i]).register(registry);
+                    .tag("action", actions[i])
+                    .register(registry);
         }
         String[] verdicts = {null, "client_only", "valid", "invalid"};
         for (int i = 1; i < verdicts.length; i++) {
             cookies[i] = Counter.builder("zonekeeper.dns.cookies")
                     .description("Queries with a DNS cookie, by verdict on the server cookie they carried")
-                    .tag("result", verdicts[i]).register(registry);
+                    .tag("result", verdicts[i])
+                    .register(registry);
         }
     }
 
     /** A counter whose value is the sum of one field over the stripes, read when scraped. */
     private void counter(String name, String description, ToLongFunction<Stripe> field, String... tags) {
         FunctionCounter.builder(name, stripes, list -> {
-            long sum = 0;
-            for (Stripe s : list) {
-                sum += field.applyAsLong(s);
-            }
-            return sum;
-        }).description(description).tags(tags).register(registry);
+                    long sum = 0;
+                    for (Stripe s : list) {
+                        sum += field.applyAsLong(s);
+                    }
+                    return sum;
+                })
+                .description(description)
+                .tags(tags)
+                .register(registry);
     }
 
     /** The calling thread's stripe: its own on a Netty thread, else the shared one (which locks itself). */
@@ -227,9 +283,11 @@ public final class DnsMetrics {
     public void answerCache(java.util.function.LongSupplier bytes, java.util.function.LongSupplier evictions) {
         Gauge.builder("zonekeeper.dns.answer.cache.bytes", bytes, b -> (double) b.getAsLong())
                 .description("Bytes the pre-encoded authoritative answers take, as counted against --answer-cache-mib")
-                .strongReference(true).register(registry);
+                .strongReference(true)
+                .register(registry);
         FunctionCounter.builder("zonekeeper.dns.answer.cache.evictions", evictions, e -> (double) e.getAsLong())
-                .description("Pre-encoded answers evicted to stay within --answer-cache-mib").register(registry);
+                .description("Pre-encoded answers evicted to stay within --answer-cache-mib")
+                .register(registry);
         answerCacheEvictions = evictions;
     }
 
@@ -257,12 +315,16 @@ public final class DnsMetrics {
 
     /** Sets the record count of a zone (a gauge per zone). */
     public void zoneRecords(String zone, long records) {
-        zoneRecords.computeIfAbsent(zone, z -> {
-            AtomicLong v = new AtomicLong();
-            Gauge.builder("zonekeeper.dns.zone.records", v, AtomicLong::get)
-                    .description("Records in each served zone").tag("zone", z).register(registry);
-            return v;
-        }).set(records);
+        zoneRecords
+                .computeIfAbsent(zone, z -> {
+                    AtomicLong v = new AtomicLong();
+                    Gauge.builder("zonekeeper.dns.zone.records", v, AtomicLong::get)
+                            .description("Records in each served zone")
+                            .tag("zone", z)
+                            .register(registry);
+                    return v;
+                })
+                .set(records);
     }
 
     private final Map<String, AtomicLong> recordsRefused = new ConcurrentHashMap<>();
@@ -272,13 +334,16 @@ public final class DnsMetrics {
      * {@code over_record_limit}): a gauge, since every reload reads the directory again.
      */
     public void recordsFilesRefused(String reason, long files) {
-        recordsRefused.computeIfAbsent(reason, r -> {
-            AtomicLong v = new AtomicLong();
-            Gauge.builder("zonekeeper.dns.records.refused.files", v, AtomicLong::get)
-                    .description("Records files refused by the last load for a size or record-count limit")
-                    .tag("reason", r).register(registry);
-            return v;
-        }).set(files);
+        recordsRefused
+                .computeIfAbsent(reason, r -> {
+                    AtomicLong v = new AtomicLong();
+                    Gauge.builder("zonekeeper.dns.records.refused.files", v, AtomicLong::get)
+                            .description("Records files refused by the last load for a size or record-count limit")
+                            .tag("reason", r)
+                            .register(registry);
+                    return v;
+                })
+                .set(files);
     }
 
     /** Counters read back in tests and logs. */
@@ -312,6 +377,7 @@ public final class DnsMetrics {
         final long[] responses = new long[RCODES + 1];
         /** Responses per latency bucket, not cumulative; the last one is above the highest bound. */
         final long[] buckets = new long[BOUNDS_NANOS.length + 1];
+
         long latencyNanos;
         long hits;
         long misses;
@@ -418,13 +484,20 @@ public final class DnsMetrics {
                 nanos += s.addBuckets(counts);
                 max = Math.max(max, s.max(now));
             }
-            HistogramSnapshot histogram = HistogramSnapshot.builder().name(LATENCY).help(LATENCY_HELP)
+            HistogramSnapshot histogram = HistogramSnapshot.builder()
+                    .name(LATENCY)
+                    .help(LATENCY_HELP)
                     .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
                             .classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, counts))
-                            .sum(nanos / 1e9).build())
+                            .sum(nanos / 1e9)
+                            .build())
                     .build();
-            GaugeSnapshot maximum = GaugeSnapshot.builder().name(LATENCY + "_max").help(LATENCY_HELP)
-                    .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(max / 1e9).build())
+            GaugeSnapshot maximum = GaugeSnapshot.builder()
+                    .name(LATENCY + "_max")
+                    .help(LATENCY_HELP)
+                    .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder()
+                            .value(max / 1e9)
+                            .build())
                     .build();
             return new MetricSnapshots(histogram, maximum);
         }

@@ -38,15 +38,22 @@ public final class ForwarderMeters implements ForwarderMetrics {
     }
 
     private Counter tagged(String name, String description, String tag, String value) {
-        return tagged.computeIfAbsent(name + "|" + value, k -> Counter.builder(name).description(description)
-                .tag(tag, value).register(registry));
+        return tagged.computeIfAbsent(
+                name + "|" + value,
+                k -> Counter.builder(name)
+                        .description(description)
+                        .tag(tag, value)
+                        .register(registry));
     }
 
     @Override
     public void unusableAnswer(String stage) {
-        tagged("zonekeeper.dns.forward.unusable.answers",
-                "Upstream answers that could not be cached (stage=cache, passed on) or encoded (stage=answer)",
-                "stage", stage).increment();
+        tagged(
+                        "zonekeeper.dns.forward.unusable.answers",
+                        "Upstream answers that could not be cached (stage=cache, passed on) or encoded (stage=answer)",
+                        "stage",
+                        stage)
+                .increment();
     }
 
     @Override
@@ -56,16 +63,22 @@ public final class ForwarderMeters implements ForwarderMetrics {
 
     @Override
     public void rejected(String reason) {
-        tagged("zonekeeper.dns.forward.rejected",
-                "Forwarded queries answered REFUSED at once: too many questions in flight, or waiters for one",
-                "reason", reason).increment();
+        tagged(
+                        "zonekeeper.dns.forward.rejected",
+                        "Forwarded queries answered REFUSED at once: too many questions in flight, or waiters for one",
+                        "reason",
+                        reason)
+                .increment();
     }
 
     @Override
     public void scrubbed(String section, int count) {
-        tagged("zonekeeper.dns.forward.scrubbed.records",
-                "Upstream records dropped before caching: out of bailiwick, off the CNAME chain, or in our zones",
-                "section", section).increment(count);
+        tagged(
+                        "zonekeeper.dns.forward.scrubbed.records",
+                        "Upstream records dropped before caching: out of bailiwick, off the CNAME chain, or in our zones",
+                        "section",
+                        section)
+                .increment(count);
     }
 
     @Override
@@ -74,8 +87,11 @@ public final class ForwarderMeters implements ForwarderMetrics {
     }
 
     @Override
-    public void gauges(java.util.function.LongSupplier cacheBytes, java.util.function.LongSupplier cacheEntries,
-                       java.util.function.LongSupplier inflight, java.util.function.LongSupplier udpSockets) {
+    public void gauges(
+            java.util.function.LongSupplier cacheBytes,
+            java.util.function.LongSupplier cacheEntries,
+            java.util.function.LongSupplier inflight,
+            java.util.function.LongSupplier udpSockets) {
         gauge("zonekeeper.dns.forward.cache.bytes", cacheBytes, "Estimated bytes held by the forwarder cache");
         gauge("zonekeeper.dns.forward.cache.entries", cacheEntries, "Responses in the forwarder cache");
         gauge("zonekeeper.dns.forward.inflight", inflight, "Distinct questions in flight upstream");
@@ -83,7 +99,8 @@ public final class ForwarderMeters implements ForwarderMetrics {
     }
 
     private Counter cache(String result) {
-        return Counter.builder("zonekeeper.dns.forward.cache").tag("result", result)
+        return Counter.builder("zonekeeper.dns.forward.cache")
+                .tag("result", result)
                 .description("Forwarded queries answered from the cache (hit), upstream (miss), or stale (RFC 8767)")
                 .register(registry);
     }
@@ -109,36 +126,54 @@ public final class ForwarderMeters implements ForwarderMetrics {
 
     /** A gauge reading {@code value}, held strongly (Micrometer's default weak reference would lose the lambda). */
     private void gauge(String name, java.util.function.LongSupplier value, String description) {
-        io.micrometer.core.instrument.Gauge.builder(name, value, v -> v.getAsLong()).description(description)
-                .strongReference(true).register(registry);
+        io.micrometer.core.instrument.Gauge.builder(name, value, v -> v.getAsLong())
+                .description(description)
+                .strongReference(true)
+                .register(registry);
     }
 
     @Override
     public void upstreamLatency(InetSocketAddress upstream, Duration d) {
-        latency.computeIfAbsent(upstream, u -> Timer.builder("zonekeeper.dns.upstream.duration")
-                .description("Upstream query round-trip time").tag("upstream", name(u))
-                .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25),
-                        Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(2))
-                .register(registry)).record(d);
+        latency.computeIfAbsent(
+                        upstream,
+                        u -> Timer.builder("zonekeeper.dns.upstream.duration")
+                                .description("Upstream query round-trip time")
+                                .tag("upstream", name(u))
+                                .serviceLevelObjectives(
+                                        Duration.ofMillis(1),
+                                        Duration.ofMillis(5),
+                                        Duration.ofMillis(25),
+                                        Duration.ofMillis(100),
+                                        Duration.ofMillis(500),
+                                        Duration.ofSeconds(2))
+                                .register(registry))
+                .record(d);
     }
 
     @Override
     public void upstreamFailure(InetSocketAddress upstream, FailureReason reason) {
         String key = name(upstream) + "|" + reason;
-        failures.computeIfAbsent(key, k -> Counter.builder("zonekeeper.dns.upstream.failures")
-                .description("Failed upstream tries, by upstream and reason")
-                .tag("upstream", name(upstream)).tag("reason", reason.name().toLowerCase(java.util.Locale.ROOT))
-                .register(registry)).increment();
+        failures.computeIfAbsent(
+                        key,
+                        k -> Counter.builder("zonekeeper.dns.upstream.failures")
+                                .description("Failed upstream tries, by upstream and reason")
+                                .tag("upstream", name(upstream))
+                                .tag("reason", reason.name().toLowerCase(java.util.Locale.ROOT))
+                                .register(registry))
+                .increment();
     }
 
     @Override
     public void upstreamHealthChanged(InetSocketAddress upstream, boolean healthy) {
         health.computeIfAbsent(upstream, u -> {
-            AtomicInteger v = new AtomicInteger(1);
-            io.micrometer.core.instrument.Gauge.builder("zonekeeper.dns.upstream.healthy", v, AtomicInteger::get)
-                    .description("1 while the upstream is considered healthy").tag("upstream", name(u))
-                    .register(registry);
-            return v;
-        }).set(healthy ? 1 : 0);
+                    AtomicInteger v = new AtomicInteger(1);
+                    io.micrometer.core.instrument.Gauge.builder(
+                                    "zonekeeper.dns.upstream.healthy", v, AtomicInteger::get)
+                            .description("1 while the upstream is considered healthy")
+                            .tag("upstream", name(u))
+                            .register(registry);
+                    return v;
+                })
+                .set(healthy ? 1 : 0);
     }
 }

@@ -14,10 +14,12 @@ import java.util.function.Supplier;
 public final class HttpEndpoint implements AutoCloseable {
     private final HttpServer server;
 
-    public HttpEndpoint(InetSocketAddress address, Supplier<String> metrics, BooleanSupplier ready,
-                        Supplier<String> readiness) throws IOException {
+    public HttpEndpoint(
+            InetSocketAddress address, Supplier<String> metrics, BooleanSupplier ready, Supplier<String> readiness)
+            throws IOException {
         server = HttpServer.create(address, 16);
-        server.createContext("/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
+        server.createContext(
+                "/metrics", ex -> send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.get()));
         server.createContext("/health", ex -> send(ex, 200, "text/plain", "ok\n"));
         server.createContext("/ready", ex -> {
             boolean r = ready.getAsBoolean();

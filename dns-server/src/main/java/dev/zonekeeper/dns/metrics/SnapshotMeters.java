@@ -39,10 +39,13 @@ public final class SnapshotMeters implements ZoneSnapshots.Listener {
         String z = tag(zone.origin());
         Gauge.builder("zonekeeper.dns.zone.from.snapshot", zone, s -> s.fromSnapshot() ? 1 : 0)
                 .description("1 while the zone served comes from a snapshot not yet confirmed by the primary")
-                .tag("zone", z).register(registry);
+                .tag("zone", z)
+                .register(registry);
         Gauge.builder("zonekeeper.dns.zone.snapshot.age", zone, SecondaryZone::snapshotAgeSeconds)
                 .description("Seconds since the primary last confirmed the snapshot served (0: from the primary)")
-                .baseUnit("seconds").tag("zone", z).register(registry);
+                .baseUnit("seconds")
+                .tag("zone", z)
+                .register(registry);
         writeFailures(z);
         for (ZoneSnapshots.Refusal r : ZoneSnapshots.Refusal.values()) {
             refused(z, r);
@@ -50,14 +53,22 @@ public final class SnapshotMeters implements ZoneSnapshots.Listener {
     }
 
     private Counter refused(String zone, ZoneSnapshots.Refusal reason) {
-        return counters.computeIfAbsent(zone + "|" + reason, k -> Counter.builder("zonekeeper.dns.zone.snapshots.refused")
-                .description("Zone snapshots not loaded, by reason").tag("zone", zone).tag("reason", reason.label())
-                .register(registry));
+        return counters.computeIfAbsent(
+                zone + "|" + reason,
+                k -> Counter.builder("zonekeeper.dns.zone.snapshots.refused")
+                        .description("Zone snapshots not loaded, by reason")
+                        .tag("zone", zone)
+                        .tag("reason", reason.label())
+                        .register(registry));
     }
 
     private Counter writeFailures(String zone) {
-        return counters.computeIfAbsent(zone + "|write", k -> Counter.builder("zonekeeper.dns.zone.snapshot.write.failures")
-                .description("Zone snapshots that could not be written").tag("zone", zone).register(registry));
+        return counters.computeIfAbsent(
+                zone + "|write",
+                k -> Counter.builder("zonekeeper.dns.zone.snapshot.write.failures")
+                        .description("Zone snapshots that could not be written")
+                        .tag("zone", zone)
+                        .register(registry));
     }
 
     @Override

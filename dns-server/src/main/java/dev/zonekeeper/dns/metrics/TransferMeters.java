@@ -44,16 +44,24 @@ public final class TransferMeters implements TransferListener {
 
     private Counter transfers(Name zone, Kind kind) {
         String z = tag(zone);
-        return transfers.computeIfAbsent(z + "|" + kind, k -> Counter.builder("zonekeeper.dns.transfers")
-                .description("Zone versions received from the primary, by zone and transfer kind")
-                .tag("zone", z).tag("kind", kind.name()).register(registry));
+        return transfers.computeIfAbsent(
+                z + "|" + kind,
+                k -> Counter.builder("zonekeeper.dns.transfers")
+                        .description("Zone versions received from the primary, by zone and transfer kind")
+                        .tag("zone", z)
+                        .tag("kind", kind.name())
+                        .register(registry));
     }
 
     private Counter failures(Name zone) {
         String z = tag(zone);
-        return failures.computeIfAbsent(z, k -> Counter.builder("zonekeeper.dns.transfer.failures")
-                .description("Failed zone transfers or refresh checks, by zone; the last good version stays served")
-                .tag("zone", z).register(registry));
+        return failures.computeIfAbsent(
+                z,
+                k -> Counter.builder("zonekeeper.dns.transfer.failures")
+                        .description(
+                                "Failed zone transfers or refresh checks, by zone; the last good version stays served")
+                        .tag("zone", z)
+                        .register(registry));
     }
 
     private void serial(Name zone, long serial) {
@@ -61,11 +69,14 @@ public final class TransferMeters implements TransferListener {
             return;
         }
         serials.computeIfAbsent(tag(zone), z -> {
-            AtomicLong v = new AtomicLong();
-            Gauge.builder("zonekeeper.dns.zone.serial", v, AtomicLong::get)
-                    .description("SOA serial of the zone version served").tag("zone", z).register(registry);
-            return v;
-        }).set(serial);
+                    AtomicLong v = new AtomicLong();
+                    Gauge.builder("zonekeeper.dns.zone.serial", v, AtomicLong::get)
+                            .description("SOA serial of the zone version served")
+                            .tag("zone", z)
+                            .register(registry);
+                    return v;
+                })
+                .set(serial);
     }
 
     @Override

@@ -5,7 +5,8 @@ package dev.zonekeeper.dns.metrics;
  * Here rather than in the server package so that the meters can index by it without depending on the server.
  */
 public enum TransportKind {
-    UDP("udp"), TCP("tcp");
+    UDP("udp"),
+    TCP("tcp");
 
     /** The {@code transport} label of the query counters. */
     final String tag;

@@ -51,7 +51,7 @@ final class AnswerCache {
         final byte[] key;
         final int hash;
         final int typeClass;
-        final int flags;      // AA (0x0400) | rcode (low 4 bits)
+        final int flags; // AA (0x0400) | rcode (low 4 bits)
         final int anCount;
         final int nsCount;
         final int arCount;
@@ -110,6 +110,7 @@ final class AnswerCache {
         final AtomicLong bytes = new AtomicLong();
         /** The part of {@link #bytes} that {@link Entry#negative} entries take. */
         final AtomicLong negativeBytes = new AtomicLong();
+
         final AtomicLong evictions = new AtomicLong();
         /** The CLOCK hand: the next slot the eviction looks at. */
         final AtomicInteger hand = new AtomicInteger();
@@ -162,7 +163,10 @@ final class AnswerCache {
             if (e == null) {
                 continue; // an evicted slot: the key may still be further on
             }
-            if (e.generation == generation && e.hash == hash && e.typeClass == typeClass && e.key.length == nameLength
+            if (e.generation == generation
+                    && e.hash == hash
+                    && e.typeClass == typeClass
+                    && e.key.length == nameLength
                     && WireBytes.equalsLowerCase(buf, nameOffset, e.key)) {
                 if (!e.referenced) {
                     e.referenced = true;
@@ -180,8 +184,8 @@ final class AnswerCache {
     void put(Entry entry) {
         Table t = table;
         boolean negative = entry.negative();
-        if (entry.size > t.budget / 8 || (negative && t.negativeBytes.get() + entry.size > t.negativeBudget
-                && !seenBefore(t, entry.hash))) {
+        if (entry.size > t.budget / 8
+                || (negative && t.negativeBytes.get() + entry.size > t.negativeBudget && !seenBefore(t, entry.hash))) {
             return;
         }
         entry.generation = generation;
@@ -194,7 +198,8 @@ final class AnswerCache {
         for (int i = 0; i < PROBES; i++) {
             int slot = (h + i) & t.mask;
             Entry e = t.slots.get(slot);
-            if (e == null || e.generation != generation
+            if (e == null
+                    || e.generation != generation
                     || (e.hash == h && e.typeClass == entry.typeClass && Arrays.equals(e.key, entry.key))) {
                 target = slot;
                 break;

@@ -49,7 +49,8 @@ final class BlockingUdp implements AutoCloseable {
         try {
             for (int i = 0; i < sockets; i++) {
                 DatagramChannel ch = listen.getAddress() instanceof Inet4Address
-                        ? DatagramChannel.open(StandardProtocolFamily.INET) : DatagramChannel.open();
+                        ? DatagramChannel.open(StandardProtocolFamily.INET)
+                        : DatagramChannel.open();
                 channels.add(ch);
                 boolean reusePort = (sockets > 1 || listen.getPort() != 0)
                         && ch.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
@@ -72,8 +73,8 @@ final class BlockingUdp implements AutoCloseable {
         bound = at;
         for (int i = 0; i < channels.size(); i++) {
             DatagramChannel ch = channels.get(i);
-            Thread t = new FastThreadLocalThread(() -> serve(ch, maxDatagram, processor),
-                    "dns-udp-" + bound.getPort() + "-" + i);
+            Thread t = new FastThreadLocalThread(
+                    () -> serve(ch, maxDatagram, processor), "dns-udp-" + bound.getPort() + "-" + i);
             threads.add(t);
         }
         threads.forEach(Thread::start);

@@ -74,7 +74,8 @@ final class CnameCompletion {
         }
         sub.addRecord(org.xbill.DNS.Record.newRecord(target, qtype, DClass.IN), Section.QUESTION);
         if (query.getOPT() != null) {
-            sub.addRecord(new OPTRecord(ResponseWriter.EDNS_UDP_SIZE, 0, 0, ResponseWriter.dnssecOk(query)),
+            sub.addRecord(
+                    new OPTRecord(ResponseWriter.EDNS_UDP_SIZE, 0, 0, ResponseWriter.dnssecOk(query)),
                     Section.ADDITIONAL);
         }
         CompletableFuture<Message> upstream;

@@ -25,11 +25,11 @@ final class Cookies {
     static final int SERVER_COOKIE_LENGTH = 16;
     /** RFC 9018 4.3: a server cookie older than an hour, or more than 5 minutes ahead, is not valid. */
     private static final long MAX_AGE_SECONDS = 3600;
+
     private static final long MAX_AHEAD_SECONDS = 300;
     static final long DEFAULT_LIFETIME_SECONDS = 26 * 3600;
 
-    private record Secrets(long k0, long k1, long previousK0, long previousK1, boolean hasPrevious, long replaceAt) {
-    }
+    private record Secrets(long k0, long k1, long previousK0, long previousK1, boolean hasPrevious, long replaceAt) {}
 
     private final LongSupplier epochSeconds;
     private final long lifetimeSeconds;
@@ -105,10 +105,10 @@ final class Cookies {
      * Writes a fresh server cookie for the client cookie at {@code buf[offset..offset+8)} and address {@code ip} to
      * {@code out[outOffset..outOffset+16)}.
      */
-    void serverCookie(byte[] buf, int offset, byte[] ip, int ipLength, long now, byte[] work, byte[] out,
-                      int outOffset) {
-        out[outOffset] = 1;              // version
-        out[outOffset + 1] = 0;          // reserved
+    void serverCookie(
+            byte[] buf, int offset, byte[] ip, int ipLength, long now, byte[] work, byte[] out, int outOffset) {
+        out[outOffset] = 1; // version
+        out[outOffset + 1] = 0; // reserved
         out[outOffset + 2] = 0;
         out[outOffset + 3] = 0;
         out[outOffset + 4] = (byte) (now >>> 24);
@@ -124,8 +124,8 @@ final class Cookies {
     }
 
     /** Client cookie | version, reserved, timestamp | client address into {@code work}; returns the length. */
-    private static int hashInput(byte[] client, int clientOffset, byte[] header, int headerOffset, byte[] ip,
-                                 int ipLength, byte[] work) {
+    private static int hashInput(
+            byte[] client, int clientOffset, byte[] header, int headerOffset, byte[] ip, int ipLength, byte[] work) {
         System.arraycopy(client, clientOffset, work, 0, 8);
         System.arraycopy(header, headerOffset, work, 8, 8);
         System.arraycopy(ip, 0, work, 16, ipLength);
@@ -146,8 +146,7 @@ final class Cookies {
 
     /** SipHash-2-4 (Aumasson and Bernstein), 64-bit output, on a byte range; allocation-free. */
     static final class SipHash {
-        private SipHash() {
-        }
+        private SipHash() {}
 
         static long hash24(long k0, long k1, byte[] data, int offset, int length) {
             long v0 = 0x736f6d6570736575L ^ k0;
@@ -159,10 +158,20 @@ final class Cookies {
                 long m = le64(data, i);
                 v3 ^= m;
                 for (int r = 0; r < 2; r++) {
-                    v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-                    v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-                    v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-                    v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
+                    v0 += v1;
+                    v1 = Long.rotateLeft(v1, 13);
+                    v1 ^= v0;
+                    v0 = Long.rotateLeft(v0, 32);
+                    v2 += v3;
+                    v3 = Long.rotateLeft(v3, 16);
+                    v3 ^= v2;
+                    v0 += v3;
+                    v3 = Long.rotateLeft(v3, 21);
+                    v3 ^= v0;
+                    v2 += v1;
+                    v1 = Long.rotateLeft(v1, 17);
+                    v1 ^= v2;
+                    v2 = Long.rotateLeft(v2, 32);
                 }
                 v0 ^= m;
             }
@@ -172,18 +181,38 @@ final class Cookies {
             }
             v3 ^= b;
             for (int r = 0; r < 2; r++) {
-                v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-                v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-                v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-                v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
+                v0 += v1;
+                v1 = Long.rotateLeft(v1, 13);
+                v1 ^= v0;
+                v0 = Long.rotateLeft(v0, 32);
+                v2 += v3;
+                v3 = Long.rotateLeft(v3, 16);
+                v3 ^= v2;
+                v0 += v3;
+                v3 = Long.rotateLeft(v3, 21);
+                v3 ^= v0;
+                v2 += v1;
+                v1 = Long.rotateLeft(v1, 17);
+                v1 ^= v2;
+                v2 = Long.rotateLeft(v2, 32);
             }
             v0 ^= b;
             v2 ^= 0xff;
             for (int r = 0; r < 4; r++) {
-                v0 += v1; v1 = Long.rotateLeft(v1, 13); v1 ^= v0; v0 = Long.rotateLeft(v0, 32);
-                v2 += v3; v3 = Long.rotateLeft(v3, 16); v3 ^= v2;
-                v0 += v3; v3 = Long.rotateLeft(v3, 21); v3 ^= v0;
-                v2 += v1; v1 = Long.rotateLeft(v1, 17); v1 ^= v2; v2 = Long.rotateLeft(v2, 32);
+                v0 += v1;
+                v1 = Long.rotateLeft(v1, 13);
+                v1 ^= v0;
+                v0 = Long.rotateLeft(v0, 32);
+                v2 += v3;
+                v3 = Long.rotateLeft(v3, 16);
+                v3 ^= v2;
+                v0 += v3;
+                v3 = Long.rotateLeft(v3, 21);
+                v3 ^= v0;
+                v2 += v1;
+                v1 = Long.rotateLeft(v1, 17);
+                v1 ^= v2;
+                v2 = Long.rotateLeft(v2, 32);
             }
             return v0 ^ v1 ^ v2 ^ v3;
         }

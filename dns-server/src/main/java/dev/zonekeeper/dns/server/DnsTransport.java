@@ -3,7 +3,6 @@ package dev.zonekeeper.dns.server;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.DnsMetrics.BadInput;
 import dev.zonekeeper.dns.metrics.TransportKind;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -61,12 +60,18 @@ public final class DnsTransport implements AutoCloseable {
      * sockets and the TCP event loops each use an arena of their own. Measured at 10,000 Services: 3 MiB less
      * resident memory in the DNS server, nothing else changed.
      */
-    static final PooledByteBufAllocator BUFFERS = new PooledByteBufAllocator(true,
-            PooledByteBufAllocator.defaultNumHeapArena(), PooledByteBufAllocator.defaultNumDirectArena(),
-            PooledByteBufAllocator.defaultPageSize(), 7, PooledByteBufAllocator.defaultSmallCacheSize(),
-            PooledByteBufAllocator.defaultNormalCacheSize(), PooledByteBufAllocator.defaultUseCacheForAllThreads());
+    static final PooledByteBufAllocator BUFFERS = new PooledByteBufAllocator(
+            true,
+            PooledByteBufAllocator.defaultNumHeapArena(),
+            PooledByteBufAllocator.defaultNumDirectArena(),
+            PooledByteBufAllocator.defaultPageSize(),
+            7,
+            PooledByteBufAllocator.defaultSmallCacheSize(),
+            PooledByteBufAllocator.defaultNormalCacheSize(),
+            PooledByteBufAllocator.defaultUseCacheForAllThreads());
     /** Socket receive and send buffers: a burst of queries waits in the kernel instead of being dropped. */
     private static final int UDP_BUFFER_BYTES = 4 << 20;
+
     public static final int TCP_IDLE_SECONDS = 10;
     public static final int TCP_MAX_CONNECTIONS = 1000;
 
@@ -86,8 +91,9 @@ public final class DnsTransport implements AutoCloseable {
      * @param listen where to listen; port 0 picks a free port for UDP and binds TCP to the same one ({@link #address()})
      * @param tcpIdleSeconds a TCP connection with no query and no response for this long is closed (RFC 7766 6.2.3)
      */
-    public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics,
-                        int tcpIdleSeconds) throws InterruptedException {
+    public DnsTransport(
+            InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics, int tcpIdleSeconds)
+            throws InterruptedException {
         this(listen, udpSockets, processor, metrics, TcpLimits.DEFAULTS.withIdleSeconds(tcpIdleSeconds));
     }
 
@@ -95,15 +101,18 @@ public final class DnsTransport implements AutoCloseable {
      * @param listen where to listen; port 0 picks a free port for UDP and binds TCP to the same one ({@link #address()})
      * @param tcp the DNS-over-TCP timeouts and connection caps
      */
-    public DnsTransport(InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics,
-                        TcpLimits tcp) throws InterruptedException {
+    public DnsTransport(
+            InetSocketAddress listen, int udpSockets, QueryProcessor processor, DnsMetrics metrics, TcpLimits tcp)
+            throws InterruptedException {
         epoll = Epoll.isAvailable();
         int sockets = Math.max(1, udpSockets);
-        group = new MultiThreadIoEventLoopGroup(sockets, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        group = new MultiThreadIoEventLoopGroup(
+                sockets, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         connections = new ConnectionLimit(tcp.maxConnections(), tcp.maxPerClient(), metrics);
         ConnectionLimit limit = connections;
         LengthFieldPrepender prepender = new LengthFieldPrepender(2);
-        ServerBootstrap sb = new ServerBootstrap().group(group)
+        ServerBootstrap sb = new ServerBootstrap()
+                .group(group)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.ALLOCATOR, BUFFERS)
@@ -140,8 +149,9 @@ public final class DnsTransport implements AutoCloseable {
     }
 
     /** Binds the UDP sockets and the TCP socket to one port; returns the address bound. */
-    private InetSocketAddress bindAll(ServerBootstrap sb, InetSocketAddress listen, int sockets,
-                                      QueryProcessor processor) throws InterruptedException {
+    private InetSocketAddress bindAll(
+            ServerBootstrap sb, InetSocketAddress listen, int sockets, QueryProcessor processor)
+            throws InterruptedException {
         try {
             udp = new BlockingUdp(listen, sockets, MAX_DATAGRAM, UDP_BUFFER_BYTES, processor);
         } catch (java.io.IOException e) {
@@ -149,8 +159,14 @@ public final class DnsTransport implements AutoCloseable {
         }
         // SO_REUSEPORT on a given port, as for UDP: a second server process can take over the address (rolling
         // restart). Not on a port the kernel picked for UDP: its TCP twin must not join another process's listener.
-        ServerBootstrap bootstrap = listen.getPort() == 0 ? sb : sb.clone().option(epoll
-                ? EpollChannelOption.SO_REUSEPORT : NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+        ServerBootstrap bootstrap = listen.getPort() == 0
+                ? sb
+                : sb.clone()
+                        .option(
+                                epoll
+                                        ? EpollChannelOption.SO_REUSEPORT
+                                        : NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT),
+                                true);
         channels.add(bootstrap.bind(udp.address()).sync().channel());
         return udp.address();
     }
@@ -223,8 +239,9 @@ public final class DnsTransport implements AutoCloseable {
         static final int MAX_PENDING = 32;
         /** Answers written but not yet taken by the client beyond which it is closed (2 largest messages). */
         static final long MAX_UNREAD_BYTES = 2 * 65537;
-        private static final QueryProcessor.Responder LATE = (context, response) ->
-                ((TcpConnection) context).late(response);
+
+        private static final QueryProcessor.Responder LATE =
+                (context, response) -> ((TcpConnection) context).late(response);
         /**
          * The query object of each event loop: its connections' queries are answered one at a time on it. Its
          * allocator is the one every connection is given ({@code ChannelOption.ALLOCATOR}).
@@ -252,9 +269,11 @@ public final class DnsTransport implements AutoCloseable {
         volatile long lastActivity;
         /** Queries taken whose answer is not written yet. */
         private int pending;
+
         private ScheduledFuture<?> timer;
         /** Counted by the {@link ConnectionLimit}: released once when closed. */
         boolean admitted;
+
         InetAddress client;
         /** Set once when this connection is chosen to be closed to make room (so two new ones do not pick it). */
         final AtomicBoolean evicted = new AtomicBoolean();
@@ -277,7 +296,8 @@ public final class DnsTransport implements AutoCloseable {
                 return;
             }
             // A quarter of the shorter timeout: a timeout fires between 1 and 1.25 times its value.
-            long period = Math.max(TimeUnit.MILLISECONDS.toNanos(10),
+            long period = Math.max(
+                    TimeUnit.MILLISECONDS.toNanos(10),
                     Math.min(TimeUnit.SECONDS.toNanos(1), Math.min(ioNanos, idleNanos) / 4));
             timer = ctx.executor().scheduleAtFixedRate(this::checkTimeouts, period, period, TimeUnit.NANOSECONDS);
             ctx.fireChannelActive();
@@ -311,7 +331,9 @@ public final class DnsTransport implements AutoCloseable {
             long now = System.nanoTime();
             if (partialSince >= 0 && now - partialSince >= ioNanos) {
                 metrics.tcpClosed(DnsMetrics.TcpClose.IO_TIMEOUT);
-                LOG.debug("TCP {}: a message took longer than the I/O timeout, closing", ctx.channel().remoteAddress());
+                LOG.debug(
+                        "TCP {}: a message took longer than the I/O timeout, closing",
+                        ctx.channel().remoteAddress());
                 ctx.close();
             } else if (partialSince < 0 && now - lastActivity >= idleNanos) {
                 metrics.tcpClosed(DnsMetrics.TcpClose.IDLE_TIMEOUT);
@@ -378,7 +400,9 @@ public final class DnsTransport implements AutoCloseable {
         }
 
         private boolean paused() {
-            return pending >= MAX_PENDING || !ctx.channel().isWritable() || !ctx.channel().isActive();
+            return pending >= MAX_PENDING
+                    || !ctx.channel().isWritable()
+                    || !ctx.channel().isActive();
         }
 
         private void answer(ByteBuf message) {
@@ -418,9 +442,10 @@ public final class DnsTransport implements AutoCloseable {
                 response.release();
                 return;
             }
-            if (!ch.isWritable() && ch.unsafe().outboundBuffer() != null
+            if (!ch.isWritable()
+                    && ch.unsafe().outboundBuffer() != null
                     && ch.unsafe().outboundBuffer().totalPendingWriteBytes() + response.readableBytes()
-                    > MAX_UNREAD_BYTES) {
+                            > MAX_UNREAD_BYTES) {
                 // The client does not read its answers: do not keep them for it.
                 response.release();
                 metrics.tcpClosed(DnsMetrics.TcpClose.UNREAD_ANSWERS);

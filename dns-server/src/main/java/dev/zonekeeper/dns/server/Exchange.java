@@ -17,6 +17,7 @@ final class Exchange {
     final long startNanos;
     /** The rate limiter's account of the client, or a null limiter: not limited (TCP, unknown or proven address). */
     RateLimiter limiter;
+
     long network;
     /** The cookie option to answer with; null when the query had none. */
     CookieOption cookie;

@@ -26,6 +26,7 @@ final class FastPath {
     private final ResponseWriter writer;
     /** Null without a forwarder. */
     private final ForwardedHits forwardedHits;
+
     private final ForwardedPath forwarded;
 
     FastPath(DnsMetrics metrics, ResponseWriter writer, ForwardedHits forwardedHits, ForwardedPath forwarded) {
@@ -54,8 +55,7 @@ final class FastPath {
         if (e.forwarded()) {
             return forwardedHits == null ? ResponseWriter.FULL_PATH : forwardedHits.answer(s);
         }
-        ByteBuf out = writer.begin(s, e.tail.length, (e.flags & 0x0400) | e.rcode(), e.anCount, e.nsCount,
-                e.arCount);
+        ByteBuf out = writer.begin(s, e.tail.length, (e.flags & 0x0400) | e.rcode(), e.anCount, e.nsCount, e.arCount);
         if (out == null) {
             return ResponseWriter.FULL_PATH; // the full path truncates
         }
@@ -86,8 +86,10 @@ final class FastPath {
                 && (a == null ? !forwarded.underPendingZone(qname) : forwarded.fallsThrough(a, qname))) {
             return AnswerCache.Entry.forwarded(key, s.hash, s.typeClass());
         }
-        if (a == null || (forwarded.enabled() && (CnameCompletion.externalTarget(c.zones, a, s.qtype) != null
-                || forwarded.fallsThrough(a, qname)))) {
+        if (a == null
+                || (forwarded.enabled()
+                        && (CnameCompletion.externalTarget(c.zones, a, s.qtype) != null
+                                || forwarded.fallsThrough(a, qname)))) {
             return null; // not ours, or answered with upstream data, whose TTLs run: never pre-encoded
         }
         Message m = new Message(0);
@@ -104,7 +106,13 @@ final class FastPath {
         byte[] wire = m.toWire();
         int tailStart = 12 + s.nameLength + 4;
         int flags = (a.authoritative() ? 0x0400 : 0) | (a.rcode() & 0xF);
-        return new AnswerCache.Entry(key, s.hash, s.typeClass(), flags, WireBytes.u16(wire, 6), WireBytes.u16(wire, 8),
+        return new AnswerCache.Entry(
+                key,
+                s.hash,
+                s.typeClass(),
+                flags,
+                WireBytes.u16(wire, 6),
+                WireBytes.u16(wire, 8),
                 WireBytes.u16(wire, 10),
                 Arrays.copyOfRange(wire, tailStart, wire.length));
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 final class ForwardShares {
     /** No client address (a test's in-process call): not counted. */
     static final int NONE = -1;
+
     private static final int SLOTS = 4096;
 
     private final AtomicIntegerArray waiting = new AtomicIntegerArray(SLOTS);

@@ -31,8 +31,8 @@ final class ForwardedHits {
             return ResponseWriter.FULL_PATH;
         }
         // AA and AD clear, as the full path sends forwarded answers
-        ByteBuf out = writer.begin(s, r.tailLength(), r.rcode(), r.answerCount(), r.authorityCount(),
-                r.additionalCount());
+        ByteBuf out =
+                writer.begin(s, r.tailLength(), r.rcode(), r.answerCount(), r.authorityCount(), r.additionalCount());
         if (out == null) {
             return ResponseWriter.FULL_PATH; // the full path truncates
         }

@@ -31,12 +31,16 @@ final class ForwardedPath {
     private final Function<Message, CompletableFuture<Message>> forwarder;
     /** Zones whose NXDOMAINs are forwarded; empty when there is no forwarder. */
     private final List<Name> fallthrough;
+
     private volatile Set<Name> pendingZones = Set.of();
     /** Queries waiting for the forwarder per client network; null: not limited. */
     private volatile ForwardShares forwardShares;
 
-    ForwardedPath(DnsMetrics metrics, ResponseWriter writer, Function<Message, CompletableFuture<Message>> forwarder,
-                  List<Name> fallthrough) {
+    ForwardedPath(
+            DnsMetrics metrics,
+            ResponseWriter writer,
+            Function<Message, CompletableFuture<Message>> forwarder,
+            List<Name> fallthrough) {
         this.metrics = metrics;
         this.writer = writer;
         this.forwarder = forwarder;
@@ -100,8 +104,11 @@ final class ForwardedPath {
         if (upstream == null) {
             return writer.sendError(x, Rcode.REFUSED);
         }
-        later(x, upstream, resp -> resp == null ? writer.errorResponse(query, Rcode.SERVFAIL)
-                : forwarded(query, resp), "forwarded answer");
+        later(
+                x,
+                upstream,
+                resp -> resp == null ? writer.errorResponse(query, Rcode.SERVFAIL) : forwarded(query, resp),
+                "forwarded answer");
         return null;
     }
 
@@ -115,7 +122,11 @@ final class ForwardedPath {
             try {
                 out = writer.send(response.apply(err == null ? resp : null), x);
             } catch (RuntimeException e) {
-                LOG.warn("could not encode the {} for {}: {}", what, x.query.getQuestion().getName(), e.toString());
+                LOG.warn(
+                        "could not encode the {} for {}: {}",
+                        what,
+                        x.query.getQuestion().getName(),
+                        e.toString());
                 out = writer.sendError(x, Rcode.SERVFAIL);
             }
             if (out != null) {

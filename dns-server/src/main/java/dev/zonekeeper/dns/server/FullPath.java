@@ -93,8 +93,8 @@ final class FullPath {
                 }
             }
             OPTRecord opt = query.getOPT();
-            refused = QueryRules.edns(opts, opt == null || opt.getName().equals(Name.root),
-                    opt == null ? 0 : opt.getVersion());
+            refused = QueryRules.edns(
+                    opts, opt == null || opt.getName().equals(Name.root), opt == null ? 0 : opt.getVersion());
         }
         if (refused == null) {
             refused = QueryRules.question(question.getDClass(), question.getType());

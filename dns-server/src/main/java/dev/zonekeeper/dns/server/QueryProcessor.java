@@ -35,6 +35,7 @@ import org.xbill.DNS.Name;
 public final class QueryProcessor {
     /** Our EDNS0 UDP payload size (DNS flag day 2020): advertised, and the most we send over UDP. */
     public static final int EDNS_UDP_SIZE = 1232;
+
     public static final int TCP_MAX = 65535;
     private static final int CACHE_SLOTS = 1 << 18;
 
@@ -67,8 +68,11 @@ public final class QueryProcessor {
      * @param forwarder forwards a query upstream and completes with the upstream's response; null: no forwarding
      * @param fallthrough zones whose names are forwarded when our answer is NXDOMAIN (ignored without a forwarder)
      */
-    public QueryProcessor(ZoneSet zones, DnsMetrics metrics, Function<Message, CompletableFuture<Message>> forwarder,
-                          List<Name> fallthrough) {
+    public QueryProcessor(
+            ZoneSet zones,
+            DnsMetrics metrics,
+            Function<Message, CompletableFuture<Message>> forwarder,
+            List<Name> fallthrough) {
         this(zones, metrics, forwarder, fallthrough, null);
     }
 
@@ -81,9 +85,12 @@ public final class QueryProcessor {
         this(zones, metrics, forwarder == null ? null : forwarder::forward, fallthrough, forwarder);
     }
 
-    private QueryProcessor(ZoneSet zones, DnsMetrics metrics,
-                           Function<Message, CompletableFuture<Message>> forwarder, List<Name> fallthrough,
-                           Forwarder hitsFrom) {
+    private QueryProcessor(
+            ZoneSet zones,
+            DnsMetrics metrics,
+            Function<Message, CompletableFuture<Message>> forwarder,
+            List<Name> fallthrough,
+            Forwarder hitsFrom) {
         this.metrics = metrics;
         this.writer = new ResponseWriter(metrics, forwarder != null);
         this.forwarded = new ForwardedPath(metrics, writer, forwarder, fallthrough);
@@ -163,8 +170,13 @@ public final class QueryProcessor {
      * Answers one query with this thread's {@link QueryScratch}, for callers without one of their own (tests); as
      * {@link #process(QueryScratch)}. {@code context} is the sender, given back to {@code responder}.
      */
-    public ByteBuf process(ByteBuf query, TransportKind transport, ByteBufAllocator alloc, Responder responder,
-                           Object context, long startNanos) {
+    public ByteBuf process(
+            ByteBuf query,
+            TransportKind transport,
+            ByteBufAllocator alloc,
+            Responder responder,
+            Object context,
+            long startNanos) {
         return process(threadScratch(transport, alloc, responder).received(query, context, startNanos));
     }
 

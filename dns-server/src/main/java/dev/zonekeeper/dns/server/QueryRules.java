@@ -13,8 +13,7 @@ import org.xbill.DNS.Type;
  * changes both paths alike.
  */
 final class QueryRules {
-    private QueryRules() {
-    }
+    private QueryRules() {}
 
     /** Other opcodes are not implemented (NOTIMP); a query has exactly one question (else FORMERR). */
     static BadInput header(int opcode, int questions) {

@@ -60,15 +60,18 @@ final class QueryScratch implements WireQuestion {
     private Object client;
     /** The sender's IP address (4 or 16 bytes), 0 bytes when unknown (tests, in-process callers). */
     final byte[] ip = new byte[16];
+
     int ipLength;
     /** The query's cookie verdict ({@link Cookies}) and the server cookie made for the response. */
     int cookieStatus;
+
     final byte[] serverCookie = new byte[Cookies.SERVER_COOKIE_LENGTH];
     /** Scratch for the cookie hash's input. */
     final byte[] work = new byte[40];
 
     /** The query's bytes, copied in once: parsing a plain array costs no per-byte checks. */
     byte[] packet = new byte[1024];
+
     int length;
 
     QueryScratch() {

@@ -32,6 +32,7 @@ final class RateLimiter {
 
     /** Accounts kept: 32,768 of 24 bytes, 768 KiB. */
     static final int SLOTS = 1 << 15;
+
     static final int PROBES = 4;
 
     private static final int KIND_POSITIVE = 1;
@@ -48,6 +49,7 @@ final class RateLimiter {
     private final long[] keys = new long[SLOTS];
     /** The second (of the caller's clock) of the account's last update. */
     private final int[] seconds = new int[SLOTS];
+
     private final int[] balance = new int[SLOTS];
     private final int[] limited = new int[SLOTS];
 

@@ -26,6 +26,7 @@ import org.xbill.DNS.Type;
 final class ResponseWriter {
     /** Our EDNS0 UDP payload size (DNS flag day 2020): advertised, and the most we send over UDP. */
     static final int EDNS_UDP_SIZE = QueryProcessor.EDNS_UDP_SIZE;
+
     static final int TCP_MAX = QueryProcessor.TCP_MAX;
     /** Returned by a fast path that leaves the query to the full path (never sent, never released). */
     static final ByteBuf FULL_PATH = Unpooled.unreleasableBuffer(Unpooled.buffer(0, 0));
@@ -103,19 +104,19 @@ final class ResponseWriter {
 
     /** Our OPT for the fast path's response to {@code s}: DO copied, and the client's cookie with our server cookie. */
     private static void writeOpt(ByteBuf out, QueryScratch s) {
-        out.writeByte(0);              // root
+        out.writeByte(0); // root
         out.writeShort(Type.OPT);
         out.writeShort(EDNS_UDP_SIZE); // class = our UDP payload size
-        out.writeShort(0);             // extended rcode 0, version 0
+        out.writeShort(0); // extended rcode 0, version 0
         out.writeShort(s.dnssecOk ? ExtendedFlags.DO : 0); // flags: DO copied from the query (RFC 3225)
         if (s.cookieOffset < 0) {
-            out.writeShort(0);         // no options
+            out.writeShort(0); // no options
             return;
         }
         out.writeShort(4 + 8 + Cookies.SERVER_COOKIE_LENGTH);
         out.writeShort(QueryScratch.OPTION_COOKIE);
         out.writeShort(8 + Cookies.SERVER_COOKIE_LENGTH);
-        out.writeBytes(s.packet, s.cookieOffset, 8);  // the client cookie, as sent (RFC 7873 5.2.3)
+        out.writeBytes(s.packet, s.cookieOffset, 8); // the client cookie, as sent (RFC 7873 5.2.3)
         out.writeBytes(s.serverCookie);
     }
 
@@ -223,13 +224,16 @@ final class ResponseWriter {
         OPTRecord qopt = query.getOPT();
         int limit = TCP_MAX;
         if (qopt != null && r.getOPT() == null) {
-            r.addRecord(x.cookie == null ? new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query))
-                    : new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query), List.of(x.cookie)),
+            r.addRecord(
+                    x.cookie == null
+                            ? new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query))
+                            : new OPTRecord(EDNS_UDP_SIZE, 0, 0, dnssecOk(query), List.of(x.cookie)),
                     Section.ADDITIONAL);
         }
         if (x.transport == TransportKind.UDP) {
             limit = qopt != null && qopt.getVersion() == 0
-                    ? Math.max(512, Math.min(qopt.getPayloadSize(), EDNS_UDP_SIZE)) : 512;
+                    ? Math.max(512, Math.min(qopt.getPayloadSize(), EDNS_UDP_SIZE))
+                    : 512;
         }
         byte[] wire = r.toWire(limit);
         if ((wire[2] & 0x02) != 0) {

@@ -17,8 +17,7 @@ import org.xbill.DNS.Type;
  * first client arrives. It touches neither the served zones, their answer cache, nor the served metrics.
  */
 public final class Warmup {
-    private Warmup() {
-    }
+    private Warmup() {}
 
     /**
      * Passes of the warm-up before the server reports ready: system property {@code zonekeeper.warmup.rounds},
@@ -56,8 +55,18 @@ public final class Warmup {
                 + "@ IN SOA ns.dns hostmaster 1 7200 1800 86400 5\n@ IN NS ns.dns\nns.dns IN A 10.0.0.53\n");
         int names = 512;
         for (int i = 0; i < names; i++) {
-            zone.append("svc").append(i).append(".ns.svc IN A 10.1.").append(i / 256).append('.').append(i % 256).append('\n');
-            zone.append("_http._tcp.svc").append(i).append(".ns.svc IN SRV 0 100 80 svc").append(i).append(".ns.svc\n");
+            zone.append("svc")
+                    .append(i)
+                    .append(".ns.svc IN A 10.1.")
+                    .append(i / 256)
+                    .append('.')
+                    .append(i % 256)
+                    .append('\n');
+            zone.append("_http._tcp.svc")
+                    .append(i)
+                    .append(".ns.svc IN SRV 0 100 80 svc")
+                    .append(i)
+                    .append(".ns.svc\n");
         }
         ZoneSet zones = ZoneSet.of(List.of(Zone.parse(origin, zone.toString())));
         List<byte[]> queries = new ArrayList<>();
@@ -71,7 +80,9 @@ public final class Warmup {
         if (served != null) {
             List<byte[]> sample = sample(served);
             if (!sample.isEmpty()) {
-                throughSocket(new QueryProcessor(served, new DnsMetrics(), null), sample,
+                throughSocket(
+                        new QueryProcessor(served, new DnsMetrics(), null),
+                        sample,
                         Math.min(100_000, sample.size() * rounds));
             }
         }
@@ -84,8 +95,12 @@ public final class Warmup {
     private static void throughSocket(QueryProcessor p, List<byte[]> queries, int count) {
         DnsTransport t = null;
         try (java.nio.channels.DatagramChannel client = java.nio.channels.DatagramChannel.open()) {
-            t = new DnsTransport(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 1, p,
-                    new DnsMetrics(), 1);
+            t = new DnsTransport(
+                    new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0),
+                    1,
+                    p,
+                    new DnsMetrics(),
+                    1);
             client.connect(t.address());
             client.configureBlocking(true);
             client.socket().setSoTimeout(200);
@@ -141,8 +156,10 @@ public final class Warmup {
                         out.add(query(r.getName(), Type.A, false));
                         out.add(query(r.getName(), Type.AAAA, true));
                         try {
-                            out.add(query(Name.concatenate(Name.fromConstantString("zk-warmup"), r.getName()),
-                                    Type.A, false));
+                            out.add(query(
+                                    Name.concatenate(Name.fromConstantString("zk-warmup"), r.getName()),
+                                    Type.A,
+                                    false));
                         } catch (org.xbill.DNS.NameTooLongException e) {
                             // a name at the length limit has no child to ask for
                         }

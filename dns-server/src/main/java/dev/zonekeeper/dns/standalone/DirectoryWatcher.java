@@ -69,8 +69,9 @@ public final class DirectoryWatcher implements AutoCloseable {
     private Map<Path, FileState> lastSnapshot = Map.of();
     private LoadResult lastDelivered;
 
-    private DirectoryWatcher(ManifestDirectory manifests, Consumer<LoadResult> onChange, Duration debounce,
-            boolean useWatchService) throws IOException {
+    private DirectoryWatcher(
+            ManifestDirectory manifests, Consumer<LoadResult> onChange, Duration debounce, boolean useWatchService)
+            throws IOException {
         this.manifests = manifests;
         this.onChange = onChange;
         this.debounce = debounce;
@@ -92,14 +93,18 @@ public final class DirectoryWatcher implements AutoCloseable {
      *
      * @throws UncheckedIOException when the directory cannot be read at all
      */
-    public static DirectoryWatcher start(ManifestDirectory manifests, Consumer<LoadResult> onChange,
-            Duration debounce, Duration rescanInterval) {
+    public static DirectoryWatcher start(
+            ManifestDirectory manifests, Consumer<LoadResult> onChange, Duration debounce, Duration rescanInterval) {
         return start(manifests, onChange, debounce, rescanInterval, true);
     }
 
     /** With {@code useWatchService} false only the periodic rescan sees changes (for tests of that fallback). */
-    static DirectoryWatcher start(ManifestDirectory manifests, Consumer<LoadResult> onChange, Duration debounce,
-            Duration rescanInterval, boolean useWatchService) {
+    static DirectoryWatcher start(
+            ManifestDirectory manifests,
+            Consumer<LoadResult> onChange,
+            Duration debounce,
+            Duration rescanInterval,
+            boolean useWatchService) {
         Objects.requireNonNull(onChange, "onChange");
         DirectoryWatcher watcher;
         try {
@@ -211,8 +216,10 @@ public final class DirectoryWatcher implements AutoCloseable {
             result = manifests.load();
             lastSnapshot = snapshot;
         } catch (UncheckedIOException e) {
-            LOG.warn("cannot read records directory {}, keeping the records loaded before: {}",
-                    manifests.directory(), e.getCause().getMessage());
+            LOG.warn(
+                    "cannot read records directory {}, keeping the records loaded before: {}",
+                    manifests.directory(),
+                    e.getCause().getMessage());
             return;
         }
         if (closed || sameContent(result, lastDelivered)) {
@@ -228,7 +235,9 @@ public final class DirectoryWatcher implements AutoCloseable {
 
     private static boolean sameContent(LoadResult a, LoadResult b) {
         // Record.equals ignores the TTL, the presentation form does not.
-        return b != null && a.rejections().equals(b.rejections()) && a.ignoredDocuments() == b.ignoredDocuments()
+        return b != null
+                && a.rejections().equals(b.rejections())
+                && a.ignoredDocuments() == b.ignoredDocuments()
                 && presentation(a).equals(presentation(b));
     }
 
@@ -311,6 +320,5 @@ public final class DirectoryWatcher implements AutoCloseable {
         return thread;
     }
 
-    private record FileState(FileTime modified, long size) {
-    }
+    private record FileState(FileTime modified, long size) {}
 }

@@ -14,8 +14,12 @@ import java.util.List;
  * @param filesOverRecordLimit files refused because the records before them, with theirs, are over
  *     {@link ManifestDirectory.Limits#maxRecords()} (each is also a rejection)
  */
-public record LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections, int ignoredDocuments,
-        int filesTooLarge, int filesOverRecordLimit) {
+public record LoadResult(
+        List<org.xbill.DNS.Record> records,
+        List<Rejection> rejections,
+        int ignoredDocuments,
+        int filesTooLarge,
+        int filesOverRecordLimit) {
 
     public LoadResult {
         records = List.copyOf(records);

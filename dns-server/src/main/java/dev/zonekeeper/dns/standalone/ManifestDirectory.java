@@ -3,12 +3,12 @@ package dev.zonekeeper.dns.standalone;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.SerializableString;
-import com.fasterxml.jackson.core.util.JsonParserDelegate;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.JsonParserDelegate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,12 +86,13 @@ public final class ManifestDirectory {
         public static final long DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
         /** Keeps the zones and the load's garbage well inside the chart's memory limit. */
         public static final int DEFAULT_MAX_RECORDS = 10_000;
+
         public static final Limits DEFAULT = new Limits(DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_RECORDS);
 
         public Limits {
             if (maxFileBytes < 1 || maxFileBytes > Integer.MAX_VALUE - 8 || maxRecords < 0) {
-                throw new IllegalArgumentException("records limits out of range: " + maxFileBytes + " bytes, "
-                        + maxRecords + " records");
+                throw new IllegalArgumentException(
+                        "records limits out of range: " + maxFileBytes + " bytes, " + maxRecords + " records");
             }
         }
     }
@@ -145,7 +146,8 @@ public final class ManifestDirectory {
                         .maxStringLength((int) Math.min(Integer.MAX_VALUE, maxBytes + 1))
                         .maxNameLength((int) Math.min(Integer.MAX_VALUE, maxBytes + 1))
                         .build())
-                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
         return new ObjectMapper(factory);
     }
 
@@ -185,8 +187,11 @@ public final class ManifestDirectory {
             } catch (NoSuchFileException e) {
                 continue; // deleted while we were loading; the next load will not see it either
             } catch (TooLargeException e) {
-                rejections.add(new Rejection(file, "", "refused: " + e.getMessage() + " bytes, over the limit of "
-                        + limits.maxFileBytes() + " bytes (--records-max-file-bytes)"));
+                rejections.add(new Rejection(
+                        file,
+                        "",
+                        "refused: " + e.getMessage() + " bytes, over the limit of " + limits.maxFileBytes()
+                                + " bytes (--records-max-file-bytes)"));
                 tooLarge++;
                 continue;
             } catch (JsonProcessingException e) {
@@ -217,7 +222,8 @@ public final class ManifestDirectory {
                     errors.addAll(result.errors());
                     if (result.isValid()) {
                         org.xbill.DNS.Record first = result.records().get(0);
-                        RecordSpecs.zoneProblem(first.getName(), first.getType(), zones).ifPresent(errors::add);
+                        RecordSpecs.zoneProblem(first.getName(), first.getType(), zones)
+                                .ifPresent(errors::add);
                         if (errors.isEmpty()) {
                             candidates.add(new Candidate(file, relative, label, result.records()));
                             fileRecords += result.records().size();
@@ -242,8 +248,8 @@ public final class ManifestDirectory {
             acceptedRecords += fileRecords;
         }
 
-        SetCheck<Candidate> check = RecordSpecs.checkSet(candidates, Candidate::records,
-                c -> c.relative() + " (" + c.label() + ")");
+        SetCheck<Candidate> check =
+                RecordSpecs.checkSet(candidates, Candidate::records, c -> c.relative() + " (" + c.label() + ")");
         for (SetCheck.Conflict<Candidate> conflict : check.conflicts()) {
             rejections.add(new Rejection(conflict.item().file(), conflict.item().label(), conflict.reason()));
         }
@@ -251,10 +257,14 @@ public final class ManifestDirectory {
         check.accepted().forEach(c -> records.addAll(c.records()));
         // Keep rejections in path order even though conflicts are found last.
         List<Rejection> ordered = new ArrayList<>(rejections);
-        ordered.sort(Comparator.comparing((Rejection r) -> directory.relativize(r.file()).toString()));
+        ordered.sort(Comparator.comparing(
+                (Rejection r) -> directory.relativize(r.file()).toString()));
         if (rejections.unlisted > 0) {
-            ordered.add(new Rejection(directory, "", rejections.unlisted + " more rejections not listed (at most "
-                    + MAX_REJECTIONS + " are kept per load)"));
+            ordered.add(new Rejection(
+                    directory,
+                    "",
+                    rejections.unlisted + " more rejections not listed (at most " + MAX_REJECTIONS
+                            + " are kept per load)"));
         }
         return new LoadResult(records, ordered, ignored, tooLarge, overLimit);
     }
@@ -291,15 +301,16 @@ public final class ManifestDirectory {
     /** The files a load reads, relative to the directory, sorted. */
     List<Path> listFiles(List<Rejection> rejections) {
         if (!Files.isDirectory(directory)) {
-            throw new UncheckedIOException(new NoSuchFileException(directory.toString(), null,
-                    "records directory does not exist or is not a directory"));
+            throw new UncheckedIOException(new NoSuchFileException(
+                    directory.toString(), null, "records directory does not exist or is not a directory"));
         }
         List<Path> files = new ArrayList<>();
         try {
             Files.walkFileTree(directory, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    return !dir.equals(directory) && isHidden(dir) ? FileVisitResult.SKIP_SUBTREE
+                    return !dir.equals(directory) && isHidden(dir)
+                            ? FileVisitResult.SKIP_SUBTREE
                             : FileVisitResult.CONTINUE;
                 }
 
@@ -360,7 +371,8 @@ public final class ManifestDirectory {
     static List<JsonNode> parseDocuments(ObjectMapper yaml, byte[] content) throws IOException {
         List<JsonNode> documents = new ArrayList<>();
         try (JsonParser parser = new NoAliases((YAMLParser) yaml.getFactory().createParser(content));
-                MappingIterator<JsonNode> iterator = yaml.readerFor(JsonNode.class).readValues(parser)) {
+                MappingIterator<JsonNode> iterator =
+                        yaml.readerFor(JsonNode.class).readValues(parser)) {
             while (iterator.hasNextValue()) {
                 documents.add(iterator.nextValue());
             }
@@ -385,8 +397,10 @@ public final class ManifestDirectory {
         public JsonToken nextToken() throws IOException {
             JsonToken token = super.nextToken();
             if (yaml.isCurrentAlias()) {
-                throw new JsonParseException(this, "YAML aliases are not supported (*" + yaml.getText()
-                        + "): write the value out", yaml.currentTokenLocation());
+                throw new JsonParseException(
+                        this,
+                        "YAML aliases are not supported (*" + yaml.getText() + "): write the value out",
+                        yaml.currentTokenLocation());
             }
             return token;
         }
@@ -432,13 +446,15 @@ public final class ManifestDirectory {
     private static String yamlError(JsonProcessingException e) {
         if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
             // SnakeYAML's own parts, without the multi-line excerpt of the file its message carries.
-            String problem = marked.getContext() == null ? marked.getProblem()
+            String problem = marked.getContext() == null
+                    ? marked.getProblem()
                     : marked.getContext() + ": " + marked.getProblem();
             if (marked.getContext() != null && marked.getContext().contains("alias")) {
                 problem += " (a value starting with '*' or '&', such as a wildcard name, must be quoted)";
             }
             Mark mark = marked.getProblemMark() != null ? marked.getProblemMark() : marked.getContextMark();
-            return mark == null ? "not valid YAML: " + problem
+            return mark == null
+                    ? "not valid YAML: " + problem
                     : "not valid YAML: " + problem + " (line " + (mark.getLine() + 1) + ", column "
                             + (mark.getColumn() + 1) + ")";
         }
@@ -454,7 +470,9 @@ public final class ManifestDirectory {
 
     /** An empty document (between two {@code ---}) reads as null or as an empty string. */
     private static boolean isEmpty(JsonNode document) {
-        return document == null || document.isMissingNode() || document.isNull()
+        return document == null
+                || document.isMissingNode()
+                || document.isNull()
                 || (document.isTextual() && document.asText().isBlank());
     }
 
@@ -481,7 +499,8 @@ public final class ManifestDirectory {
         JsonNode metadata = document.path("metadata");
         if (!metadata.isObject()) {
             errors.add("metadata.name is required");
-        } else if (!metadata.path("name").isTextual() || metadata.path("name").asText().isBlank()) {
+        } else if (!metadata.path("name").isTextual()
+                || metadata.path("name").asText().isBlank()) {
             errors.add("metadata.name is required");
         }
         JsonNode spec = document.path("spec");
@@ -541,8 +560,7 @@ public final class ManifestDirectory {
         return node.asText();
     }
 
-    private record Candidate(Path file, Path relative, String label, List<org.xbill.DNS.Record> records) {
-    }
+    private record Candidate(Path file, Path relative, String label, List<org.xbill.DNS.Record> records) {}
 
     /** Origins of the served zones. */
     public Set<Name> zones() {

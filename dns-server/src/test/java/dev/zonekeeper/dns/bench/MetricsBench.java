@@ -24,11 +24,15 @@ public class MetricsBench {
                     m.response(i % 5 == 0 ? 3 : 0, start);
                 }
                 long c1 = mx.getCurrentThreadCpuTime();
-                System.out.printf("round %d: %.1f ns per query (3 calls + 2 nanoTime)%n", round, (c1 - c0) / (double) n);
+                System.out.printf(
+                        "round %d: %.1f ns per query (3 calls + 2 nanoTime)%n", round, (c1 - c0) / (double) n);
             }
         });
         t.start();
         t.join();
-        System.out.println(m.scrape().lines().filter(l -> l.contains("duration_seconds_count") || l.contains("answer_cache_total{result=\"hit\"}")).toList());
+        System.out.println(m.scrape()
+                .lines()
+                .filter(l -> l.contains("duration_seconds_count") || l.contains("answer_cache_total{result=\"hit\"}"))
+                .toList());
     }
 }

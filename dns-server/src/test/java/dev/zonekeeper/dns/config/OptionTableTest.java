@@ -31,13 +31,16 @@ class OptionTableTest {
         String committed = text.substring(begin + BEGIN.length() + 1, end);
         String generated = ServerConfig.markdownTable();
         if (Boolean.getBoolean("zonekeeper.updateReadme")) {
-            Files.writeString(readme, text.substring(0, begin + BEGIN.length() + 1) + generated + text.substring(end),
+            Files.writeString(
+                    readme,
+                    text.substring(0, begin + BEGIN.length() + 1) + generated + text.substring(end),
                     StandardCharsets.UTF_8);
             return;
         }
         if (!committed.equals(generated)) {
-            fail(readme.toAbsolutePath().normalize() + ": the dns-server option table differs from ServerConfig.OPTIONS;"
-                    + " " + UPDATE_HINT + "\n--- generated:\n" + generated);
+            fail(readme.toAbsolutePath().normalize()
+                    + ": the dns-server option table differs from ServerConfig.OPTIONS;" + " " + UPDATE_HINT
+                    + "\n--- generated:\n" + generated);
         }
     }
 
@@ -45,10 +48,13 @@ class OptionTableTest {
     void helpAndTableNameEveryOption() {
         for (Option o : ServerConfig.OPTIONS) {
             assertThat(ServerConfig.USAGE).contains("  " + o.name() + " " + o.arg() + " ");
-            assertThat(ServerConfig.markdownTable()).contains("| `" + o.name() + " " + o.arg() + "` | `" + o.env() + "` |");
-            assertThat(o.usage().lines()).allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(120));
+            assertThat(ServerConfig.markdownTable())
+                    .contains("| `" + o.name() + " " + o.arg() + "` | `" + o.env() + "` |");
+            assertThat(o.usage().lines())
+                    .allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(120));
         }
-        assertThat(ServerConfig.USAGE).startsWith("Usage: zonekeeper-dns-server [options]\n")
+        assertThat(ServerConfig.USAGE)
+                .startsWith("Usage: zonekeeper-dns-server [options]\n")
                 .endsWith("\n  --help                   print this help");
     }
 }

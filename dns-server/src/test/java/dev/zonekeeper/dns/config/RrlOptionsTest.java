@@ -20,13 +20,24 @@ class RrlOptionsTest {
 
     @Test
     void everyOptionIsRead() throws ConfigException {
-        assertThat(parse("--rrl-rate", "2000", "--rrl-slip=3", "--rrl-ipv4-prefix", "32", "--rrl-ipv6-prefix", "64",
-                "--rrl-window", "30").rrl()).isEqualTo(new ServerConfig.Rrl(2000, 3, 32, 64, 30));
+        assertThat(parse(
+                                "--rrl-rate",
+                                "2000",
+                                "--rrl-slip=3",
+                                "--rrl-ipv4-prefix",
+                                "32",
+                                "--rrl-ipv6-prefix",
+                                "64",
+                                "--rrl-window",
+                                "30")
+                        .rrl())
+                .isEqualTo(new ServerConfig.Rrl(2000, 3, 32, 64, 30));
     }
 
     @Test
     void badValuesAreNamed() {
-        assertThatThrownBy(() -> parse("--rrl-rate", "-1")).isInstanceOf(ConfigException.class)
+        assertThatThrownBy(() -> parse("--rrl-rate", "-1"))
+                .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("--rrl-rate");
         assertThatThrownBy(() -> parse("--rrl-ipv4-prefix", "33")).hasMessageContaining("--rrl-ipv4-prefix");
         assertThatThrownBy(() -> parse("--rrl-ipv6-prefix", "129")).hasMessageContaining("--rrl-ipv6-prefix");
@@ -36,8 +47,8 @@ class RrlOptionsTest {
 
     @Test
     void helpListsThem() {
-        for (String option : List.of("--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix",
-                "--rrl-window")) {
+        for (String option :
+                List.of("--rrl-rate", "--rrl-slip", "--rrl-ipv4-prefix", "--rrl-ipv6-prefix", "--rrl-window")) {
             assertThat(ServerConfig.USAGE).contains(option);
         }
     }

@@ -50,17 +50,45 @@ class ServerConfigTest {
 
     @Test
     void everyOption() throws ConfigException {
-        ServerConfig c = parse("--listen", "127.0.0.2:5354", "--records", "/srv/records", "--zone", "Example.Test",
-                "--zone", "2.0.192.in-addr.arpa.", "--upstream", "127.0.0.1:5300", "--upstream", "[::1]:53",
-                "--upstream", "127.0.0.9", "--metrics", "127.0.0.1:9154", "--primary", "127.0.0.1:5300",
-                "--tsig-key-file", "/etc/zk/tsig", "--notify-listen", "127.0.0.1:5301", "--udp-sockets", "3",
-                "--cache-size", "0", "--zone-ttl", "5");
+        ServerConfig c = parse(
+                "--listen",
+                "127.0.0.2:5354",
+                "--records",
+                "/srv/records",
+                "--zone",
+                "Example.Test",
+                "--zone",
+                "2.0.192.in-addr.arpa.",
+                "--upstream",
+                "127.0.0.1:5300",
+                "--upstream",
+                "[::1]:53",
+                "--upstream",
+                "127.0.0.9",
+                "--metrics",
+                "127.0.0.1:9154",
+                "--primary",
+                "127.0.0.1:5300",
+                "--tsig-key-file",
+                "/etc/zk/tsig",
+                "--notify-listen",
+                "127.0.0.1:5301",
+                "--udp-sockets",
+                "3",
+                "--cache-size",
+                "0",
+                "--zone-ttl",
+                "5");
         assertThat(c.listen()).isEqualTo(new InetSocketAddress("127.0.0.2", 5354));
         assertThat(c.records()).isEqualTo(Path.of("/srv/records"));
-        assertThat(c.zones()).containsExactly(Name.fromConstantString("example.test."),
-                Name.fromConstantString("2.0.192.in-addr.arpa."));
-        assertThat(c.upstreams()).containsExactly(new InetSocketAddress("127.0.0.1", 5300),
-                new InetSocketAddress("::1", 53), new InetSocketAddress("127.0.0.9", 53));
+        assertThat(c.zones())
+                .containsExactly(
+                        Name.fromConstantString("example.test."), Name.fromConstantString("2.0.192.in-addr.arpa."));
+        assertThat(c.upstreams())
+                .containsExactly(
+                        new InetSocketAddress("127.0.0.1", 5300),
+                        new InetSocketAddress("::1", 53),
+                        new InetSocketAddress("127.0.0.9", 53));
         assertThat(c.metrics()).isEqualTo(new InetSocketAddress("127.0.0.1", 9154));
         assertThat(c.primary()).isEqualTo(new InetSocketAddress("127.0.0.1", 5300));
         assertThat(c.sidecar()).isTrue();
@@ -92,12 +120,25 @@ class ServerConfigTest {
     @Test
     void fallthroughZonesAreServedZonesOrBelowOne() throws ConfigException {
         // the sidecar's command line in a cluster with reverse zones, as CoreDNS's default Corefile
-        ServerConfig c = parse("--primary", "127.0.0.1:5300", "--zone", "cluster.local", "--zone", "in-addr.arpa",
-                "--zone", "ip6.arpa", "--fallthrough", "in-addr.arpa", "--fallthrough=IP6.ARPA.",
-                "--fallthrough", "in-addr.arpa.");
-        assertThat(c.fallthrough()).as("names normalised, duplicates once")
+        ServerConfig c = parse(
+                "--primary",
+                "127.0.0.1:5300",
+                "--zone",
+                "cluster.local",
+                "--zone",
+                "in-addr.arpa",
+                "--zone",
+                "ip6.arpa",
+                "--fallthrough",
+                "in-addr.arpa",
+                "--fallthrough=IP6.ARPA.",
+                "--fallthrough",
+                "in-addr.arpa.");
+        assertThat(c.fallthrough())
+                .as("names normalised, duplicates once")
                 .containsExactly(Name.fromConstantString("in-addr.arpa."), Name.fromConstantString("ip6.arpa."));
-        assertThat(parse("--zone", "in-addr.arpa", "--fallthrough", "10.in-addr.arpa").fallthrough())
+        assertThat(parse("--zone", "in-addr.arpa", "--fallthrough", "10.in-addr.arpa")
+                        .fallthrough())
                 .containsExactly(Name.fromConstantString("10.in-addr.arpa."));
     }
 
@@ -110,8 +151,10 @@ class ServerConfigTest {
 
     @Test
     void helpIsTheUsage() {
-        assertThatThrownBy(() -> parse("--help")).isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith("Usage: zonekeeper-dns-server").hasMessageContaining("--records DIR");
+        assertThatThrownBy(() -> parse("--help"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("Usage: zonekeeper-dns-server")
+                .hasMessageContaining("--records DIR");
     }
 
     @Test
@@ -120,14 +163,25 @@ class ServerConfigTest {
         assertThat(defaults.lameduck()).isEqualTo(5);
         assertThat(defaults.snapshotDir()).isNull();
         assertThat(defaults.snapshotMaxAge()).isEqualTo(86_400);
-        ServerConfig c = parse("--primary", "127.0.0.1:5300", "--zone", "example.test", "--lameduck", "0",
-                "--snapshot-dir", "/var/lib/zonekeeper/snapshots", "--snapshot-max-age", "600");
+        ServerConfig c = parse(
+                "--primary",
+                "127.0.0.1:5300",
+                "--zone",
+                "example.test",
+                "--lameduck",
+                "0",
+                "--snapshot-dir",
+                "/var/lib/zonekeeper/snapshots",
+                "--snapshot-max-age",
+                "600");
         assertThat(c.lameduck()).isZero();
         assertThat(c.snapshotDir()).isEqualTo(Path.of("/var/lib/zonekeeper/snapshots"));
         assertThat(c.snapshotMaxAge()).isEqualTo(600);
         assertThat(parse("--lameduck", "30").lameduck()).as("standalone too").isEqualTo(30);
-        assertThatThrownBy(() -> parse("--help")).hasMessageContaining("--lameduck SECONDS")
-                .hasMessageContaining("--snapshot-dir DIR").hasMessageContaining("--snapshot-max-age SECONDS");
+        assertThatThrownBy(() -> parse("--help"))
+                .hasMessageContaining("--lameduck SECONDS")
+                .hasMessageContaining("--snapshot-dir DIR")
+                .hasMessageContaining("--snapshot-max-age SECONDS");
     }
 
     static Stream<Arguments> invalid() {
@@ -146,12 +200,18 @@ class ServerConfigTest {
                 bad("option --metrics: '[::1' is not HOST:PORT", "--metrics", "[::1"),
                 bad("option --upstream: port 70000 is outside 0-65535", "--upstream", "127.0.0.1:70000"),
                 bad("option --primary: port 'x' is not a number", "--primary", "127.0.0.1:x"),
-                bad("option --notify-listen: '127.0.0.1' has no port", "--primary", "127.0.0.1:5300",
-                        "--notify-listen", "127.0.0.1"),
+                bad(
+                        "option --notify-listen: '127.0.0.1' has no port",
+                        "--primary",
+                        "127.0.0.1:5300",
+                        "--notify-listen",
+                        "127.0.0.1"),
                 bad("option --zone: empty zone name", "--zone", ""),
                 bad("option --zone: serving the root zone is not supported", "--zone", "."),
                 bad("option --zone: 'a..b' is not a valid zone name", "--zone", "a..b"),
-                bad("option --zone: '" + "x".repeat(64) + ".test' is not a valid zone name", "--zone",
+                bad(
+                        "option --zone: '" + "x".repeat(64) + ".test' is not a valid zone name",
+                        "--zone",
                         "x".repeat(64) + ".test"),
                 bad("option --zone: example.test. is given twice", "--zone", "example.test", "--zone", "EXAMPLE.test."),
                 bad("option --udp-sockets: 0 is outside 1-64", "--udp-sockets", "0"),
@@ -168,22 +228,63 @@ class ServerConfigTest {
                 bad("option --lameduck: -1 is outside 0-3600", "--lameduck", "-1"),
                 bad("option --lameduck: 'soon' is not a whole number", "--lameduck", "soon"),
                 bad("option --snapshot-dir needs --primary", "--snapshot-dir", "/tmp/snapshots"),
-                bad("option --snapshot-dir: empty directory name", "--primary", "127.0.0.1:5300", "--zone",
-                        "example.test", "--snapshot-dir", ""),
-                bad("option --snapshot-max-age needs --snapshot-dir", "--primary", "127.0.0.1:5300", "--zone",
-                        "example.test", "--snapshot-max-age", "60"),
-                bad("option --snapshot-max-age: 0 is outside", "--primary", "127.0.0.1:5300", "--zone",
-                        "example.test", "--snapshot-dir", "/tmp/s", "--snapshot-max-age", "0"),
-                bad("option --fallthrough: in-addr.arpa. is neither a --zone nor below one (no --zone given)",
-                        "--fallthrough", "in-addr.arpa"),
-                bad("option --fallthrough: example.com. is neither a --zone nor below one (zones: in-addr.arpa., "
-                        + "ip6.arpa.)", "--zone", "in-addr.arpa", "--zone", "ip6.arpa", "--fallthrough", "example.com"),
-                bad("option --fallthrough: in-addr.arpa. is neither a --zone nor below one (zones: 10.in-addr.arpa.)",
-                        "--zone", "10.in-addr.arpa", "--fallthrough", "in-addr.arpa"),
-                bad("option --fallthrough: the root is not a served zone", "--zone", "in-addr.arpa", "--fallthrough",
+                bad(
+                        "option --snapshot-dir: empty directory name",
+                        "--primary",
+                        "127.0.0.1:5300",
+                        "--zone",
+                        "example.test",
+                        "--snapshot-dir",
+                        ""),
+                bad(
+                        "option --snapshot-max-age needs --snapshot-dir",
+                        "--primary",
+                        "127.0.0.1:5300",
+                        "--zone",
+                        "example.test",
+                        "--snapshot-max-age",
+                        "60"),
+                bad(
+                        "option --snapshot-max-age: 0 is outside",
+                        "--primary",
+                        "127.0.0.1:5300",
+                        "--zone",
+                        "example.test",
+                        "--snapshot-dir",
+                        "/tmp/s",
+                        "--snapshot-max-age",
+                        "0"),
+                bad(
+                        "option --fallthrough: in-addr.arpa. is neither a --zone nor below one (no --zone given)",
+                        "--fallthrough",
+                        "in-addr.arpa"),
+                bad(
+                        "option --fallthrough: example.com. is neither a --zone nor below one (zones: in-addr.arpa., "
+                                + "ip6.arpa.)",
+                        "--zone",
+                        "in-addr.arpa",
+                        "--zone",
+                        "ip6.arpa",
+                        "--fallthrough",
+                        "example.com"),
+                bad(
+                        "option --fallthrough: in-addr.arpa. is neither a --zone nor below one (zones: 10.in-addr.arpa.)",
+                        "--zone",
+                        "10.in-addr.arpa",
+                        "--fallthrough",
+                        "in-addr.arpa"),
+                bad(
+                        "option --fallthrough: the root is not a served zone",
+                        "--zone",
+                        "in-addr.arpa",
+                        "--fallthrough",
                         "."),
-                bad("option --fallthrough: 'a..arpa' is not a valid zone name", "--zone", "in-addr.arpa",
-                        "--fallthrough", "a..arpa"));
+                bad(
+                        "option --fallthrough: 'a..arpa' is not a valid zone name",
+                        "--zone",
+                        "in-addr.arpa",
+                        "--fallthrough",
+                        "a..arpa"));
     }
 
     private static Arguments bad(String message, String... args) {
@@ -193,14 +294,15 @@ class ServerConfigTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("invalid")
     void invalidCommandLineIsAConfigExceptionNamingTheOption(String line, String[] args, String message) {
-        assertThatThrownBy(() -> parse(args)).isInstanceOf(ConfigException.class).hasMessageContaining(message);
+        assertThatThrownBy(() -> parse(args))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(message);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
     // The real Main, as a process
 
-    private record Run(int exit, String stdout, String stderr) {
-    }
+    private record Run(int exit, String stdout, String stderr) {}
 
     private static Run runMain(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
@@ -224,7 +326,8 @@ class ServerConfigTest {
     void mainWithAnUnknownOptionExitsWithTwoAndSaysWhy() throws Exception {
         Run run = runMain("--bogus");
         assertThat(run.exit()).as("exit code; stderr: %s", run.stderr()).isEqualTo(2);
-        assertThat(run.stderr()).startsWith("zonekeeper-dns-server: unknown option '--bogus'")
+        assertThat(run.stderr())
+                .startsWith("zonekeeper-dns-server: unknown option '--bogus'")
                 .contains("Usage: zonekeeper-dns-server");
         assertThat(run.stdout()).isEmpty();
     }

@@ -1,10 +1,10 @@
 package dev.zonekeeper.dns.forward;
 
-import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import dev.zonekeeper.dns.server.QueryProcessor;
 import dev.zonekeeper.dns.zone.ZoneSet;
 import io.netty.buffer.ByteBuf;
@@ -45,8 +45,8 @@ class ForwarderFuzzTest {
     private static final Name QNAME = Name.fromConstantString("fuzz.example.org.");
     private static final int WAITERS = 3;
     private static final long ANSWERED_SECONDS = 30;
-    private static final EventLoopGroup GROUP = Transport.detect().newEventLoopGroup(1,
-            new DefaultThreadFactory("fuzz-forwarder", true));
+    private static final EventLoopGroup GROUP =
+            Transport.detect().newEventLoopGroup(1, new DefaultThreadFactory("fuzz-forwarder", true));
     private static volatile byte[] udpAnswer = new byte[0];
     private static volatile byte[] tcpAnswer = new byte[0];
     private static final FakeUpstream UPSTREAM = start();
@@ -114,8 +114,12 @@ class ForwarderFuzzTest {
 
     private static CompletableFuture<byte[]> ask(QueryProcessor processor, byte[] query) {
         CompletableFuture<byte[]> answer = new CompletableFuture<>();
-        ByteBuf now = processor.process(Unpooled.wrappedBuffer(query), TransportKind.UDP,
-                UnpooledByteBufAllocator.DEFAULT, (context, response) -> answer.complete(bytes(response)), null,
+        ByteBuf now = processor.process(
+                Unpooled.wrappedBuffer(query),
+                TransportKind.UDP,
+                UnpooledByteBufAllocator.DEFAULT,
+                (context, response) -> answer.complete(bytes(response)),
+                null,
                 System.nanoTime());
         if (now != null) {
             answer.complete(bytes(now));
@@ -162,8 +166,12 @@ class ForwarderFuzzTest {
             sb.append("\n;").append(Section.string(section));
             for (org.xbill.DNS.Record r : m.getSection(section)) {
                 if (!(r instanceof OPTRecord)) {
-                    sb.append('\n').append(r.getName().toString().toLowerCase(Locale.ROOT)).append(' ')
-                            .append(Type.string(r.getType())).append(' ').append(r.rdataToString());
+                    sb.append('\n')
+                            .append(r.getName().toString().toLowerCase(Locale.ROOT))
+                            .append(' ')
+                            .append(Type.string(r.getType()))
+                            .append(' ')
+                            .append(r.rdataToString());
                 }
             }
         }

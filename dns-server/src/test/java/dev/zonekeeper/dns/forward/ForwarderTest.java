@@ -35,7 +35,8 @@ import org.xbill.DNS.Type;
 /** The forwarder against a real Knot DNS upstream over real sockets. */
 @org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ForwarderTest {
-    static final String ZONE = String.join("\n",
+    static final String ZONE = String.join(
+            "\n",
             "$ORIGIN example.test.",
             "$TTL 300",
             "@ 3600 IN SOA ns1 hostmaster 1 3600 600 86400 120",
@@ -85,13 +86,17 @@ class ForwarderTest {
         assertThat(addresses(response)).containsExactly("192.0.2.1");
         assertThat(response.getHeader().getFlag(Flags.QR)).isTrue();
         assertThat(response.getHeader().getFlag(Flags.RA)).isTrue();
-        assertThat(response.getHeader().getFlag(Flags.AA)).as("AA is not passed on").isFalse();
+        assertThat(response.getHeader().getFlag(Flags.AA))
+                .as("AA is not passed on")
+                .isFalse();
         assertThat(response.getQuestion()).isEqualTo(query.getQuestion());
         assertThat(proxy.queries()).hasSize(1);
         Message upstreamQuery = proxy.queries().get(0);
         assertThat(upstreamQuery.getHeader().getFlag(Flags.RD)).isTrue();
         assertThat(upstreamQuery.getQuestion()).isEqualTo(query.getQuestion());
-        assertThat(upstreamQuery.getOPT()).as("no EDNS upstream when the client sent none").isNull();
+        assertThat(upstreamQuery.getOPT())
+                .as("no EDNS upstream when the client sent none")
+                .isNull();
         assertThat(metrics.latencies(proxy.address())).isEqualTo(1);
     }
 
@@ -105,7 +110,8 @@ class ForwarderTest {
         Message second = ask(forwarder, query);
 
         assertThat(addresses(second)).containsExactly("192.0.2.1");
-        assertThat(second.getQuestion().getName().toString()).as("question echoed as sent")
+        assertThat(second.getQuestion().getName().toString())
+                .as("question echoed as sent")
                 .isEqualTo("WWW.Example.TEST.");
         assertThat(proxy.queryCount()).isEqualTo(1);
         assertThat(metrics.count("hit")).isEqualTo(1);
@@ -120,10 +126,13 @@ class ForwarderTest {
         Message first = ask(forwarder, query("www.example.test.", Type.A));
         assertThat(first.getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(300);
 
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-            Message cached = ask(forwarder, query("www.example.test.", Type.A));
-            assertThat(cached.getSection(Section.ANSWER).get(0).getTTL()).isBetween(1L, 299L);
-        });
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> {
+                    Message cached = ask(forwarder, query("www.example.test.", Type.A));
+                    assertThat(cached.getSection(Section.ANSWER).get(0).getTTL())
+                            .isBetween(1L, 299L);
+                });
         assertThat(proxy.queryCount()).isEqualTo(1);
     }
 
@@ -165,8 +174,11 @@ class ForwarderTest {
 
     @Test
     void maxTtlCapsHowLongAnAnswerIsCachedAndTheTtlServed() throws Exception {
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(knot.address())
-                .timeout(Duration.ofMillis(500)).maxTtl(Duration.ofSeconds(60)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(knot.address())
+                .timeout(Duration.ofMillis(500))
+                .maxTtl(Duration.ofSeconds(60))
+                .build());
         Message query = query("www.example.test.", Type.A);
 
         Message response = ask(forwarder, query);
@@ -186,7 +198,9 @@ class ForwarderTest {
         Message response = ask(forwarder, withDo);
 
         assertThat(addresses(response)).containsExactly("192.0.2.1");
-        assertThat(response.getOPT()).as("the transport adds EDNS, not the forwarder").isNull();
+        assertThat(response.getOPT())
+                .as("the transport adds EDNS, not the forwarder")
+                .isNull();
         assertThat(proxy.queryCount()).isEqualTo(2);
         OPTRecord upstreamOpt = proxy.queries().get(1).getOPT();
         assertThat(upstreamOpt).isNotNull();
@@ -198,11 +212,17 @@ class ForwarderTest {
     void failsOverFromADeadUpstreamAndStopsAskingItOnceUnhealthy() throws Exception {
         InetSocketAddress dead = deadAddress();
         UdpProxy proxy = proxy(knot.address());
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(dead, proxy.address())
-                .timeout(Duration.ofMillis(300)).maxFails(2).healthBackoff(Duration.ofHours(1)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(dead, proxy.address())
+                .timeout(Duration.ofMillis(300))
+                .maxFails(2)
+                .healthBackoff(Duration.ofHours(1))
+                .build());
 
-        assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A)))).containsExactly("192.0.2.1");
-        assertThat(addresses(ask(forwarder, query("ns1.example.test.", Type.A)))).containsExactly("127.0.0.1");
+        assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A))))
+                .containsExactly("192.0.2.1");
+        assertThat(addresses(ask(forwarder, query("ns1.example.test.", Type.A))))
+                .containsExactly("127.0.0.1");
         assertThat(metrics.failures(dead, FailureReason.TIMEOUT)).isEqualTo(2);
         assertThat(forwarder.upstreams().get(0).healthy()).isFalse();
         assertThat(forwarder.upstreams().get(1).healthy()).isTrue();
@@ -211,7 +231,8 @@ class ForwarderTest {
         Message third = ask(forwarder, query("short.example.test.", Type.A));
 
         assertThat(addresses(third)).containsExactly("192.0.2.2");
-        assertThat(metrics.failures(dead, FailureReason.TIMEOUT)).as("unhealthy upstream not tried first")
+        assertThat(metrics.failures(dead, FailureReason.TIMEOUT))
+                .as("unhealthy upstream not tried first")
                 .isEqualTo(2);
         assertThat(proxy.queryCount()).isEqualTo(3);
     }
@@ -219,19 +240,26 @@ class ForwarderTest {
     @Test
     void anUnhealthyUpstreamIsProbedAfterTheBackoffAndRecovers() throws Exception {
         InetSocketAddress laterAlive = deadAddress();
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(laterAlive, knot.address())
-                .timeout(Duration.ofMillis(300)).maxFails(1).healthBackoff(Duration.ofMillis(200)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(laterAlive, knot.address())
+                .timeout(Duration.ofMillis(300))
+                .maxFails(1)
+                .healthBackoff(Duration.ofMillis(200))
+                .build());
         ask(forwarder, query("www.example.test.", Type.A));
         assertThat(forwarder.upstreams().get(0).healthy()).isFalse();
 
         KnotServer second = KnotServer.start("example.test", ZONE, laterAlive);
         closeables.add(second);
 
-        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
-            forwarder.cache().clear();
-            assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A)))).containsExactly("192.0.2.1");
-            assertThat(forwarder.upstreams().get(0).healthy()).isTrue();
-        });
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> {
+                    forwarder.cache().clear();
+                    assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A))))
+                            .containsExactly("192.0.2.1");
+                    assertThat(forwarder.upstreams().get(0).healthy()).isTrue();
+                });
         assertThat(metrics.count("healthy " + laterAlive)).isEqualTo(1);
     }
 
@@ -239,8 +267,10 @@ class ForwarderTest {
     void servfailFromAllUpstreamsWhenAllAreDownAndNothingIsCached() throws Exception {
         InetSocketAddress dead1 = deadAddress();
         InetSocketAddress dead2 = deadAddress();
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(dead1, dead2)
-                .timeout(Duration.ofMillis(200)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(dead1, dead2)
+                .timeout(Duration.ofMillis(200))
+                .build());
         Message query = query("www.example.test.", Type.A);
 
         Message response = ask(forwarder, query);
@@ -254,9 +284,18 @@ class ForwarderTest {
 
     @Test
     void refusedFromTheFirstUpstreamFailsOverToTheNext() throws Exception {
-        KnotServer other = KnotServer.start("other.test", String.join("\n",
-                "$ORIGIN other.test.", "$TTL 300", "@ IN SOA ns1 hostmaster 1 3600 600 86400 120", "@ IN NS ns1",
-                "ns1 IN A 127.0.0.1", "www IN A 198.51.100.1", ""), new InetSocketAddress("127.0.0.3", 0));
+        KnotServer other = KnotServer.start(
+                "other.test",
+                String.join(
+                        "\n",
+                        "$ORIGIN other.test.",
+                        "$TTL 300",
+                        "@ IN SOA ns1 hostmaster 1 3600 600 86400 120",
+                        "@ IN NS ns1",
+                        "ns1 IN A 127.0.0.1",
+                        "www IN A 198.51.100.1",
+                        ""),
+                new InetSocketAddress("127.0.0.3", 0));
         closeables.add(other);
         Forwarder forwarder = forwarder(config(knot.address(), other.address()));
 
@@ -270,13 +309,20 @@ class ForwarderTest {
     @Test
     void servfailIsCachedOnlyWhenConfigured() throws Exception {
         InetSocketAddress dead = deadAddress();
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(dead)
-                .timeout(Duration.ofMillis(200)).servfailTtl(Duration.ofSeconds(60)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(dead)
+                .timeout(Duration.ofMillis(200))
+                .servfailTtl(Duration.ofSeconds(60))
+                .build());
 
-        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode()).isEqualTo(Rcode.SERVFAIL);
-        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode()).isEqualTo(Rcode.SERVFAIL);
+        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode())
+                .isEqualTo(Rcode.SERVFAIL);
+        assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode())
+                .isEqualTo(Rcode.SERVFAIL);
 
-        assertThat(metrics.failures(dead, FailureReason.TIMEOUT)).as("second SERVFAIL from the cache").isEqualTo(1);
+        assertThat(metrics.failures(dead, FailureReason.TIMEOUT))
+                .as("second SERVFAIL from the cache")
+                .isEqualTo(1);
         assertThat(metrics.count("hit")).isEqualTo(1);
     }
 
@@ -284,19 +330,23 @@ class ForwarderTest {
     void servesStaleDataWithTtl30WhenTheOnlyUpstreamIsGoneAfterExpiry() throws Exception {
         KnotServer own = KnotServer.start("example.test", ZONE, new InetSocketAddress("127.0.0.3", 0));
         closeables.add(own);
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(own.address())
-                .timeout(Duration.ofMillis(300)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(own.address())
+                .timeout(Duration.ofMillis(300))
+                .build());
         Message first = ask(forwarder, query("short.example.test.", Type.A));
         assertThat(first.getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(1);
 
         own.stop();
 
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-            Message stale = ask(forwarder, query("short.example.test.", Type.A));
-            assertThat(stale.getRcode()).isEqualTo(Rcode.NOERROR);
-            assertThat(addresses(stale)).containsExactly("192.0.2.2");
-            assertThat(stale.getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(30);
-        });
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> {
+                    Message stale = ask(forwarder, query("short.example.test.", Type.A));
+                    assertThat(stale.getRcode()).isEqualTo(Rcode.NOERROR);
+                    assertThat(addresses(stale)).containsExactly("192.0.2.2");
+                    assertThat(stale.getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(30);
+                });
         assertThat(metrics.count("stale")).isGreaterThanOrEqualTo(1);
         assertThat(metrics.failures(own.address(), FailureReason.TIMEOUT)).isGreaterThanOrEqualTo(1);
 
@@ -308,14 +358,19 @@ class ForwarderTest {
     void withoutServeStaleAnExpiredEntryIsNotServed() throws Exception {
         KnotServer own = KnotServer.start("example.test", ZONE, new InetSocketAddress("127.0.0.3", 0));
         closeables.add(own);
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(own.address())
-                .timeout(Duration.ofMillis(300)).serveStale(false).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(own.address())
+                .timeout(Duration.ofMillis(300))
+                .serveStale(false)
+                .build());
         ask(forwarder, query("short.example.test.", Type.A));
 
         own.stop();
 
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
-                assertThat(ask(forwarder, query("short.example.test.", Type.A)).getRcode())
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200))
+                .untilAsserted(() -> assertThat(ask(forwarder, query("short.example.test.", Type.A))
+                                .getRcode())
                         .isEqualTo(Rcode.SERVFAIL));
         assertThat(metrics.count("stale")).isZero();
     }
@@ -323,8 +378,10 @@ class ForwarderTest {
     @Test
     void forgedAnswersAreDroppedAndTheRealAnswerIsAccepted() throws Exception {
         UdpProxy proxy = proxy(knot.address());
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(proxy.address())
-                .timeout(Duration.ofSeconds(10)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(proxy.address())
+                .timeout(Duration.ofSeconds(10))
+                .build());
         proxy.hold();
 
         CompletableFuture<Message> pending = forwarder.forward(query("www.example.test.", Type.A));
@@ -359,15 +416,21 @@ class ForwarderTest {
         // issue 13 point 3: a bounded pool of sockets instead of one per query; each socket is replaced by one on a
         // new random port after udpSocketUses queries, so the source port still changes (here after every query)
         UdpProxy proxy = proxy(knot.address());
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(proxy.address())
-                .timeout(Duration.ofMillis(1000)).udpSockets(2).udpSocketUses(1).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(proxy.address())
+                .timeout(Duration.ofMillis(1000))
+                .udpSockets(2)
+                .udpSocketUses(1)
+                .build());
 
         for (String name : List.of("www", "ns1", "short", "nope1", "nope2", "nope3")) {
             ask(forwarder, query(name + ".example.test.", Type.A));
         }
 
-        assertThat(proxy.clients().stream().map(InetSocketAddress::getPort).distinct()).hasSize(6);
-        assertThat(proxy.queries().stream().map(m -> m.getHeader().getID()).distinct()).hasSizeGreaterThan(1);
+        assertThat(proxy.clients().stream().map(InetSocketAddress::getPort).distinct())
+                .hasSize(6);
+        assertThat(proxy.queries().stream().map(m -> m.getHeader().getID()).distinct())
+                .hasSizeGreaterThan(1);
     }
 
     @Test
@@ -379,10 +442,13 @@ class ForwarderTest {
         assertThat(response.getHeader().getFlag(Flags.TC)).isFalse();
         assertThat(response.getSection(Section.ANSWER)).hasSize(3);
         assertThat(response.getSection(Section.ANSWER).stream()
-                .map(r -> ((TXTRecord) r).getStrings().get(0).substring(0, 1)).sorted())
+                        .map(r -> ((TXTRecord) r).getStrings().get(0).substring(0, 1))
+                        .sorted())
                 .containsExactly("a", "b", "c");
         assertThat(metrics.count("tcp " + knot.address())).isEqualTo(1);
-        assertThat(response.toWire().length).as("more than fits a plain UDP answer").isGreaterThan(512);
+        assertThat(response.toWire().length)
+                .as("more than fits a plain UDP answer")
+                .isGreaterThan(512);
     }
 
     @Test
@@ -391,7 +457,8 @@ class ForwarderTest {
         try {
             Forwarder forwarder = new Forwarder(config(knot.address()), group, Transport.NIO, metrics);
             try {
-                assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A)))).containsExactly("192.0.2.1");
+                assertThat(addresses(ask(forwarder, query("www.example.test.", Type.A))))
+                        .containsExactly("192.0.2.1");
                 assertThat(ask(forwarder, query("big.example.test.", Type.TXT)).getSection(Section.ANSWER))
                         .hasSize(3);
             } finally {
@@ -399,7 +466,8 @@ class ForwarderTest {
             }
             assertThat(group.isShuttingDown()).isFalse();
             assertThat(ask(forwarder, query("www.example.test.", Type.A)).getRcode())
-                    .as("a closed forwarder answers SERVFAIL at once").isEqualTo(Rcode.SERVFAIL);
+                    .as("a closed forwarder answers SERVFAIL at once")
+                    .isEqualTo(Rcode.SERVFAIL);
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
@@ -409,8 +477,10 @@ class ForwarderTest {
     @Test
     void concurrentIdenticalMissesShareOneUpstreamQuery() throws Exception {
         UdpProxy proxy = proxy(knot.address());
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(proxy.address())
-                .timeout(Duration.ofSeconds(10)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(proxy.address())
+                .timeout(Duration.ofSeconds(10))
+                .build());
         proxy.hold();
 
         List<CompletableFuture<Message>> pending = new ArrayList<>();
@@ -430,7 +500,10 @@ class ForwarderTest {
     // ---- helpers
 
     private ForwarderConfig config(InetSocketAddress... upstreams) {
-        return ForwarderConfig.builder().upstreams(upstreams).timeout(Duration.ofMillis(1000)).build();
+        return ForwarderConfig.builder()
+                .upstreams(upstreams)
+                .timeout(Duration.ofMillis(1000))
+                .build();
     }
 
     private Forwarder forwarder(ForwarderConfig config) {
@@ -484,7 +557,7 @@ class ForwarderTest {
     /** A loopback address and port where nothing listens (UDP datagrams to it go unanswered). */
     private static InetSocketAddress deadAddress() throws Exception {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.4", 0));
-             java.net.ServerSocket t = new java.net.ServerSocket()) {
+                java.net.ServerSocket t = new java.net.ServerSocket()) {
             t.bind(new InetSocketAddress("127.0.0.4", s.getLocalPort()));
             return new InetSocketAddress("127.0.0.4", s.getLocalPort());
         }

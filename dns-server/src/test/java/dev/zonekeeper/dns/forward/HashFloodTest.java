@@ -42,7 +42,8 @@ class HashFloodTest {
     @Test
     void collidingNamesGetDistinctCacheKeyAndQuestionHashes() throws Exception {
         List<String> names = collidingNames();
-        assertThat(names.stream().map(String::hashCode).distinct()).as("precondition: String.hashCode collides")
+        assertThat(names.stream().map(String::hashCode).distinct())
+                .as("precondition: String.hashCode collides")
                 .hasSize(1);
 
         Set<Integer> keyHashes = new HashSet<>();
@@ -79,8 +80,10 @@ class HashFloodTest {
             Message r = FakeUpstream.reply(q);
             r.getHeader().setRcode(Rcode.NOERROR);
             r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 300, address(i)), Section.ANSWER);
-            assertThat(cache.put(CacheKey.of(q), new ResponseCache.Entry(CachedResponse.of(r), 300, now,
-                    now + 600_000_000_000L))).isTrue();
+            assertThat(cache.put(
+                            CacheKey.of(q),
+                            new ResponseCache.Entry(CachedResponse.of(r), 300, now, now + 600_000_000_000L)))
+                    .isTrue();
         }
         assertThat(cache.size()).isEqualTo(names.size());
         int indexed = 0;

@@ -19,9 +19,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -79,8 +79,10 @@ class HostileUpstreamTest {
     @ValueSource(strings = {"WKS", "HIP"})
     void anAnswerThatCannotBeReEncodedNeverWedgesTheName(String kind) throws Exception {
         FakeUpstream upstream = upstream("127.0.0.5", (q, tcp) -> unencodableAnswer(kind, q));
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(upstream.address())
-                .timeout(Duration.ofSeconds(2)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(upstream.address())
+                .timeout(Duration.ofSeconds(2))
+                .build());
         String name = longName("wedge");
         // precondition: dnsjava reads the answer but cannot write it again
         int type = Type.value(kind); // asked for, so that the answer record is on the chain and kept
@@ -96,11 +98,14 @@ class HostileUpstreamTest {
                 pending.add(forwarder.forward(query(name, type)));
             }
             for (CompletableFuture<Message> p : pending) {
-                assertThat(p.get(20, TimeUnit.SECONDS).getRcode()).as("every waiting query is answered")
+                assertThat(p.get(20, TimeUnit.SECONDS).getRcode())
+                        .as("every waiting query is answered")
                         .isEqualTo(Rcode.SERVFAIL);
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> inflight(forwarder) == 0);
-            assertThat(upstream.udpQueries()).as("the upstream is asked again each round").isGreaterThan(asked);
+            assertThat(upstream.udpQueries())
+                    .as("the upstream is asked again each round")
+                    .isGreaterThan(asked);
         }
         assertThat(metrics.count("unusable answer")).as("counted").isGreaterThanOrEqualTo(rounds);
         assertThat(forwarder.cache().size()).isZero();
@@ -110,8 +115,11 @@ class HostileUpstreamTest {
     void aQuestionInFlightEndsAtTheRequestDeadlineEvenIfItsTriesAreStillRunning() throws Exception {
         // the deadline shorter than one try stands in for a completion path that is lost: only it can end them
         FakeUpstream blackHole = upstream("127.0.0.5", (q, tcp) -> null);
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(blackHole.address())
-                .timeout(Duration.ofSeconds(30)).requestDeadline(Duration.ofMillis(1000)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(blackHole.address())
+                .timeout(Duration.ofSeconds(30))
+                .requestDeadline(Duration.ofMillis(1000))
+                .build());
         List<CompletableFuture<Message>> pending = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             pending.add(forwarder.forward(query("lost" + (i % 5) + ".hostile.test.", Type.A)));
@@ -121,8 +129,9 @@ class HostileUpstreamTest {
             assertThat(p.get(10, TimeUnit.SECONDS).getRcode()).isEqualTo(Rcode.SERVFAIL);
         }
         // counted just after the answers go out
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(metrics.count("deadline")).as("one per question (more if one expired before the loop ended)")
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(metrics.count("deadline"))
+                        .as("one per question (more if one expired before the loop ended)")
                         .isGreaterThanOrEqualTo(5));
         await().atMost(Duration.ofSeconds(5)).until(() -> inflight(forwarder) == 0);
     }
@@ -131,15 +140,19 @@ class HostileUpstreamTest {
     void theDefaultDeadlineCoversEveryTry() throws Exception {
         ForwarderConfig config = ForwarderConfig.builder()
                 .upstreams(new InetSocketAddress("127.0.0.1", 53), new InetSocketAddress("127.0.0.2", 53))
-                .timeout(Duration.ofSeconds(2)).build();
+                .timeout(Duration.ofSeconds(2))
+                .build();
         assertThat(config.requestDeadline()).isEqualTo(Duration.ofSeconds(9)); // 2 upstreams x (UDP + TCP) + 1 s
     }
 
     @Test
     void unansweredQueriesKeepFileDescriptorsBounded() throws Exception {
         FakeUpstream blackHole = upstream("127.0.0.5", (q, tcp) -> null);
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(blackHole.address())
-                .timeout(Duration.ofSeconds(3)).maxConcurrent(100_000).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(blackHole.address())
+                .timeout(Duration.ofSeconds(3))
+                .maxConcurrent(100_000)
+                .build());
         long before = openFds();
 
         List<CompletableFuture<Message>> pending = new ArrayList<>();
@@ -157,7 +170,8 @@ class HostileUpstreamTest {
             Thread.sleep(50);
         }
 
-        assertThat(peak - before).as("file descriptors for 3,000 unanswered queries in flight (%d before)", before)
+        assertThat(peak - before)
+                .as("file descriptors for 3,000 unanswered queries in flight (%d before)", before)
                 .isLessThan(200);
         assertThat(blackHole.udpQueries()).as("the queries did go out").isGreaterThan(1000);
         for (CompletableFuture<Message> p : pending) {
@@ -169,8 +183,11 @@ class HostileUpstreamTest {
     @Test
     void beyondMaxConcurrentQuestionsAQueryIsRefusedAtOnce() throws Exception {
         FakeUpstream blackHole = upstream("127.0.0.5", (q, tcp) -> null);
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(blackHole.address())
-                .timeout(Duration.ofSeconds(5)).maxConcurrent(10).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(blackHole.address())
+                .timeout(Duration.ofSeconds(5))
+                .maxConcurrent(10)
+                .build());
         List<CompletableFuture<Message>> pending = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             pending.add(forwarder.forward(query("c" + i + ".never.test.", Type.A)));
@@ -182,7 +199,9 @@ class HostileUpstreamTest {
 
         assertThat(beyond).as("answered at once").isDone();
         assertThat(beyond.get().getRcode()).isEqualTo(Rcode.REFUSED);
-        assertThat(joining).as("a query for a question already in flight waits for it").isNotDone();
+        assertThat(joining)
+                .as("a query for a question already in flight waits for it")
+                .isNotDone();
         assertThat(metrics.count("rejected max_concurrent")).isEqualTo(1);
         assertThat(forwarder.inflight()).isEqualTo(10);
     }
@@ -190,8 +209,12 @@ class HostileUpstreamTest {
     @Test
     void queriesWaitingForUpstreamAnswersAreBoundedPerQuestionAndInAll() throws Exception {
         FakeUpstream blackHole = upstream("127.0.0.5", (q, tcp) -> null);
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(blackHole.address())
-                .timeout(Duration.ofSeconds(5)).maxWaiters(4).maxWaiting(10).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(blackHole.address())
+                .timeout(Duration.ofSeconds(5))
+                .maxWaiters(4)
+                .maxWaiting(10)
+                .build());
         List<CompletableFuture<Message>> waiting = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             waiting.add(forwarder.forward(query("same.never.test.", Type.A)));
@@ -204,7 +227,8 @@ class HostileUpstreamTest {
             waiting.add(forwarder.forward(query("w" + i + ".never.test.", Type.A)));
         }
         assertThat(waiting.subList(6, 12)).noneMatch(CompletableFuture::isDone);
-        assertThat(waiting.subList(12, 14)).as("beyond 10 waiting in all")
+        assertThat(waiting.subList(12, 14))
+                .as("beyond 10 waiting in all")
                 .allMatch(f -> f.isDone() && f.join().getRcode() == Rcode.REFUSED);
         assertThat(metrics.count("rejected max_waiting")).isEqualTo(2);
     }
@@ -216,15 +240,18 @@ class HostileUpstreamTest {
             m.getHeader().setFlag(Flags.TC);
             return m.toWire();
         });
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(truncating.address())
-                .timeout(Duration.ofSeconds(2)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(truncating.address())
+                .timeout(Duration.ofSeconds(2))
+                .build());
 
         Message response = ask(forwarder, query("tc.hostile.test.", Type.A));
 
         assertThat(response.getRcode()).isEqualTo(Rcode.SERVFAIL);
         assertThat(response.getHeader().getFlag(Flags.TC)).isFalse();
         assertThat(truncating.tcpQueries()).isEqualTo(1);
-        assertThat(metrics.failures(truncating.address(), FailureReason.TRUNCATED)).isEqualTo(1);
+        assertThat(metrics.failures(truncating.address(), FailureReason.TRUNCATED))
+                .isEqualTo(1);
     }
 
     @Test
@@ -236,18 +263,22 @@ class HostileUpstreamTest {
         });
         FakeUpstream good = upstream("127.0.0.6", (q, tcp) -> {
             Message m = FakeUpstream.reply(q);
-            m.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 300, InetAddress.getByName("192.0.2.9")),
+            m.addRecord(
+                    new ARecord(q.getQuestion().getName(), DClass.IN, 300, InetAddress.getByName("192.0.2.9")),
                     Section.ANSWER);
             return m.toWire();
         });
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(truncating.address(), good.address())
-                .timeout(Duration.ofSeconds(2)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(truncating.address(), good.address())
+                .timeout(Duration.ofSeconds(2))
+                .build());
 
         Message response = ask(forwarder, query("tc.hostile.test.", Type.A));
 
         assertThat(response.getRcode()).isEqualTo(Rcode.NOERROR);
         assertThat(addresses(response)).containsExactly("192.0.2.9");
-        assertThat(metrics.failures(truncating.address(), FailureReason.TRUNCATED)).isEqualTo(1);
+        assertThat(metrics.failures(truncating.address(), FailureReason.TRUNCATED))
+                .isEqualTo(1);
     }
 
     @Test
@@ -260,8 +291,10 @@ class HostileUpstreamTest {
             }
             return exactly(m, q.getQuestion().getName(), 65535);
         });
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(big.address())
-                .timeout(Duration.ofSeconds(3)).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(big.address())
+                .timeout(Duration.ofSeconds(3))
+                .build());
 
         Message response = ask(forwarder, query("big.hostile.test.", Type.TXT));
 
@@ -276,14 +309,18 @@ class HostileUpstreamTest {
             Message m = FakeUpstream.reply(q);
             Name n = q.getQuestion().getName();
             for (int i = 0; i < 3; i++) {
-                m.addRecord(new TXTRecord(n, DClass.IN, 300, List.of(n.toString().repeat(4), "t".repeat(200 + i))),
+                m.addRecord(
+                        new TXTRecord(n, DClass.IN, 300, List.of(n.toString().repeat(4), "t".repeat(200 + i))),
                         Section.ANSWER);
             }
             return m.toWire();
         });
         long budget = 128 * 1024;
-        Forwarder forwarder = forwarder(ForwarderConfig.builder().upstreams(bulky.address())
-                .timeout(Duration.ofSeconds(2)).cacheMaxBytes(budget).build());
+        Forwarder forwarder = forwarder(ForwarderConfig.builder()
+                .upstreams(bulky.address())
+                .timeout(Duration.ofSeconds(2))
+                .cacheMaxBytes(budget)
+                .build());
         for (int i = 0; i < 400; i++) {
             Message response = ask(forwarder, query("u" + i + ".bulky.test.", Type.TXT));
             assertThat(response.getSection(Section.ANSWER)).hasSize(3);
@@ -292,16 +329,21 @@ class HostileUpstreamTest {
         assertThat(forwarder.cache().size()).isBetween(10, 399);
         int asked = bulky.udpQueries();
         Message again = ask(forwarder, query("u399.bulky.test.", Type.TXT));
-        assertThat(((TXTRecord) again.getSection(Section.ANSWER).get(0)).getStrings().get(0))
+        assertThat(((TXTRecord) again.getSection(Section.ANSWER).get(0))
+                        .getStrings()
+                        .get(0))
                 .isEqualTo("u399.bulky.test.".repeat(4));
-        assertThat(bulky.udpQueries()).as("the latest answer is served from the cache").isEqualTo(asked);
+        assertThat(bulky.udpQueries())
+                .as("the latest answer is served from the cache")
+                .isEqualTo(asked);
     }
 
     /** {@code m} with TXT records at {@code name} filling it to exactly {@code size} bytes. */
     static byte[] exactly(Message m, Name name, int size) throws Exception {
         int i = 0;
         while (size - m.toWire().length > 500) {
-            m.addRecord(new TXTRecord(name, DClass.IN, 300, List.of(String.format("%05d", i++) + "x".repeat(245))),
+            m.addRecord(
+                    new TXTRecord(name, DClass.IN, 300, List.of(String.format("%05d", i++) + "x".repeat(245))),
                     Section.ANSWER);
         }
         // one last TXT making the total exact: owner pointer 2, type, class, TTL, length 10, then the strings

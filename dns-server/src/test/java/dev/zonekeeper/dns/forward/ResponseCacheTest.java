@@ -65,13 +65,20 @@ class ResponseCacheTest {
     @Test
     void servedTtlsAreCappedByTheEntryTtlAndDecrementedByTheAge() throws Exception {
         ResponseCache.Entry e = new ResponseCache.Entry(positive(300).response(), 60, 0, 60 * SECOND);
-        Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString("www.test."), Type.A,
-                DClass.IN));
+        Message query =
+                Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString("www.test."), Type.A, DClass.IN));
 
-        assertThat(e.freshAnswer(query, 0).getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(60);
-        assertThat(e.freshAnswer(query, 25 * SECOND + 1).getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(35);
-        assertThat(e.staleAnswer(query, 30).getSection(Section.ANSWER).get(0).getTTL()).isEqualTo(30);
-        ARecord served = (ARecord) e.freshAnswer(query, 25 * SECOND).getSection(Section.ANSWER).get(0);
+        assertThat(e.freshAnswer(query, 0).getSection(Section.ANSWER).get(0).getTTL())
+                .isEqualTo(60);
+        assertThat(e.freshAnswer(query, 25 * SECOND + 1)
+                        .getSection(Section.ANSWER)
+                        .get(0)
+                        .getTTL())
+                .isEqualTo(35);
+        assertThat(e.staleAnswer(query, 30).getSection(Section.ANSWER).get(0).getTTL())
+                .isEqualTo(30);
+        ARecord served = (ARecord)
+                e.freshAnswer(query, 25 * SECOND).getSection(Section.ANSWER).get(0);
         assertThat(served.getAddress().getHostAddress()).isEqualTo("192.0.2.1");
         assertThat(served.getName()).isEqualTo(Name.fromString("www.test."));
     }
@@ -132,8 +139,7 @@ class ResponseCacheTest {
         Message upper = query("WWW.Test.", Type.A);
         Message aaaa = query("www.test.", Type.AAAA);
         Message withDo = query("www.test.", Type.A);
-        withDo.addRecord(new org.xbill.DNS.OPTRecord(1232, 0, 0, org.xbill.DNS.ExtendedFlags.DO),
-                Section.ADDITIONAL);
+        withDo.addRecord(new org.xbill.DNS.OPTRecord(1232, 0, 0, org.xbill.DNS.ExtendedFlags.DO), Section.ADDITIONAL);
 
         assertThat(CacheKey.of(upper)).isEqualTo(CacheKey.of(lower));
         assertThat(CacheKey.of(aaaa)).isNotEqualTo(CacheKey.of(lower));
@@ -182,12 +188,21 @@ class ResponseCacheTest {
         cache.put(key("a.test."), entry(60, 0));
 
         assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, false)).isNotNull();
-        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, true, false)).as("DO is another key").isNull();
-        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, true)).as("CD is another key").isNull();
-        assertThat(cache.encoded(q, 12, len, Type.AAAA, DClass.IN, false, false)).isNull();
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, true, false))
+                .as("DO is another key")
+                .isNull();
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, true))
+                .as("CD is another key")
+                .isNull();
+        assertThat(cache.encoded(q, 12, len, Type.AAAA, DClass.IN, false, false))
+                .isNull();
 
-        assertThat(cache.get(key("a.test."), 60 * SECOND)).as("past its stale deadline: dropped").isNull();
-        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, false)).as("from the index too").isNull();
+        assertThat(cache.get(key("a.test."), 60 * SECOND))
+                .as("past its stale deadline: dropped")
+                .isNull();
+        assertThat(cache.encoded(q, 12, len, Type.A, DClass.IN, false, false))
+                .as("from the index too")
+                .isNull();
 
         cache.put(key("a.test."), entry(60, 0));
         cache.clear();
@@ -206,10 +221,14 @@ class ResponseCacheTest {
         cache.put(key("c.test."), entry(60, 0));
 
         assertThat(cache.evictions()).isEqualTo(1);
-        assertThat(cache.get(key("b.test."), 1)).as("not used since stored: evicted").isNull();
+        assertThat(cache.get(key("b.test."), 1))
+                .as("not used since stored: evicted")
+                .isNull();
         assertThat(cache.encoded(qa, 12, len, Type.A, DClass.IN, false, false)).isNotNull();
         byte[] qb = query("b.test.", Type.A).toWire();
-        assertThat(cache.encoded(qb, 12, len, Type.A, DClass.IN, false, false)).as("gone from the index").isNull();
+        assertThat(cache.encoded(qb, 12, len, Type.A, DClass.IN, false, false))
+                .as("gone from the index")
+                .isNull();
     }
 
     @Test
@@ -220,18 +239,30 @@ class ResponseCacheTest {
         for (int i = 0; i < stored; i++) {
             CacheKey k = key("n" + i + ".test.");
             Message m = response(Rcode.NOERROR, Type.TXT);
-            m.addRecord(new org.xbill.DNS.TXTRecord(name("www.test."), DClass.IN, 300,
-                    List.of(("big" + i).repeat(40), "x".repeat(250), "y".repeat(250))), Section.ANSWER);
-            assertThat(cache.put(k, new ResponseCache.Entry(CachedResponse.of(m), 300, 0, 300 * SECOND))).isTrue();
-            assertThat(cache.bytes()).as("accounted bytes after %d answers", i + 1).isLessThanOrEqualTo(budget);
+            m.addRecord(
+                    new org.xbill.DNS.TXTRecord(
+                            name("www.test."),
+                            DClass.IN,
+                            300,
+                            List.of(("big" + i).repeat(40), "x".repeat(250), "y".repeat(250))),
+                    Section.ANSWER);
+            assertThat(cache.put(k, new ResponseCache.Entry(CachedResponse.of(m), 300, 0, 300 * SECOND)))
+                    .isTrue();
+            assertThat(cache.bytes())
+                    .as("accounted bytes after %d answers", i + 1)
+                    .isLessThanOrEqualTo(budget);
         }
-        assertThat(cache.size()).as("the byte budget, not the entry bound, limits").isLessThan(stored);
+        assertThat(cache.size())
+                .as("the byte budget, not the entry bound, limits")
+                .isLessThan(stored);
         assertThat(cache.evictions()).isEqualTo(stored - cache.size());
         assertThat(cache.bytes()).as("the bytes of about a 1 KB answer each").isGreaterThan(cache.size() * 1000L);
         for (int i = stored - cache.size(); i < stored; i++) {
             ResponseCache.Entry e = cache.get(key("n" + i + ".test."), 1);
             assertThat(e).as("n%d, among the most recent", i).isNotNull();
-            assertThat(((org.xbill.DNS.TXTRecord) e.response().answer().get(0)).getStrings().get(0))
+            assertThat(((org.xbill.DNS.TXTRecord) e.response().answer().get(0))
+                            .getStrings()
+                            .get(0))
                     .isEqualTo(("big" + i).repeat(40));
             byte[] q = query("n" + i + ".test.", Type.A).toWire();
             assertThat(cache.encoded(q, 12, name("n" + i + ".test.").length(), Type.A, DClass.IN, false, false))
@@ -248,19 +279,21 @@ class ResponseCacheTest {
         ResponseCache cache = new ResponseCache(100, 1000);
         cache.put(key("small.test."), entry(60, 0));
         Message m = response(Rcode.NOERROR, Type.TXT);
-        m.addRecord(new org.xbill.DNS.TXTRecord(name("www.test."), DClass.IN, 300, List.of("x".repeat(250))),
+        m.addRecord(
+                new org.xbill.DNS.TXTRecord(name("www.test."), DClass.IN, 300, List.of("x".repeat(250))),
                 Section.ANSWER);
 
         assertThat(cache.put(key("big.test."), new ResponseCache.Entry(CachedResponse.of(m), 60, 0, 60 * SECOND)))
                 .isFalse();
         assertThat(cache.get(key("big.test."), 1)).isNull();
-        assertThat(cache.get(key("small.test."), 1)).as("nothing evicted for it").isNotNull();
+        assertThat(cache.get(key("small.test."), 1))
+                .as("nothing evicted for it")
+                .isNotNull();
     }
 
     // ---- helpers
 
-    private record Positive(Message message, CachedResponse response) {
-    }
+    private record Positive(Message message, CachedResponse response) {}
 
     private static Positive positive(long ttl) throws Exception {
         Message m = response(Rcode.NOERROR, Type.A);
@@ -293,8 +326,8 @@ class ResponseCacheTest {
     }
 
     private static SOARecord soa(long ttl, long minimum) throws Exception {
-        return new SOARecord(name("test."), DClass.IN, ttl, name("ns.test."), name("host.test."), 1, 3600, 600,
-                86400, minimum);
+        return new SOARecord(
+                name("test."), DClass.IN, ttl, name("ns.test."), name("host.test."), 1, 3600, 600, 86400, minimum);
     }
 
     private static Name name(String s) throws Exception {

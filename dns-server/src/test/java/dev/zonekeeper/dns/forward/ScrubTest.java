@@ -56,7 +56,8 @@ class ScrubTest {
         assertThat(records(response, Section.ADDITIONAL)).isEmpty();
         assertThat(metrics.count("scrubbed additional")).isEqualTo(1);
         // and what the cache serves is scrubbed too
-        assertThat(records(ask(forwarder, query("www.example.com.", Type.A)), Section.ADDITIONAL)).isEmpty();
+        assertThat(records(ask(forwarder, query("www.example.com.", Type.A)), Section.ADDITIONAL))
+                .isEmpty();
     }
 
     @Test
@@ -96,7 +97,8 @@ class ScrubTest {
         Message response = ask(forwarder, query("alias.example.com.", Type.A));
 
         assertThat(response.getRcode()).isEqualTo(Rcode.NOERROR);
-        assertThat(records(response, Section.ANSWER)).as("the CNAME is the upstream's; the address is ours to give")
+        assertThat(records(response, Section.ANSWER))
+                .as("the CNAME is the upstream's; the address is ours to give")
                 .containsExactly("alias.example.com. CNAME www.cluster.local.");
         assertThat(metrics.count("scrubbed answer")).isEqualTo(1);
     }
@@ -106,7 +108,8 @@ class ScrubTest {
         Forwarder forwarder = forwarderFor(q -> {
             Message m = FakeUpstream.reply(q);
             m.addRecord(cname("mail.example.com.", "mx.example.net."), Section.ANSWER);
-            m.addRecord(new MXRecord(name("mx.example.net."), DClass.IN, 300, 10, name("smtp.example.net.")),
+            m.addRecord(
+                    new MXRecord(name("mx.example.net."), DClass.IN, 300, 10, name("smtp.example.net.")),
                     Section.ANSWER);
             m.addRecord(soa("example.net."), Section.AUTHORITY);
             m.addRecord(a("smtp.example.net.", "192.0.2.25"), Section.ADDITIONAL);
@@ -115,26 +118,34 @@ class ScrubTest {
 
         Message response = ask(forwarder, query("mail.example.com.", Type.MX));
 
-        assertThat(records(response, Section.ANSWER)).containsExactly(
-                "mail.example.com. CNAME mx.example.net.", "mx.example.net. MX 10 smtp.example.net.");
+        assertThat(records(response, Section.ANSWER))
+                .containsExactly("mail.example.com. CNAME mx.example.net.", "mx.example.net. MX 10 smtp.example.net.");
         assertThat(records(response, Section.AUTHORITY)).hasSize(1);
         assertThat(records(response, Section.ADDITIONAL)).containsExactly("smtp.example.net. A 192.0.2.25");
-        assertThat(metrics.count("scrubbed answer") + metrics.count("scrubbed authority")
-                + metrics.count("scrubbed additional")).isZero();
+        assertThat(metrics.count("scrubbed answer")
+                        + metrics.count("scrubbed authority")
+                        + metrics.count("scrubbed additional"))
+                .isZero();
     }
 
     @Test
     void namesUnderAFallthroughZoneAreTheUpstreamsToAnswer() throws Exception {
         FakeUpstream upstream = new FakeUpstream("127.0.0.5", (q, tcp) -> {
             Message m = FakeUpstream.reply(q);
-            m.addRecord(new PTRRecord(q.getQuestion().getName(), DClass.IN, 300, name("host.example.com.")),
+            m.addRecord(
+                    new PTRRecord(q.getQuestion().getName(), DClass.IN, 300, name("host.example.com.")),
                     Section.ANSWER);
             return m.toWire();
         });
         closeables.add(upstream);
-        Forwarder forwarder = new Forwarder(ForwarderConfig.builder().upstreams(upstream.address())
-                .timeout(Duration.ofSeconds(2)).servedZones(List.of(OURS, name("in-addr.arpa.")))
-                .fallthrough(List.of(name("in-addr.arpa."))).build(), metrics);
+        Forwarder forwarder = new Forwarder(
+                ForwarderConfig.builder()
+                        .upstreams(upstream.address())
+                        .timeout(Duration.ofSeconds(2))
+                        .servedZones(List.of(OURS, name("in-addr.arpa.")))
+                        .fallthrough(List.of(name("in-addr.arpa.")))
+                        .build(),
+                metrics);
         closeables.add(0, forwarder);
 
         Message response = ask(forwarder, query("1.2.0.192.in-addr.arpa.", Type.PTR));
@@ -149,10 +160,16 @@ class ScrubTest {
     }
 
     private Forwarder forwarderFor(Answers answers) throws Exception {
-        FakeUpstream upstream = new FakeUpstream("127.0.0.5", (q, tcp) -> answers.answer(q).toWire());
+        FakeUpstream upstream =
+                new FakeUpstream("127.0.0.5", (q, tcp) -> answers.answer(q).toWire());
         closeables.add(upstream);
-        Forwarder f = new Forwarder(ForwarderConfig.builder().upstreams(upstream.address())
-                .timeout(Duration.ofSeconds(2)).servedZones(List.of(OURS)).build(), metrics);
+        Forwarder f = new Forwarder(
+                ForwarderConfig.builder()
+                        .upstreams(upstream.address())
+                        .timeout(Duration.ofSeconds(2))
+                        .servedZones(List.of(OURS))
+                        .build(),
+                metrics);
         closeables.add(0, f);
         return f;
     }
@@ -184,7 +201,7 @@ class ScrubTest {
     }
 
     static SOARecord soa(String owner) {
-        return new SOARecord(name(owner), DClass.IN, 300, name("ns." + owner), name("h." + owner), 1, 3600, 600,
-                86400, 60);
+        return new SOARecord(
+                name(owner), DClass.IN, 300, name("ns." + owner), name("h." + owner), 1, 3600, 600, 86400, 60);
     }
 }

@@ -46,7 +46,8 @@ class UpstreamPolicyTest {
         assertThat(UpstreamPolicy.named("Random").name()).isEqualTo("random");
         assertThat(UpstreamPolicy.named("round_robin").name()).isEqualTo("round_robin");
         assertThatThrownBy(() -> UpstreamPolicy.named("fastest"))
-                .hasMessageContaining("fastest").hasMessageContaining("sequential");
+                .hasMessageContaining("fastest")
+                .hasMessageContaining("sequential");
     }
 
     @Test
@@ -62,7 +63,9 @@ class UpstreamPolicyTest {
         assertThat(u.claimProbe(5 * second)).isFalse();
         assertThat(u.claimProbe(10 * second + 1)).isTrue();
         assertThat(u.claimProbe(10 * second + 2)).as("already claimed").isFalse();
-        assertThat(u.recordFailure(11 * second)).as("still unhealthy, not newly").isFalse();
+        assertThat(u.recordFailure(11 * second))
+                .as("still unhealthy, not newly")
+                .isFalse();
         assertThat(u.recordSuccess()).isTrue();
         assertThat(u.healthy()).isTrue();
         assertThat(u.consecutiveFailures()).isZero();
@@ -73,15 +76,29 @@ class UpstreamPolicyTest {
         InetSocketAddress up = new InetSocketAddress("127.0.0.1", 53);
         assertThatThrownBy(() -> ForwarderConfig.builder().upstreams(List.of()).build())
                 .hasMessageContaining("upstreams");
-        assertThatThrownBy(() -> ForwarderConfig.builder().upstreams(up).timeout(Duration.ZERO).build())
+        assertThatThrownBy(() -> ForwarderConfig.builder()
+                        .upstreams(up)
+                        .timeout(Duration.ZERO)
+                        .build())
                 .hasMessageContaining("timeout");
-        assertThatThrownBy(() -> ForwarderConfig.builder().upstreams(up).minTtl(Duration.ofHours(2)).build())
+        assertThatThrownBy(() -> ForwarderConfig.builder()
+                        .upstreams(up)
+                        .minTtl(Duration.ofHours(2))
+                        .build())
                 .hasMessageContaining("minTtl");
-        assertThatThrownBy(() -> ForwarderConfig.builder().upstreams(up).servfailTtl(Duration.ofMinutes(6)).build())
+        assertThatThrownBy(() -> ForwarderConfig.builder()
+                        .upstreams(up)
+                        .servfailTtl(Duration.ofMinutes(6))
+                        .build())
                 .hasMessageContaining("servfailTtl");
-        assertThatThrownBy(() -> ForwarderConfig.builder().upstreams(InetSocketAddress.createUnresolved("x", 53))
-                .build()).hasMessageContaining("not an IP address");
-        assertThatThrownBy(() -> ForwarderConfig.builder().upstreams(up).cacheMaxEntries(-1).build())
+        assertThatThrownBy(() -> ForwarderConfig.builder()
+                        .upstreams(InetSocketAddress.createUnresolved("x", 53))
+                        .build())
+                .hasMessageContaining("not an IP address");
+        assertThatThrownBy(() -> ForwarderConfig.builder()
+                        .upstreams(up)
+                        .cacheMaxEntries(-1)
+                        .build())
                 .hasMessageContaining("cacheMaxEntries");
     }
 

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.DnsServer;
-import dev.zonekeeper.testing.KnotServer;
-import dev.zonekeeper.dns.testing.Packets;
 import dev.zonekeeper.dns.testing.InProcessServer;
+import dev.zonekeeper.dns.testing.Packets;
+import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -37,7 +37,8 @@ import org.xbill.DNS.Type;
  */
 @org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class MetricsEndpointTest {
-    private static final String UPSTREAM_ZONE = String.join("\n",
+    private static final String UPSTREAM_ZONE = String.join(
+            "\n",
             "$ORIGIN up.test.",
             "@ 300 IN SOA ns.up.test. hostmaster.up.test. 1 7200 1800 86400 300",
             "@ 300 IN NS ns.up.test.",
@@ -46,17 +47,26 @@ class MetricsEndpointTest {
             "long 300 IN A 10.1.1.2",
             "");
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     void metricsShowQueriesResponsesLatencyCacheUpstreamsBadInputAndZones() throws Exception {
         InetSocketAddress down = unusedPort();
-        KnotServer knot = KnotServer.start("up.test.", UPSTREAM_ZONE,
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        KnotServer knot =
+                KnotServer.start("up.test.", UPSTREAM_ZONE, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         DnsServer server = null;
         try {
-            server = InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
-                    "--zone", "2.0.192.in-addr.arpa", "--upstream", hostPort(down), "--upstream",
+            server = InProcessServer.start(
+                    "--records",
+                    InProcessServer.examples().toString(),
+                    "--zone",
+                    "example.test",
+                    "--zone",
+                    "2.0.192.in-addr.arpa",
+                    "--upstream",
+                    hostPort(down),
+                    "--upstream",
                     hostPort(knot.address()));
             InetSocketAddress dns = InProcessServer.dns(server);
             DnsServer running = server;
@@ -65,7 +75,8 @@ class MetricsEndpointTest {
             assertThat(ask(dns, "www.example.test", Type.A, false).getRcode()).isEqualTo(Rcode.NOERROR);
             assertThat(ask(dns, "www.example.test", Type.AAAA, true).getRcode()).isEqualTo(Rcode.NOERROR);
             assertThat(ask(dns, "example.test", Type.MX, false).getRcode()).isEqualTo(Rcode.NOERROR);
-            assertThat(ask(dns, "nothing.example.test", Type.TXT, false).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+            assertThat(ask(dns, "nothing.example.test", Type.TXT, false).getRcode())
+                    .isEqualTo(Rcode.NXDOMAIN);
             // forwarded: a miss, then a hit
             assertThat(ask(dns, "long.up.test", Type.A, false).getRcode()).isEqualTo(Rcode.NOERROR);
             assertThat(ask(dns, "long.up.test", Type.A, false).getRcode()).isEqualTo(Rcode.NOERROR);
@@ -73,7 +84,11 @@ class MetricsEndpointTest {
             // bad input: one malformed (FORMERR), one response (dropped)
             try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
                 s.setSoTimeout(5000);
-                byte[] loop = Packets.header(77, 0, 1, 0, 0, 0).u16(0xC00C).u16(1).u16(1).build();
+                byte[] loop = Packets.header(77, 0, 1, 0, 0, 0)
+                        .u16(0xC00C)
+                        .u16(1)
+                        .u16(1)
+                        .build();
                 s.send(new DatagramPacket(loop, loop.length, dns));
                 byte[] response = Packets.header(78, 0x8180, 0, 0, 0, 0).build();
                 s.send(new DatagramPacket(response, response.length, dns));
@@ -85,56 +100,78 @@ class MetricsEndpointTest {
             }
             // every upstream down: the expired short.up.test entry is served stale (RFC 8767)
             knot.stop();
-            await("stale answer").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+            await("stale answer")
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
                     .ignoreExceptions()
                     .until(() -> ask(dns, "short.up.test", Type.A, false).getRcode() == Rcode.NOERROR
                             && scrape(running).value("zonekeeper_dns_forward_cache_total", "result", "stale") >= 1);
 
             HttpResponse<String> r = get(server, "/metrics");
             assertThat(r.statusCode()).isEqualTo(200);
-            assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(
-                    v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+            assertThat(r.headers().firstValue("Content-Type"))
+                    .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
             Exposition m = Exposition.parse(r.body());
-            assertThat(r.body()).contains("# TYPE zonekeeper_dns_queries_total counter")
+            assertThat(r.body())
+                    .contains("# TYPE zonekeeper_dns_queries_total counter")
                     .contains("# TYPE zonekeeper_dns_request_duration_seconds histogram")
                     .contains("zonekeeper_dns_queries_total{transport=\"udp\",type=\"A\"} ");
 
-            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "tcp", "type", "AAAA")).isEqualTo(1);
-            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "udp", "type", "MX")).isEqualTo(1);
-            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "udp", "type", "TXT")).isEqualTo(1);
-            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "udp", "type", "A")).isGreaterThanOrEqualTo(5);
-            assertThat(m.value("zonekeeper_dns_responses_total", "rcode", "NOERROR")).isGreaterThanOrEqualTo(7);
-            assertThat(m.value("zonekeeper_dns_responses_total", "rcode", "NXDOMAIN")).isEqualTo(1);
-            assertThat(m.value("zonekeeper_dns_responses_total", "rcode", "FORMERR")).isEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "tcp", "type", "AAAA"))
+                    .isEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "udp", "type", "MX"))
+                    .isEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "udp", "type", "TXT"))
+                    .isEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_queries_total", "transport", "udp", "type", "A"))
+                    .isGreaterThanOrEqualTo(5);
+            assertThat(m.value("zonekeeper_dns_responses_total", "rcode", "NOERROR"))
+                    .isGreaterThanOrEqualTo(7);
+            assertThat(m.value("zonekeeper_dns_responses_total", "rcode", "NXDOMAIN"))
+                    .isEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_responses_total", "rcode", "FORMERR"))
+                    .isEqualTo(1);
             // latency histogram: cumulative buckets up to +Inf, which holds every response
             double responses = m.sum("zonekeeper_dns_responses_total");
-            assertThat(m.value("zonekeeper_dns_request_duration_seconds_bucket", "le", "+Inf")).isEqualTo(responses);
+            assertThat(m.value("zonekeeper_dns_request_duration_seconds_bucket", "le", "+Inf"))
+                    .isEqualTo(responses);
             assertThat(m.value("zonekeeper_dns_request_duration_seconds_count")).isEqualTo(responses);
-            assertThat(m.samples("zonekeeper_dns_request_duration_seconds_bucket")).hasSizeGreaterThanOrEqualTo(11);
+            assertThat(m.samples("zonekeeper_dns_request_duration_seconds_bucket"))
+                    .hasSizeGreaterThanOrEqualTo(11);
             assertThat(m.value("zonekeeper_dns_request_duration_seconds_bucket", "le", "2.5E-5"))
                     .isLessThanOrEqualTo(m.value("zonekeeper_dns_request_duration_seconds_bucket", "le", "0.001"));
             // forwarder cache
-            assertThat(m.value("zonekeeper_dns_forward_cache_total", "result", "miss")).isGreaterThanOrEqualTo(2);
-            assertThat(m.value("zonekeeper_dns_forward_cache_total", "result", "hit")).isGreaterThanOrEqualTo(1);
-            assertThat(m.value("zonekeeper_dns_forward_cache_total", "result", "stale")).isGreaterThanOrEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_forward_cache_total", "result", "miss"))
+                    .isGreaterThanOrEqualTo(2);
+            assertThat(m.value("zonekeeper_dns_forward_cache_total", "result", "hit"))
+                    .isGreaterThanOrEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_forward_cache_total", "result", "stale"))
+                    .isGreaterThanOrEqualTo(1);
             // upstreams: latency of the live one, failures of the dead one
             String live = hostPort(knot.address());
             assertThat(m.value("zonekeeper_dns_upstream_duration_seconds_count", "upstream", live))
                     .isGreaterThanOrEqualTo(2);
-            assertThat(m.samples("zonekeeper_dns_upstream_duration_seconds_bucket", "upstream", live)).isNotEmpty();
+            assertThat(m.samples("zonekeeper_dns_upstream_duration_seconds_bucket", "upstream", live))
+                    .isNotEmpty();
             assertThat(m.samples("zonekeeper_dns_upstream_failures_total", "upstream", hostPort(down)))
-                    .as("failures of the upstream that is down").isNotEmpty()
+                    .as("failures of the upstream that is down")
+                    .isNotEmpty()
                     .allSatisfy(s -> assertThat(s.labels()).containsKey("reason"));
             assertThat(m.sum("zonekeeper_dns_upstream_failures_total", "upstream", hostPort(down)))
                     .isGreaterThanOrEqualTo(1);
             // bad input
-            assertThat(m.value("zonekeeper_dns_malformed_total", "reason", "malformed")).isEqualTo(1);
-            assertThat(m.value("zonekeeper_dns_dropped_total", "reason", "qr_set")).isEqualTo(1);
-            assertThat(m.value("zonekeeper_dns_dropped_total", "reason", "too_short")).isZero();
+            assertThat(m.value("zonekeeper_dns_malformed_total", "reason", "malformed"))
+                    .isEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_dropped_total", "reason", "qr_set"))
+                    .isEqualTo(1);
+            assertThat(m.value("zonekeeper_dns_dropped_total", "reason", "too_short"))
+                    .isZero();
             // zones
-            assertThat(m.value("zonekeeper_dns_zone_records", "zone", "example.test.")).isGreaterThan(20);
+            assertThat(m.value("zonekeeper_dns_zone_records", "zone", "example.test."))
+                    .isGreaterThan(20);
             // SOA, NS, the NS's address (ns.dns.2.0.192.in-addr.arpa.) and two PTRs
-            assertThat(m.value("zonekeeper_dns_zone_records", "zone", "2.0.192.in-addr.arpa.")).isEqualTo(5);
+            assertThat(m.value("zonekeeper_dns_zone_records", "zone", "2.0.192.in-addr.arpa."))
+                    .isEqualTo(5);
 
             HttpResponse<String> health = get(server, "/health");
             assertThat(health.statusCode()).isEqualTo(200);
@@ -153,17 +190,20 @@ class MetricsEndpointTest {
     @Test
     void readyIs503UntilZonesAreLoaded() throws Exception {
         java.util.concurrent.atomic.AtomicBoolean ready = new java.util.concurrent.atomic.AtomicBoolean();
-        HttpEndpoint endpoint = new HttpEndpoint(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                () -> "", ready::get, () -> ready.get() ? "serving 1 zones" : "zones not loaded");
+        HttpEndpoint endpoint = new HttpEndpoint(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                () -> "",
+                ready::get,
+                () -> ready.get() ? "serving 1 zones" : "zones not loaded");
         try {
             URI uri = URI.create("http://127.0.0.1:" + endpoint.address().getPort() + "/ready");
-            HttpResponse<String> before = http.send(HttpRequest.newBuilder(uri).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> before =
+                    http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(before.statusCode()).isEqualTo(503);
             assertThat(before.body()).isEqualTo("not ready: zones not loaded\n");
             ready.set(true);
-            HttpResponse<String> after = http.send(HttpRequest.newBuilder(uri).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> after =
+                    http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(after.statusCode()).isEqualTo(200);
             assertThat(after.body()).isEqualTo("ready: serving 1 zones\n");
         } finally {
@@ -173,8 +213,11 @@ class MetricsEndpointTest {
 
     private HttpResponse<String> get(DnsServer server, String path) throws IOException, InterruptedException {
         InetSocketAddress a = server.http().address();
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.getPort() + path))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.getPort() + path))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private Exposition scrape(DnsServer server) throws IOException, InterruptedException {
@@ -185,8 +228,8 @@ class MetricsEndpointTest {
         SimpleResolver resolver = new SimpleResolver(dns);
         resolver.setTCP(tcp);
         resolver.setTimeout(Duration.ofSeconds(10));
-        return resolver.send(Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(name, Name.root), type,
-                DClass.IN)));
+        return resolver.send(
+                Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(name, Name.root), type, DClass.IN)));
     }
 
     private static String hostPort(InetSocketAddress a) {
@@ -201,8 +244,7 @@ class MetricsEndpointTest {
     }
 
     /** The Prometheus text exposition, parsed into samples. */
-    record Sample(String name, Map<String, String> labels, double value) {
-    }
+    record Sample(String name, Map<String, String> labels, double value) {}
 
     record Exposition(List<Sample> all) {
         private static final Pattern LINE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)$");
@@ -225,7 +267,9 @@ class MetricsEndpointTest {
                         labels.put(l.group(1), l.group(2));
                         end = l.end();
                     }
-                    assertThat(end).as("labels of %s", line).isEqualTo(m.group(2).length());
+                    assertThat(end)
+                            .as("labels of %s", line)
+                            .isEqualTo(m.group(2).length());
                 }
                 samples.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(3))));
             }

@@ -39,10 +39,14 @@ import org.xbill.DNS.Type;
 class KnotParityTest {
     /** Cases where we deliberately differ from Knot 3.2, with the reason. */
     private static final Map<String, String> DIFFERENT = Map.of(
-            "ANY: every RRset at the name", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP (over UDP QueryProcessor keeps one)",
-            "ANY at the apex", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP (over UDP QueryProcessor keeps one)",
-            "ANY: additional does not repeat the answer", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP",
-            "wildcard ANY", "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP",
+            "ANY: every RRset at the name",
+                    "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP (over UDP QueryProcessor keeps one)",
+            "ANY at the apex",
+                    "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP (over UDP QueryProcessor keeps one)",
+            "ANY: additional does not repeat the answer",
+                    "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP",
+            "wildcard ANY",
+                    "Knot answers ANY with one RRset on every transport (RFC 8482); the engine gives all, sent over TCP",
             "CNAME across zones", "Knot follows CNAMEs only inside one zone; we follow across served zones",
             "CNAME across zones and back", "Knot follows CNAMEs only inside one zone",
             "CNAME across zones to NXDOMAIN: target zone's SOA", "Knot follows CNAMEs only inside one zone");
@@ -59,13 +63,17 @@ class KnotParityTest {
                 "2.0.192.in-addr.arpa", QueryEngineTest.REVERSE);
         knot = KnotServer.start(zones, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         await("knotd serving all zones on " + knot.address())
-                .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
                 .ignoreExceptions()
                 .until(() -> {
-                    assertThat(knot.isRunning()).as("knotd alive; log: %s", knot.log()).isTrue();
+                    assertThat(knot.isRunning())
+                            .as("knotd alive; log: %s", knot.log())
+                            .isTrue();
                     for (String zone : zones.keySet()) {
                         Message m = ask(zone + ".", Type.SOA);
-                        if (m.getRcode() != Rcode.NOERROR || m.getSection(Section.ANSWER).isEmpty()) {
+                        if (m.getRcode() != Rcode.NOERROR
+                                || m.getSection(Section.ANSWER).isEmpty()) {
                             return false;
                         }
                     }

@@ -113,6 +113,7 @@ class QueryEngineTest {
     /** min(SOA TTL 20, MINIMUM 30) = 20. */
     private static final String OTHER_NEG_SOA =
             "other.test. 20 IN SOA ns.other.test. admin.other.test. 7 3600 600 86400 30";
+
     private static final String WEB = """
             web.example.test. 300 IN A 192.0.2.80
             """;
@@ -135,16 +136,30 @@ class QueryEngineTest {
         return sb.toString();
     }
 
-    record Case(String desc, String qname, String qtype, int rcode, boolean aa,
-                String answer, String authority, String additional) {
+    record Case(
+            String desc,
+            String qname,
+            String qtype,
+            int rcode,
+            boolean aa,
+            String answer,
+            String authority,
+            String additional) {
         @Override
         public String toString() {
             return desc + ": " + qname + " " + qtype;
         }
     }
 
-    private static Case c(String desc, String qname, String qtype, int rcode, boolean aa,
-                          String answer, String authority, String additional) {
+    private static Case c(
+            String desc,
+            String qname,
+            String qtype,
+            int rcode,
+            boolean aa,
+            String answer,
+            String authority,
+            String additional) {
         return new Case(desc, qname, qtype, rcode, aa, answer, authority, additional);
     }
 
@@ -163,33 +178,90 @@ class QueryEngineTest {
                         ns2.example.test. 300 IN AAAA 2001:db8::53
                         """),
                 c("apex A", "example.test.", "A", OK, true, "example.test. 300 IN A 192.0.2.1", "", ""),
-                c("MX with target addresses", "example.test.", "MX", OK, true,
-                        "example.test. 300 IN MX 10 mail.example.test.", "", """
+                c(
+                        "MX with target addresses",
+                        "example.test.",
+                        "MX",
+                        OK,
+                        true,
+                        "example.test. 300 IN MX 10 mail.example.test.",
+                        "",
+                        """
                         mail.example.test. 300 IN A 192.0.2.25
                         mail.example.test. 300 IN AAAA 2001:db8::25
                         """),
                 c("A", "web.example.test.", "A", OK, true, WEB, "", ""),
                 c("AAAA", "web.example.test.", "AAAA", OK, true, "web.example.test. 300 IN AAAA 2001:db8::80", "", ""),
-                c("TXT with several strings", "txt.example.test.", "TXT", OK, true,
-                        "txt.example.test. 300 IN TXT \"v=spf1 -all\" \"second string\"", "", ""),
-                c("TXT with a 255-byte string", "long.example.test.", "TXT", OK, true,
-                        "long.example.test. 300 IN TXT \"" + LONG_1 + "\" \"" + LONG_2 + "\"", "", ""),
-                c("SRV with target addresses, no duplicates", "_http._tcp.svc.example.test.", "SRV", OK, true, """
+                c(
+                        "TXT with several strings",
+                        "txt.example.test.",
+                        "TXT",
+                        OK,
+                        true,
+                        "txt.example.test. 300 IN TXT \"v=spf1 -all\" \"second string\"",
+                        "",
+                        ""),
+                c(
+                        "TXT with a 255-byte string",
+                        "long.example.test.",
+                        "TXT",
+                        OK,
+                        true,
+                        "long.example.test. 300 IN TXT \"" + LONG_1 + "\" \"" + LONG_2 + "\"",
+                        "",
+                        ""),
+                c(
+                        "SRV with target addresses, no duplicates",
+                        "_http._tcp.svc.example.test.",
+                        "SRV",
+                        OK,
+                        true,
+                        """
                         _http._tcp.svc.example.test. 300 IN SRV 10 60 8080 web.example.test.
                         _http._tcp.svc.example.test. 300 IN SRV 20 40 8080 web2.example.test.
-                        """, "", """
+                        """,
+                        "",
+                        """
                         web.example.test. 300 IN A 192.0.2.80
                         web.example.test. 300 IN AAAA 2001:db8::80
                         web2.example.test. 300 IN A 192.0.2.81
                         """),
-                c("PTR", "80.2.0.192.in-addr.arpa.", "PTR", OK, true,
-                        "80.2.0.192.in-addr.arpa. 300 IN PTR web.example.test.", "", ""),
-                c("CAA", "caa.example.test.", "CAA", OK, true,
-                        "caa.example.test. 300 IN CAA 0 issue \"letsencrypt.org\"", "", ""),
-                c("null MX (RFC 7505) adds nothing", "nullmx.example.test.", "MX", OK, true,
-                        "nullmx.example.test. 300 IN MX 0 .", "", ""),
-                c("CNAME asked: not followed", "www.example.test.", "CNAME", OK, true,
-                        "www.example.test. 300 IN CNAME web.example.test.", "", ""),
+                c(
+                        "PTR",
+                        "80.2.0.192.in-addr.arpa.",
+                        "PTR",
+                        OK,
+                        true,
+                        "80.2.0.192.in-addr.arpa. 300 IN PTR web.example.test.",
+                        "",
+                        ""),
+                c(
+                        "CAA",
+                        "caa.example.test.",
+                        "CAA",
+                        OK,
+                        true,
+                        "caa.example.test. 300 IN CAA 0 issue \"letsencrypt.org\"",
+                        "",
+                        ""),
+                c(
+                        "null MX (RFC 7505) adds nothing",
+                        "nullmx.example.test.",
+                        "MX",
+                        OK,
+                        true,
+                        "nullmx.example.test. 300 IN MX 0 .",
+                        "",
+                        ""),
+                c(
+                        "CNAME asked: not followed",
+                        "www.example.test.",
+                        "CNAME",
+                        OK,
+                        true,
+                        "www.example.test. 300 IN CNAME web.example.test.",
+                        "",
+                        ""),
                 c("ANY: every RRset at the name", "mail.example.test.", "ANY", OK, true, """
                         mail.example.test. 300 IN A 192.0.2.25
                         mail.example.test. 300 IN AAAA 2001:db8::25
@@ -210,20 +282,41 @@ class QueryEngineTest {
                         mxself.example.test. 300 IN MX 10 mxself.example.test.
                         mxself.example.test. 300 IN A 192.0.2.30
                         """, "", ""),
-                c("ANY at a CNAME: the CNAME, not followed", "www.example.test.", "ANY", OK, true,
-                        "www.example.test. 300 IN CNAME web.example.test.", "", ""),
+                c(
+                        "ANY at a CNAME: the CNAME, not followed",
+                        "www.example.test.",
+                        "ANY",
+                        OK,
+                        true,
+                        "www.example.test. 300 IN CNAME web.example.test.",
+                        "",
+                        ""),
 
                 // 2. negative answers
                 c("NODATA: SOA with min(TTL, MINIMUM)", "web.example.test.", "MX", OK, true, "", EX_NEG_SOA, ""),
                 c("NODATA: NS below the apex that is no cut", "web.example.test.", "NS", OK, true, "", EX_NEG_SOA, ""),
                 c("NXDOMAIN", "nothere.example.test.", "A", NX, true, "", EX_NEG_SOA, ""),
                 c("NXDOMAIN below an existing name", "x.web.example.test.", "A", NX, true, "", EX_NEG_SOA, ""),
-                c("NXDOMAIN, other zone's SOA TTL below MINIMUM", "nothere.other.test.", "A", NX, true, "",
-                        OTHER_NEG_SOA, ""),
+                c(
+                        "NXDOMAIN, other zone's SOA TTL below MINIMUM",
+                        "nothere.other.test.",
+                        "A",
+                        NX,
+                        true,
+                        "",
+                        OTHER_NEG_SOA,
+                        ""),
                 c("empty non-terminal: NODATA", "b.c.example.test.", "A", OK, true, "", EX_NEG_SOA, ""),
                 c("empty non-terminal one level higher", "c.example.test.", "TXT", OK, true, "", EX_NEG_SOA, ""),
-                c("name below empty non-terminals", "a.b.c.example.test.", "A", OK, true,
-                        "a.b.c.example.test. 300 IN A 192.0.2.9", "", ""),
+                c(
+                        "name below empty non-terminals",
+                        "a.b.c.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "a.b.c.example.test. 300 IN A 192.0.2.9",
+                        "",
+                        ""),
                 c("NXDOMAIN next to an empty non-terminal", "x.c.example.test.", "A", NX, true, "", EX_NEG_SOA, ""),
 
                 // 3. CNAME chains
@@ -235,12 +328,33 @@ class QueryEngineTest {
                         chain2.example.test. 300 IN CNAME chain3.example.test.
                         chain3.example.test. 300 IN CNAME web.example.test.
                         """ + WEB, "", ""),
-                c("CNAME to a missing name: NXDOMAIN with the CNAME", "dangling.example.test.", "A", NX, true,
-                        "dangling.example.test. 300 IN CNAME nothere.example.test.", EX_NEG_SOA, ""),
-                c("CNAME to NODATA", "nodata-end.example.test.", "MX", OK, true,
-                        "nodata-end.example.test. 300 IN CNAME web.example.test.", EX_NEG_SOA, ""),
-                c("CNAME leaving the served zones stops", "ext.example.test.", "A", OK, true,
-                        "ext.example.test. 300 IN CNAME www.outside.invalid.", "", ""),
+                c(
+                        "CNAME to a missing name: NXDOMAIN with the CNAME",
+                        "dangling.example.test.",
+                        "A",
+                        NX,
+                        true,
+                        "dangling.example.test. 300 IN CNAME nothere.example.test.",
+                        EX_NEG_SOA,
+                        ""),
+                c(
+                        "CNAME to NODATA",
+                        "nodata-end.example.test.",
+                        "MX",
+                        OK,
+                        true,
+                        "nodata-end.example.test. 300 IN CNAME web.example.test.",
+                        EX_NEG_SOA,
+                        ""),
+                c(
+                        "CNAME leaving the served zones stops",
+                        "ext.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "ext.example.test. 300 IN CNAME www.outside.invalid.",
+                        "",
+                        ""),
                 c("CNAME loop stops", "loop1.example.test.", "A", OK, true, """
                         loop1.example.test. 300 IN CNAME loop2.example.test.
                         loop2.example.test. 300 IN CNAME loop1.example.test.
@@ -253,59 +367,165 @@ class QueryEngineTest {
                         back.other.test. 600 IN CNAME www.example.test.
                         www.example.test. 300 IN CNAME web.example.test.
                         """ + WEB, "", ""),
-                c("CNAME across zones to NXDOMAIN: target zone's SOA", "cross-missing.example.test.", "A", NX, true,
-                        "cross-missing.example.test. 300 IN CNAME nothere.other.test.", OTHER_NEG_SOA, ""),
+                c(
+                        "CNAME across zones to NXDOMAIN: target zone's SOA",
+                        "cross-missing.example.test.",
+                        "A",
+                        NX,
+                        true,
+                        "cross-missing.example.test. 300 IN CNAME nothere.other.test.",
+                        OTHER_NEG_SOA,
+                        ""),
 
                 // 4. wildcards
-                c("wildcard A, owner is the qname", "foo.wild.example.test.", "A", OK, true,
-                        "foo.wild.example.test. 300 IN A 192.0.2.100", "", ""),
-                c("wildcard covers several labels", "a.b.wild.example.test.", "A", OK, true,
-                        "a.b.wild.example.test. 300 IN A 192.0.2.100", "", ""),
-                c("wildcard TXT", "foo.wild.example.test.", "TXT", OK, true,
-                        "foo.wild.example.test. 300 IN TXT \"wildcard\"", "", ""),
+                c(
+                        "wildcard A, owner is the qname",
+                        "foo.wild.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "foo.wild.example.test. 300 IN A 192.0.2.100",
+                        "",
+                        ""),
+                c(
+                        "wildcard covers several labels",
+                        "a.b.wild.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "a.b.wild.example.test. 300 IN A 192.0.2.100",
+                        "",
+                        ""),
+                c(
+                        "wildcard TXT",
+                        "foo.wild.example.test.",
+                        "TXT",
+                        OK,
+                        true,
+                        "foo.wild.example.test. 300 IN TXT \"wildcard\"",
+                        "",
+                        ""),
                 c("wildcard NODATA", "foo.wild.example.test.", "MX", OK, true, "", EX_NEG_SOA, ""),
                 c("wildcard ANY", "foo.wild.example.test.", "ANY", OK, true, """
                         foo.wild.example.test. 300 IN A 192.0.2.100
                         foo.wild.example.test. 300 IN TXT "wildcard"
                         """, "", ""),
-                c("wildcard keeps the letter case asked", "FoO.wild.example.test.", "A", OK, true,
-                        "FoO.wild.example.test. 300 IN A 192.0.2.100", "", ""),
+                c(
+                        "wildcard keeps the letter case asked",
+                        "FoO.wild.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "FoO.wild.example.test. 300 IN A 192.0.2.100",
+                        "",
+                        ""),
                 c("existing name is not synthesized", "sub.wild.example.test.", "TXT", OK, true, "", EX_NEG_SOA, ""),
-                c("existing name answers its own data", "sub.wild.example.test.", "A", OK, true,
-                        "sub.wild.example.test. 300 IN A 192.0.2.101", "", ""),
-                c("empty non-terminal is not synthesized", "ent.wild.example.test.", "A", OK, true, "",
-                        EX_NEG_SOA, ""),
-                c("below an existing name the wildcard does not apply", "y.sub.wild.example.test.", "A", NX, true,
-                        "", EX_NEG_SOA, ""),
-                c("the wildcard owner itself", "*.wild.example.test.", "A", OK, true,
-                        "*.wild.example.test. 300 IN A 192.0.2.100", "", ""),
+                c(
+                        "existing name answers its own data",
+                        "sub.wild.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "sub.wild.example.test. 300 IN A 192.0.2.101",
+                        "",
+                        ""),
+                c("empty non-terminal is not synthesized", "ent.wild.example.test.", "A", OK, true, "", EX_NEG_SOA, ""),
+                c(
+                        "below an existing name the wildcard does not apply",
+                        "y.sub.wild.example.test.",
+                        "A",
+                        NX,
+                        true,
+                        "",
+                        EX_NEG_SOA,
+                        ""),
+                c(
+                        "the wildcard owner itself",
+                        "*.wild.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "*.wild.example.test. 300 IN A 192.0.2.100",
+                        "",
+                        ""),
                 c("wildcard CNAME is followed", "foo.alias.example.test.", "A", OK, true, """
                         foo.alias.example.test. 300 IN CNAME web.example.test.
                         """ + WEB, "", ""),
-                c("wildcard that is an empty non-terminal: NODATA", "foo.we2.example.test.", "A", OK, true, "",
-                        EX_NEG_SOA, ""),
+                c(
+                        "wildcard that is an empty non-terminal: NODATA",
+                        "foo.we2.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "",
+                        EX_NEG_SOA,
+                        ""),
                 c("wildcard only applies below its parent", "we.example.test.", "A", OK, true, "", EX_NEG_SOA, ""),
 
                 // 5. delegations
-                c("referral below a cut", "host.delegated.example.test.", "A", OK, false, "", DELEGATED_NS,
+                c(
+                        "referral below a cut",
+                        "host.delegated.example.test.",
+                        "A",
+                        OK,
+                        false,
+                        "",
+                        DELEGATED_NS,
                         DELEGATED_GLUE),
-                c("referral at the cut", "delegated.example.test.", "A", OK, false, "", DELEGATED_NS,
+                c("referral at the cut", "delegated.example.test.", "A", OK, false, "", DELEGATED_NS, DELEGATED_GLUE),
+                c(
+                        "NS at the cut is a referral",
+                        "delegated.example.test.",
+                        "NS",
+                        OK,
+                        false,
+                        "",
+                        DELEGATED_NS,
                         DELEGATED_GLUE),
-                c("NS at the cut is a referral", "delegated.example.test.", "NS", OK, false, "", DELEGATED_NS,
+                c(
+                        "glue is not answered authoritatively",
+                        "ns.delegated.example.test.",
+                        "A",
+                        OK,
+                        false,
+                        "",
+                        DELEGATED_NS,
                         DELEGATED_GLUE),
-                c("glue is not answered authoritatively", "ns.delegated.example.test.", "A", OK, false, "",
-                        DELEGATED_NS, DELEGATED_GLUE),
-                c("DS at the cut comes from the parent", "delegated.example.test.", "DS", OK, true, "",
-                        EX_NEG_SOA, ""),
-                c("CNAME into a delegation: CNAME plus referral", "to-deleg.example.test.", "A", OK, true,
-                        "to-deleg.example.test. 300 IN CNAME host.delegated.example.test.", DELEGATED_NS,
+                c("DS at the cut comes from the parent", "delegated.example.test.", "DS", OK, true, "", EX_NEG_SOA, ""),
+                c(
+                        "CNAME into a delegation: CNAME plus referral",
+                        "to-deleg.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "to-deleg.example.test. 300 IN CNAME host.delegated.example.test.",
+                        DELEGATED_NS,
                         DELEGATED_GLUE),
-                c("delegated child zone also served: child answers", "host.sub.example.test.", "A", OK, true,
-                        "host.sub.example.test. 120 IN A 203.0.113.7", "", ""),
-                c("child apex SOA from the child", "sub.example.test.", "SOA", OK, true,
+                c(
+                        "delegated child zone also served: child answers",
+                        "host.sub.example.test.",
+                        "A",
+                        OK,
+                        true,
+                        "host.sub.example.test. 120 IN A 203.0.113.7",
+                        "",
+                        ""),
+                c(
+                        "child apex SOA from the child",
+                        "sub.example.test.",
+                        "SOA",
+                        OK,
+                        true,
                         "sub.example.test. 120 IN SOA ns1.example.test. admin.sub.example.test. 99 3600 600 86400 10",
-                        "", ""),
-                c("child NXDOMAIN uses the child SOA", "nothere.sub.example.test.", "A", NX, true, "",
+                        "",
+                        ""),
+                c(
+                        "child NXDOMAIN uses the child SOA",
+                        "nothere.sub.example.test.",
+                        "A",
+                        NX,
+                        true,
+                        "",
                         "sub.example.test. 10 IN SOA ns1.example.test. admin.sub.example.test. 99 3600 600 86400 10",
                         ""),
 
@@ -335,7 +555,8 @@ class QueryEngineTest {
         Answer a = QueryEngine.answer(ZONES, name("c0.example.test."), Type.A, DClass.IN);
 
         assertThat(a.rcode()).isEqualTo(Rcode.NOERROR);
-        assertThat(a.answer()).hasSize(QueryEngine.MAX_CNAME_CHAIN)
+        assertThat(a.answer())
+                .hasSize(QueryEngine.MAX_CNAME_CHAIN)
                 .allMatch(r -> r.getType() == Type.CNAME)
                 .doesNotHaveDuplicates();
         assertThat(a.answer().get(0).getName()).isEqualTo(name("c0.example.test."));
@@ -345,15 +566,20 @@ class QueryEngineTest {
     void answersInAnswerSectionComeInChainOrder() {
         Answer a = QueryEngine.answer(ZONES, name("chain1.example.test."), Type.A, DClass.IN);
 
-        assertThat(a.answer()).extracting(r -> r.getName().toString()).containsExactly(
-                "chain1.example.test.", "chain2.example.test.", "chain3.example.test.", "web.example.test.");
+        assertThat(a.answer())
+                .extracting(r -> r.getName().toString())
+                .containsExactly(
+                        "chain1.example.test.", "chain2.example.test.", "chain3.example.test.", "web.example.test.");
     }
 
     @Test
     void nameOutsideServedZonesIsNotAnswered() {
-        assertThat(QueryEngine.answer(ZONES, name("www.outside.invalid."), Type.A, DClass.IN)).isNull();
-        assertThat(QueryEngine.answer(ZONES, name("test."), Type.SOA, DClass.IN)).isNull();
-        assertThat(QueryEngine.answer(ZoneSet.empty(), name("web.example.test."), Type.A, DClass.IN)).isNull();
+        assertThat(QueryEngine.answer(ZONES, name("www.outside.invalid."), Type.A, DClass.IN))
+                .isNull();
+        assertThat(QueryEngine.answer(ZONES, name("test."), Type.SOA, DClass.IN))
+                .isNull();
+        assertThat(QueryEngine.answer(ZoneSet.empty(), name("web.example.test."), Type.A, DClass.IN))
+                .isNull();
     }
 
     @Test

@@ -33,13 +33,21 @@ class AnswerCacheTest {
      */
     @Test
     void a_random_subdomain_flood_stays_within_the_budget_and_hot_names_stay_cached() throws Exception {
-        try (TestServer server = TestServer.withManifests(dnsRecord("www.example.test.", "A", 300, "192.0.2.10")
-                        + dnsRecord("*.wild.example.test.", "A", 300, "192.0.2.20"),
-                "--zone", "example.test", "--answer-cache-mib", "1");
-             DatagramSocket client = new DatagramSocket()) {
+        try (TestServer server = TestServer.withManifests(
+                        dnsRecord("www.example.test.", "A", 300, "192.0.2.10")
+                                + dnsRecord("*.wild.example.test.", "A", 300, "192.0.2.20"),
+                        "--zone",
+                        "example.test",
+                        "--answer-cache-mib",
+                        "1");
+                DatagramSocket client = new DatagramSocket()) {
             client.connect(server.address());
             client.setSoTimeout(5000);
-            Gauge bytes = server.server().metrics().registry().find("zonekeeper.dns.answer.cache.bytes").gauge();
+            Gauge bytes = server.server()
+                    .metrics()
+                    .registry()
+                    .find("zonekeeper.dns.answer.cache.bytes")
+                    .gauge();
             assertThat(bytes).as("the gauge zonekeeper_dns_answer_cache_bytes").isNotNull();
             int id = 0;
             for (int i = 0; i < 20_000; i++) {
@@ -49,21 +57,31 @@ class AnswerCacheTest {
                 }
                 if (i % 50 == 0) {
                     assertThat(ask(client, ++id, "www.example.test").getRcode()).isEqualTo(Rcode.NOERROR);
-                    assertThat(ask(client, ++id, "hot-miss.example.test").getRcode()).isEqualTo(Rcode.NXDOMAIN);
+                    assertThat(ask(client, ++id, "hot-miss.example.test").getRcode())
+                            .isEqualTo(Rcode.NXDOMAIN);
                 }
                 if (i % 1000 == 0) {
-                    assertThat(bytes.value()).as("accounted bytes after %d names", i).isLessThanOrEqualTo(1 << 20);
+                    assertThat(bytes.value())
+                            .as("accounted bytes after %d names", i)
+                            .isLessThanOrEqualTo(1 << 20);
                 }
             }
-            assertThat(bytes.value()).as("accounted bytes after the flood").isPositive()
+            assertThat(bytes.value())
+                    .as("accounted bytes after the flood")
+                    .isPositive()
                     .isLessThanOrEqualTo(1 << 20);
             assertThat(server.server().metrics().count("zonekeeper.dns.answer.cache.evictions"))
-                    .as("the flood went past the budget").isPositive();
+                    .as("the flood went past the budget")
+                    .isPositive();
             double hits = server.fastPathHits();
             ask(client, ++id, "WWW.example.test");
-            assertThat(server.fastPathHits()).as("the hot name is still pre-encoded").isEqualTo(hits + 1);
+            assertThat(server.fastPathHits())
+                    .as("the hot name is still pre-encoded")
+                    .isEqualTo(hits + 1);
             ask(client, ++id, "hot-miss.EXAMPLE.test");
-            assertThat(server.fastPathHits()).as("the hot NXDOMAIN is still pre-encoded").isEqualTo(hits + 2);
+            assertThat(server.fastPathHits())
+                    .as("the hot NXDOMAIN is still pre-encoded")
+                    .isEqualTo(hits + 2);
         }
     }
 
@@ -91,8 +109,12 @@ class AnswerCacheTest {
             cache.put(e);
             cache.put(entry("n" + i + ".example.test", Rcode.NXDOMAIN, 0)); // twice: past the doorkeeper
             if (i % 20 == 0) {
-                assertThat(lookup(cache, "hot-miss.example.test")).as("hot NXDOMAIN after %d", i).isNotNull();
-                assertThat(lookup(cache, "hot.example.test")).as("hot name after %d", i).isNotNull();
+                assertThat(lookup(cache, "hot-miss.example.test"))
+                        .as("hot NXDOMAIN after %d", i)
+                        .isNotNull();
+                assertThat(lookup(cache, "hot.example.test"))
+                        .as("hot name after %d", i)
+                        .isNotNull();
             }
             assertThat(cache.bytes()).isLessThanOrEqualTo(budget);
         }
@@ -101,7 +123,9 @@ class AnswerCacheTest {
         for (int i = 0; i < 50_000; i++) {
             cache.put(entry("p" + i + ".example.test", Rcode.NOERROR, 1));
             if (i % 20 == 0) {
-                assertThat(lookup(cache, "hot.example.test")).as("hot name after %d", i).isNotNull();
+                assertThat(lookup(cache, "hot.example.test"))
+                        .as("hot name after %d", i)
+                        .isNotNull();
             }
             assertThat(cache.bytes()).isLessThanOrEqualTo(budget);
         }
@@ -116,9 +140,13 @@ class AnswerCacheTest {
     void a_full_probe_window_gives_up_the_cheapest_entry() {
         AnswerCache cache = fullWindow();
         cache.put(entry("nx.example.test", 7, Rcode.NXDOMAIN, 0));
-        assertThat(lookup(cache, "nx.example.test", 7)).as("no slot for a negative answer").isNull();
+        assertThat(lookup(cache, "nx.example.test", 7))
+                .as("no slot for a negative answer")
+                .isNull();
         for (int i = 0; i < AnswerCache.PROBES; i++) {
-            assertThat(lookup(cache, "p" + i + ".example.test", 7)).as("positive answer %d stays", i).isNotNull();
+            assertThat(lookup(cache, "p" + i + ".example.test", 7))
+                    .as("positive answer %d stays", i)
+                    .isNotNull();
         }
 
         cache = fullWindow();
@@ -127,8 +155,12 @@ class AnswerCacheTest {
         }
         cache.put(entry("new.example.test", 7, Rcode.NOERROR, 1));
         assertThat(lookup(cache, "new.example.test", 7)).isNotNull();
-        assertThat(lookup(cache, "p0.example.test", 7)).as("the hot name in the first slot").isNotNull();
-        assertThat(lookup(cache, "p2.example.test", 7)).as("the name not hit gave up its slot").isNull();
+        assertThat(lookup(cache, "p0.example.test", 7))
+                .as("the hot name in the first slot")
+                .isNotNull();
+        assertThat(lookup(cache, "p2.example.test", 7))
+                .as("the name not hit gave up its slot")
+                .isNull();
     }
 
     /** A cache whose one probe window (hash 7) is full of positive answers, none hit yet. */
@@ -141,8 +173,8 @@ class AnswerCacheTest {
     }
 
     private static AnswerCache.Entry entry(String name, int hash, int rcode, int answers) {
-        return new AnswerCache.Entry(wire(name), hash, TYPE_CLASS, 0x0400 | rcode, answers, 1 - answers, 0,
-                new byte[60]);
+        return new AnswerCache.Entry(
+                wire(name), hash, TYPE_CLASS, 0x0400 | rcode, answers, 1 - answers, 0, new byte[60]);
     }
 
     private static AnswerCache.Entry lookup(AnswerCache cache, String name, int hash) {
@@ -179,8 +211,15 @@ class AnswerCacheTest {
 
     private static AnswerCache.Entry entry(String name, int rcode, int answers) {
         byte[] key = wire(name);
-        return new AnswerCache.Entry(key, WireBytes.questionHash(key, 0, key.length, TYPE_CLASS), TYPE_CLASS, 0x0400 | rcode,
-                answers, 1 - answers, 0, new byte[60]);
+        return new AnswerCache.Entry(
+                key,
+                WireBytes.questionHash(key, 0, key.length, TYPE_CLASS),
+                TYPE_CLASS,
+                0x0400 | rcode,
+                answers,
+                1 - answers,
+                0,
+                new byte[60]);
     }
 
     private static byte[] wire(String name) {

@@ -1,6 +1,5 @@
 package dev.zonekeeper.dns.server;
 
-import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
@@ -8,9 +7,10 @@ import static org.awaitility.Awaitility.await;
 import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.StandaloneZones;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import dev.zonekeeper.dns.standalone.ManifestDirectory;
-import dev.zonekeeper.dns.testing.Packets;
 import dev.zonekeeper.dns.testing.InProcessServer;
+import dev.zonekeeper.dns.testing.Packets;
 import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
@@ -78,8 +78,17 @@ class BadInputTest {
 
     @BeforeAll
     void start() {
-        server = InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
-                "--zone", "2.0.192.in-addr.arpa", "--upstream", "none", "--udp-sockets", "2");
+        server = InProcessServer.start(
+                "--records",
+                InProcessServer.examples().toString(),
+                "--zone",
+                "example.test",
+                "--zone",
+                "2.0.192.in-addr.arpa",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "2");
         dns = InProcessServer.dns(server);
     }
 
@@ -105,47 +114,167 @@ class BadInputTest {
                 // names that cannot be read: FORMERR, header only
                 row("QDCOUNT 1 but the packet ends after the header", rd, Rcode.FORMERR, "malformed", "malformed"),
                 row("question cut inside the name", Arrays.copyOf(good, 20), Rcode.FORMERR, "malformed", "malformed"),
-                row("question without type and class", Arrays.copyOf(good, good.length - 4), Rcode.FORMERR,
-                        "malformed", "malformed"),
-                row("compression pointer to itself", Packets.header(id, 0, 1, 0, 0, 0).u16(0xC00C).u16(1).u16(1)
-                        .build(), Rcode.FORMERR, "malformed", "malformed"),
-                row("two compression pointers pointing at each other", Packets.header(id, 0, 1, 0, 0, 0)
-                        .u8(1).u8('a').u16(0xC010).u16(0xC00C).u16(1).u16(1).build(), Rcode.FORMERR, "malformed",
+                row(
+                        "question without type and class",
+                        Arrays.copyOf(good, good.length - 4),
+                        Rcode.FORMERR,
+                        "malformed",
                         "malformed"),
-                row("compression pointer past the end", Packets.header(id, 0, 1, 0, 0, 0).u16(0xC3FF).u16(1).u16(1)
-                        .build(), Rcode.FORMERR, "malformed", "malformed"),
-                row("label length 64 (over 63, label type 01)", Packets.header(id, 0, 1, 0, 0, 0).u8(64)
-                        .bytes(("b" + longLabel).getBytes()).u8(0).u16(1).u16(1).build(), Rcode.FORMERR,
-                        "malformed", "malformed"),
-                row("label length 0x80 (reserved label type)", Packets.header(id, 0, 1, 0, 0, 0).u8(0x80)
-                        .u8(0).u16(1).u16(1).build(), Rcode.FORMERR, "malformed", "malformed"),
-                row("name of 321 bytes (over 255)", Packets.header(id, 0, 1, 0, 0, 0).question(
-                        String.join(".", longLabel, longLabel, longLabel, longLabel, longLabel), 1, 1).build(),
-                        Rcode.FORMERR, "malformed", "malformed"),
+                row(
+                        "compression pointer to itself",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .u16(0xC00C)
+                                .u16(1)
+                                .u16(1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "two compression pointers pointing at each other",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .u8(1)
+                                .u8('a')
+                                .u16(0xC010)
+                                .u16(0xC00C)
+                                .u16(1)
+                                .u16(1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "compression pointer past the end",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .u16(0xC3FF)
+                                .u16(1)
+                                .u16(1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "label length 64 (over 63, label type 01)",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .u8(64)
+                                .bytes(("b" + longLabel).getBytes())
+                                .u8(0)
+                                .u16(1)
+                                .u16(1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "label length 0x80 (reserved label type)",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .u8(0x80)
+                                .u8(0)
+                                .u16(1)
+                                .u16(1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "name of 321 bytes (over 255)",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .question(String.join(".", longLabel, longLabel, longLabel, longLabel, longLabel), 1, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
                 // counts that lie
-                row("ANCOUNT 3 with no answers", Packets.header(id, 0, 1, 3, 0, 0).question("www.example.test", 1, 1)
-                        .build(), Rcode.FORMERR, "malformed", "malformed"),
-                row("QDCOUNT 2 with one question", Packets.header(id, 0, 2, 0, 0, 0).question("www.example.test",
-                        1, 1).build(), Rcode.FORMERR, "malformed", "malformed"),
-                row("ARCOUNT 1 with a cut OPT record", Arrays.copyOf(Packets.query(id, "www.example.test", Type.A,
-                        true), good.length + 5), Rcode.FORMERR, "malformed", "malformed"),
-                row("NSCOUNT 65535", Packets.header(id, 0, 1, 0, 65535, 0).question("www.example.test", 1, 1).build(),
-                        Rcode.FORMERR, "malformed", "malformed"),
-                row("QDCOUNT 0", Packets.header(id, 0x0100, 0, 0, 0, 0).build(), Rcode.FORMERR, "malformed",
+                row(
+                        "ANCOUNT 3 with no answers",
+                        Packets.header(id, 0, 1, 3, 0, 0)
+                                .question("www.example.test", 1, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "QDCOUNT 2 with one question",
+                        Packets.header(id, 0, 2, 0, 0, 0)
+                                .question("www.example.test", 1, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "ARCOUNT 1 with a cut OPT record",
+                        Arrays.copyOf(Packets.query(id, "www.example.test", Type.A, true), good.length + 5),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "NSCOUNT 65535",
+                        Packets.header(id, 0, 1, 0, 65535, 0)
+                                .question("www.example.test", 1, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "QDCOUNT 0",
+                        Packets.header(id, 0x0100, 0, 0, 0, 0).build(),
+                        Rcode.FORMERR,
+                        "malformed",
                         "bad_qdcount"),
-                row("QDCOUNT 2 with two questions", Packets.header(id, 0, 2, 0, 0, 0).question("www.example.test", 1, 1)
-                        .question("app.example.test", 1, 1).build(), Rcode.FORMERR, "malformed", "bad_qdcount"),
-                row("TC set, QDCOUNT 1, no question", Packets.header(id, 0x0200, 1, 0, 0, 0).build(), Rcode.FORMERR,
-                        "malformed", "malformed"),
-                row("TC set, ANCOUNT 2, no answers", Packets.header(id, 0x0200, 1, 2, 0, 0)
-                        .question("www.example.test", 1, 1).build(), Rcode.FORMERR, "malformed", "malformed"),
+                row(
+                        "QDCOUNT 2 with two questions",
+                        Packets.header(id, 0, 2, 0, 0, 0)
+                                .question("www.example.test", 1, 1)
+                                .question("app.example.test", 1, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "bad_qdcount"),
+                row(
+                        "TC set, QDCOUNT 1, no question",
+                        Packets.header(id, 0x0200, 1, 0, 0, 0).build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
+                row(
+                        "TC set, ANCOUNT 2, no answers",
+                        Packets.header(id, 0x0200, 1, 2, 0, 0)
+                                .question("www.example.test", 1, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "malformed"),
                 // responses are never answered
-                row("QR=1, a response", Packets.header(id, 0x8180, 1, 0, 0, 0).question("www.example.test", 1, 1)
-                        .build(), DROP, "dropped", "qr_set"),
-                row("QR=1 with an answer", Packets.header(id, 0x8400, 1, 1, 0, 0).question("www.example.test", 1, 1)
-                        .u16(0xC00C).u16(1).u16(1).u32(60).u16(4).u32(0x7F000001L).build(), DROP, "dropped", "qr_set"),
-                row("QR=1 and garbage after the header", Packets.header(id, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF)
-                        .u32(0xDEADBEEFL).build(), DROP, "dropped", "qr_set"),
+                row(
+                        "QR=1, a response",
+                        Packets.header(id, 0x8180, 1, 0, 0, 0)
+                                .question("www.example.test", 1, 1)
+                                .build(),
+                        DROP,
+                        "dropped",
+                        "qr_set"),
+                row(
+                        "QR=1 with an answer",
+                        Packets.header(id, 0x8400, 1, 1, 0, 0)
+                                .question("www.example.test", 1, 1)
+                                .u16(0xC00C)
+                                .u16(1)
+                                .u16(1)
+                                .u32(60)
+                                .u16(4)
+                                .u32(0x7F000001L)
+                                .build(),
+                        DROP,
+                        "dropped",
+                        "qr_set"),
+                row(
+                        "QR=1 and garbage after the header",
+                        Packets.header(id, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF)
+                                .u32(0xDEADBEEFL)
+                                .build(),
+                        DROP,
+                        "dropped",
+                        "qr_set"),
                 // opcodes other than QUERY: NOTIMP
                 row("opcode IQUERY (1)", opcode(id, 1), Rcode.NOTIMP, "malformed", "unknown_opcode"),
                 row("opcode STATUS (2)", opcode(id, 2), Rcode.NOTIMP, "malformed", "unknown_opcode"),
@@ -160,27 +289,76 @@ class BadInputTest {
                 row("class 4660", klass(id, 0x1234), Rcode.REFUSED, "malformed", "unknown_class"),
                 row("class 0", klass(id, 0), Rcode.REFUSED, "malformed", "unknown_class"),
                 // EDNS and question types a query cannot have
-                row("EDNS version 1", Packets.header(id, 0, 1, 0, 0, 1).question("www.example.test", 1, 1)
-                        .opt(1232, 1).build(), Rcode.BADVERS, "malformed", "bad_edns_version"),
-                row("two OPT records", Packets.header(id, 0, 1, 0, 0, 2).question("www.example.test", 1, 1)
-                        .opt(1232, 0).opt(1232, 0).build(), Rcode.FORMERR, "malformed", "format_error"),
-                row("OPT owner not the root", Packets.header(id, 0, 1, 0, 0, 1).question("www.example.test", 1, 1)
-                        .u8(1).u8('x').u8(0).u16(41).u16(1232).u32(0).u16(0).build(), Rcode.FORMERR, "malformed",
+                row(
+                        "EDNS version 1",
+                        Packets.header(id, 0, 1, 0, 0, 1)
+                                .question("www.example.test", 1, 1)
+                                .opt(1232, 1)
+                                .build(),
+                        Rcode.BADVERS,
+                        "malformed",
+                        "bad_edns_version"),
+                row(
+                        "two OPT records",
+                        Packets.header(id, 0, 1, 0, 0, 2)
+                                .question("www.example.test", 1, 1)
+                                .opt(1232, 0)
+                                .opt(1232, 0)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
                         "format_error"),
-                row("question type OPT", Packets.header(id, 0, 1, 0, 0, 0).question("www.example.test", 41, 1)
-                        .build(), Rcode.FORMERR, "malformed", "format_error"),
-                row("question type 0", Packets.header(id, 0, 1, 0, 0, 0).question("www.example.test", 0, 1)
-                        .build(), Rcode.FORMERR, "malformed", "format_error"),
-                row("AXFR over UDP", Packets.header(id, 0, 1, 0, 0, 0).question("example.test", Type.AXFR, 1)
-                        .build(), Rcode.REFUSED, "malformed", "transfer_refused"));
+                row(
+                        "OPT owner not the root",
+                        Packets.header(id, 0, 1, 0, 0, 1)
+                                .question("www.example.test", 1, 1)
+                                .u8(1)
+                                .u8('x')
+                                .u8(0)
+                                .u16(41)
+                                .u16(1232)
+                                .u32(0)
+                                .u16(0)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "format_error"),
+                row(
+                        "question type OPT",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .question("www.example.test", 41, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "format_error"),
+                row(
+                        "question type 0",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .question("www.example.test", 0, 1)
+                                .build(),
+                        Rcode.FORMERR,
+                        "malformed",
+                        "format_error"),
+                row(
+                        "AXFR over UDP",
+                        Packets.header(id, 0, 1, 0, 0, 0)
+                                .question("example.test", Type.AXFR, 1)
+                                .build(),
+                        Rcode.REFUSED,
+                        "malformed",
+                        "transfer_refused"));
     }
 
     private static byte[] opcode(int id, int opcode) {
-        return Packets.header(id, opcode << 11, 1, 0, 0, 0).question("www.example.test", 1, 1).build();
+        return Packets.header(id, opcode << 11, 1, 0, 0, 0)
+                .question("www.example.test", 1, 1)
+                .build();
     }
 
     private static byte[] klass(int id, int dclass) {
-        return Packets.header(id, 0x0100, 1, 0, 0, 0).question("www.example.test", 1, dclass).build();
+        return Packets.header(id, 0x0100, 1, 0, 0, 0)
+                .question("www.example.test", 1, dclass)
+                .build();
     }
 
     private static Arguments row(String what, byte[] packet, int rcode, String meter, String reason) {
@@ -189,8 +367,8 @@ class BadInputTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("handMade")
-    void handMadePacketGetsTheRightOutcomeAndIsCounted(String what, byte[] packet, int rcode, String meter,
-                                                       String reason) throws IOException {
+    void handMadePacketGetsTheRightOutcomeAndIsCounted(
+            String what, byte[] packet, int rcode, String meter, String reason) throws IOException {
         String name = "zonekeeper.dns." + meter;
         double before = counter(name, reason);
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -209,12 +387,16 @@ class BadInputTest {
                 Message response = receive(socket);
                 assertThat(response.getHeader().getID()).as("ID echoed").isEqualTo(Packets.u16(packet, 0));
                 assertThat(response.getHeader().getFlag(Flags.QR)).as("QR").isTrue();
-                assertThat(response.getRcode()).as("rcode %s", Rcode.string(response.getRcode())).isEqualTo(rcode);
-                assertThat(response.getHeader().getOpcode()).as("opcode echoed")
+                assertThat(response.getRcode())
+                        .as("rcode %s", Rcode.string(response.getRcode()))
+                        .isEqualTo(rcode);
+                assertThat(response.getHeader().getOpcode())
+                        .as("opcode echoed")
                         .isEqualTo((Packets.u16(packet, 2) >>> 11) & 0xF);
             }
         }
-        await(name + "{reason=" + reason + "}").atMost(Duration.ofSeconds(5))
+        await(name + "{reason=" + reason + "}")
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> counter(name, reason), v -> v == before + 1);
     }
 
@@ -324,7 +506,8 @@ class BadInputTest {
         try {
             m = new Message(wire);
         } catch (IOException | RuntimeException e) {
-            return "response does not parse (" + e.getMessage() + "): " + HexFormat.of().formatHex(wire);
+            return "response does not parse (" + e.getMessage() + "): "
+                    + HexFormat.of().formatHex(wire);
         }
         if (!m.getHeader().getFlag(Flags.QR)) {
             return "response without QR";
@@ -363,10 +546,11 @@ class BadInputTest {
     }
 
     private static dev.zonekeeper.dns.zone.ZoneSet exampleZones() {
-        List<Name> origins = List.of(Name.fromConstantString("example.test."),
-                Name.fromConstantString("2.0.192.in-addr.arpa."));
+        List<Name> origins =
+                List.of(Name.fromConstantString("example.test."), Name.fromConstantString("2.0.192.in-addr.arpa."));
         ManifestDirectory manifests = new ManifestDirectory(InProcessServer.examples(), new LinkedHashSet<>(origins));
-        return new StandaloneZones(origins, InetAddress.getLoopbackAddress(), 30).build(manifests.load().records());
+        return new StandaloneZones(origins, InetAddress.getLoopbackAddress(), 30)
+                .build(manifests.load().records());
     }
 
     /** An upstream that answers at once: an answer (sometimes too big for UDP), a failure, or a thrown exception. */
@@ -387,8 +571,11 @@ class BadInputTest {
                     r.addRecord(query.getQuestion(), Section.QUESTION);
                     int records = query.getHeader().getID() % 4 == 2 ? 2 : 120;
                     for (int i = 0; i < records; i++) {
-                        r.addRecord(new ARecord(query.getQuestion().getName(), DClass.IN, 60,
-                                new byte[] {10, 0, (byte) (i >> 8), (byte) i}), Section.ANSWER);
+                        r.addRecord(
+                                new ARecord(query.getQuestion().getName(), DClass.IN, 60, new byte[] {
+                                    10, 0, (byte) (i >> 8), (byte) i
+                                }),
+                                Section.ANSWER);
                     }
                     r.addRecord(new OPTRecord(4096, 0, 0, 0), Section.ADDITIONAL);
                     return CompletableFuture.completedFuture(r);
@@ -444,24 +631,27 @@ class BadInputTest {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             socket.setReceiveBufferSize(4 << 20);
             socket.connect(dns);
-            Thread reader = new Thread(() -> {
-                byte[] buf = new byte[65535];
-                while (!socket.isClosed()) {
-                    DatagramPacket p = new DatagramPacket(buf, buf.length);
-                    try {
-                        socket.receive(p);
-                        Message m = new Message(Arrays.copyOf(buf, p.getLength()));
-                        if (!m.getHeader().getFlag(Flags.QR) || !answeredIds.contains(m.getHeader().getID())) {
-                            badResponse.compareAndSet(null, "unexpected response " + m);
+            Thread reader = new Thread(
+                    () -> {
+                        byte[] buf = new byte[65535];
+                        while (!socket.isClosed()) {
+                            DatagramPacket p = new DatagramPacket(buf, buf.length);
+                            try {
+                                socket.receive(p);
+                                Message m = new Message(Arrays.copyOf(buf, p.getLength()));
+                                if (!m.getHeader().getFlag(Flags.QR)
+                                        || !answeredIds.contains(m.getHeader().getID())) {
+                                    badResponse.compareAndSet(null, "unexpected response " + m);
+                                }
+                                received.incrementAndGet();
+                            } catch (IOException e) {
+                                if (!socket.isClosed()) {
+                                    badResponse.compareAndSet(null, "unreadable response: " + e);
+                                }
+                            }
                         }
-                        received.incrementAndGet();
-                    } catch (IOException e) {
-                        if (!socket.isClosed()) {
-                            badResponse.compareAndSet(null, "unreadable response: " + e);
-                        }
-                    }
-                }
-            }, "bad-input-udp-reader");
+                    },
+                    "bad-input-udp-reader");
             reader.setDaemon(true);
             reader.start();
             int expectedAnswers = 0;
@@ -489,7 +679,8 @@ class BadInputTest {
                 sent += batch;
                 int total = sent;
                 // Pace: wait until the server has handled every datagram so far, so no socket buffer overflows.
-                await("server handled " + total + " datagrams").atMost(Duration.ofSeconds(20))
+                await("server handled " + total + " datagrams")
+                        .atMost(Duration.ofSeconds(20))
                         .pollInterval(Duration.ofMillis(5))
                         .until(() -> handled(server.metrics(), before), v -> v >= total);
             }
@@ -508,7 +699,8 @@ class BadInputTest {
         }
         Map<String, Double> want = snapshot(expected);
         want.values().removeIf(v -> v == 0);
-        assertThat(delta).as("server meter increments vs the reference processor's (seed %sL)", seed)
+        assertThat(delta)
+                .as("server meter increments vs the reference processor's (seed %sL)", seed)
                 .isEqualTo(want);
         assertThat(handled(server.metrics(), before)).as("dropped + responses").isEqualTo(count);
         System.out.println("BadInputTest UDP: " + count + " sent, meters " + new java.util.TreeMap<>(delta));
@@ -532,7 +724,10 @@ class BadInputTest {
     /** Dropped, malformed and responses counters by tag, plus queries. */
     private static Map<String, Double> snapshot(DnsMetrics metrics) {
         Map<String, Double> m = new HashMap<>();
-        for (String name : List.of("zonekeeper.dns.dropped", "zonekeeper.dns.malformed", "zonekeeper.dns.responses",
+        for (String name : List.of(
+                "zonekeeper.dns.dropped",
+                "zonekeeper.dns.malformed",
+                "zonekeeper.dns.responses",
                 "zonekeeper.dns.queries")) {
             metrics.counts(name).forEach((tags, count) -> m.put(name + tags, count));
         }
@@ -542,7 +737,8 @@ class BadInputTest {
     private static double handled(DnsMetrics metrics, Map<String, Double> before) {
         double total = 0;
         for (String name : List.of("zonekeeper.dns.dropped", "zonekeeper.dns.responses")) {
-            for (Map.Entry<List<io.micrometer.core.instrument.Tag>, Double> c : metrics.counts(name).entrySet()) {
+            for (Map.Entry<List<io.micrometer.core.instrument.Tag>, Double> c :
+                    metrics.counts(name).entrySet()) {
                 total += c.getValue() - before.getOrDefault(name + c.getKey(), 0.0);
             }
         }
@@ -554,11 +750,12 @@ class BadInputTest {
             SimpleResolver resolver = new SimpleResolver(dns);
             resolver.setTCP(tcp);
             resolver.setTimeout(Duration.ofSeconds(5));
-            Message response = resolver.send(Message.newQuery(org.xbill.DNS.Record.newRecord(
-                    Name.fromConstantString("www.example.test."), Type.A, DClass.IN)));
+            Message response = resolver.send(Message.newQuery(
+                    org.xbill.DNS.Record.newRecord(Name.fromConstantString("www.example.test."), Type.A, DClass.IN)));
             assertThat(response.getRcode()).isEqualTo(Rcode.NOERROR);
             assertThat(response.getHeader().getFlag(Flags.AA)).isTrue();
-            assertThat(response.getSection(Section.ANSWER)).extracting(r -> r.rdataToString())
+            assertThat(response.getSection(Section.ANSWER))
+                    .extracting(r -> r.rdataToString())
                     .containsExactlyInAnyOrder("192.0.2.10", "192.0.2.11");
         }
     }
@@ -602,7 +799,11 @@ class BadInputTest {
     void tcpFrameWithGarbageGetsFormerrOnTheSameConnection() throws IOException {
         double before = counter("zonekeeper.dns.malformed", "malformed");
         try (Socket s = connect()) {
-            byte[] garbage = Packets.header(0x0102, 0, 1, 0, 0, 0).u16(0xC00C).u16(1).u16(1).build();
+            byte[] garbage = Packets.header(0x0102, 0, 1, 0, 0, 0)
+                    .u16(0xC00C)
+                    .u16(1)
+                    .u16(1)
+                    .build();
             byte[] q = Packets.query(9, "app.example.test", Type.A, false);
             OutputStream out = s.getOutputStream();
             out.write(new byte[] {0, (byte) garbage.length});
@@ -638,7 +839,9 @@ class BadInputTest {
                 DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(back));
                 while (in.available() > 0) {
                     Message m = readFrame(in);
-                    assertThat(m.getHeader().getFlag(Flags.QR)).as("seed %sL", seed).isTrue();
+                    assertThat(m.getHeader().getFlag(Flags.QR))
+                            .as("seed %sL", seed)
+                            .isTrue();
                 }
             }
         }

@@ -22,7 +22,8 @@ class CookiesTest {
     void rfc9018A1LearningANewServerCookie() {
         Cookies c = new Cookies(SECRET, () -> 1559731985L);
         byte[] query = HEX.parseHex("2464c4abcf10c957");
-        assertThat(c.check(query, 0, 8, CLIENT_IP, 4, 1559731985L, new byte[40])).isEqualTo(Cookies.CLIENT_ONLY);
+        assertThat(c.check(query, 0, 8, CLIENT_IP, 4, 1559731985L, new byte[40]))
+                .isEqualTo(Cookies.CLIENT_ONLY);
         assertThat("2464c4abcf10c957" + serverCookie(c, query, 1559731985L))
                 .isEqualTo("2464c4abcf10c957010000005cf79f111f8130c3eee29480");
     }
@@ -31,7 +32,8 @@ class CookiesTest {
     void rfc9018A2TheSameClientLearningARenewedServerCookie() {
         Cookies c = new Cookies(SECRET, () -> 1559734385L);
         byte[] query = HEX.parseHex("2464c4abcf10c957010000005cf79f111f8130c3eee29480");
-        assertThat(c.check(query, 0, 24, CLIENT_IP, 4, 1559734385L, new byte[40])).isEqualTo(Cookies.VALID);
+        assertThat(c.check(query, 0, 24, CLIENT_IP, 4, 1559734385L, new byte[40]))
+                .isEqualTo(Cookies.VALID);
         assertThat("2464c4abcf10c957" + serverCookie(c, query, 1559734385L))
                 .isEqualTo("2464c4abcf10c957010000005cf7a871d4a564a1442aca77");
     }
@@ -47,9 +49,11 @@ class CookiesTest {
         byte[] tampered = query.clone();
         tampered[23] ^= 1;
         assertThat(c.check(tampered, 0, 24, CLIENT_IP, 4, 1559731985L, work)).isEqualTo(Cookies.INVALID);
-        assertThat(c.check(query, 0, 24, CLIENT_IP, 4, 1559731985L + 3601, work)).as("over an hour old")
+        assertThat(c.check(query, 0, 24, CLIENT_IP, 4, 1559731985L + 3601, work))
+                .as("over an hour old")
                 .isEqualTo(Cookies.INVALID);
-        assertThat(c.check(query, 0, 24, CLIENT_IP, 4, 1559731985L - 301, work)).as("over 5 minutes ahead")
+        assertThat(c.check(query, 0, 24, CLIENT_IP, 4, 1559731985L - 301, work))
+                .as("over 5 minutes ahead")
                 .isEqualTo(Cookies.INVALID);
     }
 

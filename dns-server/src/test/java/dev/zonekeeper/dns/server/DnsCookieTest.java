@@ -2,10 +2,10 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.dns.testing.ExamplesServer;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.dns.testing.Packets;
+import dev.zonekeeper.testing.DnsClients;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,7 +58,9 @@ class DnsCookieTest {
     /** The cookie dig printed as good (client + server cookie, hex), failing when there is none. */
     private String goodCookie(String digOutput) {
         Matcher m = DIG_COOKIE.matcher(digOutput);
-        assertThat(m.find()).as("dig saw a good server cookie in:\n%s", digOutput).isTrue();
+        assertThat(m.find())
+                .as("dig saw a good server cookie in:\n%s", digOutput)
+                .isTrue();
         assertThat(digOutput).contains("status: NOERROR");
         return m.group(1);
     }
@@ -67,16 +69,22 @@ class DnsCookieTest {
     void digCookieIsAnsweredOnTheFastPathTheFullPathAndTcp() {
         double before = cookies("client_only");
         // the fast path (a cached A), the full path (ANY over UDP is never pre-encoded), TCP, a name not in the zone
-        for (String[] q : List.of(new String[] {"www.example.test", "A"}, new String[] {"www.example.test", "A"},
-                new String[] {"example.test", "ANY", "+notcp"}, new String[] {"www.example.test", "AAAA", "+tcp"},
-                new String[] {"nothing-here.example.test", "A"}, new String[] {"www.example.org", "A"})) {
+        for (String[] q : List.of(
+                new String[] {"www.example.test", "A"},
+                new String[] {"www.example.test", "A"},
+                new String[] {"example.test", "ANY", "+notcp"},
+                new String[] {"www.example.test", "AAAA", "+tcp"},
+                new String[] {"nothing-here.example.test", "A"},
+                new String[] {"www.example.org", "A"})) {
             List<String> args = new ArrayList<>(List.of("+cookie", "+tries=1", "+time=5"));
             args.addAll(Arrays.asList(q).subList(2, q.length));
             args.add(q[0]);
             args.add(q[1]);
             String out = tool("dig", "bind9-dnsutils", args.toArray(new String[0]));
             Matcher m = DIG_COOKIE.matcher(out);
-            assertThat(m.find()).as("%s: dig saw a good server cookie in:\n%s", String.join(" ", q), out).isTrue();
+            assertThat(m.find())
+                    .as("%s: dig saw a good server cookie in:\n%s", String.join(" ", q), out)
+                    .isTrue();
         }
         assertThat(cookies("client_only")).isEqualTo(before + 6);
     }
@@ -86,8 +94,8 @@ class DnsCookieTest {
         String first = goodCookie(tool("dig", "bind9-dnsutils", "+cookie", "+tries=1", "www.example.test", "A"));
         double valid = cookies("valid");
         for (String transport : new String[] {"+notcp", "+tcp"}) {
-            String again = goodCookie(tool("dig", "bind9-dnsutils", "+cookie=" + first, transport, "+tries=1",
-                    "www.example.test", "A"));
+            String again = goodCookie(
+                    tool("dig", "bind9-dnsutils", "+cookie=" + first, transport, "+tries=1", "www.example.test", "A"));
             assertThat(again).as("same client cookie").startsWith(first.substring(0, 16));
         }
         assertThat(cookies("valid")).as("valid server cookies counted").isEqualTo(valid + 2);
@@ -97,10 +105,13 @@ class DnsCookieTest {
     void kdigGetsItsClientCookieBackWithAServerCookie() {
         String clientCookie = "0123456789abcdef";
         for (String transport : new String[] {"+notcp", "+tcp"}) {
-            String out = tool("kdig", "knot-dnsutils", "+cookie=" + clientCookie, transport, "+retry=0",
-                    "www.example.test", "A");
-            Matcher m = Pattern.compile(";; COOKIE: ([0-9A-Fa-f]{16})([0-9A-Fa-f]{32})").matcher(out);
-            assertThat(m.find()).as("kdig printed a cookie with a 16-byte server cookie:\n%s", out).isTrue();
+            String out = tool(
+                    "kdig", "knot-dnsutils", "+cookie=" + clientCookie, transport, "+retry=0", "www.example.test", "A");
+            Matcher m = Pattern.compile(";; COOKIE: ([0-9A-Fa-f]{16})([0-9A-Fa-f]{32})")
+                    .matcher(out);
+            assertThat(m.find())
+                    .as("kdig printed a cookie with a 16-byte server cookie:\n%s", out)
+                    .isTrue();
             assertThat(m.group(1)).isEqualToIgnoringCase(clientCookie);
             assertThat(m.group(2)).as("version 1 (RFC 9018)").startsWith("01000000");
             assertThat(out).contains("status: NOERROR");
@@ -114,8 +125,8 @@ class DnsCookieTest {
         forged[8] = 1; // version 1, a timestamp and hash of our own making
         double invalid = cookies("invalid");
         for (boolean tcp : new boolean[] {false, true}) {
-            byte[] q = EdnsOptionAgreementTest.query(7, "www.example.test", Type.A, DClass.IN,
-                    EdnsOptionAgreementTest.option(10, forged));
+            byte[] q = EdnsOptionAgreementTest.query(
+                    7, "www.example.test", Type.A, DClass.IN, EdnsOptionAgreementTest.option(10, forged));
             Message r = new Message(tcp ? EXAMPLES.tcp(q) : EXAMPLES.udp(q));
             assertThat(r.getRcode()).isEqualTo(Rcode.NOERROR);
             assertThat(r.getSection(Section.ANSWER)).hasSize(2);
@@ -138,21 +149,24 @@ class DnsCookieTest {
         double malformed = InProcessServer.sum(EXAMPLES.server(), "zonekeeper.dns.malformed");
         for (boolean tcp : new boolean[] {false, true}) {
             for (int qclass : new int[] {DClass.IN, DClass.ANY}) {
-                byte[] q = EdnsOptionAgreementTest.query(9, "www.example.test", Type.A, qclass,
-                        EdnsOptionAgreementTest.option(10, new byte[length]));
+                byte[] q = EdnsOptionAgreementTest.query(
+                        9, "www.example.test", Type.A, qclass, EdnsOptionAgreementTest.option(10, new byte[length]));
                 byte[] r = tcp ? EXAMPLES.tcp(q) : EXAMPLES.udp(q);
                 assertThat(Packets.u16(r, 0)).isEqualTo(9);
-                assertThat(r[3] & 0xF).as("rcode (%s, class %s)", tcp ? "tcp" : "udp", DClass.string(qclass))
+                assertThat(r[3] & 0xF)
+                        .as("rcode (%s, class %s)", tcp ? "tcp" : "udp", DClass.string(qclass))
                         .isEqualTo(Rcode.FORMERR);
             }
         }
-        assertThat(InProcessServer.sum(EXAMPLES.server(), "zonekeeper.dns.malformed")).as("counted").isEqualTo(malformed + 4);
+        assertThat(InProcessServer.sum(EXAMPLES.server(), "zonekeeper.dns.malformed"))
+                .as("counted")
+                .isEqualTo(malformed + 4);
     }
 
     @Test
     void queriesWithoutACookieGetNone() throws IOException {
-        Message q = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromConstantString("www.example.test."),
-                Type.A, DClass.IN));
+        Message q = Message.newQuery(
+                org.xbill.DNS.Record.newRecord(Name.fromConstantString("www.example.test."), Type.A, DClass.IN));
         q.addRecord(new OPTRecord(1232, 0, 0), Section.ADDITIONAL);
         Message r = new Message(EXAMPLES.udp(q.toWire()));
         assertThat(r.getOPT()).isNotNull();

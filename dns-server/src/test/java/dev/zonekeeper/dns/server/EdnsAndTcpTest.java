@@ -3,9 +3,9 @@ package dev.zonekeeper.dns.server;
 import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.zonekeeper.dns.testing.TestServer;
 import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -47,11 +47,16 @@ class EdnsAndTcpTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.withManifests(String.join("",
+        server = TestServer.withManifests(
+                String.join(
+                        "",
                         dnsRecord("www.example.test.", "A", 300, "192.0.2.10"),
                         dnsRecord("big.example.test.", "A", 60, addresses(BIG)),
                         dnsRecord("huge.example.test.", "A", 60, addresses(HUGE))),
-                "--zone", "example.test", "--tcp-idle-timeout", "1");
+                "--zone",
+                "example.test",
+                "--tcp-idle-timeout",
+                "1");
     }
 
     @AfterAll
@@ -70,7 +75,9 @@ class EdnsAndTcpTest {
     private static Set<String> addressRecords(String owner, int n) {
         Set<String> out = new TreeSet<>();
         for (String a : addresses(n)) {
-            out.add(DnsClients.canonical(owner + " 60 IN A " + a, true).iterator().next());
+            out.add(DnsClients.canonical(owner + " 60 IN A " + a, true)
+                    .iterator()
+                    .next());
         }
         return out;
     }
@@ -85,17 +92,23 @@ class EdnsAndTcpTest {
         assertThat(dig.dnssecOk()).as("DO clear when the query's is").isFalse();
         for (int round = 0; round < 2; round++) {
             Reply dnssec = DnsClients.dig(server.address(), "www.example.test.", "A", "+dnssec");
-            assertThat(dnssec.dnssecOk()).as("DO copied from the query (RFC 3225), round %d", round).isTrue();
+            assertThat(dnssec.dnssecOk())
+                    .as("DO copied from the query (RFC 3225), round %d", round)
+                    .isTrue();
             assertThat(dnssec.answer()).isEqualTo(dig.answer());
             Reply kdnssec = DnsClients.kdig(server.address(), "nope.example.test.", "A", "+dnssec");
-            assertThat(kdnssec.dnssecOk()).as("kdig: DO copied, NXDOMAIN, round %d", round).isTrue();
+            assertThat(kdnssec.dnssecOk())
+                    .as("kdig: DO copied, NXDOMAIN, round %d", round)
+                    .isTrue();
             assertThat(kdnssec.rcode()).isEqualTo("NXDOMAIN");
         }
-        Reply badvers = DnsClients.dig(server.address(), "www.example.test.", "A", "+dnssec", "+edns=1",
-                "+noednsnegotiation");
+        Reply badvers =
+                DnsClients.dig(server.address(), "www.example.test.", "A", "+dnssec", "+edns=1", "+noednsnegotiation");
         assertThat(badvers.dnssecOk()).as("DO copied into BADVERS too").isTrue();
         Reply noEdns = DnsClients.dig(server.address(), "www.example.test.", "A", "+noedns");
-        assertThat(noEdns.ednsUdpSize()).as("no OPT in the answer to a query without one").isEqualTo(-1);
+        assertThat(noEdns.ednsUdpSize())
+                .as("no OPT in the answer to a query without one")
+                .isEqualTo(-1);
         assertThat(noEdns.answer()).isEqualTo(dig.answer());
     }
 
@@ -113,7 +126,11 @@ class EdnsAndTcpTest {
         Reply tcp = DnsClients.dig(server.address(), "big.example.test.", "A", option, "+tcp");
         assertThat(tcp.tc()).isFalse();
         assertThat(tcp.answer()).isEqualTo(addressRecords("big.example.test.", BIG));
-        Reply kdig = DnsClients.kdig(server.address(), "big.example.test.", "A", "+ignore",
+        Reply kdig = DnsClients.kdig(
+                server.address(),
+                "big.example.test.",
+                "A",
+                "+ignore",
                 option.equals("+noedns") ? "+noedns" : "+bufsize=512");
         assertThat(kdig.tc()).as("kdig sees TC too").isTrue();
         assertThat(kdig.size()).isLessThanOrEqualTo(512);
@@ -164,13 +181,14 @@ class EdnsAndTcpTest {
     @Test
     void tcp_takes_pipelined_queries_on_one_connection() throws Exception {
         String[] names = {"www.example.test.", "big.example.test.", "nope.example.test."};
-        try (Socket socket = new Socket(server.address().getAddress(), server.address().getPort())) {
+        try (Socket socket =
+                new Socket(server.address().getAddress(), server.address().getPort())) {
             socket.setSoTimeout(10_000);
             Map<Integer, String> sent = new HashMap<>();
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             for (int i = 0; i < names.length; i++) {
-                Message q = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(names[i]), Type.A,
-                        DClass.IN));
+                Message q =
+                        Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(names[i]), Type.A, DClass.IN));
                 q.getHeader().setID(4000 + i);
                 sent.put(4000 + i, names[i]);
                 byte[] wire = q.toWire();
@@ -189,7 +207,8 @@ class EdnsAndTcpTest {
             }
             assertThat(received.keySet()).isEqualTo(sent.keySet());
             for (Map.Entry<Integer, Message> e : received.entrySet()) {
-                assertThat(e.getValue().getQuestion().getName().toString()).as("answer to query %d", e.getKey())
+                assertThat(e.getValue().getQuestion().getName().toString())
+                        .as("answer to query %d", e.getKey())
                         .isEqualTo(sent.get(e.getKey()));
             }
             assertThat(received.get(4000).getSection(Section.ANSWER)).hasSize(1);
@@ -197,8 +216,8 @@ class EdnsAndTcpTest {
             assertThat(received.get(4002).getRcode()).isEqualTo(Rcode.NXDOMAIN);
 
             // and the connection still takes queries afterwards
-            Message again = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString("www.example.test."),
-                    Type.AAAA, DClass.IN));
+            Message again = Message.newQuery(
+                    org.xbill.DNS.Record.newRecord(Name.fromString("www.example.test."), Type.AAAA, DClass.IN));
             again.getHeader().setID(4100);
             writeFramed(out, again.toWire());
             Message r = readFramed(in);
@@ -209,10 +228,11 @@ class EdnsAndTcpTest {
 
     @Test
     void idle_tcp_connection_is_closed_by_the_server() throws Exception {
-        try (Socket socket = new Socket(server.address().getAddress(), server.address().getPort())) {
+        try (Socket socket =
+                new Socket(server.address().getAddress(), server.address().getPort())) {
             socket.setSoTimeout(30_000); // only a guard against hanging: the server closes after 1 s idle
-            Message q = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString("www.example.test."), Type.A,
-                    DClass.IN));
+            Message q = Message.newQuery(
+                    org.xbill.DNS.Record.newRecord(Name.fromString("www.example.test."), Type.A, DClass.IN));
             writeFramed(socket.getOutputStream(), q.toWire());
             InputStream in = socket.getInputStream();
             assertThat(readFramed(new DataInputStream(in)).getRcode()).isEqualTo(Rcode.NOERROR);
@@ -223,10 +243,13 @@ class EdnsAndTcpTest {
     @Test
     void tcp_idle_timeout_is_an_option() throws Exception {
         assertThat(dev.zonekeeper.dns.config.ServerConfig.USAGE).contains("--tcp-idle-timeout SECONDS");
-        assertThat(dev.zonekeeper.dns.config.ServerConfig.parse(new String[0], List.of()).tcpIdleTimeout())
-                .as("default (RFC 7766 suggests seconds, not minutes)").isEqualTo(10);
+        assertThat(dev.zonekeeper.dns.config.ServerConfig.parse(new String[0], List.of())
+                        .tcpIdleTimeout())
+                .as("default (RFC 7766 suggests seconds, not minutes)")
+                .isEqualTo(10);
         assertThat(dev.zonekeeper.dns.config.ServerConfig.parse(new String[] {"--tcp-idle-timeout", "3"}, List.of())
-                .tcpIdleTimeout()).isEqualTo(3);
+                        .tcpIdleTimeout())
+                .isEqualTo(3);
         List<String> bad = new ArrayList<>();
         for (String v : new String[] {"0", "-1", "ten"}) {
             try {

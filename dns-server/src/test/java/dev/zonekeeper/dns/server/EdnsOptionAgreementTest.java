@@ -32,8 +32,8 @@ class EdnsOptionAgreementTest {
 
     /** An EDNS option: code, then data. */
     static byte[] option(int code, byte[] data) {
-        return concat(new byte[] {(byte) (code >>> 8), (byte) code, (byte) (data.length >>> 8), (byte) data.length},
-                data);
+        return concat(
+                new byte[] {(byte) (code >>> 8), (byte) code, (byte) (data.length >>> 8), (byte) data.length}, data);
     }
 
     static byte[] concat(byte[]... parts) {
@@ -60,7 +60,8 @@ class EdnsOptionAgreementTest {
 
     /** A query with one question and an OPT whose RDATA is {@code optRdata} (null: no OPT). */
     static byte[] query(int id, String name, int qtype, int qclass, byte[] optRdata) {
-        Packets p = Packets.header(id, 0x0100, 1, 0, 0, optRdata == null ? 0 : 1).question(name, qtype, qclass);
+        Packets p =
+                Packets.header(id, 0x0100, 1, 0, 0, optRdata == null ? 0 : 1).question(name, qtype, qclass);
         if (optRdata != null) {
             p.u8(0).u16(Type.OPT).u16(1232).u32(0).u16(optRdata.length).bytes(optRdata);
         }
@@ -72,22 +73,28 @@ class EdnsOptionAgreementTest {
         // options: {OPT rdata, qtype, expected rcode}
         c.put("no options", new Object[] {new byte[0], Type.A, Rcode.NOERROR});
         c.put("cookie: client cookie only (8)", new Object[] {option(10, new byte[8]), Type.A, Rcode.NOERROR});
-        c.put("cookie: client + 8-byte server cookie (16)", new Object[] {option(10, new byte[16]), Type.A,
-            Rcode.NOERROR});
-        c.put("cookie: client + 32-byte server cookie (40)", new Object[] {option(10, new byte[40]), Type.A,
-            Rcode.NOERROR});
+        c.put(
+                "cookie: client + 8-byte server cookie (16)",
+                new Object[] {option(10, new byte[16]), Type.A, Rcode.NOERROR});
+        c.put(
+                "cookie: client + 32-byte server cookie (40)",
+                new Object[] {option(10, new byte[40]), Type.A, Rcode.NOERROR});
         for (int length : new int[] {0, 1, 7, 9, 15, 41, 64}) {
             c.put("cookie: length " + length, new Object[] {option(10, new byte[length]), Type.A, Rcode.FORMERR});
         }
-        c.put("client subnet: 192.0.2.0/24", new Object[] {option(8, bytes(0, 1, 24, 0, 192, 0, 2)), Type.A,
-            Rcode.NOERROR});
+        c.put("client subnet: 192.0.2.0/24", new Object[] {
+            option(8, bytes(0, 1, 24, 0, 192, 0, 2)), Type.A, Rcode.NOERROR
+        });
         c.put("client subnet: reserved family 0", new Object[] {option(8, bytes(0, 0, 0, 0)), Type.A, Rcode.FORMERR});
-        c.put("client subnet: unknown family 3", new Object[] {option(8, bytes(0, 3, 24, 0, 192, 0, 2)), Type.A,
-            Rcode.FORMERR});
-        c.put("client subnet: IPv4 source prefix 33", new Object[] {option(8, bytes(0, 1, 33, 0, 192, 0, 2, 0, 1)),
-            Type.A, Rcode.FORMERR});
-        c.put("client subnet: /24 with 4 address bytes", new Object[] {option(8, bytes(0, 1, 24, 0, 192, 0, 2, 1)),
-            Type.A, Rcode.FORMERR});
+        c.put("client subnet: unknown family 3", new Object[] {
+            option(8, bytes(0, 3, 24, 0, 192, 0, 2)), Type.A, Rcode.FORMERR
+        });
+        c.put("client subnet: IPv4 source prefix 33", new Object[] {
+            option(8, bytes(0, 1, 33, 0, 192, 0, 2, 0, 1)), Type.A, Rcode.FORMERR
+        });
+        c.put("client subnet: /24 with 4 address bytes", new Object[] {
+            option(8, bytes(0, 1, 24, 0, 192, 0, 2, 1)), Type.A, Rcode.FORMERR
+        });
         c.put("client subnet: cut after the family", new Object[] {option(8, bytes(0, 1)), Type.A, Rcode.FORMERR});
         c.put("tcp keepalive: length 1", new Object[] {option(11, bytes(1)), Type.A, Rcode.FORMERR});
         c.put("tcp keepalive: empty", new Object[] {option(11, new byte[0]), Type.A, Rcode.NOERROR});
@@ -96,10 +103,12 @@ class EdnsOptionAgreementTest {
         c.put("padding", new Object[] {option(12, new byte[40]), Type.A, Rcode.NOERROR});
         c.put("unknown option 65001", new Object[] {option(65001, bytes(1, 2, 3)), Type.A, Rcode.NOERROR});
         c.put("option longer than the OPT data", new Object[] {bytes(0, 3, 0, 9, 1), Type.A, Rcode.FORMERR});
-        c.put("cookie and client subnet", new Object[] {concat(option(10, new byte[8]),
-                option(8, bytes(0, 1, 24, 0, 192, 0, 2))), Type.A, Rcode.NOERROR});
-        c.put("cookie and a malformed client subnet", new Object[] {concat(option(10, new byte[8]),
-                option(8, bytes(0, 9, 24, 0, 192, 0, 2))), Type.A, Rcode.FORMERR});
+        c.put("cookie and client subnet", new Object[] {
+            concat(option(10, new byte[8]), option(8, bytes(0, 1, 24, 0, 192, 0, 2))), Type.A, Rcode.NOERROR
+        });
+        c.put("cookie and a malformed client subnet", new Object[] {
+            concat(option(10, new byte[8]), option(8, bytes(0, 9, 24, 0, 192, 0, 2))), Type.A, Rcode.FORMERR
+        });
         // meta-types, with and without EDNS
         for (boolean edns : new boolean[] {false, true}) {
             String e = edns ? " (EDNS)" : "";

@@ -1,18 +1,18 @@
 package dev.zonekeeper.dns.server;
 
-import static dev.zonekeeper.testing.DnsClients.ttlFree;
 import static dev.zonekeeper.dns.testing.Loopback.hostPort;
 import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static dev.zonekeeper.dns.testing.Loopback.unusedPort;
 import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
+import static dev.zonekeeper.testing.DnsClients.ttlFree;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.DnsServer;
+import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.testing.DnsClients.Client;
 import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -49,8 +49,10 @@ import org.xbill.DNS.Type;
  */
 @org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ExternalCnameTest {
-    static final String UPSTREAM_SOA = "example.com. 300 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60";
-    static final String UPSTREAM_ZONE = String.join("\n",
+    static final String UPSTREAM_SOA =
+            "example.com. 300 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60";
+    static final String UPSTREAM_ZONE = String.join(
+            "\n",
             "$ORIGIN example.com.",
             UPSTREAM_SOA,
             "@ 300 IN NS ns.example.com.",
@@ -60,7 +62,8 @@ class ExternalCnameTest {
             "alias 120 IN CNAME db.example.com.",
             "");
 
-    static final String MANIFESTS = String.join("",
+    static final String MANIFESTS = String.join(
+            "",
             dnsRecord("ext.example.test.", "CNAME", 60, "db.example.com."),
             dnsRecord("hop.example.test.", "CNAME", 60, "hop2.other.test."),
             dnsRecord("hop2.other.test.", "CNAME", 60, "alias.example.com."),
@@ -79,16 +82,36 @@ class ExternalCnameTest {
     }
 
     static final List<Case> CASES = List.of(
-            new Case("A: our CNAME, then the upstream's addresses", "ext.example.test.", "A", "NOERROR",
-                    EXT + "\n" + DB, ""),
-            new Case("AAAA, NODATA upstream: the CNAME and the upstream's SOA", "ext.example.test.", "AAAA", "NOERROR",
-                    EXT, UPSTREAM_SOA),
-            new Case("chain across our zones, then an upstream chain", "hop.example.test.", "A", "NOERROR",
+            new Case(
+                    "A: our CNAME, then the upstream's addresses",
+                    "ext.example.test.",
+                    "A",
+                    "NOERROR",
+                    EXT + "\n" + DB,
+                    ""),
+            new Case(
+                    "AAAA, NODATA upstream: the CNAME and the upstream's SOA",
+                    "ext.example.test.",
+                    "AAAA",
+                    "NOERROR",
+                    EXT,
+                    UPSTREAM_SOA),
+            new Case(
+                    "chain across our zones, then an upstream chain",
+                    "hop.example.test.",
+                    "A",
+                    "NOERROR",
                     "hop.example.test. 60 IN CNAME hop2.other.test.\n"
                             + "hop2.other.test. 60 IN CNAME alias.example.com.\n"
-                            + "alias.example.com. 120 IN CNAME db.example.com.\n" + DB, ""),
-            new Case("NXDOMAIN upstream: rcode of the last name (RFC 6604), CNAME and SOA", "gone.example.test.", "A",
-                    "NXDOMAIN", "gone.example.test. 60 IN CNAME missing.example.com.", UPSTREAM_SOA),
+                            + "alias.example.com. 120 IN CNAME db.example.com.\n" + DB,
+                    ""),
+            new Case(
+                    "NXDOMAIN upstream: rcode of the last name (RFC 6604), CNAME and SOA",
+                    "gone.example.test.",
+                    "A",
+                    "NXDOMAIN",
+                    "gone.example.test. 60 IN CNAME missing.example.com.",
+                    UPSTREAM_SOA),
             new Case("CNAME asked for itself: not chased", "ext.example.test.", "CNAME", "NOERROR", EXT, ""));
 
     private static KnotServer knot;
@@ -133,8 +156,11 @@ class ExternalCnameTest {
         Reply second = client.ask(dns, tc.qname(), tc.qtype());
         assertThat(withoutTtls(second)).as("second answer").isEqualTo(expected);
         boolean chased = !tc.qtype().equals("CNAME");
-        assertThat(fastPathHits(server)).as(chased ? "completed answers are never pre-encoded"
-                : "a CNAME question is answered from our zone alone, pre-encoded the second time")
+        assertThat(fastPathHits(server))
+                .as(
+                        chased
+                                ? "completed answers are never pre-encoded"
+                                : "a CNAME question is answered from our zone alone, pre-encoded the second time")
                 .isEqualTo(chased ? fast : fast + 1);
         for (Reply r : List.of(first, second)) {
             assertTtls(r);
@@ -158,14 +184,20 @@ class ExternalCnameTest {
     void chainComesBeforeTheTargetsRecords() throws Exception {
         // glibc reads the answer section in order: each CNAME must precede the records of its target.
         for (boolean tcp : new boolean[] {false, true}) {
-            Message response = dnsjava(InProcessServer.dns(SERVERS.get(Client.DNSJAVA)), "hop.example.test.", Type.A,
-                    tcp);
+            Message response =
+                    dnsjava(InProcessServer.dns(SERVERS.get(Client.DNSJAVA)), "hop.example.test.", Type.A, tcp);
             List<String> order = new ArrayList<>();
             for (org.xbill.DNS.Record r : response.getSection(Section.ANSWER)) {
                 order.add(r.getName() + " " + Type.string(r.getType()));
             }
-            assertThat(order).as(tcp ? "TCP" : "UDP").containsExactly("hop.example.test. CNAME",
-                    "hop2.other.test. CNAME", "alias.example.com. CNAME", "db.example.com. A", "db.example.com. A");
+            assertThat(order)
+                    .as(tcp ? "TCP" : "UDP")
+                    .containsExactly(
+                            "hop.example.test. CNAME",
+                            "hop2.other.test. CNAME",
+                            "alias.example.com. CNAME",
+                            "db.example.com. A",
+                            "db.example.com. A");
             assertThat(response.getHeader().getFlag(org.xbill.DNS.Flags.AA)).isTrue();
             assertThat(response.getHeader().getFlag(org.xbill.DNS.Flags.RA)).isTrue();
         }
@@ -187,8 +219,11 @@ class ExternalCnameTest {
             double fast = fastPathHits(server);
             assertThat(DnsClients.dig(dns, "ext.example.test.", "A").content()).isEqualTo(expected);
             assertThat(DnsClients.kdig(dns, "ext.example.test.", "A").content()).isEqualTo(expected);
-            assertThat(DnsClients.dnsjava(dns, "ext.example.test.", "A").content()).isEqualTo(expected);
-            assertThat(fastPathHits(server)).as("second and third from pre-encoded bytes").isEqualTo(fast + 2);
+            assertThat(DnsClients.dnsjava(dns, "ext.example.test.", "A").content())
+                    .isEqualTo(expected);
+            assertThat(fastPathHits(server))
+                    .as("second and third from pre-encoded bytes")
+                    .isEqualTo(fast + 2);
         } finally {
             server.close();
         }
@@ -200,8 +235,10 @@ class ExternalCnameTest {
         try {
             InetSocketAddress dns = InProcessServer.dns(server);
             String expected = expected("SERVFAIL", true, "ext.example.test. A", EXT, "");
-            assertThat(withoutTtls(DnsClients.dig(dns, "ext.example.test.", "A"))).isEqualTo(expected);
-            assertThat(withoutTtls(DnsClients.dnsjava(dns, "ext.example.test.", "A"))).isEqualTo(expected);
+            assertThat(withoutTtls(DnsClients.dig(dns, "ext.example.test.", "A")))
+                    .isEqualTo(expected);
+            assertThat(withoutTtls(DnsClients.dnsjava(dns, "ext.example.test.", "A")))
+                    .isEqualTo(expected);
             // a name in our zone that stays inside is still answered at once
             assertThat(DnsClients.dig(dns, "www.example.test.", "A").rcode()).isEqualTo("NOERROR");
         } finally {
@@ -224,14 +261,18 @@ class ExternalCnameTest {
             upstream.stop();
             upstream = KnotServer.start("example.com.", changing("198.51.100.2"), address);
             // the upstream record has a TTL of 1 s: the forwarder's cache lets it go, and nothing else holds it
-            await("the new upstream address behind ext.example.test").atMost(Duration.ofSeconds(30))
+            await("the new upstream address behind ext.example.test")
+                    .atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(200))
                     .until(() -> addresses(dns).equals(List.of("198.51.100.2")));
             assertThat(addresses(dns)).containsExactly("198.51.100.2");
             Reply r = DnsClients.dig(dns, "ext.example.test.", "A");
-            assertThat(withoutTtls(r)).isEqualTo(expected("NOERROR", true, "ext.example.test. A",
-                    EXT + "\ndb.example.com. 1 IN A 198.51.100.2", ""));
-            assertThat(fastPathHits(server)).as("never answered from pre-encoded bytes").isEqualTo(fast);
+            assertThat(withoutTtls(r))
+                    .isEqualTo(expected(
+                            "NOERROR", true, "ext.example.test. A", EXT + "\ndb.example.com. 1 IN A 198.51.100.2", ""));
+            assertThat(fastPathHits(server))
+                    .as("never answered from pre-encoded bytes")
+                    .isEqualTo(fast);
         } finally {
             server.close();
             upstream.close();
@@ -239,8 +280,14 @@ class ExternalCnameTest {
     }
 
     private static String changing(String address) {
-        return String.join("\n", "$ORIGIN example.com.", UPSTREAM_SOA, "@ 300 IN NS ns.example.com.",
-                "ns 300 IN A 127.0.0.1", "db 1 IN A " + address, "");
+        return String.join(
+                "\n",
+                "$ORIGIN example.com.",
+                UPSTREAM_SOA,
+                "@ 300 IN NS ns.example.com.",
+                "ns 300 IN A 127.0.0.1",
+                "db 1 IN A " + address,
+                "");
     }
 
     /** The A records after the CNAME, in answer order, asked with dnsjava. */
@@ -259,8 +306,15 @@ class ExternalCnameTest {
     }
 
     private static DnsServer start(String... options) {
-        List<String> args = new ArrayList<>(List.of("--records", records.toString(), "--zone", "example.test",
-                "--zone", "other.test", "--udp-sockets", "1"));
+        List<String> args = new ArrayList<>(List.of(
+                "--records",
+                records.toString(),
+                "--zone",
+                "example.test",
+                "--zone",
+                "other.test",
+                "--udp-sockets",
+                "1"));
         args.addAll(List.of(options));
         return InProcessServer.start(args.toArray(new String[0]));
     }
@@ -273,14 +327,15 @@ class ExternalCnameTest {
         SimpleResolver resolver = new SimpleResolver(dns);
         resolver.setTimeout(Duration.ofSeconds(5));
         resolver.setTCP(tcp);
-        return resolver.send(Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(qname), qtype,
-                DClass.IN)));
+        return resolver.send(
+                Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(qname), qtype, DClass.IN)));
     }
 
     /** The response a user relies on, TTLs left out (the forwarder's cache counts them down). */
     private static String expected(String rcode, boolean aa, String question, String answer, String authority) {
-        return rcode + (aa ? " aa" : "") + " ra q=" + question + "\nanswer=" + ttlFree(DnsClients.canonical(answer, true))
-                + "\nauthority=" + ttlFree(DnsClients.canonical(authority, true)) + "\nadditional=[]";
+        return rcode + (aa ? " aa" : "") + " ra q=" + question + "\nanswer="
+                + ttlFree(DnsClients.canonical(answer, true)) + "\nauthority="
+                + ttlFree(DnsClients.canonical(authority, true)) + "\nadditional=[]";
     }
 
     private static String withoutTtls(Reply r) {

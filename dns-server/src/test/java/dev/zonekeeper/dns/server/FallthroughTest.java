@@ -1,17 +1,17 @@
 package dev.zonekeeper.dns.server;
 
-import static dev.zonekeeper.testing.DnsClients.ttlFree;
 import static dev.zonekeeper.dns.testing.Loopback.hostPort;
 import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static dev.zonekeeper.dns.testing.Loopback.unusedPort;
 import static dev.zonekeeper.dns.testing.TestServer.dnsRecord;
+import static dev.zonekeeper.testing.DnsClients.ttlFree;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.DnsServer;
+import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.testing.DnsClients.Client;
 import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -49,31 +49,41 @@ class FallthroughTest {
     static final Map<String, String> UPSTREAM_ZONES = new LinkedHashMap<>();
 
     static {
-        UPSTREAM_ZONES.put("2.0.192.in-addr.arpa.", String.join("\n",
-                "$ORIGIN 2.0.192.in-addr.arpa.",
-                "@ 300 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60",
-                "@ 300 IN NS ns.example.com.",
-                "10 300 IN PTR www.example.com.",
-                ""));
+        UPSTREAM_ZONES.put(
+                "2.0.192.in-addr.arpa.",
+                String.join(
+                        "\n",
+                        "$ORIGIN 2.0.192.in-addr.arpa.",
+                        "@ 300 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60",
+                        "@ 300 IN NS ns.example.com.",
+                        "10 300 IN PTR www.example.com.",
+                        ""));
         // Decoys and one address of the service range that only the upstream knows.
-        UPSTREAM_ZONES.put("96.10.in-addr.arpa.", String.join("\n",
-                "$ORIGIN 96.10.in-addr.arpa.",
-                "@ 300 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60",
-                "@ 300 IN NS ns.example.com.",
-                "1.0 300 IN PTR decoy.example.com.",
-                "1.0 300 IN TXT \"decoy\"",
-                "0 300 IN PTR decoy-ent.example.com.",
-                "2.0 300 IN PTR upstream-only.example.com.",
-                ""));
-        UPSTREAM_ZONES.put("example.test.", String.join("\n",
-                "$ORIGIN example.test.",
-                "@ 300 IN SOA ns.decoy.invalid. hostmaster.decoy.invalid. 1 7200 1800 86400 60",
-                "@ 300 IN NS ns.decoy.invalid.",
-                "missing 300 IN A 198.51.100.98",
-                ""));
+        UPSTREAM_ZONES.put(
+                "96.10.in-addr.arpa.",
+                String.join(
+                        "\n",
+                        "$ORIGIN 96.10.in-addr.arpa.",
+                        "@ 300 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60",
+                        "@ 300 IN NS ns.example.com.",
+                        "1.0 300 IN PTR decoy.example.com.",
+                        "1.0 300 IN TXT \"decoy\"",
+                        "0 300 IN PTR decoy-ent.example.com.",
+                        "2.0 300 IN PTR upstream-only.example.com.",
+                        ""));
+        UPSTREAM_ZONES.put(
+                "example.test.",
+                String.join(
+                        "\n",
+                        "$ORIGIN example.test.",
+                        "@ 300 IN SOA ns.decoy.invalid. hostmaster.decoy.invalid. 1 7200 1800 86400 60",
+                        "@ 300 IN NS ns.decoy.invalid.",
+                        "missing 300 IN A 198.51.100.98",
+                        ""));
     }
 
-    static final String MANIFESTS = String.join("",
+    static final String MANIFESTS = String.join(
+            "",
             dnsRecord("1.0.96.10.in-addr.arpa.", "PTR", 30, "kubernetes.default.svc.cluster.local."),
             dnsRecord("www.example.test.", "A", 30, "10.96.0.1"));
 
@@ -93,17 +103,53 @@ class FallthroughTest {
 
     static final List<Case> CASES = List.of(
             new Case("our PTR: authoritative", "1.0.96.10.in-addr.arpa.", "PTR", "NOERROR", true, OUR_PTR, ""),
-            new Case("PTR of an external address: the upstream's, AA clear", "10.2.0.192.in-addr.arpa.", "PTR",
-                    "NOERROR", false, "10.2.0.192.in-addr.arpa. 300 IN PTR www.example.com.", ""),
-            new Case("a service-range address we lack: the upstream's", "2.0.96.10.in-addr.arpa.", "PTR", "NOERROR",
-                    false, "2.0.96.10.in-addr.arpa. 300 IN PTR upstream-only.example.com.", ""),
-            new Case("NXDOMAIN upstream: the upstream's NXDOMAIN and SOA", "99.2.0.192.in-addr.arpa.", "PTR",
-                    "NXDOMAIN", false, "", "2.0.192.in-addr.arpa. SOA"),
-            new Case("NODATA (our name, another type): ours, not forwarded", "1.0.96.10.in-addr.arpa.", "TXT",
-                    "NOERROR", true, "", "in-addr.arpa. SOA"),
-            new Case("empty non-terminal: NODATA, ours", "0.96.10.in-addr.arpa.", "PTR", "NOERROR", true, "",
+            new Case(
+                    "PTR of an external address: the upstream's, AA clear",
+                    "10.2.0.192.in-addr.arpa.",
+                    "PTR",
+                    "NOERROR",
+                    false,
+                    "10.2.0.192.in-addr.arpa. 300 IN PTR www.example.com.",
+                    ""),
+            new Case(
+                    "a service-range address we lack: the upstream's",
+                    "2.0.96.10.in-addr.arpa.",
+                    "PTR",
+                    "NOERROR",
+                    false,
+                    "2.0.96.10.in-addr.arpa. 300 IN PTR upstream-only.example.com.",
+                    ""),
+            new Case(
+                    "NXDOMAIN upstream: the upstream's NXDOMAIN and SOA",
+                    "99.2.0.192.in-addr.arpa.",
+                    "PTR",
+                    "NXDOMAIN",
+                    false,
+                    "",
+                    "2.0.192.in-addr.arpa. SOA"),
+            new Case(
+                    "NODATA (our name, another type): ours, not forwarded",
+                    "1.0.96.10.in-addr.arpa.",
+                    "TXT",
+                    "NOERROR",
+                    true,
+                    "",
                     "in-addr.arpa. SOA"),
-            new Case("NXDOMAIN outside the fallthrough zones: ours", "missing.example.test.", "A", "NXDOMAIN", true, "",
+            new Case(
+                    "empty non-terminal: NODATA, ours",
+                    "0.96.10.in-addr.arpa.",
+                    "PTR",
+                    "NOERROR",
+                    true,
+                    "",
+                    "in-addr.arpa. SOA"),
+            new Case(
+                    "NXDOMAIN outside the fallthrough zones: ours",
+                    "missing.example.test.",
+                    "A",
+                    "NXDOMAIN",
+                    true,
+                    "",
                     "example.test. SOA"));
 
     private static KnotServer knot;
@@ -143,21 +189,35 @@ class FallthroughTest {
     void nxdomainUnderAFallthroughZoneIsForwarded(Client client, Case tc) throws Exception {
         DnsServer server = SERVERS.get(client);
         InetSocketAddress dns = InProcessServer.dns(server);
-        String expected = expected(tc.rcode(), tc.aa(), true, tc.qname() + " " + tc.qtype(), tc.answer(),
-                tc.authority());
+        String expected =
+                expected(tc.rcode(), tc.aa(), true, tc.qname() + " " + tc.qtype(), tc.answer(), tc.authority());
         double fast = fastPathHits(server);
-        assertThat(shape(client.ask(dns, tc.qname(), tc.qtype()))).as("first answer").isEqualTo(expected);
-        assertThat(shape(client.ask(dns, tc.qname(), tc.qtype()))).as("second answer").isEqualTo(expected);
-        assertThat(fastPathHits(server)).as(tc.aa() ? "our answer is pre-encoded the second time"
-                : "a forwarded NXDOMAIN of ours is never pre-encoded").isEqualTo(tc.aa() ? fast + 1 : fast);
+        assertThat(shape(client.ask(dns, tc.qname(), tc.qtype())))
+                .as("first answer")
+                .isEqualTo(expected);
+        assertThat(shape(client.ask(dns, tc.qname(), tc.qtype())))
+                .as("second answer")
+                .isEqualTo(expected);
+        assertThat(fastPathHits(server))
+                .as(
+                        tc.aa()
+                                ? "our answer is pre-encoded the second time"
+                                : "a forwarded NXDOMAIN of ours is never pre-encoded")
+                .isEqualTo(tc.aa() ? fast + 1 : fast);
     }
 
     @Test
     void overTcpToo() {
-        Reply r = DnsClients.dig(InProcessServer.dns(SERVERS.get(Client.DIG)), "10.2.0.192.in-addr.arpa.", "PTR",
-                "+tcp");
-        assertThat(shape(r)).isEqualTo(expected("NOERROR", false, true, "10.2.0.192.in-addr.arpa. PTR",
-                "10.2.0.192.in-addr.arpa. 300 IN PTR www.example.com.", ""));
+        Reply r =
+                DnsClients.dig(InProcessServer.dns(SERVERS.get(Client.DIG)), "10.2.0.192.in-addr.arpa.", "PTR", "+tcp");
+        assertThat(shape(r))
+                .isEqualTo(expected(
+                        "NOERROR",
+                        false,
+                        true,
+                        "10.2.0.192.in-addr.arpa. PTR",
+                        "10.2.0.192.in-addr.arpa. 300 IN PTR www.example.com.",
+                        ""));
     }
 
     @Test
@@ -185,11 +245,18 @@ class FallthroughTest {
         DnsServer server = server("--upstream", hostPort(knot.address()), "--fallthrough", "2.0.192.IN-ADDR.ARPA.");
         try {
             InetSocketAddress dns = InProcessServer.dns(server);
-            assertThat(shape(DnsClients.dig(dns, "10.2.0.192.in-addr.arpa.", "PTR"))).isEqualTo(expected("NOERROR",
-                    false, true, "10.2.0.192.in-addr.arpa. PTR", "10.2.0.192.in-addr.arpa. 300 IN PTR www.example.com.",
-                    ""));
-            assertThat(shape(DnsClients.dig(dns, "2.0.96.10.in-addr.arpa.", "PTR"))).as("outside 2.0.192.in-addr.arpa")
-                    .isEqualTo(expected("NXDOMAIN", true, true, "2.0.96.10.in-addr.arpa. PTR", "", "in-addr.arpa. SOA"));
+            assertThat(shape(DnsClients.dig(dns, "10.2.0.192.in-addr.arpa.", "PTR")))
+                    .isEqualTo(expected(
+                            "NOERROR",
+                            false,
+                            true,
+                            "10.2.0.192.in-addr.arpa. PTR",
+                            "10.2.0.192.in-addr.arpa. 300 IN PTR www.example.com.",
+                            ""));
+            assertThat(shape(DnsClients.dig(dns, "2.0.96.10.in-addr.arpa.", "PTR")))
+                    .as("outside 2.0.192.in-addr.arpa")
+                    .isEqualTo(
+                            expected("NXDOMAIN", true, true, "2.0.96.10.in-addr.arpa. PTR", "", "in-addr.arpa. SOA"));
         } finally {
             server.close();
         }
@@ -200,8 +267,10 @@ class FallthroughTest {
         DnsServer server = server("--upstream", hostPort(unusedPort()), "--fallthrough", "in-addr.arpa");
         try {
             InetSocketAddress dns = InProcessServer.dns(server);
-            assertThat(DnsClients.dig(dns, "10.2.0.192.in-addr.arpa.", "PTR").rcode()).isEqualTo("SERVFAIL");
-            assertThat(shape(DnsClients.dig(dns, "1.0.96.10.in-addr.arpa.", "PTR"))).as("our own PTR, at once")
+            assertThat(DnsClients.dig(dns, "10.2.0.192.in-addr.arpa.", "PTR").rcode())
+                    .isEqualTo("SERVFAIL");
+            assertThat(shape(DnsClients.dig(dns, "1.0.96.10.in-addr.arpa.", "PTR")))
+                    .as("our own PTR, at once")
                     .isEqualTo(expected("NOERROR", true, true, "1.0.96.10.in-addr.arpa. PTR", OUR_PTR, ""));
         } finally {
             server.close();
@@ -213,14 +282,23 @@ class FallthroughTest {
         InetSocketAddress dns = InProcessServer.dns(server);
         String expected = expected("NXDOMAIN", true, ra, "10.2.0.192.in-addr.arpa. PTR", "", "in-addr.arpa. SOA");
         double fast = fastPathHits(server);
-        assertThat(shape(DnsClients.dig(dns, "10.2.0.192.in-addr.arpa.", "PTR"))).isEqualTo(expected);
-        assertThat(shape(DnsClients.kdig(dns, "10.2.0.192.in-addr.arpa.", "PTR"))).isEqualTo(expected);
+        assertThat(shape(DnsClients.dig(dns, "10.2.0.192.in-addr.arpa.", "PTR")))
+                .isEqualTo(expected);
+        assertThat(shape(DnsClients.kdig(dns, "10.2.0.192.in-addr.arpa.", "PTR")))
+                .isEqualTo(expected);
         assertThat(fastPathHits(server)).as("the second from pre-encoded bytes").isEqualTo(fast + 1);
     }
 
     private static DnsServer server(String... options) {
-        List<String> args = new ArrayList<>(List.of("--records", records.toString(), "--zone", "example.test",
-                "--zone", "in-addr.arpa", "--udp-sockets", "1"));
+        List<String> args = new ArrayList<>(List.of(
+                "--records",
+                records.toString(),
+                "--zone",
+                "example.test",
+                "--zone",
+                "in-addr.arpa",
+                "--udp-sockets",
+                "1"));
         args.addAll(List.of(options));
         return InProcessServer.start(args.toArray(new String[0]));
     }
@@ -229,8 +307,8 @@ class FallthroughTest {
         return server.metrics().count("zonekeeper.dns.answer.cache", "result", "hit");
     }
 
-    private static String expected(String rcode, boolean aa, boolean ra, String question, String answer,
-                                   String authority) {
+    private static String expected(
+            String rcode, boolean aa, boolean ra, String question, String answer, String authority) {
         Set<String> auth = new TreeSet<>();
         for (String line : authority.split("\n")) {
             if (!line.isBlank()) {

@@ -1,10 +1,10 @@
 package dev.zonekeeper.dns.server;
 
-import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.StandaloneZones;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import dev.zonekeeper.dns.standalone.ManifestDirectory;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import io.netty.buffer.ByteBuf;
@@ -80,9 +80,10 @@ class FastPathAllocationTest {
 
     static dev.zonekeeper.dns.zone.ZoneSet zones() {
         List<Name> origins = List.of(Name.fromConstantString("example.test."));
-        ManifestDirectory manifests = new ManifestDirectory(InProcessServer.examples().resolve("records"),
-                new LinkedHashSet<>(origins));
-        return new StandaloneZones(origins, InetAddress.getLoopbackAddress(), 30).build(manifests.load().records());
+        ManifestDirectory manifests =
+                new ManifestDirectory(InProcessServer.examples().resolve("records"), new LinkedHashSet<>(origins));
+        return new StandaloneZones(origins, InetAddress.getLoopbackAddress(), 30)
+                .build(manifests.load().records());
     }
 
     /** Bytes allocated by the calling thread while {@code QUERIES} copies of {@code wire} are processed. */
@@ -128,8 +129,8 @@ class FastPathAllocationTest {
     }
 
     private static byte[] cookieQuery(byte[] cookie) {
-        return EdnsOptionAgreementTest.query(0x1234, "www.example.test", Type.A, DClass.IN,
-                EdnsOptionAgreementTest.option(10, cookie));
+        return EdnsOptionAgreementTest.query(
+                0x1234, "www.example.test", Type.A, DClass.IN, EdnsOptionAgreementTest.option(10, cookie));
     }
 
     @Test
@@ -149,27 +150,37 @@ class FastPathAllocationTest {
         int[] outcomes = new int[3];
         bytes = onNettyThread(() -> allocated(p, clientOnly, sender, outcomes));
         assertThat(outcomes[2]).as("answered").isEqualTo(QUERIES);
-        assertThat(bytes).as("bytes allocated by %d queries with a client cookie", QUERIES).isLessThan(QUERIES);
+        assertThat(bytes)
+                .as("bytes allocated by %d queries with a client cookie", QUERIES)
+                .isLessThan(QUERIES);
 
         // the server cookie it got back, presented: valid, exempt from a rate every query is over
-        ByteBuf first = p.process(Unpooled.wrappedBuffer(clientOnly), TransportKind.UDP, REUSING, null,
-                sender, System.nanoTime());
+        ByteBuf first = p.process(
+                Unpooled.wrappedBuffer(clientOnly), TransportKind.UDP, REUSING, null, sender, System.nanoTime());
         byte[] response = new byte[first.readableBytes()];
         first.readBytes(response);
         first.release();
-        CookieOption c = (CookieOption) new Message(response).getOPT().getOptions(EDNSOption.Code.COOKIE).get(0);
-        byte[] valid = cookieQuery(EdnsOptionAgreementTest.concat(c.getClientCookie(), c.getServerCookie().get()));
+        CookieOption c = (CookieOption) new Message(response)
+                .getOPT()
+                .getOptions(EDNSOption.Code.COOKIE)
+                .get(0);
+        byte[] valid = cookieQuery(EdnsOptionAgreementTest.concat(
+                c.getClientCookie(), c.getServerCookie().get()));
         p.rateLimit(1, 2, 24, 56, 15);
         int[] exempt = new int[3];
         bytes = onNettyThread(() -> allocated(p, valid, sender, exempt));
         assertThat(exempt[2]).as("answered in full").isEqualTo(QUERIES);
-        assertThat(bytes).as("bytes allocated by %d queries with a valid server cookie", QUERIES).isLessThan(QUERIES);
+        assertThat(bytes)
+                .as("bytes allocated by %d queries with a valid server cookie", QUERIES)
+                .isLessThan(QUERIES);
 
         // a flood without cookie over the rate: dropped and slipped
         int[] flood = new int[3];
         bytes = onNettyThread(() -> allocated(p, plain, sender, flood));
         assertThat(flood[0]).as("dropped").isPositive();
         assertThat(flood[1]).as("slipped").isPositive();
-        assertThat(bytes).as("bytes allocated by %d rate-limited queries", QUERIES).isLessThan(QUERIES);
+        assertThat(bytes)
+                .as("bytes allocated by %d rate-limited queries", QUERIES)
+                .isLessThan(QUERIES);
     }
 }

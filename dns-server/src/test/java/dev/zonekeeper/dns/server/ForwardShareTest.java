@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.forward.FakeUpstream;
-import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.dns.testing.InProcessServer;
+import dev.zonekeeper.testing.DnsClients;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
@@ -54,22 +54,33 @@ class ForwardShareTest {
                 return null;
             }
             Message m = FakeUpstream.reply(q);
-            m.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 60,
-                    java.net.InetAddress.getByName("192.0.2.7")), Section.ANSWER);
+            m.addRecord(
+                    new ARecord(q.getQuestion().getName(), DClass.IN, 60, java.net.InetAddress.getByName("192.0.2.7")),
+                    Section.ANSWER);
             return m.toWire();
         });
         records = Files.createTempDirectory("zk-records");
-        server = InProcessServer.start("--records", records.toString(), "--zone", "cluster.local",
-                "--upstream", hostPort(upstream.address()), "--udp-sockets", "1",
-                "--max-concurrent", "10", "--max-concurrent-per-network", "5");
+        server = InProcessServer.start(
+                "--records",
+                records.toString(),
+                "--zone",
+                "cluster.local",
+                "--upstream",
+                hostPort(upstream.address()),
+                "--udp-sockets",
+                "1",
+                "--max-concurrent",
+                "10",
+                "--max-concurrent-per-network",
+                "5");
         InetSocketAddress dns = InProcessServer.dns(server);
 
         int refused = 0;
         try (DatagramChannel attacker = DatagramChannel.open(StandardProtocolFamily.INET)) {
             attacker.bind(new InetSocketAddress("127.0.1.1", 0)); // another /24 than the client's 127.0.0.1
             for (int i = 0; i < 20; i++) {
-                Message q = Message.newQuery(Record.newRecord(Name.fromString("silent-" + i + ".example.org."),
-                        Type.A, DClass.IN));
+                Message q = Message.newQuery(
+                        Record.newRecord(Name.fromString("silent-" + i + ".example.org."), Type.A, DClass.IN));
                 q.getHeader().setID(i);
                 attacker.send(ByteBuffer.wrap(q.toWire()), dns);
             }
@@ -96,7 +107,10 @@ class ForwardShareTest {
             assertThat(reply.rcode()).isEqualTo("NOERROR");
             assertThat(reply.answer()).anySatisfy(line -> assertThat(line).contains("192.0.2.7"));
         }
-        assertThat(refused).as("the flooding network's queries beyond its share of 5").isEqualTo(15);
-        assertThat(InProcessServer.sum(server, "zonekeeper.dns.forward.rejected")).isEqualTo(15);
+        assertThat(refused)
+                .as("the flooding network's queries beyond its share of 5")
+                .isEqualTo(15);
+        assertThat(InProcessServer.sum(server, "zonekeeper.dns.forward.rejected"))
+                .isEqualTo(15);
     }
 }

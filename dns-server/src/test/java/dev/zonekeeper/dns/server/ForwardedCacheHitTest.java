@@ -1,15 +1,15 @@
 package dev.zonekeeper.dns.server;
 
-import dev.zonekeeper.dns.wire.WireBytes;
 import static dev.zonekeeper.dns.testing.Loopback.hostPort;
 import static dev.zonekeeper.dns.testing.Loopback.loopback;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.DnsServer;
+import dev.zonekeeper.dns.testing.InProcessServer;
+import dev.zonekeeper.dns.wire.WireBytes;
 import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -25,9 +25,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
@@ -46,7 +46,8 @@ import org.xbill.DNS.Type;
  */
 @org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class ForwardedCacheHitTest {
-    static final String ZONE = String.join("\n",
+    static final String ZONE = String.join(
+            "\n",
             "$ORIGIN example.test.",
             "$TTL 300",
             "@ 3600 IN SOA ns1 hostmaster 1 3600 600 86400 120",
@@ -81,8 +82,8 @@ class ForwardedCacheHitTest {
 
     @BeforeEach
     void startServer() {
-        server = InProcessServer.start("--records", records.toString(), "--upstream", hostPort(knot.address()),
-                "--udp-sockets", "1");
+        server = InProcessServer.start(
+                "--records", records.toString(), "--upstream", hostPort(knot.address()), "--udp-sockets", "1");
         dns = InProcessServer.dns(server);
     }
 
@@ -93,19 +94,20 @@ class ForwardedCacheHitTest {
 
     @ParameterizedTest(name = "{0} {1} edns={2} do={3} cd={4}")
     @CsvSource({
-            "Www.Example.TEST., A, false, false, false",
-            "Www.Example.TEST., A, true, false, false",
-            "Www.Example.TEST., A, true, true, false",
-            "www.example.test., A, true, false, true",
-            "ALIAS.example.test., A, false, false, false",
-            "ALIAS.example.test., A, true, false, false",
-            "Nope.Example.Test., A, false, false, false",
-            "Nope.Example.Test., A, true, true, false",
-            "www.example.test., AAAA, false, false, false",
-            "www.example.test., AAAA, true, false, false",
-            "big.example.test., TXT, true, false, false"})
-    void aHitIsTheMissResponseWithTheQueryIdAndAgedTtls(String qname, String qtype, boolean edns, boolean dnssecOk,
-                                                        boolean checkingDisabled) throws Exception {
+        "Www.Example.TEST., A, false, false, false",
+        "Www.Example.TEST., A, true, false, false",
+        "Www.Example.TEST., A, true, true, false",
+        "www.example.test., A, true, false, true",
+        "ALIAS.example.test., A, false, false, false",
+        "ALIAS.example.test., A, true, false, false",
+        "Nope.Example.Test., A, false, false, false",
+        "Nope.Example.Test., A, true, true, false",
+        "www.example.test., AAAA, false, false, false",
+        "www.example.test., AAAA, true, false, false",
+        "big.example.test., TXT, true, false, false"
+    })
+    void aHitIsTheMissResponseWithTheQueryIdAndAgedTtls(
+            String qname, String qtype, boolean edns, boolean dnssecOk, boolean checkingDisabled) throws Exception {
         byte[] query = query(0x1234, qname, Type.value(qtype), edns, dnssecOk, checkingDisabled);
         byte[] miss = udp(query);
         double hits = hits();
@@ -134,7 +136,9 @@ class ForwardedCacheHitTest {
         assertThat(m.getHeader().getFlag(Flags.AA)).as("not our data").isFalse();
         assertThat(m.getHeader().getFlag(Flags.AD)).isFalse();
         assertThat(m.getHeader().getFlag(Flags.TC)).isFalse();
-        assertThat(m.getQuestion().getName().toString()).as("question case as sent").isEqualTo(qname);
+        assertThat(m.getQuestion().getName().toString())
+                .as("question case as sent")
+                .isEqualTo(qname);
         OPTRecord opt = m.getOPT();
         if (edns) {
             assertThat(opt).isNotNull();
@@ -145,7 +149,8 @@ class ForwardedCacheHitTest {
         }
         if (qname.startsWith("Nope")) {
             assertThat(m.getRcode()).isEqualTo(Rcode.NXDOMAIN);
-            assertThat(m.getSection(Section.AUTHORITY)).singleElement()
+            assertThat(m.getSection(Section.AUTHORITY))
+                    .singleElement()
                     .satisfies(soa -> assertThat(soa.getType()).isEqualTo(Type.SOA));
         }
     }
@@ -154,13 +159,16 @@ class ForwardedCacheHitTest {
     void ttlsOfHitsDropWithTheEntrysAgeCappedByTheEntryTtl() throws Exception {
         byte[] alias = query(7, "alias.example.test.", Type.A, true, false, false);
         byte[] nope = query(8, "nope.example.test.", Type.A, false, false, false);
-        assertThat(ttls(udp(alias))).as("CNAME 600 capped at the entry's 300, then the A RRset")
+        assertThat(ttls(udp(alias)))
+                .as("CNAME 600 capped at the entry's 300, then the A RRset")
                 .containsExactly(300L, 300L, 300L);
-        assertThat(ttls(udp(nope))).as("SOA 3600 capped at the negative TTL, min(SOA TTL, MINIMUM)")
+        assertThat(ttls(udp(nope)))
+                .as("SOA 3600 capped at the negative TTL, min(SOA TTL, MINIMUM)")
                 .containsExactly(120L);
         double hits = hits();
 
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+        await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200))
                 .untilAsserted(() -> assertThat(ttls(udp(alias)).get(0)).isLessThan(300L));
         List<Long> aged = ttls(udp(alias));
         long age = 300 - aged.get(0);
@@ -182,7 +190,9 @@ class ForwardedCacheHitTest {
 
         Message cut = new Message(udp(plain));
 
-        assertThat(cut.getHeader().getFlag(Flags.TC)).as("over 512 bytes without EDNS").isTrue();
+        assertThat(cut.getHeader().getFlag(Flags.TC))
+                .as("over 512 bytes without EDNS")
+                .isTrue();
         assertThat(cut.getHeader().getID()).isEqualTo(2);
         assertThat(cut.getSection(Section.ANSWER).size()).isLessThan(3);
         assertThat(hits()).as("still a cache hit").isEqualTo(hits + 1);
@@ -200,7 +210,8 @@ class ForwardedCacheHitTest {
         Reply kdigNx = DnsClients.kdig(dns, "nope.example.test.", "A", "+dnssec");
         Reply kdigNxAgain = DnsClients.kdig(dns, "nope.example.test.", "A", "+dnssec");
 
-        assertThat(DnsClients.ttlFree(dig.answer())).isEqualTo(DnsClients.ttlFree(first.answer()))
+        assertThat(DnsClients.ttlFree(dig.answer()))
+                .isEqualTo(DnsClients.ttlFree(first.answer()))
                 .isEqualTo(DnsClients.ttlFree(DnsClients.canonical(
                         "www.example.test. 300 IN A 192.0.2.1\nwww.example.test. 300 IN A 192.0.2.3", true)));
         assertThat(dig.question()).isEqualTo("WWW.example.test. A");

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.forward.FakeUpstream;
+import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.InProcessServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +31,15 @@ class ForwardedHostileUpstreamTest {
     void start(FakeUpstream.Responder responder) throws Exception {
         upstream = new FakeUpstream("127.0.0.5", responder);
         records = Files.createTempDirectory("zk-records");
-        server = InProcessServer.start("--records", records.toString(), "--zone", "cluster.local",
-                "--upstream", hostPort(upstream.address()), "--udp-sockets", "1");
+        server = InProcessServer.start(
+                "--records",
+                records.toString(),
+                "--zone",
+                "cluster.local",
+                "--upstream",
+                hostPort(upstream.address()),
+                "--udp-sockets",
+                "1");
     }
 
     @AfterEach
@@ -45,15 +52,18 @@ class ForwardedHostileUpstreamTest {
     @Test
     void aNameWhoseAnswerCannotBeReEncodedIsAnsweredServfailEveryTime() throws Exception {
         // WKS with an empty port bitmap: dnsjava reads it and then refuses to write it
-        start((q, tcp) -> FakeUpstream.withRawAnswer(FakeUpstream.reply(q), Type.WKS,
-                new byte[] {(byte) 192, 0, 2, 1, 6}));
+        start((q, tcp) ->
+                FakeUpstream.withRawAnswer(FakeUpstream.reply(q), Type.WKS, new byte[] {(byte) 192, 0, 2, 1, 6}));
         InetSocketAddress dns = InProcessServer.dns(server);
         for (int i = 0; i < 20; i++) {
             Reply reply = DnsClients.dig(dns, "wedge.example.com.", "WKS");
             assertThat(reply.rcode()).as("query %d", i).isEqualTo("SERVFAIL");
         }
-        assertThat(upstream.udpQueries()).as("asked again each time, never wedged").isEqualTo(20);
-        assertThat(InProcessServer.sum(server, "zonekeeper.dns.forward.unusable.answers")).isEqualTo(20);
+        assertThat(upstream.udpQueries())
+                .as("asked again each time, never wedged")
+                .isEqualTo(20);
+        assertThat(InProcessServer.sum(server, "zonekeeper.dns.forward.unusable.answers"))
+                .isEqualTo(20);
     }
 
     @Test

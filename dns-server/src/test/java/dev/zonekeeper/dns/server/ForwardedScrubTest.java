@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.zonekeeper.dns.DnsServer;
 import dev.zonekeeper.dns.forward.FakeUpstream;
+import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.InProcessServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -39,8 +39,8 @@ class ForwardedScrubTest {
             Message m = FakeUpstream.reply(q);
             Name qname = q.getQuestion().getName();
             if (qname.toString().startsWith("alias.")) {
-                m.addRecord(new CNAMERecord(qname, DClass.IN, 300, Name.fromString("www.cluster.local.")),
-                        Section.ANSWER);
+                m.addRecord(
+                        new CNAMERecord(qname, DClass.IN, 300, Name.fromString("www.cluster.local.")), Section.ANSWER);
                 m.addRecord(a("www.cluster.local.", "6.6.6.6"), Section.ANSWER);
             } else {
                 m.addRecord(a(qname.toString(), "192.0.2.1"), Section.ANSWER);
@@ -49,8 +49,15 @@ class ForwardedScrubTest {
             return m.toWire();
         });
         records = Files.createTempDirectory("zk-records");
-        server = InProcessServer.start("--records", records.toString(), "--zone", "cluster.local",
-                "--upstream", hostPort(upstream.address()), "--udp-sockets", "1");
+        server = InProcessServer.start(
+                "--records",
+                records.toString(),
+                "--zone",
+                "cluster.local",
+                "--upstream",
+                hostPort(upstream.address()),
+                "--udp-sockets",
+                "1");
         dns = InProcessServer.dns(server);
     }
 
@@ -69,13 +76,20 @@ class ForwardedScrubTest {
         assertThat(reply.additional()).noneMatch(r -> r.contains("cluster.local"));
         Reply cached = DnsClients.dig(dns, "www.example.com.", "A");
         assertThat(cached.additional()).noneMatch(r -> r.contains("cluster.local"));
-        assertThat(InProcessServer.sum(server, "zonekeeper.dns.forward.scrubbed.records")).isEqualTo(1);
+        assertThat(InProcessServer.sum(server, "zonekeeper.dns.forward.scrubbed.records"))
+                .isEqualTo(1);
         // the forwarder's gauges are wired to the server's registry
         io.micrometer.core.instrument.MeterRegistry registry = server.metrics().registry();
-        assertThat(registry.get("zonekeeper.dns.forward.cache.bytes").gauge().value()).isPositive();
-        assertThat(registry.get("zonekeeper.dns.forward.cache.entries").gauge().value()).isEqualTo(1);
-        assertThat(registry.get("zonekeeper.dns.forward.inflight").gauge().value()).isZero();
-        assertThat(registry.get("zonekeeper.dns.forward.upstream.sockets").gauge().value()).isEqualTo(1);
+        assertThat(registry.get("zonekeeper.dns.forward.cache.bytes").gauge().value())
+                .isPositive();
+        assertThat(registry.get("zonekeeper.dns.forward.cache.entries").gauge().value())
+                .isEqualTo(1);
+        assertThat(registry.get("zonekeeper.dns.forward.inflight").gauge().value())
+                .isZero();
+        assertThat(registry.get("zonekeeper.dns.forward.upstream.sockets")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
     }
 
     @Test

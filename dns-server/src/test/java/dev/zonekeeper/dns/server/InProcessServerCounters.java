@@ -4,8 +4,7 @@ import dev.zonekeeper.dns.metrics.DnsMetrics;
 
 /** Totals of the server's counters read back by the fuzz tests. */
 final class InProcessServerCounters {
-    private InProcessServerCounters() {
-    }
+    private InProcessServerCounters() {}
 
     /** Every {@code zonekeeper.dns.dropped} counter added up. */
     static double dropped(DnsMetrics metrics) {

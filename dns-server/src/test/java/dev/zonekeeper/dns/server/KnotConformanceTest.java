@@ -2,12 +2,12 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.testing.DnsClients;
-import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.testing.KnotServer;
 import dev.zonekeeper.dns.testing.TestServer;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneSet;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
+import dev.zonekeeper.testing.KnotServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -49,8 +49,9 @@ import org.xbill.DNS.Type;
  */
 @org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
 class KnotConformanceTest {
-    static final int[] TYPES = {Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.SRV, Type.NS, Type.SOA,
-        Type.PTR, Type.CAA};
+    static final int[] TYPES = {
+        Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.TXT, Type.SRV, Type.NS, Type.SOA, Type.PTR, Type.CAA
+    };
     static final List<String> ZONES = List.of("example.test", "2.0.192.in-addr.arpa");
 
     /** Questions ("name TYPE", name in lower case) where we answer differently from Knot on purpose, with why. */
@@ -95,24 +96,31 @@ class KnotConformanceTest {
         String[] mx = new String[20];
         for (int i = 0; i < mx.length; i++) {
             mx[i] = (i + 1) + " mail-with-a-rather-long-name-" + i + ".example.test.";
-            manifests.append(TestServer.dnsRecord("mail-with-a-rather-long-name-" + i + ".example.test.", "AAAA",
-                    null, "2001:db8::" + Integer.toHexString(i + 1)));
+            manifests.append(TestServer.dnsRecord(
+                    "mail-with-a-rather-long-name-" + i + ".example.test.",
+                    "AAAA",
+                    null,
+                    "2001:db8::" + Integer.toHexString(i + 1)));
         }
         manifests.append(TestServer.dnsRecord("mx.example.test.", "MX", null, mx));
         TestServer ours = TestServer.withManifests(manifests.toString(), zoneArgs());
         RUNNING.add(ours);
         KnotServer knot = startKnot(ours.server().zones());
         List<DynamicTest> tests = new ArrayList<>();
-        for (String[] q : List.of(new String[] {"a40.example.test.", "A"}, new String[] {"a100.example.test.", "A"},
+        for (String[] q : List.of(
+                new String[] {"a40.example.test.", "A"},
+                new String[] {"a100.example.test.", "A"},
                 new String[] {"mx.example.test.", "MX"})) {
             for (int payload : new int[] {-1, 512, 1232}) {
-                tests.add(DynamicTest.dynamicTest(q[0] + " " + q[1] + (payload < 0 ? " no EDNS" : " EDNS " + payload),
-                        () -> {
-                            Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(q[0]),
-                                    Type.value(q[1]), DClass.IN));
-                            assertThat(ask(ours.address(), query, payload, false).content())
+                tests.add(DynamicTest.dynamicTest(
+                        q[0] + " " + q[1] + (payload < 0 ? " no EDNS" : " EDNS " + payload), () -> {
+                            Message query = Message.newQuery(
+                                    org.xbill.DNS.Record.newRecord(Name.fromString(q[0]), Type.value(q[1]), DClass.IN));
+                            assertThat(ask(ours.address(), query, payload, false)
+                                            .content())
                                     .as("our answer (left) vs Knot's (right)")
-                                    .isEqualTo(ask(knot.address(), query, payload, false).content());
+                                    .isEqualTo(ask(knot.address(), query, payload, false)
+                                            .content());
                         }));
             }
         }
@@ -132,8 +140,8 @@ class KnotConformanceTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (String name : ANY_QUESTIONS) {
             tests.add(DynamicTest.dynamicTest(name + " ANY over TCP", () -> {
-                Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(name), Type.ANY,
-                        DClass.IN));
+                Message query =
+                        Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(name), Type.ANY, DClass.IN));
                 Message fromUs = askTcp(ours.address(), query);
                 Message fromKnot = askTcp(knot.address(), query);
                 Set<Integer> ourTypes = new TreeSet<>();
@@ -141,7 +149,10 @@ class KnotConformanceTest {
                 Set<Integer> knotTypes = new TreeSet<>();
                 fromKnot.getSection(org.xbill.DNS.Section.ANSWER).forEach(r -> knotTypes.add(r.getType()));
                 assertThat(knotTypes).as("Knot: one RRset").hasSize(1);
-                assertThat(ourTypes).as("ours: every RRset at the name").hasSizeGreaterThan(1).containsAll(knotTypes);
+                assertThat(ourTypes)
+                        .as("ours: every RRset at the name")
+                        .hasSizeGreaterThan(1)
+                        .containsAll(knotTypes);
                 Message udp = askUdp(ours.address(), query);
                 Set<Integer> udpTypes = new TreeSet<>();
                 udp.getSection(org.xbill.DNS.Section.ANSWER).forEach(r -> udpTypes.add(r.getType()));
@@ -183,12 +194,12 @@ class KnotConformanceTest {
         Set<String> seen = new LinkedHashSet<>();
         for (String[] q : questions(zones)) {
             if (seen.add(q[0] + " " + q[1])) {
-                tests.add(DynamicTest.dynamicTest(q[0] + " " + q[1], () -> sameAnswer(ours.address(),
-                        knot.address(), q[0], q[1])));
+                tests.add(DynamicTest.dynamicTest(
+                        q[0] + " " + q[1], () -> sameAnswer(ours.address(), knot.address(), q[0], q[1])));
             }
         }
-        tests.add(DynamicTest.dynamicTest("every intended difference was asked", () ->
-                assertThat(seen).containsAll(INTENDED.keySet())));
+        tests.add(DynamicTest.dynamicTest(
+                "every intended difference was asked", () -> assertThat(seen).containsAll(INTENDED.keySet())));
         return tests.stream();
     }
 
@@ -241,17 +252,19 @@ class KnotConformanceTest {
 
     private static void sameAnswer(InetSocketAddress ours, InetSocketAddress knot, String qname, String qtype)
             throws IOException {
-        Message query = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(qname), Type.value(qtype),
-                DClass.IN));
+        Message query =
+                Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString(qname), Type.value(qtype), DClass.IN));
         String reason = INTENDED.get(qname.toLowerCase(java.util.Locale.ROOT) + " " + qtype);
         for (boolean dnssecOk : new boolean[] {false, true}) {
             Reply fromUs = ask(ours, query, 1232, dnssecOk);
             Reply fromKnot = ask(knot, query, 1232, dnssecOk);
             if (reason != null) {
-                assertThat(fromUs.content()).as("listed as intended (%s) but the answers agree: update INTENDED",
-                        reason).isNotEqualTo(fromKnot.content());
+                assertThat(fromUs.content())
+                        .as("listed as intended (%s) but the answers agree: update INTENDED", reason)
+                        .isNotEqualTo(fromKnot.content());
             } else {
-                assertThat(fromUs.content()).as("our answer (left) vs Knot's (right), DO=%s", dnssecOk)
+                assertThat(fromUs.content())
+                        .as("our answer (left) vs Knot's (right), DO=%s", dnssecOk)
                         .isEqualTo(fromKnot.content());
             }
         }
@@ -280,6 +293,7 @@ class KnotConformanceTest {
                 return candidate;
             }
         }
-        throw new AssertionError("examples/records not found above " + Path.of("").toAbsolutePath());
+        throw new AssertionError(
+                "examples/records not found above " + Path.of("").toAbsolutePath());
     }
 }

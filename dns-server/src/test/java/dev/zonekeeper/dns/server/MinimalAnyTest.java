@@ -2,9 +2,9 @@ package dev.zonekeeper.dns.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.zonekeeper.dns.testing.ExamplesServer;
 import dev.zonekeeper.testing.DnsClients;
 import dev.zonekeeper.testing.DnsClients.Reply;
-import dev.zonekeeper.dns.testing.ExamplesServer;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -39,7 +39,9 @@ class MinimalAnyTest {
         assertThat(udp.aa()).isTrue();
         assertThat(udp.tc()).as("one RRset fits: no TC").isFalse();
         assertThat(types(tcp.answer())).as("TCP: every RRset at the apex").contains("NS", "SOA", "MX", "TXT", "CAA");
-        String lowest = types(tcp.answer()).stream().min(java.util.Comparator.comparingInt(Type::value)).orElseThrow();
+        String lowest = types(tcp.answer()).stream()
+                .min(java.util.Comparator.comparingInt(Type::value))
+                .orElseThrow();
         assertThat(types(udp.answer())).as("UDP: one RRset, the lowest type").containsExactly(lowest);
         assertThat(tcp.answer()).containsAll(udp.answer());
         // dig's query for example.test ANY without EDNS is 30 bytes

@@ -1,11 +1,11 @@
 package dev.zonekeeper.dns.server;
 
-import dev.zonekeeper.dns.metrics.TransportKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.zonekeeper.dns.StandaloneZonesAccess;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.metrics.TransportKind;
 import dev.zonekeeper.dns.testing.InProcessServer;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneSet;
@@ -47,7 +47,8 @@ class QueryPathFuzzTest {
 
     /** The example zones, plus one with an RRset too big for UDP, a wildcard and a CNAME chain. */
     private static ZoneSet zones() {
-        List<Zone> zones = new ArrayList<>(StandaloneZonesAccess.examples(InProcessServer.examples()).zones());
+        List<Zone> zones = new ArrayList<>(
+                StandaloneZonesAccess.examples(InProcessServer.examples()).zones());
         StringBuilder big = new StringBuilder("""
                 $ORIGIN big.test.
                 $TTL 60
@@ -62,7 +63,11 @@ class QueryPathFuzzTest {
                 ns.sub IN A 192.0.2.54
                 """);
         for (int i = 0; i < 120; i++) {
-            big.append("many IN A 10.0.").append(i / 256).append('.').append(i % 256).append('\n');
+            big.append("many IN A 10.0.")
+                    .append(i / 256)
+                    .append('.')
+                    .append(i % 256)
+                    .append('\n');
             big.append("txt IN TXT \"").append("t".repeat(200)).append(i).append("\"\n");
         }
         zones.add(Zone.parse(Name.fromConstantString("big.test."), big.toString()));
@@ -97,7 +102,8 @@ class QueryPathFuzzTest {
             } else if (q != null && q.getType() == Type.ANY) {
                 // RFC 8482: over UDP, ANY may be answered with a subset of what TCP gives.
                 assertThat(fastUdp.message.getRcode()).as("UDP and TCP rcode").isEqualTo(fastTcp.message.getRcode());
-                assertThat(lines(fastTcp.message, Section.ANSWER)).as("ANY over UDP: a subset of the TCP answer")
+                assertThat(lines(fastTcp.message, Section.ANSWER))
+                        .as("ANY over UDP: a subset of the TCP answer")
                         .containsAll(lines(fastUdp.message, Section.ANSWER));
             } else {
                 assertThat(fastUdp.normal()).as("UDP and TCP agree").isEqualTo(fastTcp.normal());
@@ -129,7 +135,9 @@ class QueryPathFuzzTest {
         }
         org.xbill.DNS.Record q = m.getQuestion();
         if (q != null) {
-            assertThat(parsedQuery).as("a question is echoed only from a query that parses").isNotNull();
+            assertThat(parsedQuery)
+                    .as("a question is echoed only from a query that parses")
+                    .isNotNull();
             org.xbill.DNS.Record asked = parsedQuery.getQuestion();
             assertThat(asked).isNotNull();
             assertThat(q.getName()).isEqualTo(asked.getName());
@@ -151,11 +159,13 @@ class QueryPathFuzzTest {
     private Answer run(byte[] query, TransportKind transport, boolean fullPath) throws IOException {
         double droppedBefore = InProcessServerCounters.dropped(METRICS);
         ByteBuf in = Unpooled.wrappedBuffer(query);
-        ByteBuf out = fullPath ? PROCESSOR.processFull(in, transport, ALLOC, System.nanoTime())
-                : PROCESSOR.process(in, transport, ALLOC, (context, response) -> response.release(), null,
-                        System.nanoTime());
+        ByteBuf out = fullPath
+                ? PROCESSOR.processFull(in, transport, ALLOC, System.nanoTime())
+                : PROCESSOR.process(
+                        in, transport, ALLOC, (context, response) -> response.release(), null, System.nanoTime());
         if (out == null) {
-            assertThat(InProcessServerCounters.dropped(METRICS)).as("a query without an answer is counted as dropped")
+            assertThat(InProcessServerCounters.dropped(METRICS))
+                    .as("a query without an answer is counted as dropped")
                     .isEqualTo(droppedBefore + 1);
             return new Answer(transport, null, null, true);
         }
@@ -184,9 +194,13 @@ class QueryPathFuzzTest {
             sb.append(" opcode=").append(m.getHeader().getOpcode());
             OPTRecord opt = m.getOPT();
             if (opt != null) {
-                sb.append(" opt=").append(opt.getPayloadSize()).append('/').append(opt.getVersion())
+                sb.append(" opt=")
+                        .append(opt.getPayloadSize())
+                        .append('/')
+                        .append(opt.getVersion())
                         .append((opt.getFlags() & ExtendedFlags.DO) != 0 ? "/do" : "")
-                        .append('/').append(opt.getOptions().size());
+                        .append('/')
+                        .append(opt.getOptions().size());
             }
             for (int section = Section.QUESTION; section <= Section.ADDITIONAL; section++) {
                 sb.append("\n;").append(Section.string(section));

@@ -25,7 +25,8 @@ class QueryRulesTest {
                 if (QueryRules.question(qclass, qtype) != null) {
                     refusedTypes++;
                     assertThat(QueryRules.fastPathQuestion(qclass, qtype))
-                            .as("class %d type %d", qclass, qtype).isFalse();
+                            .as("class %d type %d", qclass, qtype)
+                            .isFalse();
                 }
             }
         }
@@ -33,7 +34,9 @@ class QueryRulesTest {
         assertThat(QueryRules.question(DClass.IN, Type.A)).isNull();
         assertThat(QueryRules.question(DClass.ANY, Type.A)).isNull();
         assertThat(QueryRules.fastPathQuestion(DClass.IN, Type.A)).isTrue();
-        assertThat(QueryRules.fastPathQuestion(DClass.ANY, Type.A)).as("class ANY: the full path answers").isFalse();
+        assertThat(QueryRules.fastPathQuestion(DClass.ANY, Type.A))
+                .as("class ANY: the full path answers")
+                .isFalse();
     }
 
     @Test
@@ -48,7 +51,9 @@ class QueryRulesTest {
         assertThat(QueryRules.question(DClass.IN, Type.AXFR)).isEqualTo(BadInput.TRANSFER);
         assertThat(QueryRules.rcode(QueryRules.question(DClass.IN, Type.IXFR))).isEqualTo(Rcode.REFUSED);
         for (int t : new int[] {0, Type.OPT, Type.TSIG, Type.TKEY}) {
-            assertThat(QueryRules.rcode(QueryRules.question(DClass.IN, t))).as("type %d", t).isEqualTo(Rcode.FORMERR);
+            assertThat(QueryRules.rcode(QueryRules.question(DClass.IN, t)))
+                    .as("type %d", t)
+                    .isEqualTo(Rcode.FORMERR);
         }
     }
 
@@ -58,7 +63,8 @@ class QueryRulesTest {
             byte[] q = EdnsOptionAgreementTest.query(7, "www.example.test", Type.A, DClass.IN, null);
             q[2] = (byte) ((q[2] & 0x87) | (opcode << 3));
             int status = new QueryScratch().parse(Unpooled.wrappedBuffer(q));
-            assertThat(status == QueryScratch.OK).as("opcode %d", opcode)
+            assertThat(status == QueryScratch.OK)
+                    .as("opcode %d", opcode)
                     .isEqualTo(QueryRules.header(opcode, 1) == null);
         }
     }

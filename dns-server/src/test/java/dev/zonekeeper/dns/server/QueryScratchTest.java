@@ -35,8 +35,9 @@ class QueryScratchTest {
      */
     @Test
     void readingAQueryFromTheUdpReceiveBufferAllocatesNothingAndLeavesTheBufferAsItWas() throws Exception {
-        byte[] wire = Message.newQuery(Record.newRecord(Name.fromString("svc1.ns1.svc.cluster.local."), Type.A,
-                DClass.IN)).toWire();
+        byte[] wire = Message.newQuery(
+                        Record.newRecord(Name.fromString("svc1.ns1.svc.cluster.local."), Type.A, DClass.IN))
+                .toWire();
         ByteBuffer in = ByteBuffer.allocateDirect(4096); // as BlockingUdp receives
         ByteBuf query = Unpooled.wrappedBuffer(in);
         in.put(wire);
@@ -78,34 +79,42 @@ class QueryScratchTest {
         // one buffer handed out again and again: Netty's pool would count its own sampling here, not the query's
         ByteBufAllocator once = new FastPathAllocationTest.ReusingAllocator();
         int[] answered = new int[1];
-        long allocated = FastPathAllocationTest.onNettyThread(() -> { // as BlockingUdp's reading threads are
-            ByteBuffer in = ByteBuffer.allocateDirect(4096); // as BlockingUdp receives
-            ByteBuf query = Unpooled.wrappedBuffer(in);
-            in.put(wire);
-            query.setIndex(0, wire.length);
-            QueryScratch q = new QueryScratch(TransportKind.UDP, once, (context, response) -> response.release());
-            com.sun.management.ThreadMXBean threads =
-                    (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long bytes = 0;
-            for (int round = 0; round < 2; round++) { // the first round warms up (thread locals, JIT)
-                long before = threads.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 10_000; i++) {
-                    ByteBuf out = p.process(q.received(query, sender, System.nanoTime()));
-                    if (out != null && out.getUnsignedShort(0) == 0x2468 && (out.getByte(3) & 0xF) == 0
-                            && out.getUnsignedShort(6) == 2 && (out.getByte(2) & 0x04) != 0) {
-                        answered[0]++;
+        long allocated = FastPathAllocationTest.onNettyThread(
+                () -> { // as BlockingUdp's reading threads are
+                    ByteBuffer in = ByteBuffer.allocateDirect(4096); // as BlockingUdp receives
+                    ByteBuf query = Unpooled.wrappedBuffer(in);
+                    in.put(wire);
+                    query.setIndex(0, wire.length);
+                    QueryScratch q =
+                            new QueryScratch(TransportKind.UDP, once, (context, response) -> response.release());
+                    com.sun.management.ThreadMXBean threads =
+                            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+                    long bytes = 0;
+                    for (int round = 0; round < 2; round++) { // the first round warms up (thread locals, JIT)
+                        long before = threads.getCurrentThreadAllocatedBytes();
+                        for (int i = 0; i < 10_000; i++) {
+                            ByteBuf out = p.process(q.received(query, sender, System.nanoTime()));
+                            if (out != null
+                                    && out.getUnsignedShort(0) == 0x2468
+                                    && (out.getByte(3) & 0xF) == 0
+                                    && out.getUnsignedShort(6) == 2
+                                    && (out.getByte(2) & 0x04) != 0) {
+                                answered[0]++;
+                            }
+                            if (out != null) {
+                                out.release();
+                            }
+                        }
+                        bytes = threads.getCurrentThreadAllocatedBytes() - before;
                     }
-                    if (out != null) {
-                        out.release();
-                    }
-                }
-                bytes = threads.getCurrentThreadAllocatedBytes() - before;
-            }
-            return bytes;
-        });
-        assertThat(answered[0]).as("queries answered authoritatively, NOERROR, both A records, their own ID")
+                    return bytes;
+                });
+        assertThat(answered[0])
+                .as("queries answered authoritatively, NOERROR, both A records, their own ID")
                 .isEqualTo(20_000);
-        assertThat(allocated).as("bytes allocated by 10,000 UDP queries through one query object").isLessThan(10_000);
+        assertThat(allocated)
+                .as("bytes allocated by 10,000 UDP queries through one query object")
+                .isLessThan(10_000);
     }
 
     /**
@@ -137,7 +146,8 @@ class QueryScratchTest {
         InetSocketAddress second = new InetSocketAddress(InetAddress.getByName("127.0.0.2"), 40003);
         byte[] external = EdnsOptionAgreementTest.query(0x1111, "www.example.org", Type.A, DClass.IN, null);
         assertThat(p.process(q.received(Unpooled.wrappedBuffer(external), first, System.nanoTime())))
-                .as("a forwarded query is answered later").isNull();
+                .as("a forwarded query is answered later")
+                .isNull();
         byte[] ours = EdnsOptionAgreementTest.query(0x2222, "www.example.test", Type.A, DClass.IN, null);
         ByteBuf now = p.process(q.received(Unpooled.wrappedBuffer(ours), second, System.nanoTime()));
         assertThat(now.getUnsignedShort(0)).isEqualTo(0x2222);
@@ -147,8 +157,9 @@ class QueryScratchTest {
         Message answer = new Message(0x1111);
         answer.getHeader().setFlag(Flags.QR);
         answer.addRecord(Record.newRecord(Name.fromString("www.example.org."), Type.A, DClass.IN), Section.QUESTION);
-        answer.addRecord(new ARecord(Name.fromString("www.example.org."), DClass.IN, 60,
-                InetAddress.getByName("192.0.2.7")), Section.ANSWER);
+        answer.addRecord(
+                new ARecord(Name.fromString("www.example.org."), DClass.IN, 60, InetAddress.getByName("192.0.2.7")),
+                Section.ANSWER);
         upstream.get(0).complete(answer);
 
         assertThat(contexts).containsExactly(first);
@@ -156,6 +167,8 @@ class QueryScratchTest {
         Message m = late.get(0);
         assertThat(m.getHeader().getID()).isEqualTo(0x1111);
         assertThat(m.getRcode()).isEqualTo(Rcode.NOERROR);
-        assertThat(m.getSection(Section.ANSWER)).extracting(Record::rdataToString).containsExactly("192.0.2.7");
+        assertThat(m.getSection(Section.ANSWER))
+                .extracting(Record::rdataToString)
+                .containsExactly("192.0.2.7");
     }
 }

@@ -34,8 +34,10 @@ class RateLimiterTest {
         m.getHeader().setRcode(Rcode.NXDOMAIN);
         m.addRecord(Record.newRecord(Name.fromString(qname), Type.A, DClass.IN), Section.QUESTION);
         Name z = Name.fromString(zone);
-        m.addRecord(new SOARecord(z, DClass.IN, 30, Name.fromString("ns." + zone), Name.fromString("h." + zone), 1,
-                2, 3, 4, 30), Section.AUTHORITY);
+        m.addRecord(
+                new SOARecord(
+                        z, DClass.IN, 30, Name.fromString("ns." + zone), Name.fromString("h." + zone), 1, 2, 3, 4, 30),
+                Section.AUTHORITY);
         return Unpooled.wrappedBuffer(m.toWire());
     }
 
@@ -68,7 +70,8 @@ class RateLimiterTest {
         assertThat(net(narrow, "192.0.2.1")).isNotEqualTo(net(narrow, "192.0.2.2"));
         assertThat(net(narrow, "2001:db8:0:ff::1")).isEqualTo(net(narrow, "2001:db8:0:ff::2"));
         assertThat(net(narrow, "2001:db8:0:ff::1")).isNotEqualTo(net(narrow, "2001:db8:0:ff01::1"));
-        assertThat(net(new RateLimiter(10, 2, 24, 56, 15), "192.0.2.1")).as("seeded per process (per limiter)")
+        assertThat(net(new RateLimiter(10, 2, 24, 56, 15), "192.0.2.1"))
+                .as("seeded per process (per limiter)")
                 .isNotEqualTo(net(l, "192.0.2.1"));
     }
 
@@ -78,10 +81,18 @@ class RateLimiterTest {
         long a = net(l, "192.0.2.1");
         ByteBuf www = answer("www.example.test.");
         assertThat(send(l, a, www, 40, 1000)).containsExactly(10, 20, 10);
-        assertThat(send(l, net(l, "198.51.100.7"), www, 10, 1000)).as("another network").containsExactly(10, 0, 0);
-        assertThat(send(l, a, answer("app.example.test."), 10, 1000)).as("another name").containsExactly(10, 0, 0);
-        assertThat(send(new RateLimiter(10, 0, 24, 56, 15), a, www, 20, 1000)).as("slip 0").containsExactly(10, 10, 0);
-        assertThat(send(new RateLimiter(10, 1, 24, 56, 15), a, www, 20, 1000)).as("slip 1").containsExactly(10, 0, 10);
+        assertThat(send(l, net(l, "198.51.100.7"), www, 10, 1000))
+                .as("another network")
+                .containsExactly(10, 0, 0);
+        assertThat(send(l, a, answer("app.example.test."), 10, 1000))
+                .as("another name")
+                .containsExactly(10, 0, 0);
+        assertThat(send(new RateLimiter(10, 0, 24, 56, 15), a, www, 20, 1000))
+                .as("slip 0")
+                .containsExactly(10, 10, 0);
+        assertThat(send(new RateLimiter(10, 1, 24, 56, 15), a, www, 20, 1000))
+                .as("slip 1")
+                .containsExactly(10, 0, 10);
     }
 
     @Test
@@ -93,7 +104,8 @@ class RateLimiterTest {
             passed += l.check(a, nxdomain("r" + i + ".example.test.", "example.test."), 7) == RateLimiter.PASS ? 1 : 0;
         }
         assertThat(passed).as("50 different names under one zone: one account").isEqualTo(5);
-        assertThat(l.check(a, nxdomain("x.other.test.", "other.test."), 7)).as("another zone")
+        assertThat(l.check(a, nxdomain("x.other.test.", "other.test."), 7))
+                .as("another zone")
                 .isEqualTo(RateLimiter.PASS);
     }
 
@@ -104,7 +116,9 @@ class RateLimiterTest {
         ByteBuf www = answer("www.example.test.");
         long t = 5000;
         assertThat(send(l, a, www, 100, t)[0]).isEqualTo(10);
-        assertThat(send(l, a, www, 100, t + 1)[0]).as("still asking 10x the rate: in debt").isZero();
+        assertThat(send(l, a, www, 100, t + 1)[0])
+                .as("still asking 10x the rate: in debt")
+                .isZero();
         // it stops; the debt is at most rate x window, so after the window it is answered again
         assertThat(send(l, a, www, 1, t + 1 + 6)[0]).isEqualTo(1);
     }

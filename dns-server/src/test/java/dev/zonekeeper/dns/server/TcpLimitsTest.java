@@ -5,15 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.zonekeeper.dns.config.ServerConfig;
-import dev.zonekeeper.testing.DnsClients;
-import dev.zonekeeper.testing.DnsClients.Reply;
 import dev.zonekeeper.dns.testing.Packets;
 import dev.zonekeeper.dns.testing.TestServer;
+import dev.zonekeeper.testing.DnsClients;
+import dev.zonekeeper.testing.DnsClients.Reply;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -64,7 +63,7 @@ class TcpLimitsTest {
     @Test
     void messages_of_65534_and_65535_bytes_are_answered_and_the_connection_stays_usable() throws Exception {
         try (TestServer server = TestServer.withManifests(ZONE, "--zone", "example.test");
-             Socket s = connect(server.address(), InetAddress.getLoopbackAddress())) {
+                Socket s = connect(server.address(), InetAddress.getLoopbackAddress())) {
             DataInputStream in = new DataInputStream(s.getInputStream());
             for (int size : new int[] {65_533, 65_534, 65_535}) {
                 byte[] big = padded(size, 0x4100 + size % 16);
@@ -94,8 +93,8 @@ class TcpLimitsTest {
         out.writeBytes(q);
         out.writeBytes(new byte[] {0, 0, 41, 0x04, (byte) 0xD0, 0, 0, 0, 0}); // root, OPT, 1232, TTL 0
         int rdlength = 4 + padding;
-        out.writeBytes(new byte[] {(byte) (rdlength >>> 8), (byte) rdlength, 0, 12, (byte) (padding >>> 8),
-            (byte) padding});
+        out.writeBytes(
+                new byte[] {(byte) (rdlength >>> 8), (byte) rdlength, 0, 12, (byte) (padding >>> 8), (byte) padding});
         out.writeBytes(new byte[padding]);
         return out.toByteArray();
     }
@@ -106,9 +105,9 @@ class TcpLimitsTest {
      */
     @Test
     void a_message_trickled_byte_by_byte_is_cut_off_at_the_io_timeout() throws Exception {
-        try (TestServer server = TestServer.withManifests(ZONE, "--zone", "example.test",
-                "--tcp-io-timeout", "300", "--tcp-idle-timeout", "3600");
-             Socket s = connect(server.address(), ATTACKER)) {
+        try (TestServer server = TestServer.withManifests(
+                        ZONE, "--zone", "example.test", "--tcp-io-timeout", "300", "--tcp-idle-timeout", "3600");
+                Socket s = connect(server.address(), ATTACKER)) {
             double before = closed(server, "io_timeout");
             byte[] q = Packets.query(5, "www.example.test", Type.A, false);
             byte[] framed = new byte[q.length + 2];
@@ -127,7 +126,9 @@ class TcpLimitsTest {
             });
             s.setSoTimeout(30_000); // a guard against hanging only
             try {
-                assertThat(s.getInputStream().read()).as("the server closes without an answer").isEqualTo(-1);
+                assertThat(s.getInputStream().read())
+                        .as("the server closes without an answer")
+                        .isEqualTo(-1);
             } catch (SocketException reset) {
                 // closed while we were still writing: a reset is a close too
             } catch (SocketTimeoutException e) {
@@ -148,9 +149,9 @@ class TcpLimitsTest {
      */
     @Test
     void a_slowloris_holding_every_connection_does_not_keep_a_well_behaved_client_out() throws Exception {
-        try (TestServer server = TestServer.withManifests(ZONE, "--zone", "example.test",
-                "--tcp-max-connections", "20", "--tcp-max-per-client", "64");
-             Slowloris attack = new Slowloris(server.address(), 20)) {
+        try (TestServer server = TestServer.withManifests(
+                        ZONE, "--zone", "example.test", "--tcp-max-connections", "20", "--tcp-max-per-client", "64");
+                Slowloris attack = new Slowloris(server.address(), 20)) {
             attack.awaitFull();
             for (int i = 0; i < 10; i++) {
                 Reply dig = DnsClients.dig(server.address(), "www.example.test.", "A", "+tcp");
@@ -160,15 +161,17 @@ class TcpLimitsTest {
                 assertThat(kdig.rcode()).as("kdig +tcp, query %d", i).isEqualTo("NOERROR");
                 assertThat(kdig.answer()).as("kdig +tcp, query %d", i).hasSize(1);
             }
-            assertThat(closed(server, "evicted_idlest")).as("room made by closing idle connections").isPositive();
+            assertThat(closed(server, "evicted_idlest"))
+                    .as("room made by closing idle connections")
+                    .isPositive();
         }
     }
 
     /** One address cannot take more than --tcp-max-per-client connections; another address still gets answers. */
     @Test
     void one_client_address_gets_at_most_max_per_client_connections() throws Exception {
-        try (TestServer server = TestServer.withManifests(ZONE, "--zone", "example.test",
-                "--tcp-max-per-client", "4")) {
+        try (TestServer server =
+                TestServer.withManifests(ZONE, "--zone", "example.test", "--tcp-max-per-client", "4")) {
             List<Socket> sockets = new ArrayList<>();
             try {
                 for (int i = 0; i < 10; i++) {
@@ -207,9 +210,8 @@ class TcpLimitsTest {
      */
     @Test
     void a_client_that_never_reads_its_answers_cannot_grow_the_write_queue() throws Exception {
-        try (TestServer server = TestServer.withManifests(ZONE, "--zone", "example.test",
-                "--tcp-idle-timeout", "2");
-             Socket s = new Socket()) {
+        try (TestServer server = TestServer.withManifests(ZONE, "--zone", "example.test", "--tcp-idle-timeout", "2");
+                Socket s = new Socket()) {
             s.setReceiveBufferSize(4096);
             s.bind(new InetSocketAddress(ATTACKER, 0));
             s.connect(server.address(), 5000);
@@ -243,7 +245,9 @@ class TcpLimitsTest {
             stop.set(true);
             s.close();
             writer.join();
-            assertThat(peak - baseline).as("direct memory the server's buffers took").isLessThan(16L << 20);
+            assertThat(peak - baseline)
+                    .as("direct memory the server's buffers took")
+                    .isLessThan(16L << 20);
             Reply other = DnsClients.dig(server.address(), "www.example.test.", "A", "+tcp");
             assertThat(other.answer()).hasSize(1);
         }
@@ -252,18 +256,34 @@ class TcpLimitsTest {
     @Test
     void the_limits_are_options_with_documented_defaults() throws Exception {
         ServerConfig defaults = ServerConfig.parse(new String[0], List.of());
-        assertThat(List.of(defaults.tcpIdleTimeout(), defaults.tcpIoTimeout(), defaults.tcpMaxConnections(),
-                defaults.tcpMaxPerClient(), defaults.answerCacheMib())).containsExactly(10, 2000, 1000, 64, 16);
-        ServerConfig set = ServerConfig.parse(new String[] {"--tcp-io-timeout", "500", "--tcp-max-connections",
-            "50", "--tcp-max-per-client=5", "--answer-cache-mib", "4"}, List.of());
+        assertThat(List.of(
+                        defaults.tcpIdleTimeout(),
+                        defaults.tcpIoTimeout(),
+                        defaults.tcpMaxConnections(),
+                        defaults.tcpMaxPerClient(),
+                        defaults.answerCacheMib()))
+                .containsExactly(10, 2000, 1000, 64, 16);
+        ServerConfig set = ServerConfig.parse(
+                new String[] {
+                    "--tcp-io-timeout",
+                    "500",
+                    "--tcp-max-connections",
+                    "50",
+                    "--tcp-max-per-client=5",
+                    "--answer-cache-mib",
+                    "4"
+                },
+                List.of());
         assertThat(List.of(set.tcpIoTimeout(), set.tcpMaxConnections(), set.tcpMaxPerClient(), set.answerCacheMib()))
                 .containsExactly(500, 50, 5, 4);
-        for (String option : new String[] {"--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client",
-            "--answer-cache-mib"}) {
+        for (String option :
+                new String[] {"--tcp-io-timeout", "--tcp-max-connections", "--tcp-max-per-client", "--answer-cache-mib"
+                }) {
             assertThat(ServerConfig.USAGE).contains(option);
             for (String bad : new String[] {"0", "-1", "many"}) {
                 assertThatThrownBy(() -> ServerConfig.parse(new String[] {option, bad}, List.of()))
-                        .isInstanceOf(ServerConfig.ConfigException.class).hasMessageContaining(option);
+                        .isInstanceOf(ServerConfig.ConfigException.class)
+                        .hasMessageContaining(option);
             }
         }
     }

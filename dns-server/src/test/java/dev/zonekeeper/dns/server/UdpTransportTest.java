@@ -30,8 +30,15 @@ class UdpTransportTest {
     private static final Name WWW = Name.fromConstantString("www.example.test.");
 
     private static DnsServer start(int sockets) {
-        return InProcessServer.start("--records", InProcessServer.examples().toString(), "--zone", "example.test",
-                "--upstream", "none", "--udp-sockets", Integer.toString(sockets));
+        return InProcessServer.start(
+                "--records",
+                InProcessServer.examples().toString(),
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                Integer.toString(sockets));
     }
 
     /** The reader threads of the server on that port (named {@code dns-udp-PORT-N}). */
@@ -74,7 +81,8 @@ class UdpTransportTest {
                     assertThat(r.getHeader().getFlag(Flags.QR)).isTrue();
                     assertThat(r.getHeader().getFlag(Flags.AA)).isTrue();
                     assertThat(r.getRcode()).isEqualTo(Rcode.NOERROR);
-                    assertThat(r.getSection(Section.ANSWER)).hasSizeGreaterThan(0)
+                    assertThat(r.getSection(Section.ANSWER))
+                            .hasSizeGreaterThan(0)
                             .allSatisfy(rr -> assertThat(rr).isInstanceOf(ARecord.class));
                 }
             }
@@ -100,9 +108,17 @@ class UdpTransportTest {
         try (DatagramChannel again = DatagramChannel.open(StandardProtocolFamily.INET)) {
             again.bind(dns); // throws if a socket of the closed server still holds the port
         }
-        DnsServer second = InProcessServer.start("--listen", "127.0.0.1:" + dns.getPort(), "--records",
-                InProcessServer.examples().toString(), "--zone", "example.test", "--upstream", "none",
-                "--udp-sockets", "2");
+        DnsServer second = InProcessServer.start(
+                "--listen",
+                "127.0.0.1:" + dns.getPort(),
+                "--records",
+                InProcessServer.examples().toString(),
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "2");
         try (DatagramChannel client = DatagramChannel.open(StandardProtocolFamily.INET)) {
             client.socket().setSoTimeout(5000);
             assertThat(InProcessServer.dns(second).getPort()).isEqualTo(dns.getPort());
@@ -122,19 +138,37 @@ class UdpTransportTest {
         DnsServer first = start(1);
         InetSocketAddress dns = InProcessServer.dns(first);
         first.close();
-        first = InProcessServer.start("--listen", "127.0.0.1:" + dns.getPort(), "--records",
-                InProcessServer.examples().toString(), "--zone", "example.test", "--upstream", "none",
-                "--udp-sockets", "1");
+        first = InProcessServer.start(
+                "--listen",
+                "127.0.0.1:" + dns.getPort(),
+                "--records",
+                InProcessServer.examples().toString(),
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1");
         DnsServer second = null;
         try {
-            second = InProcessServer.start("--listen", "127.0.0.1:" + dns.getPort(), "--records",
-                    InProcessServer.examples().toString(), "--zone", "example.test", "--upstream", "none",
-                    "--udp-sockets", "1");
+            second = InProcessServer.start(
+                    "--listen",
+                    "127.0.0.1:" + dns.getPort(),
+                    "--records",
+                    InProcessServer.examples().toString(),
+                    "--zone",
+                    "example.test",
+                    "--upstream",
+                    "none",
+                    "--udp-sockets",
+                    "1");
             assertThat(InProcessServer.dns(second).getPort()).isEqualTo(dns.getPort());
             first.close();
-            assertThat(dev.zonekeeper.testing.DnsClients.dig(dns, "www.example.test", "A").rcode())
+            assertThat(dev.zonekeeper.testing.DnsClients.dig(dns, "www.example.test", "A")
+                            .rcode())
                     .isEqualTo("NOERROR");
-            assertThat(dev.zonekeeper.testing.DnsClients.dig(dns, "www.example.test", "A", "+tcp").rcode())
+            assertThat(dev.zonekeeper.testing.DnsClients.dig(dns, "www.example.test", "A", "+tcp")
+                            .rcode())
                     .isEqualTo("NOERROR");
         } finally {
             first.close();
@@ -149,9 +183,17 @@ class UdpTransportTest {
         try (DatagramChannel squatter = DatagramChannel.open(StandardProtocolFamily.INET)) {
             squatter.bind(new InetSocketAddress("127.0.0.1", 0));
             int port = ((InetSocketAddress) squatter.getLocalAddress()).getPort();
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> InProcessServer.start("--listen",
-                            "127.0.0.1:" + port, "--records", InProcessServer.examples().toString(), "--zone",
-                            "example.test", "--upstream", "none", "--udp-sockets", "2"))
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> InProcessServer.start(
+                            "--listen",
+                            "127.0.0.1:" + port,
+                            "--records",
+                            InProcessServer.examples().toString(),
+                            "--zone",
+                            "example.test",
+                            "--upstream",
+                            "none",
+                            "--udp-sockets",
+                            "2"))
                     .hasMessageContaining("cannot listen on UDP")
                     .hasMessageContaining("127.0.0.1:" + port)
                     .hasMessageContaining("in use");

@@ -21,6 +21,7 @@ class DirectoryWatcherTest {
 
     /** Long enough that only the WatchService can explain a reload within a test. */
     private static final Duration NO_RESCAN = Duration.ofHours(1);
+
     private static final Duration DEBOUNCE = Duration.ofMillis(50);
 
     @TempDir
@@ -42,8 +43,9 @@ class DirectoryWatcherTest {
 
         watcher = DirectoryWatcher.start(new ManifestDirectory(dir, ZONES), results::add, DEBOUNCE, NO_RESCAN);
 
-        assertThat(results).singleElement().satisfies(r -> assertThat(lines(r)).containsExactly(
-                "a.example.test. 30 A 192.0.2.1"));
+        assertThat(results)
+                .singleElement()
+                .satisfies(r -> assertThat(lines(r)).containsExactly("a.example.test. 30 A 192.0.2.1"));
     }
 
     @Test
@@ -80,8 +82,8 @@ class DirectoryWatcherTest {
         watcher = DirectoryWatcher.start(new ManifestDirectory(dir, ZONES), results::add, DEBOUNCE, NO_RESCAN);
 
         write("a.yaml", "apiVersion: zonekeeper.dev/v1alpha1\nkind: DnsRecord\n  metadata: [\n");
-        await().untilAsserted(() -> assertThat(latest().rejections()).extracting(Rejection::file)
-                .containsExactly(dir.resolve("a.yaml")));
+        await().untilAsserted(() ->
+                assertThat(latest().rejections()).extracting(Rejection::file).containsExactly(dir.resolve("a.yaml")));
         assertThat(latest().records()).isEmpty();
 
         write("a.yaml", dnsRecord("a", "a.example.test.", "A", null, "192.0.2.3"));
@@ -92,8 +94,8 @@ class DirectoryWatcherTest {
     @Test
     void periodicRescanFindsChangesWithoutWatchEvents() throws IOException {
         write("a.yaml", dnsRecord("a", "a.example.test.", "A", null, "192.0.2.1"));
-        watcher = DirectoryWatcher.start(new ManifestDirectory(dir, ZONES), results::add, DEBOUNCE,
-                Duration.ofMillis(100), false);
+        watcher = DirectoryWatcher.start(
+                new ManifestDirectory(dir, ZONES), results::add, DEBOUNCE, Duration.ofMillis(100), false);
 
         write("a.yaml", dnsRecord("a", "a.example.test.", "A", null, "192.0.2.222"));
         awaitLatest("a.example.test. 30 A 192.0.2.222");
@@ -107,8 +109,10 @@ class DirectoryWatcherTest {
 
     @Test
     void startingOnAMissingDirectoryFails() {
-        assertThatThrownBy(() -> DirectoryWatcher.start(new ManifestDirectory(dir.resolve("absent"), ZONES),
-                results::add)).isInstanceOf(UncheckedIOException.class).hasMessageContaining("absent");
+        assertThatThrownBy(
+                        () -> DirectoryWatcher.start(new ManifestDirectory(dir.resolve("absent"), ZONES), results::add))
+                .isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining("absent");
         assertThat(results).isEmpty();
     }
 
@@ -130,7 +134,10 @@ class DirectoryWatcherTest {
         // Write then move, as editors and kubelet do, so the watcher never reads a half-written file.
         Path temp = Files.createTempFile(dir, ".tmp", ".part");
         Files.writeString(temp, content);
-        Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        Files.move(
+                temp,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 }

@@ -34,7 +34,8 @@ class ExamplesTest {
 
     private static LoadResult load() {
         assertThat(EXAMPLES.resolve("records"))
-                .as("examples/records, resolved from the dns-server module directory").isDirectory();
+                .as("examples/records, resolved from the dns-server module directory")
+                .isDirectory();
         return new ManifestDirectory(EXAMPLES, ZONES).load();
     }
 
@@ -43,17 +44,21 @@ class ExamplesTest {
         assertThat(result.rejections()).extracting(Rejection::toLogLine).isEmpty();
         assertThat(result.records().stream().map(r -> Type.string(r.getType())).collect(Collectors.toSet()))
                 .containsAll(RecordSpecs.SUPPORTED_TYPES);
-        assertThat(result.records()).anySatisfy(r -> assertThat(r.getName().isWild()).isTrue());
+        assertThat(result.records())
+                .anySatisfy(r -> assertThat(r.getName().isWild()).isTrue());
     }
 
     @Test
     void longTxtValueIsServedAsSeveralStrings() {
-        TXTRecord dkim = (TXTRecord) find("default._domainkey.example.test.", Type.TXT).get(0);
+        TXTRecord dkim =
+                (TXTRecord) find("default._domainkey.example.test.", Type.TXT).get(0);
         assertThat(dkim.getStrings()).hasSizeGreaterThan(1);
-        assertThat(String.join("", dkim.getStrings())).startsWith("v=DKIM1; k=rsa; p=MIIB").hasSizeGreaterThan(255);
+        assertThat(String.join("", dkim.getStrings()))
+                .startsWith("v=DKIM1; k=rsa; p=MIIB")
+                .hasSizeGreaterThan(255);
         assertThat(find("_acme-challenge.example.test.", Type.TXT)).hasSize(1);
-        assertThat(find("info.example.test.", Type.TXT)).anySatisfy(r ->
-                assertThat(((TXTRecord) r).getStrings()).hasSize(3));
+        assertThat(find("info.example.test.", Type.TXT))
+                .anySatisfy(r -> assertThat(((TXTRecord) r).getStrings()).hasSize(3));
     }
 
     @Test
@@ -62,7 +67,9 @@ class ExamplesTest {
         assertThat(delegation).isNotEmpty();
         for (org.xbill.DNS.Record ns : delegation) {
             Name target = ((NSRecord) ns).getTarget();
-            assertThat(target.subdomain(ns.getName())).as("in-bailiwick name server %s", target).isTrue();
+            assertThat(target.subdomain(ns.getName()))
+                    .as("in-bailiwick name server %s", target)
+                    .isTrue();
             assertThat(addresses(target)).as("glue for %s", target).isNotEmpty();
         }
     }
@@ -81,7 +88,9 @@ class ExamplesTest {
                 target = ptr.getTarget();
             }
             if (target != null && target.subdomain(Name.fromConstantString("example.test."))) {
-                assertThat(addresses(target)).as("address of %s, the target of %s", target, r).isNotEmpty();
+                assertThat(addresses(target))
+                        .as("address of %s, the target of %s", target, r)
+                        .isNotEmpty();
             }
         }
     }
@@ -108,23 +117,43 @@ class ExamplesTest {
         }
         for (Name zone : ZONES) {
             StringBuilder text = new StringBuilder()
-                    .append(zone).append(" 3600 IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 30\n")
-                    .append(zone).append(" 3600 IN NS ns.example.test.\n");
+                    .append(zone)
+                    .append(" 3600 IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 30\n")
+                    .append(zone)
+                    .append(" 3600 IN NS ns.example.test.\n");
             if (zone.equals(Name.fromConstantString("example.test."))) {
                 text.append("ns.example.test. 3600 IN A 192.0.2.1\n");
             }
-            List<org.xbill.DNS.Record> inZone =
-                    result.records().stream().filter(r -> r.getName().subdomain(zone)).toList();
+            List<org.xbill.DNS.Record> inZone = result.records().stream()
+                    .filter(r -> r.getName().subdomain(zone))
+                    .toList();
             assertThat(inZone).as("records in %s", zone).isNotEmpty();
             inZone.forEach(r -> text.append(r).append('\n'));
             Path file = tmp.resolve(zone + "zone");
             Files.writeString(file, text);
 
-            Process process = new ProcessBuilder(checker.toString(), "-i", "local", "-k", "fail", "-n", "fail",
-                    "-m", "fail", "-M", "fail", "-S", "fail", zone.toString(), file.toString())
-                    .redirectErrorStream(true).start();
+            Process process = new ProcessBuilder(
+                            checker.toString(),
+                            "-i",
+                            "local",
+                            "-k",
+                            "fail",
+                            "-n",
+                            "fail",
+                            "-m",
+                            "fail",
+                            "-M",
+                            "fail",
+                            "-S",
+                            "fail",
+                            zone.toString(),
+                            file.toString())
+                    .redirectErrorStream(true)
+                    .start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(process.waitFor()).as("named-checkzone %s:%n%s%n%s", zone, output, text).isZero();
+            assertThat(process.waitFor())
+                    .as("named-checkzone %s:%n%s%n%s", zone, output, text)
+                    .isZero();
             assertThat(output).contains("OK");
         }
     }
@@ -147,7 +176,9 @@ class ExamplesTest {
 
     private List<org.xbill.DNS.Record> find(String name, int type) {
         Name owner = Name.fromConstantString(name);
-        return result.records().stream().filter(r -> r.getName().equals(owner) && r.getType() == type).toList();
+        return result.records().stream()
+                .filter(r -> r.getName().equals(owner) && r.getType() == type)
+                .toList();
     }
 
     private List<org.xbill.DNS.Record> addresses(Name name) {

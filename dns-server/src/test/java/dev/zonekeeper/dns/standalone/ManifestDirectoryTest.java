@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,19 +23,23 @@ class ManifestDirectoryTest {
     @Test
     void loadsEveryDnsRecordOfEveryYamlFileInSortedPathOrder() throws IOException {
         write("b.yml", dnsRecord("b", "b.example.test.", "A", 60, "192.0.2.2"));
-        write("a.yaml", dnsRecord("a1", "a.example.test.", "A", null, "192.0.2.1")
-                + "---\n" + dnsRecord("a2", "a.example.test.", "TXT", null, "hello world"));
+        write(
+                "a.yaml",
+                dnsRecord("a1", "a.example.test.", "A", null, "192.0.2.1") + "---\n"
+                        + dnsRecord("a2", "a.example.test.", "TXT", null, "hello world"));
         write("nested/deeper/c.yaml", dnsRecord("c", "c.cluster.local", "AAAA", null, "2001:db8::3"));
         write("notes.txt", dnsRecord("txt", "t.example.test.", "A", null, "192.0.2.9"));
 
         LoadResult result = load();
 
         assertThat(result.rejections()).isEmpty();
-        assertThat(result.records()).extracting(ManifestDirectoryTest::line).containsExactly(
-                "a.example.test. 30 A 192.0.2.1",
-                "a.example.test. 30 TXT \"hello world\"",
-                "b.example.test. 60 A 192.0.2.2",
-                "c.cluster.local. 30 AAAA 2001:db8:0:0:0:0:0:3");
+        assertThat(result.records())
+                .extracting(ManifestDirectoryTest::line)
+                .containsExactly(
+                        "a.example.test. 30 A 192.0.2.1",
+                        "a.example.test. 30 TXT \"hello world\"",
+                        "b.example.test. 60 A 192.0.2.2",
+                        "c.cluster.local. 30 AAAA 2001:db8:0:0:0:0:0:3");
         assertThat(result.ignoredDocuments()).isZero();
     }
 
@@ -108,9 +111,11 @@ class ManifestDirectoryTest {
                   values: [192.0.2.1]
                 """);
 
-        assertThat(load().rejections()).extracting(Rejection::reason).containsExactly("not valid YAML: while"
-                + " scanning an alias: unexpected character found .(46) (a value starting with '*' or '&', such as a"
-                + " wildcard name, must be quoted) (line 5, column 10)");
+        assertThat(load().rejections())
+                .extracting(Rejection::reason)
+                .containsExactly("not valid YAML: while"
+                        + " scanning an alias: unexpected character found .(46) (a value starting with '*' or '&', such as a"
+                        + " wildcard name, must be quoted) (line 5, column 10)");
     }
 
     @Test
@@ -129,14 +134,19 @@ class ManifestDirectoryTest {
         LoadResult result = load();
 
         assertThat(result.records()).isEmpty();
-        assertThat(result.rejections()).extracting(Rejection::reason)
-                .singleElement().asString().startsWith("not valid YAML: Duplicate field 'type'");
+        assertThat(result.rejections())
+                .extracting(Rejection::reason)
+                .singleElement()
+                .asString()
+                .startsWith("not valid YAML: Duplicate field 'type'");
     }
 
     @Test
     void invalidSpecsAreRejectedByDocumentWithEveryReason() throws IOException {
-        write("bad.yaml", dnsRecord("bad-address", "a.example.test.", "A", 90000, "192.0.2.1", "1.2.3")
-                + "---\n" + """
+        write(
+                "bad.yaml",
+                dnsRecord("bad-address", "a.example.test.", "A", 90000, "192.0.2.1", "1.2.3")
+                        + "---\n" + """
                 apiVersion: zonekeeper.dev/v1alpha1
                 kind: DnsRecord
                 metadata: {name: typo}
@@ -155,59 +165,92 @@ class ManifestDirectoryTest {
         LoadResult result = load();
 
         Path file = dir.resolve("bad.yaml");
-        assertThat(result.rejections()).containsExactly(
-                new Rejection(file, "bad-address",
-                        "ttl 90000 is outside 0-86400; values[1] '1.2.3' is not a valid A address"),
-                new Rejection(file, "typo", "spec.value is not a known field (name, type, ttl, values)"),
-                new Rejection(file, "document 3", "metadata.name is required; ttl must be a whole number of seconds,"
-                        + " got '30'; values[0] must be a string (quote it in YAML)"),
-                new Rejection(file, "team-b/nospec", "spec is required"));
+        assertThat(result.rejections())
+                .containsExactly(
+                        new Rejection(
+                                file,
+                                "bad-address",
+                                "ttl 90000 is outside 0-86400; values[1] '1.2.3' is not a valid A address"),
+                        new Rejection(file, "typo", "spec.value is not a known field (name, type, ttl, values)"),
+                        new Rejection(
+                                file,
+                                "document 3",
+                                "metadata.name is required; ttl must be a whole number of seconds,"
+                                        + " got '30'; values[0] must be a string (quote it in YAML)"),
+                        new Rejection(file, "team-b/nospec", "spec is required"));
         assertThat(result.records()).extracting(r -> r.getName().toString()).containsExactly("fine.example.test.");
-        assertThat(result.rejections().get(0).toLogLine()).isEqualTo(file
-                + " (bad-address): ttl 90000 is outside 0-86400; values[1] '1.2.3' is not a valid A address");
+        assertThat(result.rejections().get(0).toLogLine())
+                .isEqualTo(file
+                        + " (bad-address): ttl 90000 is outside 0-86400; values[1] '1.2.3' is not a valid A address");
     }
 
     @Test
     void recordsOutsideEveryServedZoneAreRejected() throws IOException {
-        write("zones.yaml", dnsRecord("out", "foo.other.", "A", null, "192.0.2.1")
-                + "---\n" + dnsRecord("parent", "test.", "A", null, "192.0.2.2")
-                + "---\n" + dnsRecord("apex-alias", "example.test.", "CNAME", null, "www.example.test.")
-                + "---\n" + dnsRecord("apex-mx", "example.test.", "MX", null, "10 mail.example.test."));
+        write(
+                "zones.yaml",
+                dnsRecord("out", "foo.other.", "A", null, "192.0.2.1")
+                        + "---\n" + dnsRecord("parent", "test.", "A", null, "192.0.2.2")
+                        + "---\n" + dnsRecord("apex-alias", "example.test.", "CNAME", null, "www.example.test.")
+                        + "---\n" + dnsRecord("apex-mx", "example.test.", "MX", null, "10 mail.example.test."));
 
         LoadResult result = load();
 
         Path file = dir.resolve("zones.yaml");
-        assertThat(result.rejections()).containsExactly(
-                new Rejection(file, "out", "name foo.other. is outside every served zone (cluster.local., example.test.)"),
-                new Rejection(file, "parent", "name test. is outside every served zone (cluster.local., example.test.)"),
-                new Rejection(file, "apex-alias", "CNAME at the zone apex example.test. is not allowed (the apex holds"
-                        + " the zone's SOA and NS records)"));
-        assertThat(result.records()).extracting(ManifestDirectoryTest::line)
+        assertThat(result.rejections())
+                .containsExactly(
+                        new Rejection(
+                                file,
+                                "out",
+                                "name foo.other. is outside every served zone (cluster.local., example.test.)"),
+                        new Rejection(
+                                file,
+                                "parent",
+                                "name test. is outside every served zone (cluster.local., example.test.)"),
+                        new Rejection(
+                                file,
+                                "apex-alias",
+                                "CNAME at the zone apex example.test. is not allowed (the apex holds"
+                                        + " the zone's SOA and NS records)"));
+        assertThat(result.records())
+                .extracting(ManifestDirectoryTest::line)
                 .containsExactly("example.test. 30 MX 10 mail.example.test.");
     }
 
     @Test
     void conflictsAreWonByTheFirstFileInPathOrder() throws IOException {
         write("a/www.yaml", dnsRecord("www", "www.example.test.", "A", null, "192.0.2.1"));
-        write("b.yaml", dnsRecord("www-again", "WWW.example.test.", "A", 300, "192.0.2.99")
-                + "---\n" + dnsRecord("www-alias", "www.example.test.", "CNAME", null, "web.example.test.")
-                + "---\n" + dnsRecord("www-v6", "www.example.test.", "AAAA", null, "2001:db8::1"));
+        write(
+                "b.yaml",
+                dnsRecord("www-again", "WWW.example.test.", "A", 300, "192.0.2.99")
+                        + "---\n" + dnsRecord("www-alias", "www.example.test.", "CNAME", null, "web.example.test.")
+                        + "---\n" + dnsRecord("www-v6", "www.example.test.", "AAAA", null, "2001:db8::1"));
         write("c.yaml", dnsRecord("alias", "alias.example.test.", "CNAME", null, "www.example.test."));
         write("d.yaml", dnsRecord("alias-txt", "alias.example.test.", "TXT", null, "x"));
 
         LoadResult result = load();
 
-        assertThat(result.records()).extracting(ManifestDirectoryTest::line).containsExactly(
-                "www.example.test. 30 A 192.0.2.1",
-                "www.example.test. 30 AAAA 2001:db8:0:0:0:0:0:1",
-                "alias.example.test. 30 CNAME www.example.test.");
-        assertThat(result.rejections()).containsExactly(
-                new Rejection(dir.resolve("b.yaml"), "www-again",
-                        "A records for WWW.example.test. are already defined by a/www.yaml (www)"),
-                new Rejection(dir.resolve("b.yaml"), "www-alias", "CNAME at www.example.test. conflicts with the A"
-                        + " records defined by a/www.yaml (www) (a CNAME cannot share its name with other data)"),
-                new Rejection(dir.resolve("d.yaml"), "alias-txt", "TXT records at alias.example.test. conflict with"
-                        + " the CNAME defined by c.yaml (alias) (a CNAME cannot share its name with other data)"));
+        assertThat(result.records())
+                .extracting(ManifestDirectoryTest::line)
+                .containsExactly(
+                        "www.example.test. 30 A 192.0.2.1",
+                        "www.example.test. 30 AAAA 2001:db8:0:0:0:0:0:1",
+                        "alias.example.test. 30 CNAME www.example.test.");
+        assertThat(result.rejections())
+                .containsExactly(
+                        new Rejection(
+                                dir.resolve("b.yaml"),
+                                "www-again",
+                                "A records for WWW.example.test. are already defined by a/www.yaml (www)"),
+                        new Rejection(
+                                dir.resolve("b.yaml"),
+                                "www-alias",
+                                "CNAME at www.example.test. conflicts with the A"
+                                        + " records defined by a/www.yaml (www) (a CNAME cannot share its name with other data)"),
+                        new Rejection(
+                                dir.resolve("d.yaml"),
+                                "alias-txt",
+                                "TXT records at alias.example.test. conflict with"
+                                        + " the CNAME defined by c.yaml (alias) (a CNAME cannot share its name with other data)"));
     }
 
     @Test
@@ -229,7 +272,8 @@ class ManifestDirectoryTest {
     void aMissingDirectoryIsAnError() {
         ManifestDirectory manifests = new ManifestDirectory(dir.resolve("absent"), ZONES);
 
-        assertThatThrownBy(manifests::load).isInstanceOf(UncheckedIOException.class)
+        assertThatThrownBy(manifests::load)
+                .isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining(dir.resolve("absent").toString())
                 .hasMessageContaining("does not exist");
     }
@@ -255,9 +299,15 @@ class ManifestDirectoryTest {
         StringBuilder yaml = new StringBuilder()
                 .append("apiVersion: zonekeeper.dev/v1alpha1\n")
                 .append("kind: DnsRecord\n")
-                .append("metadata:\n  name: ").append(metadataName).append('\n')
-                .append("spec:\n  name: '").append(name).append("'\n")
-                .append("  type: ").append(type).append('\n');
+                .append("metadata:\n  name: ")
+                .append(metadataName)
+                .append('\n')
+                .append("spec:\n  name: '")
+                .append(name)
+                .append("'\n")
+                .append("  type: ")
+                .append(type)
+                .append('\n');
         if (ttl != null) {
             yaml.append("  ttl: ").append(ttl).append('\n');
         }

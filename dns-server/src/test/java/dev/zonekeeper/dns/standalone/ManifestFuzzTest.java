@@ -27,8 +27,8 @@ import org.xbill.DNS.Section;
  * {@code e2e/fuzz/run.sh manifest|recordspec MINUTES} fuzzes; {@code ./mvnw test} replays the corpus.
  */
 class ManifestFuzzTest {
-    private static final Set<Name> ZONES = Set.of(Name.fromConstantString("example.test."),
-            Name.fromConstantString("2.0.192.in-addr.arpa."));
+    private static final Set<Name> ZONES =
+            Set.of(Name.fromConstantString("example.test."), Name.fromConstantString("2.0.192.in-addr.arpa."));
     private static final ManifestDirectory.Limits LIMITS = new ManifestDirectory.Limits(64 * 1024, 200);
     private static final Path DIR;
 
@@ -62,7 +62,8 @@ class ManifestFuzzTest {
     @FuzzTest
     void recordSpec(FuzzedDataProvider data) {
         String name = data.consumeBoolean() ? null : data.consumeString(300);
-        String type = data.consumeBoolean() ? null
+        String type = data.consumeBoolean()
+                ? null
                 : data.consumeBoolean() ? data.pickValue(RecordSpecs.SUPPORTED_TYPES) : data.consumeString(12);
         Long ttl = data.consumeBoolean() ? null : data.consumeLong();
         List<String> values = null;
@@ -82,11 +83,14 @@ class ManifestFuzzTest {
                 assertThat(r.getName().isAbsolute()).isTrue();
                 assertThat(r.getDClass()).isEqualTo(DClass.IN);
             });
-            assertThat(result.records()).extracting(org.xbill.DNS.Record::getName).containsOnly(
-                    result.records().get(0).getName());
+            assertThat(result.records())
+                    .extracting(org.xbill.DNS.Record::getName)
+                    .containsOnly(result.records().get(0).getName());
             checkServable(result.records(), false);
         } else {
-            assertThat(result.errors()).isNotEmpty().allSatisfy(e -> assertThat(e).isNotBlank());
+            assertThat(result.errors())
+                    .isNotEmpty()
+                    .allSatisfy(e -> assertThat(e).isNotBlank());
         }
     }
 
@@ -104,7 +108,8 @@ class ManifestFuzzTest {
             }
             assertThat(back.getSection(Section.ANSWER)).containsExactly(r);
             if (inZones) {
-                assertThat(ZONES.stream().anyMatch(z -> r.getName().subdomain(z))).as("record %s in a served zone", r)
+                assertThat(ZONES.stream().anyMatch(z -> r.getName().subdomain(z)))
+                        .as("record %s in a served zone", r)
                         .isTrue();
             }
         }

@@ -22,8 +22,8 @@ public final class ExamplesServer implements BeforeAllCallback, AfterAllCallback
 
     /** {@code extraOptions} go after {@code --records examples --zone example.test --upstream none}. */
     public ExamplesServer(String... extraOptions) {
-        List<String> all = new ArrayList<>(List.of("--records", InProcessServer.examples().toString(), "--zone",
-                "example.test", "--upstream", "none"));
+        List<String> all = new ArrayList<>(List.of(
+                "--records", InProcessServer.examples().toString(), "--zone", "example.test", "--upstream", "none"));
         all.addAll(Arrays.asList(extraOptions));
         this.options = all.toArray(new String[0]);
     }

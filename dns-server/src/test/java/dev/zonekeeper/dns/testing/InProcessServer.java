@@ -14,8 +14,7 @@ import java.util.List;
 
 /** Starts the real server in-process on loopback with free ports, and reads its meters. */
 public final class InProcessServer {
-    private InProcessServer() {
-    }
+    private InProcessServer() {}
 
     /** The repository's {@code examples/} directory (tests run in {@code dns-server/}). */
     public static Path examples() {
@@ -27,7 +26,8 @@ public final class InProcessServer {
             }
             p = p.getParent();
         }
-        throw new AssertionError("examples/records not found above " + Path.of("").toAbsolutePath());
+        throw new AssertionError(
+                "examples/records not found above " + Path.of("").toAbsolutePath());
     }
 
     /** Starts the server with {@code --listen 127.0.0.1:0 --metrics 127.0.0.1:0} and the given options. */

@@ -8,8 +8,7 @@ import java.net.InetSocketAddress;
 
 /** Loopback addresses for tests, and the {@code HOST:PORT} form the command line takes. */
 public final class Loopback {
-    private Loopback() {
-    }
+    private Loopback() {}
 
     public static InetSocketAddress loopback(int port) {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);

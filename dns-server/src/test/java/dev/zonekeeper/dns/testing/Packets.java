@@ -15,8 +15,7 @@ import org.xbill.DNS.TextParseException;
 public final class Packets {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
-    private Packets() {
-    }
+    private Packets() {}
 
     /** Starts a packet with a 12-byte header. */
     public static Packets header(int id, int flags, int qd, int an, int ns, int ar) {
@@ -91,10 +90,22 @@ public final class Packets {
      * included), over-long labels and names, wrong opcodes/classes/QR, trailing junk, and plain random bytes.
      */
     public static final class Mutator {
-        private static final String[] NAMES = {"www.example.test", "WwW.ExAmPlE.tEsT", "app.example.test",
-            "x.apps.example.test", "lab.example.test", "host.lab.example.test", "nothing.example.test",
-            "example.test", "10.2.0.192.in-addr.arpa", "elsewhere.invalid", "a.b.c.d.e.f.g.h.example.test",
-            "_sip._tcp.example.test", "info.example.test", "default._domainkey.example.test"};
+        private static final String[] NAMES = {
+            "www.example.test",
+            "WwW.ExAmPlE.tEsT",
+            "app.example.test",
+            "x.apps.example.test",
+            "lab.example.test",
+            "host.lab.example.test",
+            "nothing.example.test",
+            "example.test",
+            "10.2.0.192.in-addr.arpa",
+            "elsewhere.invalid",
+            "a.b.c.d.e.f.g.h.example.test",
+            "_sip._tcp.example.test",
+            "info.example.test",
+            "default._domainkey.example.test"
+        };
         private static final int[] TYPES = {1, 28, 5, 15, 16, 33, 2, 6, 12, 257, 255, 252, 251, 41, 0, 65, 99, 65535};
         private final SplittableRandom random;
 
@@ -104,8 +115,11 @@ public final class Packets {
 
         /** A valid query with a random name, type, EDNS and ID. */
         public byte[] valid() {
-            return query(random.nextInt(65536), NAMES[random.nextInt(NAMES.length)],
-                    TYPES[random.nextInt(TYPES.length)], random.nextBoolean());
+            return query(
+                    random.nextInt(65536),
+                    NAMES[random.nextInt(NAMES.length)],
+                    TYPES[random.nextInt(TYPES.length)],
+                    random.nextBoolean());
         }
 
         /** One packet: usually a valid query with one to three mutations, sometimes random bytes. */
@@ -222,8 +236,12 @@ public final class Packets {
                         return p;
                     }
                     Packets w = new Packets().bytes(p);
-                    w.u8(random.nextInt(4) == 0 ? 1 : 0).u16(41).u16(random.nextInt(65536)).u8(random.nextInt(256))
-                            .u8(random.nextInt(3)).u16(random.nextInt(65536));
+                    w.u8(random.nextInt(4) == 0 ? 1 : 0)
+                            .u16(41)
+                            .u16(random.nextInt(65536))
+                            .u8(random.nextInt(256))
+                            .u8(random.nextInt(3))
+                            .u16(random.nextInt(65536));
                     int rdLength = random.nextInt(0, 12);
                     w.u16(random.nextInt(3) == 0 ? random.nextInt(65536) : rdLength);
                     byte[] rd = new byte[rdLength];

@@ -28,6 +28,7 @@ public final class ServerProcess implements AutoCloseable {
     private static final Pattern METRICS = Pattern.compile("metrics and health on http://([0-9.]+):(\\d+)/metrics");
     /** The last one logged: the service's (an older build also logged the warm-up's private listener first). */
     private static final Pattern DNS = Pattern.compile("DNS listening on /?([0-9.]+):(\\d+)");
+
     private static final Pattern NOTIFY = Pattern.compile("listening for NOTIFY on /?([0-9.]+):(\\d+)");
 
     private final Process process;
@@ -47,16 +48,28 @@ public final class ServerProcess implements AutoCloseable {
      */
     public static ServerProcess start(Path logFile, String... args) {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx128m", "--enable-native-access=ALL-UNNAMED",
-                "-Dzonekeeper.warmup.rounds=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0"));
+        List<String> cmd = new ArrayList<>(List.of(
+                java.toString(),
+                "-Xmx128m",
+                "--enable-native-access=ALL-UNNAMED",
+                "-Dzonekeeper.warmup.rounds=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics",
+                "127.0.0.1:0"));
         cmd.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile())).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()))
+                    .start();
             ServerProcess s = new ServerProcess(p, logFile);
             try {
-                await("the server's addresses in its log").atMost(Duration.ofSeconds(90))
+                await("the server's addresses in its log")
+                        .atMost(Duration.ofSeconds(90))
                         .pollInterval(Duration.ofMillis(100))
                         .failFast("the server exited: " + logFile, () -> !p.isAlive())
                         .until(() -> s.find(METRICS) != null && s.find(DNS) != null);

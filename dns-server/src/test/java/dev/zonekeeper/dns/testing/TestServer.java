@@ -43,8 +43,15 @@ public final class TestServer implements AutoCloseable {
     }
 
     private static DnsServer start(Path records, String... args) {
-        List<String> all = new ArrayList<>(List.of("--listen", "127.0.0.1:0", "--upstream", "none",
-                "--udp-sockets", "1", "--records", records.toString()));
+        List<String> all = new ArrayList<>(List.of(
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1",
+                "--records",
+                records.toString()));
         all.addAll(List.of(args));
         try {
             return DnsServer.start(ServerConfig.parse(all.toArray(new String[0]), List.of()));
@@ -84,9 +91,14 @@ public final class TestServer implements AutoCloseable {
     public static String dnsRecord(String name, String type, Integer ttl, String... values) {
         StringBuilder sb = new StringBuilder()
                 .append("apiVersion: zonekeeper.dev/v1alpha1\nkind: DnsRecord\nmetadata:\n  name: r")
-                .append(Integer.toHexString((name + type).hashCode())).append("\nspec:\n")
-                .append("  name: ").append(quote(name)).append('\n')
-                .append("  type: ").append(type).append('\n');
+                .append(Integer.toHexString((name + type).hashCode()))
+                .append("\nspec:\n")
+                .append("  name: ")
+                .append(quote(name))
+                .append('\n')
+                .append("  type: ")
+                .append(type)
+                .append('\n');
         if (ttl != null) {
             sb.append("  ttl: ").append(ttl).append('\n');
         }

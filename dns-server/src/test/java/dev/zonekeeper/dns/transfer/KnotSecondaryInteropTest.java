@@ -1,12 +1,12 @@
 package dev.zonekeeper.dns.transfer;
 
-import static dev.zonekeeper.testing.KnotSecondary.kdig;
 import static dev.zonekeeper.dns.transfer.TransferTesting.KEY;
 import static dev.zonekeeper.dns.transfer.TransferTesting.ORIGIN;
 import static dev.zonekeeper.dns.transfer.TransferTesting.SECRET;
 import static dev.zonekeeper.dns.transfer.TransferTesting.exampleZone;
 import static dev.zonekeeper.dns.transfer.TransferTesting.records;
 import static dev.zonekeeper.dns.transfer.TransferTesting.rr;
+import static dev.zonekeeper.testing.KnotSecondary.kdig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,7 +46,8 @@ class KnotSecondaryInteropTest {
     }
 
     private static String config(int primaryPort) {
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "server:",
                 "    rundir: \"${DIR}\"",
                 "    listen: 127.0.0.1@${PORT}",
@@ -86,14 +87,15 @@ class KnotSecondaryInteropTest {
     }
 
     private long knotSerial() throws Exception {
-        KnotSecondary.Dig soa = kdig("@127.0.0.1", "-p", Integer.toString(knot.port()), "+short", "example.test", "SOA");
+        KnotSecondary.Dig soa =
+                kdig("@127.0.0.1", "-p", Integer.toString(knot.port()), "+short", "example.test", "SOA");
         String[] f = soa.output().strip().split("\\s+");
         return f.length == 7 ? Long.parseLong(f[2]) : -1;
     }
 
     private void assertKnotServesOurZone(PrimaryZones zones) throws Exception {
-        KnotSecondary.Dig axfr = kdig("-y", KEY_ARG, "@127.0.0.1", "-p", Integer.toString(knot.port()),
-                "example.test", "AXFR");
+        KnotSecondary.Dig axfr =
+                kdig("-y", KEY_ARG, "@127.0.0.1", "-p", Integer.toString(knot.port()), "example.test", "AXFR");
         assertThat(axfr.exitCode()).as(axfr.output()).isZero();
         assertThat(axfr.records()).isEqualTo(records(zones.get(ORIGIN).zone()));
     }
@@ -105,7 +107,8 @@ class KnotSecondaryInteropTest {
         server = TransferServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), zones, KEY);
         knot = KnotSecondary.start(dir, config(server.address().getPort()));
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> knotSerial() == zones.get(ORIGIN).serial());
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> knotSerial() == zones.get(ORIGIN).serial());
         assertKnotServesOurZone(zones);
         assertThat(server.stats().axfr()).isGreaterThanOrEqualTo(1);
         assertThat(knot.log()).contains("AXFR, incoming");
@@ -113,16 +116,19 @@ class KnotSecondaryInteropTest {
         notifier = new NotifySender(List.of(knot.address()), KEY, NotifySender.Options.DEFAULT);
         zones.addListener(notifier);
         long before = zones.get(ORIGIN).serial();
-        long after = zones.change(ORIGIN, List.of(rr("www.example.test. 300 IN A 192.0.2.11")),
+        long after = zones.change(
+                ORIGIN,
+                List.of(rr("www.example.test. 300 IN A 192.0.2.11")),
                 List.of(rr("www.example.test. 300 IN A 192.0.2.77"), rr("knot.example.test. 60 IN TXT \"follows\"")));
 
         await().atMost(Duration.ofSeconds(30)).until(() -> knotSerial() == after);
         assertKnotServesOurZone(zones);
-        KnotSecondary.Dig txt = kdig("@127.0.0.1", "-p", Integer.toString(knot.port()), "+short",
-                "knot.example.test", "TXT");
+        KnotSecondary.Dig txt =
+                kdig("@127.0.0.1", "-p", Integer.toString(knot.port()), "+short", "knot.example.test", "TXT");
         assertThat(txt.output().strip()).isEqualTo("\"follows\"");
         await().untilAsserted(() -> assertThat(knot.log()).contains("IXFR, incoming"));
-        assertThat(knot.log()).contains("serial " + before + " -> " + after)
+        assertThat(knot.log())
+                .contains("serial " + before + " -> " + after)
                 .contains("notify, incoming, remote 127.0.0.1")
                 .doesNotContain("fallback to AXFR")
                 .doesNotContain("failed");

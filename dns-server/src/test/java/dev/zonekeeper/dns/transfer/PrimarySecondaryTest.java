@@ -21,8 +21,12 @@ import org.junit.jupiter.api.Test;
 
 /** Our primary and our secondary over real loopback sockets. */
 class PrimarySecondaryTest {
-    private static final SecondaryZone.Settings NOTIFY_DRIVEN = new SecondaryZone.Settings(Duration.ofSeconds(5),
-            Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofHours(1), Duration.ofHours(1));
+    private static final SecondaryZone.Settings NOTIFY_DRIVEN = new SecondaryZone.Settings(
+            Duration.ofSeconds(5),
+            Duration.ofMillis(100),
+            Duration.ofMillis(400),
+            Duration.ofHours(1),
+            Duration.ofHours(1));
 
     private final Closer closer = new Closer();
     private final TransferTesting.Events events = new TransferTesting.Events();
@@ -45,8 +49,8 @@ class PrimarySecondaryTest {
         secondary = closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events, settings));
         if (notify) {
             NotifyListener listener = closer.add(NotifyListener.start(loopback(0), KEY, secondary));
-            NotifySender sender = closer.add(new NotifySender(List.of(listener.address()), KEY,
-                    new NotifySender.Options(Duration.ofMillis(200), 5)));
+            NotifySender sender = closer.add(new NotifySender(
+                    List.of(listener.address()), KEY, new NotifySender.Options(Duration.ofMillis(200), 5)));
             primary.addListener(sender);
         }
         secondary.start();
@@ -75,15 +79,21 @@ class PrimarySecondaryTest {
 
         primary.change(ORIGIN, List.of(), List.of(rr("new.example.test. 300 IN A 192.0.2.20")));
         awaitInSync();
-        assertThat(served().rrset(rr("new.example.test. 300 IN A 192.0.2.20").getName(), 1)).hasSize(1);
+        assertThat(served().rrset(rr("new.example.test. 300 IN A 192.0.2.20").getName(), 1))
+                .hasSize(1);
 
-        primary.change(ORIGIN, List.of(rr("www.example.test. 300 IN A 192.0.2.10")),
-                List.of(rr("www.example.test. 300 IN A 192.0.2.12"), rr("txt.example.test. 60 IN TXT \"hello world\"")));
+        primary.change(
+                ORIGIN,
+                List.of(rr("www.example.test. 300 IN A 192.0.2.10")),
+                List.of(
+                        rr("www.example.test. 300 IN A 192.0.2.12"),
+                        rr("txt.example.test. 60 IN TXT \"hello world\"")));
         awaitInSync();
 
         primary.change(ORIGIN, List.of(rr("api.example.test. 300 IN CNAME www.example.test.")), List.of());
         awaitInSync();
-        assertThat(served().exists(rr("api.example.test. 300 IN A 192.0.2.1").getName())).isFalse();
+        assertThat(served().exists(rr("api.example.test. 300 IN A 192.0.2.1").getName()))
+                .isFalse();
 
         assertThat(events.kinds()).containsExactly(Kind.AXFR, Kind.IXFR, Kind.IXFR, Kind.IXFR);
         assertThat(events.last().changed()).isEqualTo(1);
@@ -103,11 +113,11 @@ class PrimarySecondaryTest {
             assertThat(zone).isEqualTo(ORIGIN);
             served.add(serial);
         });
-        secondary = closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events,
-                NOTIFY_DRIVEN));
+        secondary =
+                closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events, NOTIFY_DRIVEN));
         NotifyListener listener = closer.add(NotifyListener.start(loopback(0), KEY, secondary));
-        primary.addListener(closer.add(new NotifySender(List.of(listener.address()), KEY,
-                new NotifySender.Options(Duration.ofMillis(200), 5))));
+        primary.addListener(closer.add(new NotifySender(
+                List.of(listener.address()), KEY, new NotifySender.Options(Duration.ofMillis(200), 5))));
         secondary.start();
         await().until(() -> served.contains(first));
 
@@ -121,9 +131,12 @@ class PrimarySecondaryTest {
     @Test
     void wholeZoneReplacementIsSentAsTheDifference() throws Exception {
         start(JournaledZone.Limits.DEFAULT, true, NOTIFY_DRIVEN);
-        Zone desired = exampleZone().apply(
-                List.of(rr("www.example.test. 300 IN A 192.0.2.11")),
-                List.of(rr("db.example.test. 300 IN AAAA 2001:db8::1"), rr("www.example.test. 30 IN A 192.0.2.10")));
+        Zone desired = exampleZone()
+                .apply(
+                        List.of(rr("www.example.test. 300 IN A 192.0.2.11")),
+                        List.of(
+                                rr("db.example.test. 300 IN AAAA 2001:db8::1"),
+                                rr("www.example.test. 30 IN A 192.0.2.10")));
         long serial = primary.put(desired);
         awaitInSync();
         assertThat(served().serial()).isEqualTo(serial);
@@ -154,8 +167,15 @@ class PrimarySecondaryTest {
 
     @Test
     void pollingBySoaRefreshCatchesChangesWithoutNotify() throws Exception {
-        start(JournaledZone.Limits.DEFAULT, false, new SecondaryZone.Settings(Duration.ofSeconds(5),
-                Duration.ofMillis(100), Duration.ofMillis(400), Duration.ofMillis(200), Duration.ofMillis(200)));
+        start(
+                JournaledZone.Limits.DEFAULT,
+                false,
+                new SecondaryZone.Settings(
+                        Duration.ofSeconds(5),
+                        Duration.ofMillis(100),
+                        Duration.ofMillis(400),
+                        Duration.ofMillis(200),
+                        Duration.ofMillis(200)));
         primary.change(ORIGIN, List.of(), List.of(rr("polled.example.test. 300 IN A 192.0.2.30")));
         awaitInSync();
         assertThat(events.last().kind()).isEqualTo(Kind.IXFR);
@@ -179,7 +199,8 @@ class PrimarySecondaryTest {
         server = closer.add(TransferServer.start(loopback(port), primary, KEY));
         awaitInSync();
         assertThat(events.last().kind()).isEqualTo(Kind.IXFR);
-        assertThat(served().rrset(rr("late.example.test. 300 IN A 192.0.2.40").getName(), 1)).hasSize(1);
+        assertThat(served().rrset(rr("late.example.test. 300 IN A 192.0.2.40").getName(), 1))
+                .hasSize(1);
     }
 
     @Test
@@ -191,7 +212,9 @@ class PrimarySecondaryTest {
         }
         List<Kind> kinds = events.kinds();
         assertThat(kinds.get(0)).isEqualTo(Kind.AXFR);
-        assertThat(kinds.subList(1, kinds.size())).hasSizeGreaterThanOrEqualTo(5).containsOnly(Kind.IXFR);
+        assertThat(kinds.subList(1, kinds.size()))
+                .hasSizeGreaterThanOrEqualTo(5)
+                .containsOnly(Kind.IXFR);
         assertThat(server.stats().ixfr()).isGreaterThanOrEqualTo(5);
         assertThat(server.stats().connections()).isEqualTo(1);
         assertThat(events.failures).isEmpty();
@@ -217,10 +240,10 @@ class PrimarySecondaryTest {
     void aConnectionClosedByThePrimaryForIdlenessIsReopened() throws Exception {
         primary = new PrimaryZones();
         primary.put(exampleZone());
-        server = closer.add(TransferServer.start(loopback(0), primary, KEY,
-                new TransferServer.Options(16_384, Duration.ofMillis(100), 64)));
-        secondary = closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events,
-                NOTIFY_DRIVEN));
+        server = closer.add(TransferServer.start(
+                loopback(0), primary, KEY, new TransferServer.Options(16_384, Duration.ofMillis(100), 64)));
+        secondary =
+                closer.add(new SecondaryZones(server.address(), KEY, List.of(ORIGIN), store, events, NOTIFY_DRIVEN));
         secondary.start();
         await().until(() -> secondary.hasLoaded(ORIGIN));
         Thread.sleep(300); // past the primary's idle timeout: it has closed the connection
@@ -238,9 +261,13 @@ class PrimarySecondaryTest {
         primary = new PrimaryZones();
         primary.put(exampleZone());
         server = closer.add(TransferServer.start(loopback(0), primary, KEY));
-        SecondaryZones wrong = closer.add(new SecondaryZones(server.address(),
-                TsigKeyFile.parse("zonekeeper-transfer:hmac-sha256:d3Jvbmctc2VjcmV0"), List.of(ORIGIN), store,
-                events, NOTIFY_DRIVEN));
+        SecondaryZones wrong = closer.add(new SecondaryZones(
+                server.address(),
+                TsigKeyFile.parse("zonekeeper-transfer:hmac-sha256:d3Jvbmctc2VjcmV0"),
+                List.of(ORIGIN),
+                store,
+                events,
+                NOTIFY_DRIVEN));
         wrong.start();
         await().until(() -> events.failures.size() >= 2);
         assertThat(wrong.hasLoaded(ORIGIN)).isFalse();

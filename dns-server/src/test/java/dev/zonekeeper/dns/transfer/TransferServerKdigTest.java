@@ -1,16 +1,16 @@
 package dev.zonekeeper.dns.transfer;
 
-import static dev.zonekeeper.testing.KnotSecondary.kdig;
 import static dev.zonekeeper.dns.transfer.TransferTesting.KEY;
 import static dev.zonekeeper.dns.transfer.TransferTesting.ORIGIN;
 import static dev.zonekeeper.dns.transfer.TransferTesting.SECRET;
 import static dev.zonekeeper.dns.transfer.TransferTesting.exampleZone;
 import static dev.zonekeeper.dns.transfer.TransferTesting.records;
 import static dev.zonekeeper.dns.transfer.TransferTesting.rr;
+import static dev.zonekeeper.testing.KnotSecondary.kdig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.zonekeeper.testing.KnotSecondary;
 import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.testing.KnotSecondary;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -33,7 +33,10 @@ class TransferServerKdigTest {
     void setUp() throws Exception {
         zones = new PrimaryZones();
         zones.put(exampleZone());
-        server = TransferServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), zones, KEY,
+        server = TransferServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                zones,
+                KEY,
                 TransferServer.Options.DEFAULT.withMaxMessageBytes(2048));
     }
 
@@ -66,8 +69,14 @@ class TransferServerKdigTest {
 
     @Test
     void axfrWithTheWrongSecretIsNotAuthorized() throws Exception {
-        KnotSecondary.Dig dig = kdig("-y", "hmac-sha256:zonekeeper-transfer:d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==",
-                "@127.0.0.1", "-p", port(), "example.test", "AXFR");
+        KnotSecondary.Dig dig = kdig(
+                "-y",
+                "hmac-sha256:zonekeeper-transfer:d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==",
+                "@127.0.0.1",
+                "-p",
+                port(),
+                "example.test",
+                "AXFR");
         assertThat(dig.output()).contains("server replied with error 'BADSIG'");
         assertThat(dig.records()).isEmpty();
         assertThat(server.stats().tsigFailures()).isEqualTo(1);
@@ -75,8 +84,8 @@ class TransferServerKdigTest {
 
     @Test
     void axfrWithAnUnknownKeyNameIsNotAuthorized() throws Exception {
-        KnotSecondary.Dig dig = kdig("-y", "hmac-sha256:other-key:" + SECRET,
-                "@127.0.0.1", "-p", port(), "example.test", "AXFR");
+        KnotSecondary.Dig dig =
+                kdig("-y", "hmac-sha256:other-key:" + SECRET, "@127.0.0.1", "-p", port(), "example.test", "AXFR");
         assertThat(dig.output()).contains("server replied with error 'BADKEY'");
         assertThat(dig.records()).isEmpty();
         assertThat(server.stats().tsigFailures()).isEqualTo(1);
@@ -109,7 +118,9 @@ class TransferServerKdigTest {
     @Test
     void ixfrSendsTheJournaledChangesAndAsingleSoaWhenCurrent() throws Exception {
         long start = zones.get(ORIGIN).serial();
-        zones.change(ORIGIN, List.of(rr("www.example.test. 300 IN A 192.0.2.10")),
+        zones.change(
+                ORIGIN,
+                List.of(rr("www.example.test. 300 IN A 192.0.2.10")),
                 List.of(rr("www.example.test. 300 IN A 192.0.2.99")));
         long now = zones.get(ORIGIN).serial();
 

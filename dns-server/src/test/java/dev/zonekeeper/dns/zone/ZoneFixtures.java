@@ -8,8 +8,7 @@ import org.xbill.DNS.Name;
 
 /** Zone-file text helpers for tests. */
 public final class ZoneFixtures {
-    private ZoneFixtures() {
-    }
+    private ZoneFixtures() {}
 
     public static Name name(String s) {
         return Name.fromConstantString(s);

@@ -56,7 +56,9 @@ class ZoneSetTest {
         ZoneSet replaced = SET.with(example2);
         assertThat(replaced.zones()).hasSize(2);
         assertThat(replaced.find(name("www.example.test.")).serial()).isEqualTo(2);
-        assertThat(SET.find(name("www.example.test.")).serial()).as("original unchanged").isEqualTo(1);
+        assertThat(SET.find(name("www.example.test.")).serial())
+                .as("original unchanged")
+                .isEqualTo(1);
 
         ZoneSet noSub = SET.without(name("sub.example.test."));
         assertThat(noSub.find(name("host.sub.example.test."))).isSameAs(EXAMPLE);

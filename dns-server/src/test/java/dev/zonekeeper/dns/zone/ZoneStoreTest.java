@@ -61,8 +61,9 @@ class ZoneStoreTest {
         ZoneSet before = store.current();
 
         assertThatThrownBy(() -> store.update(z -> {
-            throw new IllegalArgumentException("bad record");
-        })).hasMessage("bad record");
+                    throw new IllegalArgumentException("bad record");
+                }))
+                .hasMessage("bad record");
 
         assertThat(store.current()).isSameAs(before);
         assertThat(store.version()).isZero();

@@ -60,7 +60,8 @@ class ZoneTest {
 
     @Test
     void parseErrorNamesTheZone() {
-        assertThatThrownBy(() -> Zone.parse(ORIGIN, "@ IN SOA ns1 hostmaster 1 7200 900 1209600 60\nweb IN A not-an-ip\n"))
+        assertThatThrownBy(
+                        () -> Zone.parse(ORIGIN, "@ IN SOA ns1 hostmaster 1 7200 900 1209600 60\nweb IN A not-an-ip\n"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("example.test.");
     }
@@ -106,9 +107,7 @@ class ZoneTest {
     @Test
     void applyAddsAndRemovesWithoutTouchingTheOldZone() {
         Zone old = base();
-        Zone next = old.apply(
-                records("web.example.test. 300 IN A 192.0.2.80"),
-                records("""
+        Zone next = old.apply(records("web.example.test. 300 IN A 192.0.2.80"), records("""
                         web.example.test. 300 IN A 192.0.2.82
                         mail.example.test. 300 IN AAAA 2001:db8::25
                         """));
@@ -152,8 +151,9 @@ class ZoneTest {
         Zone z = base().apply(List.of(), records("web.example.test. 60 IN A 192.0.2.80"));
 
         assertThat(z.recordCount()).isEqualTo(5);
-        assertThat(presentation(new ArrayList<>(z.rrset(name("web.example.test."), Type.A)))).containsExactly(
-                "web.example.test.\t300\tIN\tA\t192.0.2.81", "web.example.test.\t60\tIN\tA\t192.0.2.80");
+        assertThat(presentation(new ArrayList<>(z.rrset(name("web.example.test."), Type.A))))
+                .containsExactly(
+                        "web.example.test.\t300\tIN\tA\t192.0.2.81", "web.example.test.\t60\tIN\tA\t192.0.2.80");
     }
 
     @Test
@@ -168,17 +168,23 @@ class ZoneTest {
         assertThat(one.exists(name("a.b.c.example.test."))).isTrue();
         assertThat(one.isEmptyNonTerminal(name("a.b.c.example.test."))).isFalse();
         assertThat(one.exists(name("z.c.example.test."))).isFalse();
-        assertThat(old.exists(name("b.c.example.test."))).as("old zone unchanged").isFalse();
+        assertThat(old.exists(name("b.c.example.test.")))
+                .as("old zone unchanged")
+                .isFalse();
 
         Zone two = one.apply(List.of(), List.of(sibling));
         Zone firstGone = two.apply(List.of(deep), List.of());
-        assertThat(firstGone.isEmptyNonTerminal(name("b.c.example.test."))).as("sibling keeps b.c").isTrue();
+        assertThat(firstGone.isEmptyNonTerminal(name("b.c.example.test.")))
+                .as("sibling keeps b.c")
+                .isTrue();
         assertThat(firstGone.exists(name("a.b.c.example.test."))).isFalse();
 
         Zone bothGone = firstGone.apply(List.of(sibling), List.of());
         assertThat(bothGone.exists(name("b.c.example.test."))).isFalse();
         assertThat(bothGone.exists(name("c.example.test."))).isFalse();
-        assertThat(two.isEmptyNonTerminal(name("b.c.example.test."))).as("earlier zones unchanged").isTrue();
+        assertThat(two.isEmptyNonTerminal(name("b.c.example.test.")))
+                .as("earlier zones unchanged")
+                .isTrue();
         assertThat(bothGone.exists(ORIGIN)).isTrue();
     }
 
@@ -246,8 +252,8 @@ class ZoneTest {
 
     @Test
     void applyRejectsRecordOfAnotherClass() {
-        org.xbill.DNS.Record chaos = new ARecord(name("web.example.test."), DClass.CH, 300,
-                new byte[] {(byte) 192, 0, 2, 1});
+        org.xbill.DNS.Record chaos =
+                new ARecord(name("web.example.test."), DClass.CH, 300, new byte[] {(byte) 192, 0, 2, 1});
 
         assertThatThrownBy(() -> base().apply(List.of(), List.of(chaos)))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -278,8 +284,9 @@ class ZoneTest {
         assertThat(base().negativeSoa().getTTL()).isEqualTo(60);
         assertThat(base().soa().getTTL()).isEqualTo(3600);
 
-        Zone lowTtl = Zone.of(ORIGIN, records(
-                "example.test. 20 IN SOA ns1.example.test. hostmaster.example.test. 1 7200 900 1209600 60"));
+        Zone lowTtl = Zone.of(
+                ORIGIN,
+                records("example.test. 20 IN SOA ns1.example.test. hostmaster.example.test. 1 7200 900 1209600 60"));
         assertThat(lowTtl.negativeSoa().getTTL()).isEqualTo(20);
     }
 
@@ -289,7 +296,8 @@ class ZoneTest {
         List<Zone> history = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
             history.add(z);
-            z = z.apply(List.of(), records("h" + i + ".pods.example.test. 30 IN A 10.0." + (i / 256) + "." + (i % 256)));
+            z = z.apply(
+                    List.of(), records("h" + i + ".pods.example.test. 30 IN A 10.0." + (i / 256) + "." + (i % 256)));
         }
         assertThat(z.recordCount()).isEqualTo(505);
         assertThat(z.isEmptyNonTerminal(name("pods.example.test."))).isTrue();
@@ -298,8 +306,8 @@ class ZoneTest {
         assertThat(history.get(100).hasData(name("h99.pods.example.test."))).isTrue();
 
         for (int i = 0; i < 500; i++) {
-            z = z.apply(records("h" + i + ".pods.example.test. 30 IN A 10.0." + (i / 256) + "." + (i % 256)),
-                    List.of());
+            z = z.apply(
+                    records("h" + i + ".pods.example.test. 30 IN A 10.0." + (i / 256) + "." + (i % 256)), List.of());
         }
         assertThat(z.recordCount()).isEqualTo(5);
         assertThat(z.exists(name("pods.example.test."))).isFalse();
@@ -331,7 +339,9 @@ class ZoneTest {
                 org.xbill.DNS.Record r = all.get(i);
                 z = z.apply(List.of(r), List.of());
                 left.remove(r.getType());
-                assertThat(z.rrsets(multi).keySet()).as("order %s", java.util.Arrays.toString(order)).isEqualTo(left);
+                assertThat(z.rrsets(multi).keySet())
+                        .as("order %s", java.util.Arrays.toString(order))
+                        .isEqualTo(left);
                 for (int type : new int[] {Type.A, Type.AAAA, Type.TXT}) {
                     assertThat(z.rrset(multi, type)).hasSize(left.contains(type) ? 1 : 0);
                 }
@@ -380,20 +390,23 @@ class ZoneTest {
             java.util.Set<String> got = new java.util.TreeSet<>();
             for (org.xbill.DNS.Record r : version.rrset(big, Type.A)) {
                 got.add(r.rdataToString());
-                assertThat(r.getTTL()).as("TTL of %s in version %d", r, v)
-                        .isEqualTo(Integer.parseInt(r.rdataToString().substring("198.51.100.".length())) % 5 == 0
-                                ? 60 : 300);
+                assertThat(r.getTTL())
+                        .as("TTL of %s in version %d", r, v)
+                        .isEqualTo(
+                                Integer.parseInt(r.rdataToString().substring("198.51.100.".length())) % 5 == 0
+                                        ? 60
+                                        : 300);
             }
             assertThat(got).as("version %d", v).isEqualTo(want);
             assertThat(version.rrset(big, Type.A)).hasSize(want.size());
             assertThat(version.recordCount()).as("version %d", v).isEqualTo(5 + want.size());
             assertThat(version.records()).hasSize(5 + want.size());
             assertThat(version.hasData(big)).isEqualTo(!want.isEmpty());
-            assertThat(version.rrsets(big).keySet()).isEqualTo(want.isEmpty() ? java.util.Set.of()
-                    : java.util.Set.of(Type.A));
+            assertThat(version.rrsets(big).keySet())
+                    .isEqualTo(want.isEmpty() ? java.util.Set.of() : java.util.Set.of(Type.A));
             for (String address : want) {
-                assertThat(version.rrset(big, Type.A)).contains(new ARecord(big, DClass.IN, 1,
-                        java.net.InetAddress.getByName(address)));
+                assertThat(version.rrset(big, Type.A))
+                        .contains(new ARecord(big, DClass.IN, 1, java.net.InetAddress.getByName(address)));
             }
         }
         assertThat(z.exists(big)).isFalse();

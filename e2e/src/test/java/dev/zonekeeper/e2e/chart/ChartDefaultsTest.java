@@ -36,30 +36,34 @@ class ChartDefaultsTest {
         if (manifests != null) {
             return;
         }
-        manifests = Manifests.parse(helm.template("zk", "dns", List.of()).assertSuccess().stdout());
+        manifests = Manifests.parse(
+                helm.template("zk", "dns", List.of()).assertSuccess().stdout());
         deployment = manifests.get("Deployment", FULLNAME);
         podSpec = deployment.path("spec").path("template").path("spec");
     }
 
     @Test
     void rendersExactlyTheExpectedObjects() {
-        assertThat(manifests.summary()).containsExactlyInAnyOrder(
-                "Deployment/" + FULLNAME,
-                "Service/" + FULLNAME,
-                "Service/" + FULLNAME + "-metrics",
-                "PodDisruptionBudget/" + FULLNAME,
-                "ServiceAccount/" + FULLNAME,
-                "ClusterRole/" + FULLNAME,
-                "ClusterRoleBinding/" + FULLNAME,
-                "Role/" + FULLNAME + "-leader-election",
-                "RoleBinding/" + FULLNAME + "-leader-election",
-                "Secret/" + FULLNAME + "-tsig",
-                "ConfigMap/" + FULLNAME + "-config",
-                "Pod/" + FULLNAME + "-test-dns");
+        assertThat(manifests.summary())
+                .containsExactlyInAnyOrder(
+                        "Deployment/" + FULLNAME,
+                        "Service/" + FULLNAME,
+                        "Service/" + FULLNAME + "-metrics",
+                        "PodDisruptionBudget/" + FULLNAME,
+                        "ServiceAccount/" + FULLNAME,
+                        "ClusterRole/" + FULLNAME,
+                        "ClusterRoleBinding/" + FULLNAME,
+                        "Role/" + FULLNAME + "-leader-election",
+                        "RoleBinding/" + FULLNAME + "-leader-election",
+                        "Secret/" + FULLNAME + "-tsig",
+                        "ConfigMap/" + FULLNAME + "-config",
+                        "Pod/" + FULLNAME + "-test-dns");
         for (JsonNode object : manifests.all()) {
             String kind = object.path("kind").asText();
             if (!kind.startsWith("Cluster")) {
-                assertThat(object.path("metadata").path("namespace").asText()).as("namespace of %s", kind).isEqualTo("dns");
+                assertThat(object.path("metadata").path("namespace").asText())
+                        .as("namespace of %s", kind)
+                        .isEqualTo("dns");
             }
         }
     }
@@ -68,11 +72,18 @@ class ChartDefaultsTest {
     void everyObjectCarriesTheStandardLabels() {
         for (JsonNode object : manifests.all()) {
             JsonNode labels = object.path("metadata").path("labels");
-            String what = object.path("kind").asText() + "/" + object.path("metadata").path("name").asText();
+            String what = object.path("kind").asText() + "/"
+                    + object.path("metadata").path("name").asText();
             assertThat(labels.path("app.kubernetes.io/name").asText()).as(what).isEqualTo("zonekeeper");
-            assertThat(labels.path("app.kubernetes.io/instance").asText()).as(what).isEqualTo("zk");
-            assertThat(labels.path("app.kubernetes.io/version").asText()).as(what).isEqualTo("0.1.0");
-            assertThat(labels.path("app.kubernetes.io/managed-by").asText()).as(what).isEqualTo("Helm");
+            assertThat(labels.path("app.kubernetes.io/instance").asText())
+                    .as(what)
+                    .isEqualTo("zk");
+            assertThat(labels.path("app.kubernetes.io/version").asText())
+                    .as(what)
+                    .isEqualTo("0.1.0");
+            assertThat(labels.path("app.kubernetes.io/managed-by").asText())
+                    .as(what)
+                    .isEqualTo("Helm");
             assertThat(labels.path("helm.sh/chart").asText()).as(what).isEqualTo("zonekeeper-0.1.0");
         }
     }
@@ -80,16 +91,21 @@ class ChartDefaultsTest {
     @Test
     void deploymentRunsTwoPodsOfOperatorAndDnsServerSpreadOverNodes() {
         assertThat(deployment.path("spec").path("replicas").asInt()).isEqualTo(2);
-        assertThat(podSpec.path("containers")).extracting(c -> c.path("name").asText(), c -> c.path("image").asText())
+        assertThat(podSpec.path("containers"))
+                .extracting(c -> c.path("name").asText(), c -> c.path("image").asText())
                 .containsExactly(
                         tuple("operator", "ghcr.io/zonekeeper/zonekeeper-operator:0.1.0"),
                         tuple("dns-server", "ghcr.io/zonekeeper/zonekeeper-dns-server:0.1.0"));
-        assertThat(podSpec.path("dnsPolicy").asText()).as("the pod must not resolve through itself").isEqualTo("Default");
+        assertThat(podSpec.path("dnsPolicy").asText())
+                .as("the pod must not resolve through itself")
+                .isEqualTo("Default");
         assertThat(podSpec.path("serviceAccountName").asText()).isEqualTo(FULLNAME);
         assertThat(podSpec.has("priorityClassName")).isFalse();
 
         JsonNode selector = deployment.path("spec").path("selector").path("matchLabels");
-        assertSelects(selector, deployment.path("spec").path("template").path("metadata").path("labels"));
+        assertSelects(
+                selector,
+                deployment.path("spec").path("template").path("metadata").path("labels"));
 
         JsonNode spread = podSpec.path("topologySpreadConstraints");
         assertThat(spread).hasSize(1);
@@ -97,44 +113,85 @@ class ChartDefaultsTest {
         assertThat(spread.get(0).path("maxSkew").asInt()).isEqualTo(1);
         assertThat(spread.get(0).path("labelSelector").path("matchLabels")).isEqualTo(selector);
 
-        JsonNode antiAffinity = podSpec.path("affinity").path("podAntiAffinity")
+        JsonNode antiAffinity = podSpec.path("affinity")
+                .path("podAntiAffinity")
                 .path("preferredDuringSchedulingIgnoredDuringExecution");
         assertThat(antiAffinity).hasSize(1);
-        assertThat(antiAffinity.get(0).path("podAffinityTerm").path("topologyKey").asText()).isEqualTo("kubernetes.io/hostname");
-        assertThat(antiAffinity.get(0).path("podAffinityTerm").path("labelSelector").path("matchLabels")).isEqualTo(selector);
+        assertThat(antiAffinity
+                        .get(0)
+                        .path("podAffinityTerm")
+                        .path("topologyKey")
+                        .asText())
+                .isEqualTo("kubernetes.io/hostname");
+        assertThat(antiAffinity
+                        .get(0)
+                        .path("podAffinityTerm")
+                        .path("labelSelector")
+                        .path("matchLabels"))
+                .isEqualTo(selector);
         assertThat(podSpec.path("affinity").has("podAntiAffinity")).isTrue();
-        assertThat(podSpec.path("affinity").path("podAntiAffinity").has("requiredDuringSchedulingIgnoredDuringExecution"))
-                .as("anti-affinity is a preference, so a one-node cluster still runs both replicas").isFalse();
+        assertThat(podSpec.path("affinity")
+                        .path("podAntiAffinity")
+                        .has("requiredDuringSchedulingIgnoredDuringExecution"))
+                .as("anti-affinity is a preference, so a one-node cluster still runs both replicas")
+                .isFalse();
     }
 
     @Test
     void dnsServerSidecarGetsTheContractArguments() {
         JsonNode dnsServer = container(podSpec, "dns-server");
-        assertThat(texts(dnsServer.path("args"))).containsExactly(
-                "--listen", "0.0.0.0:5353",
-                "--primary", "127.0.0.1:5300",
-                "--tsig-key-file", "/etc/zonekeeper/tsig/tsig.key",
-                "--notify-listen", "127.0.0.1:5354",
-                "--zone", "cluster.local",
-                "--zone", "in-addr.arpa",
-                "--zone", "ip6.arpa",
-                "--fallthrough", "in-addr.arpa",
-                "--fallthrough", "ip6.arpa",
-                "--metrics", "0.0.0.0:9153",
-                // issue 13: UDP response rate limiting, generous in a cluster (see values.yaml dnsServer.rrl)
-                "--rrl-rate", "2000", "--rrl-slip", "2", "--rrl-ipv4-prefix", "24", "--rrl-ipv6-prefix", "56",
-                "--rrl-window", "15",
-                "--lameduck", "5",
-                "--snapshot-dir", "/var/lib/zonekeeper/snapshots",
-                "--snapshot-max-age", "86400");
+        assertThat(texts(dnsServer.path("args")))
+                .containsExactly(
+                        "--listen",
+                        "0.0.0.0:5353",
+                        "--primary",
+                        "127.0.0.1:5300",
+                        "--tsig-key-file",
+                        "/etc/zonekeeper/tsig/tsig.key",
+                        "--notify-listen",
+                        "127.0.0.1:5354",
+                        "--zone",
+                        "cluster.local",
+                        "--zone",
+                        "in-addr.arpa",
+                        "--zone",
+                        "ip6.arpa",
+                        "--fallthrough",
+                        "in-addr.arpa",
+                        "--fallthrough",
+                        "ip6.arpa",
+                        "--metrics",
+                        "0.0.0.0:9153",
+                        // issue 13: UDP response rate limiting, generous in a cluster (see values.yaml dnsServer.rrl)
+                        "--rrl-rate",
+                        "2000",
+                        "--rrl-slip",
+                        "2",
+                        "--rrl-ipv4-prefix",
+                        "24",
+                        "--rrl-ipv6-prefix",
+                        "56",
+                        "--rrl-window",
+                        "15",
+                        "--lameduck",
+                        "5",
+                        "--snapshot-dir",
+                        "/var/lib/zonekeeper/snapshots",
+                        "--snapshot-max-age",
+                        "86400");
         assertThat(dnsServer.path("ports"))
-                .extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt(), p -> p.path("protocol").asText())
+                .extracting(
+                        p -> p.path("name").asText(),
+                        p -> p.path("containerPort").asInt(),
+                        p -> p.path("protocol").asText())
                 .containsExactlyInAnyOrder(
                         tuple("dns-udp", 5353, "UDP"), tuple("dns-tcp", 5353, "TCP"), tuple("metrics", 9153, "TCP"));
         assertHttpProbe(dnsServer, "livenessProbe", "/health", "metrics");
         assertHttpProbe(dnsServer, "readinessProbe", "/ready", "metrics");
         assertHasRequestsAndMemoryLimit(dnsServer);
-        assertThat(mountPaths(dnsServer)).containsEntry("/etc/zonekeeper/tsig", "tsig").containsEntry("/tmp", "tmp-dns-server");
+        assertThat(mountPaths(dnsServer))
+                .containsEntry("/etc/zonekeeper/tsig", "tsig")
+                .containsEntry("/tmp", "tmp-dns-server");
     }
 
     /**
@@ -148,7 +205,8 @@ class ChartDefaultsTest {
         JsonNode dnsServer = container(podSpec, "dns-server");
         List<String> command = texts(dnsServer.path("command"));
         assertThat(command.get(0)).isEqualTo("java");
-        assertThat(command).contains("-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED")
+        assertThat(command)
+                .contains("-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED")
                 .endsWith("-jar", "/app/zonekeeper-dns-server.jar");
         assertThat(env(dnsServer, "JAVA_TOOL_OPTIONS")).isEmpty();
         assertThat(env(dnsServer, "MALLOC_ARENA_MAX")).hasValue("2");
@@ -159,13 +217,19 @@ class ChartDefaultsTest {
         JsonNode dnsServer = container(podSpec, "dns-server");
         int lameduck = Integer.parseInt(argAfter(dnsServer, "--lameduck"));
         JsonNode readiness = dnsServer.path("readinessProbe");
-        assertThat(readiness.path("periodSeconds").asInt() * readiness.path("failureThreshold").asInt())
-                .as("unready within the lameduck").isLessThan(lameduck);
+        assertThat(readiness.path("periodSeconds").asInt()
+                        * readiness.path("failureThreshold").asInt())
+                .as("unready within the lameduck")
+                .isLessThan(lameduck);
         assertThat(podSpec.path("terminationGracePeriodSeconds").asInt()).isGreaterThanOrEqualTo(lameduck + 10);
-        assertThat(dnsServer.has("lifecycle")).as("no preStop: the server's own lameduck does it").isFalse();
+        assertThat(dnsServer.has("lifecycle"))
+                .as("no preStop: the server's own lameduck does it")
+                .isFalse();
         assertThat(mountPaths(dnsServer)).containsEntry("/var/lib/zonekeeper/snapshots", "snapshots");
         JsonNode snapshots = volume(podSpec, "snapshots").path("emptyDir");
-        assertThat(snapshots.path("medium").asText("")).as("on disk, not counted as memory").isEmpty();
+        assertThat(snapshots.path("medium").asText(""))
+                .as("on disk, not counted as memory")
+                .isEmpty();
         assertThat(snapshots.path("sizeLimit").asText()).isEqualTo("256Mi");
     }
 
@@ -177,15 +241,22 @@ class ChartDefaultsTest {
         assertThat(env(operator, "ZONEKEEPER_TTL")).hasValue("5");
         assertThat(env(operator, "ZONEKEEPER_PODS")).hasValue("verified");
         assertThat(env(operator, "ZONEKEEPER_TRANSFER_LISTEN")).hasValue("127.0.0.1:5300");
-        assertThat(env(operator, "ZONEKEEPER_TRANSFER_NOTIFY")).as("NOTIFY goes to the sidecar's --notify-listen")
+        assertThat(env(operator, "ZONEKEEPER_TRANSFER_NOTIFY"))
+                .as("NOTIFY goes to the sidecar's --notify-listen")
                 .hasValue(argAfter(container(podSpec, "dns-server"), "--notify-listen"));
-        assertThat(argAfter(container(podSpec, "dns-server"), "--primary")).as("the sidecar transfers from the operator")
+        assertThat(argAfter(container(podSpec, "dns-server"), "--primary"))
+                .as("the sidecar transfers from the operator")
                 .isEqualTo(env(operator, "ZONEKEEPER_TRANSFER_LISTEN").orElseThrow());
         assertThat(argAfter(container(podSpec, "dns-server"), "--tsig-key-file"))
                 .isEqualTo(env(operator, "ZONEKEEPER_TSIG_KEY_FILE").orElseThrow());
         assertThat(env(operator, "QUARKUS_LOG_LEVEL")).hasValue("INFO");
-        assertThat(env(operator, "ZONEKEEPER_ZONES")).as("no extra zones by default").isEmpty();
-        assertThat(operator.path("ports")).extracting(p -> p.path("name").asText(), p -> p.path("containerPort").asInt())
+        assertThat(env(operator, "ZONEKEEPER_ZONES"))
+                .as("no extra zones by default")
+                .isEmpty();
+        assertThat(operator.path("ports"))
+                .extracting(
+                        p -> p.path("name").asText(),
+                        p -> p.path("containerPort").asInt())
                 .containsExactly(tuple("http", 8080));
         assertHttpProbe(operator, "livenessProbe", "/q/health/live", "http");
         assertHttpProbe(operator, "readinessProbe", "/q/health/ready", "http");
@@ -199,18 +270,30 @@ class ChartDefaultsTest {
     @Test
     void tsigKeyIsAGeneratedSecretMountedIntoBothContainers() {
         JsonNode secret = manifests.get("Secret", FULLNAME + "-tsig");
-        String content = new String(Base64.getDecoder().decode(secret.path("data").path("tsig.key").asText()), StandardCharsets.UTF_8);
-        Matcher key = Pattern.compile("zonekeeper-transfer:hmac-sha256:([A-Za-z0-9+/=]+)").matcher(content);
+        String content = new String(
+                Base64.getDecoder().decode(secret.path("data").path("tsig.key").asText()), StandardCharsets.UTF_8);
+        Matcher key = Pattern.compile("zonekeeper-transfer:hmac-sha256:([A-Za-z0-9+/=]+)")
+                .matcher(content);
         assertThat(key.matches()).as("tsig.key content '%s'", content).isTrue();
-        assertThat(Base64.getDecoder().decode(key.group(1))).as("HMAC-SHA256 secret").hasSizeGreaterThanOrEqualTo(32);
+        assertThat(Base64.getDecoder().decode(key.group(1)))
+                .as("HMAC-SHA256 secret")
+                .hasSizeGreaterThanOrEqualTo(32);
 
         JsonNode volume = volume(podSpec, "tsig");
         assertThat(volume.path("secret").path("secretName").asText()).isEqualTo(FULLNAME + "-tsig");
-        assertThat(volume.path("secret").path("items").get(0).path("key").asText()).isEqualTo("tsig.key");
+        assertThat(volume.path("secret").path("items").get(0).path("key").asText())
+                .isEqualTo("tsig.key");
 
-        String secondRender = Manifests.parse(Helm.locate().template("zk", "dns", List.of()).assertSuccess().stdout())
-                .get("Secret", FULLNAME + "-tsig").path("data").path("tsig.key").asText();
-        assertThat(secondRender).as("a fresh key per offline render (lookup keeps it in a cluster)")
+        String secondRender = Manifests.parse(Helm.locate()
+                        .template("zk", "dns", List.of())
+                        .assertSuccess()
+                        .stdout())
+                .get("Secret", FULLNAME + "-tsig")
+                .path("data")
+                .path("tsig.key")
+                .asText();
+        assertThat(secondRender)
+                .as("a fresh key per offline render (lookup keeps it in a cluster)")
                 .isNotEqualTo(secret.path("data").path("tsig.key").asText());
     }
 
@@ -218,12 +301,18 @@ class ChartDefaultsTest {
     void dnsServiceServesUdpAndTcpPort53FromContainerPort5353() {
         JsonNode service = manifests.get("Service", FULLNAME);
         assertThat(service.path("spec").path("type").asText()).isEqualTo("ClusterIP");
-        assertThat(service.path("spec").has("clusterIP")).as("allocated by the cluster by default").isFalse();
+        assertThat(service.path("spec").has("clusterIP"))
+                .as("allocated by the cluster by default")
+                .isFalse();
         assertThat(service.path("spec").path("ports"))
-                .extracting(p -> p.path("port").asInt(), p -> p.path("protocol").asText(), p -> p.path("targetPort").asText())
+                .extracting(
+                        p -> p.path("port").asInt(),
+                        p -> p.path("protocol").asText(),
+                        p -> p.path("targetPort").asText())
                 .containsExactlyInAnyOrder(tuple(53, "UDP", "dns-udp"), tuple(53, "TCP", "dns-tcp"));
         assertTargetPortsExist(service);
-        assertSelects(service.path("spec").path("selector"),
+        assertSelects(
+                service.path("spec").path("selector"),
                 deployment.path("spec").path("template").path("metadata").path("labels"));
     }
 
@@ -231,10 +320,15 @@ class ChartDefaultsTest {
     void metricsServiceExposesBothContainers() {
         JsonNode service = manifests.get("Service", FULLNAME + "-metrics");
         assertThat(service.path("spec").path("ports"))
-                .extracting(p -> p.path("name").asText(), p -> p.path("port").asInt(), p -> p.path("targetPort").asText())
+                .extracting(
+                        p -> p.path("name").asText(),
+                        p -> p.path("port").asInt(),
+                        p -> p.path("targetPort").asText())
                 .containsExactlyInAnyOrder(tuple("metrics", 9153, "metrics"), tuple("http-operator", 8080, "http"));
         assertTargetPortsExist(service);
-        assertThat(manifests.ofKind("ServiceMonitor")).as("serviceMonitor.enabled is false by default").isEmpty();
+        assertThat(manifests.ofKind("ServiceMonitor"))
+                .as("serviceMonitor.enabled is false by default")
+                .isEmpty();
     }
 
     @Test
@@ -249,19 +343,24 @@ class ChartDefaultsTest {
     @Test
     void clusterRoleGrantsExactlyWhatTheOperatorNeeds() {
         JsonNode clusterRole = manifests.get("ClusterRole", FULLNAME);
-        assertThat(rules(clusterRole)).containsExactlyInAnyOrder(
-                "core/services:list,watch",
-                "core/pods:list,watch",
-                "core/namespaces:list,watch",
-                "discovery.k8s.io/endpointslices:list,watch",
-                "zonekeeper.dev/dnsrecords:get,list,patch,update,watch",
-                "zonekeeper.dev/dnsrecords/status:patch,update",
-                "core/events:create,patch",
-                "events.k8s.io/events:create,patch");
+        assertThat(rules(clusterRole))
+                .containsExactlyInAnyOrder(
+                        "core/services:list,watch",
+                        "core/pods:list,watch",
+                        "core/namespaces:list,watch",
+                        "discovery.k8s.io/endpointslices:list,watch",
+                        "zonekeeper.dev/dnsrecords:get,list,patch,update,watch",
+                        "zonekeeper.dev/dnsrecords/status:patch,update",
+                        "core/events:create,patch",
+                        "events.k8s.io/events:create,patch");
 
         JsonNode binding = manifests.get("ClusterRoleBinding", FULLNAME);
         assertThat(binding.path("roleRef").path("name").asText()).isEqualTo(FULLNAME);
-        assertThat(binding.path("subjects")).extracting(s -> s.path("kind").asText(), s -> s.path("name").asText(), s -> s.path("namespace").asText())
+        assertThat(binding.path("subjects"))
+                .extracting(
+                        s -> s.path("kind").asText(),
+                        s -> s.path("name").asText(),
+                        s -> s.path("namespace").asText())
                 .containsExactly(tuple("ServiceAccount", FULLNAME, "dns"));
     }
 
@@ -283,9 +382,13 @@ class ChartDefaultsTest {
         for (JsonNode role : roles) {
             for (JsonNode rule : role.path("rules")) {
                 for (String field : List.of("apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs")) {
-                    assertThat(texts(rule.path(field))).as("%s of %s", field, rule).noneMatch(v -> v.contains("*"));
+                    assertThat(texts(rule.path(field)))
+                            .as("%s of %s", field, rule)
+                            .noneMatch(v -> v.contains("*"));
                 }
-                assertThat(texts(rule.path("resources"))).as("the TSIG Secret is a volume, not an API read").doesNotContain("secrets");
+                assertThat(texts(rule.path("resources")))
+                        .as("the TSIG Secret is a volume, not an API read")
+                        .doesNotContain("secrets");
             }
         }
     }
@@ -297,29 +400,41 @@ class ChartDefaultsTest {
         assertThat(PodSecurity.restrictedViolations(testPod.path("spec"))).isEmpty();
         for (JsonNode container : podSpec.path("containers")) {
             String tmpVolume = mountPaths(container).get("/tmp");
-            assertThat(tmpVolume).as("writable /tmp of %s", container.path("name").asText()).isNotNull();
+            assertThat(tmpVolume)
+                    .as("writable /tmp of %s", container.path("name").asText())
+                    .isNotNull();
             assertThat(volume(podSpec, tmpVolume).has("emptyDir")).isTrue();
         }
     }
 
     @Test
     void policyCheckerRejectsAnInsecurePod() throws Exception {
-        JsonNode insecure = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper().readTree(String.join("\n",
-                "hostNetwork: true",
-                "volumes: [{name: h, hostPath: {path: /}}]",
-                "containers:",
-                "  - name: c",
-                "    securityContext: {runAsUser: 0, capabilities: {add: [SYS_ADMIN]}}"));
-        assertThat(PodSecurity.restrictedViolations(insecure)).anyMatch(v -> v.contains("hostNetwork"))
-                .anyMatch(v -> v.contains("hostPath")).anyMatch(v -> v.contains("SYS_ADMIN"))
-                .anyMatch(v -> v.contains("allowPrivilegeEscalation")).anyMatch(v -> v.contains("runAsNonRoot"))
-                .anyMatch(v -> v.contains("seccompProfile")).anyMatch(v -> v.contains("readOnlyRootFilesystem"));
+        JsonNode insecure = new com.fasterxml.jackson.dataformat.yaml.YAMLMapper()
+                .readTree(String.join(
+                        "\n",
+                        "hostNetwork: true",
+                        "volumes: [{name: h, hostPath: {path: /}}]",
+                        "containers:",
+                        "  - name: c",
+                        "    securityContext: {runAsUser: 0, capabilities: {add: [SYS_ADMIN]}}"));
+        assertThat(PodSecurity.restrictedViolations(insecure))
+                .anyMatch(v -> v.contains("hostNetwork"))
+                .anyMatch(v -> v.contains("hostPath"))
+                .anyMatch(v -> v.contains("SYS_ADMIN"))
+                .anyMatch(v -> v.contains("allowPrivilegeEscalation"))
+                .anyMatch(v -> v.contains("runAsNonRoot"))
+                .anyMatch(v -> v.contains("seccompProfile"))
+                .anyMatch(v -> v.contains("readOnlyRootFilesystem"));
     }
 
     @Test
     void helmTestPodLooksUpTheKubernetesServiceThroughTheDnsService() {
         JsonNode testPod = manifests.get("Pod", FULLNAME + "-test-dns");
-        assertThat(testPod.path("metadata").path("annotations").path("helm.sh/hook").asText()).isEqualTo("test");
+        assertThat(testPod.path("metadata")
+                        .path("annotations")
+                        .path("helm.sh/hook")
+                        .asText())
+                .isEqualTo("test");
         JsonNode nslookup = testPod.path("spec").path("containers").get(0);
         assertThat(nslookup.path("image").asText()).isEqualTo("busybox:1.37.0");
         assertThat(env(nslookup, "LOOKUP_NAME")).hasValue("kubernetes.default.svc.cluster.local");
@@ -332,27 +447,46 @@ class ChartDefaultsTest {
     void operatorConfigFileHasNoZoneWritersByDefault() {
         JsonNode config = manifests.get("ConfigMap", FULLNAME + "-config");
         assertThat(ChartValuesTest.properties(config)).isEmpty();
-        assertThat(deployment.path("spec").path("template").path("metadata").path("annotations").path("checksum/config").asText())
+        assertThat(deployment
+                        .path("spec")
+                        .path("template")
+                        .path("metadata")
+                        .path("annotations")
+                        .path("checksum/config")
+                        .asText())
                 .matches("[0-9a-f]{64}");
     }
 
     static void assertHttpProbe(JsonNode container, String probe, String path, String port) {
         JsonNode httpGet = container.path(probe).path("httpGet");
-        assertThat(httpGet.path("path").asText()).as("%s path of %s", probe, container.path("name").asText()).isEqualTo(path);
-        assertThat(httpGet.path("port").asText()).as("%s port of %s", probe, container.path("name").asText()).isEqualTo(port);
+        assertThat(httpGet.path("path").asText())
+                .as("%s path of %s", probe, container.path("name").asText())
+                .isEqualTo(path);
+        assertThat(httpGet.path("port").asText())
+                .as("%s port of %s", probe, container.path("name").asText())
+                .isEqualTo(port);
     }
 
     static void assertHasRequestsAndMemoryLimit(JsonNode container) {
         JsonNode resources = container.path("resources");
-        assertThat(resources.path("requests").has("cpu")).as("cpu request of %s", container.path("name")).isTrue();
-        assertThat(resources.path("requests").has("memory")).as("memory request of %s", container.path("name")).isTrue();
-        assertThat(resources.path("limits").has("memory")).as("memory limit of %s", container.path("name")).isTrue();
+        assertThat(resources.path("requests").has("cpu"))
+                .as("cpu request of %s", container.path("name"))
+                .isTrue();
+        assertThat(resources.path("requests").has("memory"))
+                .as("memory request of %s", container.path("name"))
+                .isTrue();
+        assertThat(resources.path("limits").has("memory"))
+                .as("memory limit of %s", container.path("name"))
+                .isTrue();
     }
 
     /** mountPath -> volume name. */
     static Map<String, String> mountPaths(JsonNode container) {
         Map<String, String> mounts = new HashMap<>();
-        container.path("volumeMounts").forEach(m -> mounts.put(m.path("mountPath").asText(), m.path("name").asText()));
+        container
+                .path("volumeMounts")
+                .forEach(m ->
+                        mounts.put(m.path("mountPath").asText(), m.path("name").asText()));
         return mounts;
     }
 
@@ -383,16 +517,23 @@ class ChartDefaultsTest {
     private void assertTargetPortsExist(JsonNode service) {
         Set<String> containerPorts = new TreeSet<>();
         for (JsonNode container : podSpec.path("containers")) {
-            container.path("ports").forEach(p -> containerPorts.add(p.path("name").asText() + "/" + p.path("protocol").asText()));
+            container
+                    .path("ports")
+                    .forEach(p -> containerPorts.add(
+                            p.path("name").asText() + "/" + p.path("protocol").asText()));
         }
         for (JsonNode port : service.path("spec").path("ports")) {
-            assertThat(containerPorts).contains(port.path("targetPort").asText() + "/" + port.path("protocol").asText());
+            assertThat(containerPorts)
+                    .contains(port.path("targetPort").asText() + "/"
+                            + port.path("protocol").asText());
         }
     }
 
     static void assertSelects(JsonNode selector, JsonNode podLabels) {
         assertThat(selector.size()).isPositive();
-        selector.fields().forEachRemaining(e ->
-                assertThat(podLabels.path(e.getKey()).asText()).as("pod label %s", e.getKey()).isEqualTo(e.getValue().asText()));
+        selector.fields()
+                .forEachRemaining(e -> assertThat(podLabels.path(e.getKey()).asText())
+                        .as("pod label %s", e.getKey())
+                        .isEqualTo(e.getValue().asText()));
     }
 }

@@ -1,10 +1,9 @@
 package dev.zonekeeper.e2e.chart;
 
-import dev.zonekeeper.e2e.scenario.Commands;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.zonekeeper.e2e.scenario.Commands;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,12 +23,15 @@ class ChartValidationTest {
     @Test
     void lintStrictPasses() {
         Commands.Result lint = helm.lintStrict().assertSuccess();
-        assertThat(lint.stdout()).contains("1 chart(s) linted, 0 chart(s) failed").doesNotContain("[WARNING]", "[ERROR]");
+        assertThat(lint.stdout())
+                .contains("1 chart(s) linted, 0 chart(s) failed")
+                .doesNotContain("[WARNING]", "[ERROR]");
     }
 
     @Test
     void chartMetadataFollowsTheContract() {
-        Commands.Result show = helm.run(List.of("show", "chart", helm.chartDir().toString())).assertSuccess();
+        Commands.Result show =
+                helm.run(List.of("show", "chart", helm.chartDir().toString())).assertSuccess();
         assertThat(show.stdout()).contains("apiVersion: v2", "name: zonekeeper", "version: 0.1.0", "appVersion: 0.1.0");
     }
 
@@ -49,7 +51,9 @@ class ChartValidationTest {
             """)
     void schemaRejectsInvalidValues(String setting, String expectedLocation, String expectedReason) {
         Commands.Result result = helm.template("zk", "dns", List.of("--set", setting));
-        assertThat(result.exitCode()).as("exit code of helm template --set %s", setting).isNotZero();
+        assertThat(result.exitCode())
+                .as("exit code of helm template --set %s", setting)
+                .isNotZero();
         assertThat(result.stderr())
                 .contains("values don't meet the specifications of the schema")
                 .contains(expectedLocation)
@@ -60,14 +64,28 @@ class ChartValidationTest {
     void gracePeriodMustCoverTheLameduck() {
         Commands.Result result = helm.template("zk", "dns", List.of("--set", "dnsServer.lameduckSeconds=30"));
         assertThat(result.exitCode()).isNotZero();
-        assertThat(result.stderr()).contains("terminationGracePeriodSeconds must be at least dnsServer.lameduckSeconds + 10");
+        assertThat(result.stderr())
+                .contains("terminationGracePeriodSeconds must be at least dnsServer.lameduckSeconds + 10");
 
-        Commands.Result longer = helm.template("zk", "dns", List.of("--set", "dnsServer.lameduckSeconds=30",
-                "--set", "terminationGracePeriodSeconds=45", "--set", "dnsServer.snapshots.enabled=false")).assertSuccess();
-        JsonNode pod = Manifests.parse(longer.stdout()).get("Deployment", "zk-zonekeeper").path("spec").path("template")
+        Commands.Result longer = helm.template(
+                        "zk",
+                        "dns",
+                        List.of(
+                                "--set",
+                                "dnsServer.lameduckSeconds=30",
+                                "--set",
+                                "terminationGracePeriodSeconds=45",
+                                "--set",
+                                "dnsServer.snapshots.enabled=false"))
+                .assertSuccess();
+        JsonNode pod = Manifests.parse(longer.stdout())
+                .get("Deployment", "zk-zonekeeper")
+                .path("spec")
+                .path("template")
                 .path("spec");
         assertThat(pod.path("terminationGracePeriodSeconds").asInt()).isEqualTo(45);
-        List<String> args = Manifests.texts(Manifests.container(pod, "dns-server").path("args"));
+        List<String> args =
+                Manifests.texts(Manifests.container(pod, "dns-server").path("args"));
         assertThat(args).containsSubsequence("--lameduck", "30").doesNotContain("--snapshot-dir");
         assertThat(pod.path("volumes").findValuesAsText("name")).doesNotContain("snapshots");
     }
@@ -78,11 +96,20 @@ class ChartValidationTest {
         assertThat(result.exitCode()).isNotZero();
         assertThat(result.stderr()).contains("serviceAccount.name is required when serviceAccount.create is false");
 
-        Commands.Result named = helm.template("zk", "dns",
-                List.of("--set", "serviceAccount.create=false", "--set", "serviceAccount.name=dns-operator")).assertSuccess();
+        Commands.Result named = helm.template(
+                        "zk",
+                        "dns",
+                        List.of("--set", "serviceAccount.create=false", "--set", "serviceAccount.name=dns-operator"))
+                .assertSuccess();
         Manifests manifests = Manifests.parse(named.stdout());
         assertThat(manifests.ofKind("ServiceAccount")).isEmpty();
-        assertThat(manifests.get("Deployment", "zk-zonekeeper").path("spec").path("template").path("spec")
-                .path("serviceAccountName").asText()).isEqualTo("dns-operator");
+        assertThat(manifests
+                        .get("Deployment", "zk-zonekeeper")
+                        .path("spec")
+                        .path("template")
+                        .path("spec")
+                        .path("serviceAccountName")
+                        .asText())
+                .isEqualTo("dns-operator");
     }
 }

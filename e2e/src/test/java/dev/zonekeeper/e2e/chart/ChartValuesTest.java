@@ -41,41 +41,51 @@ class ChartValuesTest {
             return;
         }
         Path values = tmp.resolve("custom.yaml");
-        Files.writeString(values, String.join("\n",
-                "replicaCount: 3",
-                "clusterDomain: k8s.example.",
-                "zones:",
-                "  - name: example.internal",
-                "    writers: [team-a, team-b]",
-                "  - name: shared.example.",
-                "    writers: ['*']",
-                "upstreams: ['192.0.2.53:53', '[2001:db8::53]:5353']",
-                "ttl: 30",
-                "pods: disabled",
-                "cache:",
-                "  size: 5000",
-                "logLevel: DEBUG",
-                "tsig:",
-                "  existingSecret: my-tsig",
-                "service:",
-                "  clusterIP: 10.96.0.10",
-                "serviceMonitor:",
-                "  enabled: true",
-                "  interval: 15s",
-                "  labels: {release: prom}",
-                "priorityClassName: system-cluster-critical",
-                "image:",
-                "  dnsServer:",
-                "    repository: registry.example/dns",
-                "    tag: dev",
-                ""));
-        custom = Manifests.parse(helm.template("zk", "dns", List.of("-f", values.toString())).assertSuccess().stdout());
-        customPod = custom.get("Deployment", FULLNAME).path("spec").path("template").path("spec");
+        Files.writeString(
+                values,
+                String.join(
+                        "\n",
+                        "replicaCount: 3",
+                        "clusterDomain: k8s.example.",
+                        "zones:",
+                        "  - name: example.internal",
+                        "    writers: [team-a, team-b]",
+                        "  - name: shared.example.",
+                        "    writers: ['*']",
+                        "upstreams: ['192.0.2.53:53', '[2001:db8::53]:5353']",
+                        "ttl: 30",
+                        "pods: disabled",
+                        "cache:",
+                        "  size: 5000",
+                        "logLevel: DEBUG",
+                        "tsig:",
+                        "  existingSecret: my-tsig",
+                        "service:",
+                        "  clusterIP: 10.96.0.10",
+                        "serviceMonitor:",
+                        "  enabled: true",
+                        "  interval: 15s",
+                        "  labels: {release: prom}",
+                        "priorityClassName: system-cluster-critical",
+                        "image:",
+                        "  dnsServer:",
+                        "    repository: registry.example/dns",
+                        "    tag: dev",
+                        ""));
+        custom = Manifests.parse(helm.template("zk", "dns", List.of("-f", values.toString()))
+                .assertSuccess()
+                .stdout());
+        customPod =
+                custom.get("Deployment", FULLNAME).path("spec").path("template").path("spec");
     }
 
     @Test
     void replicasAndPriorityClass() {
-        assertThat(custom.get("Deployment", FULLNAME).path("spec").path("replicas").asInt()).isEqualTo(3);
+        assertThat(custom.get("Deployment", FULLNAME)
+                        .path("spec")
+                        .path("replicas")
+                        .asInt())
+                .isEqualTo(3);
         assertThat(customPod.path("priorityClassName").asText()).isEqualTo("system-cluster-critical");
     }
 
@@ -83,7 +93,10 @@ class ChartValuesTest {
     void fixedClusterIpTakesOverKubeDnsAddress() {
         JsonNode service = custom.get("Service", FULLNAME);
         assertThat(service.path("spec").path("clusterIP").asText()).isEqualTo("10.96.0.10");
-        JsonNode testPod = custom.get("Pod", FULLNAME + "-test-dns").path("spec").path("containers").get(0);
+        JsonNode testPod = custom.get("Pod", FULLNAME + "-test-dns")
+                .path("spec")
+                .path("containers")
+                .get(0);
         assertThat(env(testPod, "DNS_SERVER")).hasValue("10.96.0.10");
         assertThat(env(testPod, "LOOKUP_NAME")).hasValue("kubernetes.default.svc.k8s.example");
     }
@@ -91,27 +104,54 @@ class ChartValuesTest {
     @Test
     void extraZonesReachBothContainersWithTheirWriters() {
         JsonNode dnsServer = container(customPod, "dns-server");
-        assertThat(texts(dnsServer.path("args"))).containsExactly(
-                "--listen", "0.0.0.0:5353",
-                "--primary", "127.0.0.1:5300",
-                "--tsig-key-file", "/etc/zonekeeper/tsig/tsig.key",
-                "--notify-listen", "127.0.0.1:5354",
-                "--zone", "k8s.example",
-                "--zone", "in-addr.arpa",
-                "--zone", "ip6.arpa",
-                "--zone", "example.internal",
-                "--zone", "shared.example",
-                "--fallthrough", "in-addr.arpa",
-                "--fallthrough", "ip6.arpa",
-                "--upstream", "192.0.2.53:53",
-                "--upstream", "[2001:db8::53]:5353",
-                "--cache-size", "5000",
-                "--metrics", "0.0.0.0:9153",
-                "--rrl-rate", "2000", "--rrl-slip", "2", "--rrl-ipv4-prefix", "24", "--rrl-ipv6-prefix", "56",
-                "--rrl-window", "15",
-                "--lameduck", "5",
-                "--snapshot-dir", "/var/lib/zonekeeper/snapshots",
-                "--snapshot-max-age", "86400");
+        assertThat(texts(dnsServer.path("args")))
+                .containsExactly(
+                        "--listen",
+                        "0.0.0.0:5353",
+                        "--primary",
+                        "127.0.0.1:5300",
+                        "--tsig-key-file",
+                        "/etc/zonekeeper/tsig/tsig.key",
+                        "--notify-listen",
+                        "127.0.0.1:5354",
+                        "--zone",
+                        "k8s.example",
+                        "--zone",
+                        "in-addr.arpa",
+                        "--zone",
+                        "ip6.arpa",
+                        "--zone",
+                        "example.internal",
+                        "--zone",
+                        "shared.example",
+                        "--fallthrough",
+                        "in-addr.arpa",
+                        "--fallthrough",
+                        "ip6.arpa",
+                        "--upstream",
+                        "192.0.2.53:53",
+                        "--upstream",
+                        "[2001:db8::53]:5353",
+                        "--cache-size",
+                        "5000",
+                        "--metrics",
+                        "0.0.0.0:9153",
+                        "--rrl-rate",
+                        "2000",
+                        "--rrl-slip",
+                        "2",
+                        "--rrl-ipv4-prefix",
+                        "24",
+                        "--rrl-ipv6-prefix",
+                        "56",
+                        "--rrl-window",
+                        "15",
+                        "--lameduck",
+                        "5",
+                        "--snapshot-dir",
+                        "/var/lib/zonekeeper/snapshots",
+                        "--snapshot-max-age",
+                        "86400");
         assertThat(dnsServer.path("image").asText()).isEqualTo("registry.example/dns:dev");
 
         JsonNode operator = container(customPod, "operator");
@@ -122,16 +162,19 @@ class ChartValuesTest {
         assertThat(env(operator, "QUARKUS_LOG_LEVEL")).hasValue("DEBUG");
         assertThat(operator.path("image").asText()).isEqualTo("ghcr.io/zonekeeper/zonekeeper-operator:0.1.0");
 
-        assertThat(properties(custom.get("ConfigMap", FULLNAME + "-config"))).containsOnly(
-                entry("zonekeeper.zone-writers.\"example.internal\"", "team-a,team-b"),
-                entry("zonekeeper.zone-writers.\"shared.example\"", "*"));
+        assertThat(properties(custom.get("ConfigMap", FULLNAME + "-config")))
+                .containsOnly(
+                        entry("zonekeeper.zone-writers.\"example.internal\"", "team-a,team-b"),
+                        entry("zonekeeper.zone-writers.\"shared.example\"", "*"));
     }
 
     @Test
     void configChangeRollsThePods() throws IOException {
         Path values = tmp.resolve("writers.yaml");
         Files.writeString(values, "zones: [{name: example.internal, writers: [team-a]}]\n");
-        JsonNode other = Manifests.parse(helm.template("zk", "dns", List.of("-f", values.toString())).assertSuccess().stdout())
+        JsonNode other = Manifests.parse(helm.template("zk", "dns", List.of("-f", values.toString()))
+                        .assertSuccess()
+                        .stdout())
                 .get("Deployment", FULLNAME);
         assertThat(annotation(other, "checksum/config"))
                 .isNotEqualTo(annotation(custom.get("Deployment", FULLNAME), "checksum/config"));
@@ -140,39 +183,63 @@ class ChartValuesTest {
     @Test
     void existingTsigSecretIsUsedAndNoneIsGenerated() {
         assertThat(custom.ofKind("Secret")).isEmpty();
-        assertThat(ChartDefaultsTest.volume(customPod, "tsig").path("secret").path("secretName").asText()).isEqualTo("my-tsig");
+        assertThat(ChartDefaultsTest.volume(customPod, "tsig")
+                        .path("secret")
+                        .path("secretName")
+                        .asText())
+                .isEqualTo("my-tsig");
     }
 
     @Test
     void serviceMonitorScrapesBothContainersThroughTheMetricsService() {
         JsonNode monitor = custom.get("ServiceMonitor", FULLNAME);
         assertThat(monitor.path("apiVersion").asText()).isEqualTo("monitoring.coreos.com/v1");
-        assertThat(monitor.path("metadata").path("labels").path("release").asText()).isEqualTo("prom");
+        assertThat(monitor.path("metadata").path("labels").path("release").asText())
+                .isEqualTo("prom");
         assertThat(monitor.path("spec").path("endpoints"))
-                .extracting(e -> e.path("port").asText(), e -> e.path("path").asText(), e -> e.path("interval").asText())
-                .containsExactlyInAnyOrder(tuple("metrics", "/metrics", "15s"), tuple("http-operator", "/q/metrics", "15s"));
+                .extracting(
+                        e -> e.path("port").asText(),
+                        e -> e.path("path").asText(),
+                        e -> e.path("interval").asText())
+                .containsExactlyInAnyOrder(
+                        tuple("metrics", "/metrics", "15s"), tuple("http-operator", "/q/metrics", "15s"));
 
         JsonNode selector = monitor.path("spec").path("selector").path("matchLabels");
-        JsonNode metricsLabels = custom.get("Service", FULLNAME + "-metrics").path("metadata").path("labels");
+        JsonNode metricsLabels =
+                custom.get("Service", FULLNAME + "-metrics").path("metadata").path("labels");
         JsonNode dnsLabels = custom.get("Service", FULLNAME).path("metadata").path("labels");
         ChartDefaultsTest.assertSelects(selector, metricsLabels);
-        assertThat(selectsAll(selector, dnsLabels)).as("the DNS Service has no metrics ports and must not be selected").isFalse();
-        assertThat(texts(monitor.path("spec").path("namespaceSelector").path("matchNames"))).containsExactly("dns");
+        assertThat(selectsAll(selector, dnsLabels))
+                .as("the DNS Service has no metrics ports and must not be selected")
+                .isFalse();
+        assertThat(texts(monitor.path("spec").path("namespaceSelector").path("matchNames")))
+                .containsExactly("dns");
     }
 
     @Test
     void replaceCorednsExampleRendersAClusterDns() {
         Path example = helm.repoPath("examples/values/replace-coredns.yaml");
         helm.lintStrict(example).assertSuccess();
-        Manifests rendered = Manifests.parse(
-                helm.template("zonekeeper", "kube-system", List.of("-f", example.toString())).assertSuccess().stdout());
+        Manifests rendered =
+                Manifests.parse(helm.template("zonekeeper", "kube-system", List.of("-f", example.toString()))
+                        .assertSuccess()
+                        .stdout());
         JsonNode deployment = rendered.get("Deployment", "zonekeeper");
         JsonNode pod = deployment.path("spec").path("template").path("spec");
         assertThat(deployment.path("spec").path("replicas").asInt()).isEqualTo(2);
         assertThat(pod.path("priorityClassName").asText()).isEqualTo("system-cluster-critical");
         assertThat(pod.path("dnsPolicy").asText()).isEqualTo("Default");
-        assertThat(rendered.get("Service", "zonekeeper").path("spec").path("clusterIP").asText()).isEqualTo("10.96.0.10");
-        assertThat(rendered.get("Service", "zonekeeper").path("metadata").path("labels").path("k8s-app").asText()).isEqualTo("kube-dns");
+        assertThat(rendered.get("Service", "zonekeeper")
+                        .path("spec")
+                        .path("clusterIP")
+                        .asText())
+                .isEqualTo("10.96.0.10");
+        assertThat(rendered.get("Service", "zonekeeper")
+                        .path("metadata")
+                        .path("labels")
+                        .path("k8s-app")
+                        .asText())
+                .isEqualTo("kube-dns");
         List<String> args = texts(container(pod, "dns-server").path("args"));
         assertThat(args).as("upstreams come from the node's resolv.conf").doesNotContain("--upstream");
         assertThat(args).containsSubsequence("--zone", "cluster.local");
@@ -182,7 +249,8 @@ class ChartValuesTest {
     static Map<String, String> properties(JsonNode configMap) {
         Properties properties = new Properties();
         try {
-            properties.load(new StringReader(configMap.path("data").path("application.properties").asText()));
+            properties.load(new StringReader(
+                    configMap.path("data").path("application.properties").asText()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -192,12 +260,20 @@ class ChartValuesTest {
     }
 
     private static String annotation(JsonNode deployment, String name) {
-        return deployment.path("spec").path("template").path("metadata").path("annotations").path(name).asText();
+        return deployment
+                .path("spec")
+                .path("template")
+                .path("metadata")
+                .path("annotations")
+                .path(name)
+                .asText();
     }
 
     private static boolean selectsAll(JsonNode selector, JsonNode labels) {
         boolean[] all = {true};
-        selector.fields().forEachRemaining(e -> all[0] &= e.getValue().asText().equals(labels.path(e.getKey()).asText(null)));
+        selector.fields()
+                .forEachRemaining(e -> all[0] &=
+                        e.getValue().asText().equals(labels.path(e.getKey()).asText(null)));
         return all[0];
     }
 }

@@ -1,16 +1,15 @@
 package dev.zonekeeper.e2e.chart;
 
-import dev.zonekeeper.e2e.scenario.Commands;
-import dev.zonekeeper.e2e.scenario.Commands.Result;
-import java.time.Duration;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.zonekeeper.e2e.scenario.Commands;
+import dev.zonekeeper.e2e.scenario.Commands.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Assumptions;
 
@@ -62,7 +61,9 @@ final class Helm {
 
     static Path repoRoot() {
         String configured = System.getProperty("zonekeeper.repoRoot");
-        Path root = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath().getParent();
+        Path root = configured != null
+                ? Path.of(configured)
+                : Path.of("").toAbsolutePath().getParent();
         return root.toAbsolutePath().normalize();
     }
 
@@ -76,7 +77,8 @@ final class Helm {
 
     /** {@code helm lint --strict} of the chart with the given values files. */
     Result lintStrict(Path... valuesFiles) {
-        List<String> args = new ArrayList<>(List.of("lint", "--strict", chartDir().toString()));
+        List<String> args =
+                new ArrayList<>(List.of("lint", "--strict", chartDir().toString()));
         for (Path values : valuesFiles) {
             args.add("-f");
             args.add(values.toString());
@@ -87,9 +89,7 @@ final class Helm {
     /** {@code helm template} of the chart as release {@code release} in {@code namespace}. */
     Result template(String release, String namespace, List<String> extraArgs) {
         List<String> args = new ArrayList<>(List.of(
-                "template", release, chartDir().toString(),
-                "--namespace", namespace,
-                "--kube-version", KUBE_VERSION));
+                "template", release, chartDir().toString(), "--namespace", namespace, "--kube-version", KUBE_VERSION));
         args.addAll(extraArgs);
         return run(args);
     }

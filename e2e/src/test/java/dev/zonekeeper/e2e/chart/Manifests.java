@@ -45,23 +45,30 @@ final class Manifests {
     }
 
     List<JsonNode> ofKind(String kind) {
-        return objects.stream().filter(o -> kind.equals(o.path("kind").asText())).collect(Collectors.toList());
+        return objects.stream()
+                .filter(o -> kind.equals(o.path("kind").asText()))
+                .collect(Collectors.toList());
     }
 
     Optional<JsonNode> find(String kind, String name) {
-        return ofKind(kind).stream().filter(o -> name.equals(o.path("metadata").path("name").asText())).findFirst();
+        return ofKind(kind).stream()
+                .filter(o -> name.equals(o.path("metadata").path("name").asText()))
+                .findFirst();
     }
 
     JsonNode get(String kind, String name) {
         Optional<JsonNode> found = find(kind, name);
-        assertThat(found).as("%s %s in the rendered chart; rendered: %s", kind, name, summary()).isPresent();
+        assertThat(found)
+                .as("%s %s in the rendered chart; rendered: %s", kind, name, summary())
+                .isPresent();
         return found.get();
     }
 
     /** "Kind/name" of every object, for failure messages. */
     List<String> summary() {
         return objects.stream()
-                .map(o -> o.path("kind").asText() + "/" + o.path("metadata").path("name").asText())
+                .map(o -> o.path("kind").asText() + "/"
+                        + o.path("metadata").path("name").asText())
                 .collect(Collectors.toList());
     }
 

@@ -13,11 +13,9 @@ import java.util.Set;
 final class PodSecurity {
 
     private static final Set<String> RESTRICTED_VOLUME_TYPES = Set.of(
-            "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected",
-            "secret");
+            "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret");
 
-    private PodSecurity() {
-    }
+    private PodSecurity() {}
 
     /** Every rule the pod breaks, as "where: what" lines; empty if it passes. */
     static List<String> restrictedViolations(JsonNode podSpec) {
@@ -35,7 +33,8 @@ final class PodSecurity {
             });
         }
         JsonNode podContext = podSpec.path("securityContext");
-        if (podContext.path("runAsUser").isNumber() && podContext.path("runAsUser").asLong() == 0) {
+        if (podContext.path("runAsUser").isNumber()
+                && podContext.path("runAsUser").asLong() == 0) {
             violations.add("pod: runAsUser 0");
         }
         if (podContext.path("sysctls").size() > 0) {
@@ -59,7 +58,8 @@ final class PodSecurity {
         if (context.path("privileged").asBoolean(false)) {
             violations.add(where + "privileged");
         }
-        if (!context.path("allowPrivilegeEscalation").isBoolean() || context.path("allowPrivilegeEscalation").asBoolean()) {
+        if (!context.path("allowPrivilegeEscalation").isBoolean()
+                || context.path("allowPrivilegeEscalation").asBoolean()) {
             violations.add(where + "allowPrivilegeEscalation must be false");
         }
         boolean runAsNonRoot = context.has("runAsNonRoot")
@@ -72,7 +72,8 @@ final class PodSecurity {
         if (!user.isNumber() || user.asLong() != 65532) {
             violations.add(where + "runAsUser must be 65532, is " + user);
         }
-        JsonNode seccomp = context.has("seccompProfile") ? context.path("seccompProfile") : podContext.path("seccompProfile");
+        JsonNode seccomp =
+                context.has("seccompProfile") ? context.path("seccompProfile") : podContext.path("seccompProfile");
         String seccompType = seccomp.path("type").asText("");
         if (!seccompType.equals("RuntimeDefault") && !seccompType.equals("Localhost")) {
             violations.add(where + "seccompProfile.type must be RuntimeDefault or Localhost, is '" + seccompType + "'");

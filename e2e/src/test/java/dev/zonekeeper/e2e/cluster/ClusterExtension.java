@@ -17,7 +17,6 @@ public final class ClusterExtension implements BeforeAllCallback, ParameterResol
         cluster(context);
     }
 
-
     public static TestCluster cluster(ExtensionContext context) {
         return Shared.get(context, TestCluster.class, () -> {
             TestCluster.Kind kind = TestCluster.Kind.selected();

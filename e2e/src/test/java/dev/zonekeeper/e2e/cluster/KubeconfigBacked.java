@@ -31,7 +31,9 @@ abstract class KubeconfigBacked implements TestCluster {
     /** Writes {@code yaml} to a new private file. */
     static Path writeKubeconfig(String yaml, String prefix) {
         try {
-            Path file = Files.createTempFile(prefix, ".kubeconfig",
+            Path file = Files.createTempFile(
+                    prefix,
+                    ".kubeconfig",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(file, yaml, StandardCharsets.UTF_8);
             file.toFile().deleteOnExit();

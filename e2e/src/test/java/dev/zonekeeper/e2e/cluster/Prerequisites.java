@@ -17,6 +17,7 @@ public final class Prerequisites {
 
     /** Kubernetes version of the control-plane binaries built by {@code e2e/scripts/tools.sh k8s}. */
     public static final String KUBE_VERSION = KubeApiServer.VERSION;
+
     public static final String HELM_VERSION = "3.19.0";
 
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
@@ -50,7 +51,9 @@ public final class Prerequisites {
 
     public static Path repoRoot() {
         String configured = System.getProperty("zonekeeper.repoRoot");
-        Path root = configured != null ? Path.of(configured) : Path.of("").toAbsolutePath().getParent();
+        Path root = configured != null
+                ? Path.of(configured)
+                : Path.of("").toAbsolutePath().getParent();
         return root.toAbsolutePath().normalize();
     }
 
@@ -79,7 +82,8 @@ public final class Prerequisites {
         String fromEnv = System.getenv("HELM");
         Path helm = fromEnv != null && !fromEnv.isBlank()
                 ? Path.of(fromEnv)
-                : Path.of(System.getProperty("user.home"), ".cache", "zonekeeper", "bin", "helm-" + HELM_VERSION, "helm");
+                : Path.of(
+                        System.getProperty("user.home"), ".cache", "zonekeeper", "bin", "helm-" + HELM_VERSION, "helm");
         if (!Files.isExecutable(helm)) {
             throw missing("helm " + HELM_VERSION + " not found at " + helm
                     + ": run `e2e/scripts/tools.sh helm` or set HELM to a helm binary");

@@ -14,8 +14,8 @@ public final class Shared {
     private Shared() {}
 
     public static <T extends AutoCloseable> T get(ExtensionContext context, Class<T> type, Supplier<T> factory) {
-        Outcome outcome = context.getRoot().getStore(NAMESPACE)
-                .computeIfAbsent(type, k -> Outcome.of(factory), Outcome.class);
+        Outcome outcome =
+                context.getRoot().getStore(NAMESPACE).computeIfAbsent(type, k -> Outcome.of(factory), Outcome.class);
         if (outcome.failure != null) {
             sneakyThrow(outcome.failure);
         }

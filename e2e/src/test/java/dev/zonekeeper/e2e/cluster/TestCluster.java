@@ -21,10 +21,14 @@ import java.util.Locale;
 public interface TestCluster extends AutoCloseable {
 
     enum Kind {
-        APISERVER, K3S, KUBECONFIG;
+        APISERVER,
+        K3S,
+        KUBECONFIG;
 
         public static Kind selected() {
-            String value = System.getProperty("zonekeeper.e2e.cluster", "apiserver").trim().toLowerCase(Locale.ROOT);
+            String value = System.getProperty("zonekeeper.e2e.cluster", "apiserver")
+                    .trim()
+                    .toLowerCase(Locale.ROOT);
             switch (value) {
                 case "":
                 case "apiserver":

@@ -33,14 +33,27 @@ final class Artifacts {
         Path operator = root.resolve("operator/target/quarkus-app/quarkus-run.jar");
         Path dnsServer = root.resolve("dns-server/target/zonekeeper-dns-server.jar");
         Path core = root.resolve("dns-core"); // in both jars
-        if (stale(operator, root.resolve("operator")) || stale(dnsServer, root.resolve("dns-server"))
-                || stale(operator, core) || stale(dnsServer, core)) {
+        if (stale(operator, root.resolve("operator"))
+                || stale(dnsServer, root.resolve("dns-server"))
+                || stale(operator, core)
+                || stale(dnsServer, core)) {
             String javaHome = System.getProperty("java.home");
             System.err.println("[zonekeeper e2e] building the operator and DNS server jars (mvnw package)...");
             long started = System.nanoTime();
-            Commands.run(List.of(root.resolve("mvnw").toString(), "-q", "-B", "-pl", "operator,dns-server", "-am",
-                            "package", "-DskipTests"),
-                    Map.of("JAVA_HOME", javaHome), Duration.ofMinutes(15), root).assertSuccess();
+            Commands.run(
+                            List.of(
+                                    root.resolve("mvnw").toString(),
+                                    "-q",
+                                    "-B",
+                                    "-pl",
+                                    "operator,dns-server",
+                                    "-am",
+                                    "package",
+                                    "-DskipTests"),
+                            Map.of("JAVA_HOME", javaHome),
+                            Duration.ofMinutes(15),
+                            root)
+                    .assertSuccess();
             System.err.printf("[zonekeeper e2e] built in %.0f s%n", (System.nanoTime() - started) / 1e9);
             if (!Files.isRegularFile(operator) || !Files.isRegularFile(dnsServer)) {
                 throw new AssertionError("mvnw package did not produce " + operator + " and " + dnsServer);
@@ -67,13 +80,16 @@ final class Artifacts {
 
     private static FileTime newest(Path dir) throws IOException {
         try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile).map(p -> {
-                try {
-                    return Files.getLastModifiedTime(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }).max(FileTime::compareTo).orElse(FileTime.fromMillis(0));
+            return files.filter(Files::isRegularFile)
+                    .map(p -> {
+                        try {
+                            return Files.getLastModifiedTime(p);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })
+                    .max(FileTime::compareTo)
+                    .orElse(FileTime.fromMillis(0));
         }
     }
 

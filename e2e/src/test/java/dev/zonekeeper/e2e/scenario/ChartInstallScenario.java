@@ -60,10 +60,13 @@ class ChartInstallScenario {
         this.release = "chart" + suffix;
         this.namespace = "zk-chart-" + suffix;
         this.fullname = release + "-zonekeeper";
-        helm.install(release, namespace, List.of(
-                "--set", "zones[0].name=example.internal",
-                "--set", "zones[0].writers[0]=team-a",
-                "--set", "upstreams[0]=192.0.2.53:53"));
+        helm.install(
+                release,
+                namespace,
+                List.of(
+                        "--set", "zones[0].name=example.internal",
+                        "--set", "zones[0].writers[0]=team-a",
+                        "--set", "upstreams[0]=192.0.2.53:53"));
     }
 
     @AfterAll
@@ -76,23 +79,38 @@ class ChartInstallScenario {
     @Test
     void everyRenderedObjectIsStoredAsRendered() throws IOException {
         List<Map<String, Object>> rendered = documents(helm.manifest(release, namespace));
-        assertThat(rendered).extracting(d -> (String) d.get("kind"))
-                .contains("ServiceAccount", "Secret", "ConfigMap", "ClusterRole", "ClusterRoleBinding", "Role",
-                        "RoleBinding", "Service", "Deployment", "PodDisruptionBudget");
+        assertThat(rendered)
+                .extracting(d -> (String) d.get("kind"))
+                .contains(
+                        "ServiceAccount",
+                        "Secret",
+                        "ConfigMap",
+                        "ClusterRole",
+                        "ClusterRoleBinding",
+                        "Role",
+                        "RoleBinding",
+                        "Service",
+                        "Deployment",
+                        "PodDisruptionBudget");
         for (Map<String, Object> document : rendered) {
             GenericKubernetesResource expected = JSON.convertValue(document, GenericKubernetesResource.class);
             String where = expected.getKind() + " " + expected.getMetadata().getName();
-            GenericKubernetesResource live = cluster.client().genericKubernetesResources(
-                            expected.getApiVersion(), expected.getKind())
-                    .inNamespace(expected.getMetadata().getNamespace() != null
-                            ? expected.getMetadata().getNamespace() : namespace)
-                    .withName(expected.getMetadata().getName()).get();
+            GenericKubernetesResource live = cluster.client()
+                    .genericKubernetesResources(expected.getApiVersion(), expected.getKind())
+                    .inNamespace(
+                            expected.getMetadata().getNamespace() != null
+                                    ? expected.getMetadata().getNamespace()
+                                    : namespace)
+                    .withName(expected.getMetadata().getName())
+                    .get();
             assertThat(live).as("%s exists in the API server", where).isNotNull();
             Map<String, Object> liveMap = JSON.convertValue(live, Map.class);
             for (Map.Entry<String, Object> field : document.entrySet()) {
                 if (field.getKey().equals("metadata")) {
                     Map<?, ?> metadata = (Map<?, ?>) field.getValue();
-                    assertSubset(where + " metadata.labels", metadata.get("labels"),
+                    assertSubset(
+                            where + " metadata.labels",
+                            metadata.get("labels"),
                             ((Map<?, ?>) liveMap.get("metadata")).get("labels"));
                 } else {
                     assertSubset(where + " " + field.getKey(), field.getValue(), liveMap.get(field.getKey()));
@@ -103,12 +121,25 @@ class ChartInstallScenario {
 
     @Test
     void theCrdIsEstablishedAndValidatesDnsRecords() {
-        CustomResourceDefinition crd = cluster.client().apiextensions().v1().customResourceDefinitions()
-                .withName("dnsrecords.zonekeeper.dev").get();
-        assertThat(crd).as("CRD dnsrecords.zonekeeper.dev installed from the chart's crds/").isNotNull();
-        await("CRD established").atMost(Duration.ofSeconds(60)).untilAsserted(() ->
-                assertThat(cluster.client().apiextensions().v1().customResourceDefinitions()
-                        .withName("dnsrecords.zonekeeper.dev").get().getStatus().getConditions())
+        CustomResourceDefinition crd = cluster.client()
+                .apiextensions()
+                .v1()
+                .customResourceDefinitions()
+                .withName("dnsrecords.zonekeeper.dev")
+                .get();
+        assertThat(crd)
+                .as("CRD dnsrecords.zonekeeper.dev installed from the chart's crds/")
+                .isNotNull();
+        await("CRD established")
+                .atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(cluster.client()
+                                .apiextensions()
+                                .v1()
+                                .customResourceDefinitions()
+                                .withName("dnsrecords.zonekeeper.dev")
+                                .get()
+                                .getStatus()
+                                .getConditions())
                         .anySatisfy(c -> {
                             assertThat(c.getType()).isEqualTo("Established");
                             assertThat(c.getStatus()).isEqualTo("True");
@@ -117,39 +148,60 @@ class ChartInstallScenario {
         assertThat(crd.getSpec().getNames().getCategories()).contains("zonekeeper");
 
         ResourceDefinitionContext dnsRecords = new ResourceDefinitionContext.Builder()
-                .withGroup("zonekeeper.dev").withVersion("v1alpha1").withKind("DnsRecord").withPlural("dnsrecords")
-                .withNamespaced(true).build();
-        GenericKubernetesResource valid = dnsRecord("valid", Map.of(
-                "name", "api.example.internal", "type", "A", "values", List.of("192.0.2.10")));
-        GenericKubernetesResource stored = cluster.client().genericKubernetesResources(dnsRecords)
-                .inNamespace(namespace).resource(valid).create();
-        assertThat(stored.get("spec", "ttl").toString()).as("spec.ttl defaulted by the CRD schema").isEqualTo("30");
+                .withGroup("zonekeeper.dev")
+                .withVersion("v1alpha1")
+                .withKind("DnsRecord")
+                .withPlural("dnsrecords")
+                .withNamespaced(true)
+                .build();
+        GenericKubernetesResource valid = dnsRecord(
+                "valid", Map.of("name", "api.example.internal", "type", "A", "values", List.of("192.0.2.10")));
+        GenericKubernetesResource stored = cluster.client()
+                .genericKubernetesResources(dnsRecords)
+                .inNamespace(namespace)
+                .resource(valid)
+                .create();
+        assertThat(stored.get("spec", "ttl").toString())
+                .as("spec.ttl defaulted by the CRD schema")
+                .isEqualTo("30");
 
-        GenericKubernetesResource ttlTooLarge = dnsRecord("ttl-too-large", Map.of(
-                "name", "api.example.internal", "type", "A", "ttl", 90000, "values", List.of("192.0.2.10")));
-        assertThatThrownBy(() -> cluster.client().genericKubernetesResources(dnsRecords).inNamespace(namespace)
-                .resource(ttlTooLarge).create())
+        GenericKubernetesResource ttlTooLarge = dnsRecord(
+                "ttl-too-large",
+                Map.of("name", "api.example.internal", "type", "A", "ttl", 90000, "values", List.of("192.0.2.10")));
+        assertThatThrownBy(() -> cluster.client()
+                        .genericKubernetesResources(dnsRecords)
+                        .inNamespace(namespace)
+                        .resource(ttlTooLarge)
+                        .create())
                 .isInstanceOf(KubernetesClientException.class)
                 .hasMessageContaining("spec.ttl");
-        GenericKubernetesResource badType = dnsRecord("bad-type", Map.of(
-                "name", "api.example.internal", "type", "BOGUS", "values", List.of("x")));
-        assertThatThrownBy(() -> cluster.client().genericKubernetesResources(dnsRecords).inNamespace(namespace)
-                .resource(badType).create())
+        GenericKubernetesResource badType =
+                dnsRecord("bad-type", Map.of("name", "api.example.internal", "type", "BOGUS", "values", List.of("x")));
+        assertThatThrownBy(() -> cluster.client()
+                        .genericKubernetesResources(dnsRecords)
+                        .inNamespace(namespace)
+                        .resource(badType)
+                        .create())
                 .isInstanceOf(KubernetesClientException.class)
                 .hasMessageContaining("spec.type");
     }
 
     @Test
     void deploymentRunsOperatorAndSidecarWithTheTsigSecret() {
-        Deployment deployment = cluster.client().apps().deployments().inNamespace(namespace).withName(fullname).get();
+        Deployment deployment = cluster.client()
+                .apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withName(fullname)
+                .get();
         assertThat(deployment).isNotNull();
         var pod = deployment.getSpec().getTemplate().getSpec();
         assertThat(pod.getServiceAccountName()).isEqualTo(fullname);
         assertThat(pod.getContainers()).extracting(c -> c.getName()).containsExactly("operator", "dns-server");
         assertThat(pod.getContainers().get(0).getImage()).isEqualTo("ghcr.io/zonekeeper/zonekeeper-operator:0.1.0");
         assertThat(pod.getContainers().get(1).getImage()).isEqualTo("ghcr.io/zonekeeper/zonekeeper-dns-server:0.1.0");
-        assertThat(pod.getContainers().get(1).getArgs()).containsSubsequence(
-                "--primary", "127.0.0.1:5300", "--tsig-key-file", "/etc/zonekeeper/tsig/tsig.key");
+        assertThat(pod.getContainers().get(1).getArgs())
+                .containsSubsequence("--primary", "127.0.0.1:5300", "--tsig-key-file", "/etc/zonekeeper/tsig/tsig.key");
         assertThat(pod.getContainers().get(1).getArgs()).containsSubsequence("--zone", "example.internal");
         assertThat(pod.getContainers().get(1).getArgs()).containsSubsequence("--upstream", "192.0.2.53:53");
         assertThat(pod.getVolumes()).anySatisfy(v -> {
@@ -157,12 +209,21 @@ class ChartInstallScenario {
             assertThat(v.getSecret().getSecretName()).isEqualTo(fullname + "-tsig");
         });
 
-        Secret secret = cluster.client().secrets().inNamespace(namespace).withName(fullname + "-tsig").get();
+        Secret secret = cluster.client()
+                .secrets()
+                .inNamespace(namespace)
+                .withName(fullname + "-tsig")
+                .get();
         String key = new String(Base64.getDecoder().decode(secret.getData().get("tsig.key")), StandardCharsets.UTF_8);
         assertThat(key).matches("zonekeeper-transfer:hmac-sha256:[A-Za-z0-9+/=]{40,}");
 
-        PodDisruptionBudget pdb = cluster.client().policy().v1().podDisruptionBudget().inNamespace(namespace)
-                .withName(fullname).get();
+        PodDisruptionBudget pdb = cluster.client()
+                .policy()
+                .v1()
+                .podDisruptionBudget()
+                .inNamespace(namespace)
+                .withName(fullname)
+                .get();
         assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
         assertThat(pdb.getSpec().getSelector().getMatchLabels())
                 .isEqualTo(deployment.getSpec().getSelector().getMatchLabels());
@@ -170,24 +231,44 @@ class ChartInstallScenario {
 
     @Test
     void dnsServiceGetsAClusterIpAndTheRbacGrantsOnlyWhatTheOperatorNeeds() {
-        Service dns = cluster.client().services().inNamespace(namespace).withName(fullname).get();
-        assertThat(dns.getSpec().getClusterIP()).as("cluster IP allocated by the API server").matches("[0-9.]+");
-        assertThat(dns.getSpec().getPorts()).extracting(p -> p.getPort() + "/" + p.getProtocol())
+        Service dns = cluster.client()
+                .services()
+                .inNamespace(namespace)
+                .withName(fullname)
+                .get();
+        assertThat(dns.getSpec().getClusterIP())
+                .as("cluster IP allocated by the API server")
+                .matches("[0-9.]+");
+        assertThat(dns.getSpec().getPorts())
+                .extracting(p -> p.getPort() + "/" + p.getProtocol())
                 .containsExactlyInAnyOrder("53/UDP", "53/TCP");
 
-        ClusterRole role = cluster.client().rbac().clusterRoles().withName(fullname).get();
+        ClusterRole role =
+                cluster.client().rbac().clusterRoles().withName(fullname).get();
         List<String> grants = new ArrayList<>();
-        role.getRules().forEach(rule -> rule.getResources().forEach(resource -> rule.getVerbs().forEach(verb ->
-                grants.add(rule.getApiGroups().get(0) + "/" + resource + ":" + verb))));
-        assertThat(grants).contains("/services:watch", "discovery.k8s.io/endpointslices:watch", "/pods:list",
-                "zonekeeper.dev/dnsrecords/status:patch");
+        role.getRules()
+                .forEach(rule -> rule.getResources()
+                        .forEach(resource -> rule.getVerbs()
+                                .forEach(
+                                        verb -> grants.add(rule.getApiGroups().get(0) + "/" + resource + ":" + verb))));
+        assertThat(grants)
+                .contains(
+                        "/services:watch",
+                        "discovery.k8s.io/endpointslices:watch",
+                        "/pods:list",
+                        "zonekeeper.dev/dnsrecords/status:patch");
         assertThat(grants).as("the chart never grants access to Secrets").noneMatch(g -> g.contains("secrets"));
     }
 
     private GenericKubernetesResource dnsRecord(String name, Map<String, Object> spec) {
         GenericKubernetesResource resource = new GenericKubernetesResourceBuilder()
-                .withApiVersion("zonekeeper.dev/v1alpha1").withKind("DnsRecord")
-                .withNewMetadata().withName(name).withNamespace(namespace).endMetadata().build();
+                .withApiVersion("zonekeeper.dev/v1alpha1")
+                .withKind("DnsRecord")
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(namespace)
+                .endMetadata()
+                .build();
         resource.setAdditionalProperty("spec", spec);
         return resource;
     }
@@ -223,5 +304,4 @@ class ChartInstallScenario {
             assertThat(Objects.toString(actual, null)).as("%s", path).isEqualTo(expected.toString());
         }
     }
-
 }

@@ -23,8 +23,8 @@ public final class Commands {
         /** Fails with the command's own output when it did not succeed. */
         public Result assertSuccess() {
             if (exitCode != 0) {
-                fail("`" + String.join(" ", command) + "` exited with " + exitCode
-                        + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
+                fail("`" + String.join(" ", command) + "` exited with " + exitCode + "\nstdout:\n" + stdout
+                        + "\nstderr:\n" + stderr);
             }
             return this;
         }
@@ -56,11 +56,14 @@ public final class Commands {
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.destroyForcibly();
                     process.waitFor(10, TimeUnit.SECONDS);
-                    fail("`" + String.join(" ", command) + "` did not finish within " + timeout
-                            + "\nstdout:\n" + Files.readString(out) + "\nstderr:\n" + Files.readString(err));
+                    fail("`" + String.join(" ", command) + "` did not finish within " + timeout + "\nstdout:\n"
+                            + Files.readString(out) + "\nstderr:\n" + Files.readString(err));
                 }
-                return new Result(List.copyOf(command), process.exitValue(),
-                        Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+                return new Result(
+                        List.copyOf(command),
+                        process.exitValue(),
+                        Files.readString(out, StandardCharsets.UTF_8),
+                        Files.readString(err, StandardCharsets.UTF_8));
             } finally {
                 Files.deleteIfExists(out);
                 Files.deleteIfExists(err);

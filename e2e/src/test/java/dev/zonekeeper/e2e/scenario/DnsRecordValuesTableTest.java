@@ -40,12 +40,21 @@ class DnsRecordValuesTableTest {
 
     private static final String API_SERVER_REFUSES = "refused by the API server (CRD schema)";
 
-    record Case(String id, String name, String type, Long ttl, List<String> values, List<String> answers,
-            String rejected, boolean apiServer) {
+    record Case(
+            String id,
+            String name,
+            String type,
+            Long ttl,
+            List<String> values,
+            List<String> answers,
+            String rejected,
+            boolean apiServer) {
 
         /** What a user sees: the sorted dig answers, or the refusal. */
         String expected() {
-            return rejected != null ? "rejected: " + rejected : "answers: " + answers.stream().sorted().toList();
+            return rejected != null
+                    ? "rejected: " + rejected
+                    : "answers: " + answers.stream().sorted().toList();
         }
     }
 
@@ -61,8 +70,14 @@ class DnsRecordValuesTableTest {
         this.operator = operator;
         this.sidecar = sidecar;
         this.ns = "zk-values-" + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
-        cluster.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata()
-                .build()).create();
+        cluster.client()
+                .namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(ns)
+                        .endMetadata()
+                        .build())
+                .create();
         this.cases = load(ns + ".svc.cluster.local");
     }
 
@@ -86,10 +101,13 @@ class DnsRecordValuesTableTest {
         assertThat(standalone).as("standalone mode").containsExactlyEntriesOf(expectedStandalone);
 
         Map<String, String> refusedAtCreation = createDnsRecords();
-        await("the operator's verdicts and its sidecar's answers (operator log: " + operator.operator().log() + ")")
-                .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1))
+        await("the operator's verdicts and its sidecar's answers (operator log: "
+                        + operator.operator().log() + ")")
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofSeconds(1))
                 .failFast("operator exited", () -> !operator.operator().alive())
-                .untilAsserted(() -> assertThat(cluster(refusedAtCreation)).as("the operator")
+                .untilAsserted(() -> assertThat(cluster(refusedAtCreation))
+                        .as("the operator")
                         .containsExactlyEntriesOf(expectedCluster));
     }
 
@@ -99,23 +117,53 @@ class DnsRecordValuesTableTest {
         Path dir = Files.createTempDirectory("zk-values");
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
         for (Case c : cases) {
-            yaml.writeValue(dir.resolve(c.id() + ".yaml").toFile(), Map.of("apiVersion", "zonekeeper.dev/v1alpha1",
-                    "kind", "DnsRecord", "metadata", Map.of("name", c.id()), "spec", spec(c)));
+            yaml.writeValue(
+                    dir.resolve(c.id() + ".yaml").toFile(),
+                    Map.of(
+                            "apiVersion",
+                            "zonekeeper.dev/v1alpha1",
+                            "kind",
+                            "DnsRecord",
+                            "metadata",
+                            Map.of("name", c.id()),
+                            "spec",
+                            spec(c)));
         }
         InetSocketAddress listen = new InetSocketAddress("127.0.0.1", Ports.free());
-        try (ChildProcess server = ChildProcess.start("dns-server-values", List.of(Artifacts.java(), "-jar",
-                Artifacts.get().dnsServerJar().toString(), "--records", dir.toString(), "--zone", zone,
-                "--listen", Sidecar.hostPort(listen), "--upstream", "none", "--udp-sockets", "1", "--lameduck", "0"),
-                Map.of(), dir, ChildProcess.logFile("e2e-logs", "dns-server-values"))) {
-            await().atMost(Duration.ofSeconds(120)).failFast(() -> !server.alive())
+        try (ChildProcess server = ChildProcess.start(
+                "dns-server-values",
+                List.of(
+                        Artifacts.java(),
+                        "-jar",
+                        Artifacts.get().dnsServerJar().toString(),
+                        "--records",
+                        dir.toString(),
+                        "--zone",
+                        zone,
+                        "--listen",
+                        Sidecar.hostPort(listen),
+                        "--upstream",
+                        "none",
+                        "--udp-sockets",
+                        "1",
+                        "--lameduck",
+                        "0"),
+                Map.of(),
+                dir,
+                ChildProcess.logFile("e2e-logs", "dns-server-values"))) {
+            await().atMost(Duration.ofSeconds(120))
+                    .failFast(() -> !server.alive())
                     .until(() -> log(server).contains("DNS listening on"));
-            List<String> lines = log(server).lines().filter(l -> l.contains(" rejected ")).toList();
+            List<String> lines =
+                    log(server).lines().filter(l -> l.contains(" rejected ")).toList();
             Map<String, String> outcome = new LinkedHashMap<>();
             for (Case c : cases) {
                 String marker = " (" + c.id() + "): ";
-                String rejection = lines.stream().filter(l -> l.contains(marker))
+                String rejection = lines.stream()
+                        .filter(l -> l.contains(marker))
                         .map(l -> "rejected: " + l.substring(l.indexOf(marker) + marker.length()))
-                        .findFirst().orElse(null);
+                        .findFirst()
+                        .orElse(null);
                 outcome.put(c.id(), rejection != null ? rejection : "answers: " + dig(listen, c));
             }
             return outcome;
@@ -129,7 +177,10 @@ class DnsRecordValuesTableTest {
             GenericKubernetesResource resource = DnsRecords.of(ns, c.id(), c.name(), c.type(), c.values());
             resource.setAdditionalProperty("spec", spec(c));
             try {
-                DnsRecords.api(cluster.client()).inNamespace(ns).resource(resource).create();
+                DnsRecords.api(cluster.client())
+                        .inNamespace(ns)
+                        .resource(resource)
+                        .create();
             } catch (KubernetesClientException e) {
                 assertThat(e.getCode()).as("%s: %s", c.id(), e.getMessage()).isEqualTo(422);
                 refused.put(c.id(), e.getMessage());
@@ -145,8 +196,11 @@ class DnsRecordValuesTableTest {
                 outcome.put(c.id(), API_SERVER_REFUSES);
                 continue;
             }
-            DnsRecords.Ready ready = DnsRecords.ready(DnsRecords.api(cluster.client()).inNamespace(ns)
-                    .withName(c.id()).get()).orElse(null);
+            DnsRecords.Ready ready = DnsRecords.ready(DnsRecords.api(cluster.client())
+                            .inNamespace(ns)
+                            .withName(c.id())
+                            .get())
+                    .orElse(null);
             if (ready == null) {
                 outcome.put(c.id(), "no Ready condition yet");
             } else if (!"True".equals(ready.status())) {
@@ -171,9 +225,20 @@ class DnsRecordValuesTableTest {
 
     /** {@code dig +short}, as a user would check a record, lines sorted. */
     private static List<String> dig(InetSocketAddress server, Case c) {
-        Commands.Result result = Commands.run(List.of("dig", "+short", "+norecurse", "+time=2", "+tries=2",
-                "-p", Integer.toString(server.getPort()), "@" + server.getAddress().getHostAddress(), c.name(),
-                c.type()), Duration.ofSeconds(30)).assertSuccess();
+        Commands.Result result = Commands.run(
+                        List.of(
+                                "dig",
+                                "+short",
+                                "+norecurse",
+                                "+time=2",
+                                "+tries=2",
+                                "-p",
+                                Integer.toString(server.getPort()),
+                                "@" + server.getAddress().getHostAddress(),
+                                c.name(),
+                                c.type()),
+                        Duration.ofSeconds(30))
+                .assertSuccess();
         return result.stdout().lines().filter(l -> !l.isBlank()).sorted().toList();
     }
 
@@ -189,14 +254,21 @@ class DnsRecordValuesTableTest {
         }
         List<Case> cases = new ArrayList<>();
         for (JsonNode n : root.get("cases")) {
-            cases.add(new Case(n.get("id").asText(), n.get("name").asText().replace("{zone}", zone),
-                    n.get("type").asText(), n.has("ttl") ? n.get("ttl").asLong() : null, texts(n.get("values"), zone),
+            cases.add(new Case(
+                    n.get("id").asText(),
+                    n.get("name").asText().replace("{zone}", zone),
+                    n.get("type").asText(),
+                    n.has("ttl") ? n.get("ttl").asLong() : null,
+                    texts(n.get("values"), zone),
                     n.has("answers") ? texts(n.get("answers"), zone) : null,
                     n.has("rejected") ? n.get("rejected").asText().replace("{zone}", zone) : null,
                     n.path("apiServer").asBoolean(false)));
         }
-        assertThat(cases).as("cases in dnsrecord-values.yaml").isNotEmpty()
-                .allSatisfy(c -> assertThat(c.answers() == null).as(c.id() + ": answers or rejected")
+        assertThat(cases)
+                .as("cases in dnsrecord-values.yaml")
+                .isNotEmpty()
+                .allSatisfy(c -> assertThat(c.answers() == null)
+                        .as(c.id() + ": answers or rejected")
                         .isNotEqualTo(c.rejected() == null));
         return cases;
     }

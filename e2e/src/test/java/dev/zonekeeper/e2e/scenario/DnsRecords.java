@@ -2,10 +2,10 @@ package dev.zonekeeper.e2e.scenario;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +16,12 @@ import java.util.Optional;
 final class DnsRecords {
 
     static final ResourceDefinitionContext CONTEXT = new ResourceDefinitionContext.Builder()
-            .withGroup("zonekeeper.dev").withVersion("v1alpha1").withKind("DnsRecord").withPlural("dnsrecords")
-            .withNamespaced(true).build();
+            .withGroup("zonekeeper.dev")
+            .withVersion("v1alpha1")
+            .withKind("DnsRecord")
+            .withPlural("dnsrecords")
+            .withNamespaced(true)
+            .build();
 
     private DnsRecords() {}
 
@@ -28,8 +32,13 @@ final class DnsRecords {
 
     static GenericKubernetesResource of(String namespace, String name, String fqdn, String type, List<String> values) {
         GenericKubernetesResource resource = new GenericKubernetesResourceBuilder()
-                .withApiVersion("zonekeeper.dev/v1alpha1").withKind("DnsRecord")
-                .withNewMetadata().withName(name).withNamespace(namespace).endMetadata().build();
+                .withApiVersion("zonekeeper.dev/v1alpha1")
+                .withKind("DnsRecord")
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(namespace)
+                .endMetadata()
+                .build();
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("name", fqdn);
         spec.put("type", type);
@@ -46,15 +55,18 @@ final class DnsRecords {
         if (resource == null || !(resource.getAdditionalProperties().get("status") instanceof Map)) {
             return Optional.empty();
         }
-        Object conditions = ((Map<String, Object>) resource.getAdditionalProperties().get("status")).get("conditions");
+        Object conditions =
+                ((Map<String, Object>) resource.getAdditionalProperties().get("status")).get("conditions");
         if (!(conditions instanceof List)) {
             return Optional.empty();
         }
         for (Object c : (List<Object>) conditions) {
             Map<String, Object> condition = (Map<String, Object>) c;
             if ("Ready".equals(condition.get("type"))) {
-                return Optional.of(new Ready(String.valueOf(condition.get("status")),
-                        String.valueOf(condition.get("reason")), String.valueOf(condition.get("message"))));
+                return Optional.of(new Ready(
+                        String.valueOf(condition.get("status")),
+                        String.valueOf(condition.get("reason")),
+                        String.valueOf(condition.get("message"))));
             }
         }
         return Optional.empty();

@@ -27,22 +27,47 @@ class DnsServerJarTest {
     void theJarLogsCleanTimestampedLinesAndStopsWithExitZero() throws Exception {
         Path root = Prerequisites.repoRoot();
         Path jar = Artifacts.get().dnsServerJar();
-        try (ChildProcess server = ChildProcess.start("dns-server-jar", List.of(Artifacts.java(), "-jar",
-                jar.toString(), "--records", root.resolve("examples").toString(), "--zone", "example.test",
-                "--zone", "2.0.192.in-addr.arpa", "--listen", "127.0.0.1:0",
-                "--upstream", "none", "--udp-sockets", "1", "--lameduck", "1"), Map.of(), root,
+        try (ChildProcess server = ChildProcess.start(
+                "dns-server-jar",
+                List.of(
+                        Artifacts.java(),
+                        "-jar",
+                        jar.toString(),
+                        "--records",
+                        root.resolve("examples").toString(),
+                        "--zone",
+                        "example.test",
+                        "--zone",
+                        "2.0.192.in-addr.arpa",
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--upstream",
+                        "none",
+                        "--udp-sockets",
+                        "1",
+                        "--lameduck",
+                        "1"),
+                Map.of(),
+                root,
                 ChildProcess.logFile("e2e-logs", "dns-server-jar"))) {
-            await().atMost(Duration.ofSeconds(120)).failFast(() -> !server.alive())
+            await().atMost(Duration.ofSeconds(120))
+                    .failFast(() -> !server.alive())
                     .until(() -> log(server).contains("DNS listening on"));
             Integer exit = server.terminate(Duration.ofSeconds(60));
             List<String> lines = log(server).lines().toList();
             assertThat(exit).as(server.tail()).isEqualTo(0);
             assertThat(lines).isNotEmpty();
-            assertThat(lines).as("the JVM's native-access warning is silenced by the manifest")
+            assertThat(lines)
+                    .as("the JVM's native-access warning is silenced by the manifest")
                     .noneMatch(l -> l.contains("WARNING"));
             assertThat(lines).as("the examples load without a warning").noneMatch(l -> l.contains(" WARN "));
-            assertThat(lines).as("every line has a timestamp").allMatch(l -> TIMESTAMPED.matcher(l).matches());
-            assertThat(lines.stream().filter(l -> l.contains("DNS listening on")).toList()).hasSize(1);
+            assertThat(lines)
+                    .as("every line has a timestamp")
+                    .allMatch(l -> TIMESTAMPED.matcher(l).matches());
+            assertThat(lines.stream()
+                            .filter(l -> l.contains("DNS listening on"))
+                            .toList())
+                    .hasSize(1);
         }
     }
 

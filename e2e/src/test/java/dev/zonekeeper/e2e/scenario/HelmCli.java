@@ -27,15 +27,25 @@ final class HelmCli {
      * no nodes on the apiserver kind, so pods never start; the objects must still pass the API server's validation.
      */
     Commands.Result install(String release, String namespace, List<String> extraArgs) {
-        List<String> args = new ArrayList<>(List.of("install", release, chart().toString(),
-                "--namespace", namespace, "--create-namespace", "--wait=false", "--timeout", "2m"));
+        List<String> args = new ArrayList<>(List.of(
+                "install",
+                release,
+                chart().toString(),
+                "--namespace",
+                namespace,
+                "--create-namespace",
+                "--wait=false",
+                "--timeout",
+                "2m"));
         args.addAll(extraArgs);
         return run(args).assertSuccess();
     }
 
     /** The manifest helm applied for the release (hooks excluded), as helm renders it. */
     String manifest(String release, String namespace) {
-        return run(List.of("get", "manifest", release, "--namespace", namespace)).assertSuccess().stdout();
+        return run(List.of("get", "manifest", release, "--namespace", namespace))
+                .assertSuccess()
+                .stdout();
     }
 
     Commands.Result uninstall(String release, String namespace) {

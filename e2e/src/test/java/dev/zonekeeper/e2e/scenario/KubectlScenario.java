@@ -38,8 +38,14 @@ class KubectlScenario {
         this.cluster = cluster;
         this.operator = operator;
         this.ns = "zk-kubectl-" + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
-        cluster.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata()
-                .build()).create();
+        cluster.client()
+                .namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(ns)
+                        .endMetadata()
+                        .build())
+                .create();
     }
 
     @AfterAll
@@ -50,8 +56,8 @@ class KubectlScenario {
     }
 
     private Commands.Result kubectl(String... args) {
-        List<String> command = new java.util.ArrayList<>(List.of(kubectl.toString(),
-                "--kubeconfig", cluster.kubeconfig().toString(), "--namespace", ns));
+        List<String> command = new java.util.ArrayList<>(
+                List.of(kubectl.toString(), "--kubeconfig", cluster.kubeconfig().toString(), "--namespace", ns));
         command.addAll(List.of(args));
         return Commands.run(command, Duration.ofMinutes(1));
     }
@@ -59,17 +65,24 @@ class KubectlScenario {
     @Test
     void getDnsRecordsShowsTheColumnsAndReadiness() {
         String valid = "web." + ns + ".svc.cluster.local";
-        DnsRecords.api(cluster.client()).inNamespace(ns)
-                .resource(DnsRecords.of(ns, "web", valid, "A", List.of("192.0.2.20", "192.0.2.21"))).create();
-        DnsRecords.api(cluster.client()).inNamespace(ns)
-                .resource(DnsRecords.of(ns, "broken", "broken." + ns + ".svc.cluster.local", "MX",
-                        List.of("mail.example.com."))).create();
+        DnsRecords.api(cluster.client())
+                .inNamespace(ns)
+                .resource(DnsRecords.of(ns, "web", valid, "A", List.of("192.0.2.20", "192.0.2.21")))
+                .create();
+        DnsRecords.api(cluster.client())
+                .inNamespace(ns)
+                .resource(DnsRecords.of(
+                        ns, "broken", "broken." + ns + ".svc.cluster.local", "MX", List.of("mail.example.com.")))
+                .create();
 
-        await("kubectl shows READY for both records (operator log: " + operator.operator().log() + ")")
-                .atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(500))
+        await("kubectl shows READY for both records (operator log: "
+                        + operator.operator().log() + ")")
+                .atMost(Duration.ofSeconds(45))
+                .pollInterval(Duration.ofMillis(500))
                 .failFast("operator exited", () -> !operator.operator().alive())
                 .untilAsserted(() -> {
-                    List<Map<String, String>> rows = table(kubectl("get", "dnsrecords").assertSuccess().stdout());
+                    List<Map<String, String>> rows =
+                            table(kubectl("get", "dnsrecords").assertSuccess().stdout());
                     assertThat(rows).extracting(r -> r.get("NAME")).containsExactly("broken", "web");
                     Map<String, String> web = rows.get(1);
                     assertThat(web.get("READY")).isEqualTo("True");
@@ -80,12 +93,13 @@ class KubectlScenario {
                     assertThat(rows.get(0).get("READY")).isEqualTo("False");
                 });
 
-        Commands.Result shortName = kubectl("get", "dnsr", "broken", "-o",
-                "jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}").assertSuccess();
+        Commands.Result shortName = kubectl(
+                        "get", "dnsr", "broken", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}")
+                .assertSuccess();
         assertThat(shortName.stdout()).isEqualTo("InvalidValue");
         Commands.Result category = kubectl("get", "zonekeeper", "-o", "name").assertSuccess();
-        assertThat(category.stdout().lines()).containsExactlyInAnyOrder(
-                "dnsrecord.zonekeeper.dev/broken", "dnsrecord.zonekeeper.dev/web");
+        assertThat(category.stdout().lines())
+                .containsExactlyInAnyOrder("dnsrecord.zonekeeper.dev/broken", "dnsrecord.zonekeeper.dev/web");
     }
 
     /** Parses kubectl's table output: the header's column starts split every row. */
@@ -101,7 +115,11 @@ class KubectlScenario {
             Map<String, String> row = new LinkedHashMap<>();
             for (int i = 0; i < starts.length; i++) {
                 int end = i + 1 < starts.length ? Math.min(starts[i + 1], line.length()) : line.length();
-                row.put(columns.get(i), starts[i] < line.length() ? line.substring(starts[i], end).trim() : "");
+                row.put(
+                        columns.get(i),
+                        starts[i] < line.length()
+                                ? line.substring(starts[i], end).trim()
+                                : "");
             }
             rows.add(row);
         }

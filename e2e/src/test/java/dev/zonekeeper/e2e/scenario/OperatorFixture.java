@@ -49,6 +49,7 @@ final class OperatorFixture implements AutoCloseable {
     final int notifyPort;
     /** NOTIFY port of the second sidecar, the one PodResolutionScenario starts on the veth address. */
     final int podNotifyPort;
+
     final int httpPort;
     private final HelmCli helm;
     private ChildProcess operator;
@@ -89,23 +90,36 @@ final class OperatorFixture implements AutoCloseable {
     private void install() {
         helm.install(release, namespace, List.of("--set", "replicaCount=1"));
         // the TSIG key, as the pod gets it mounted from the Secret
-        Secret secret = cluster.client().secrets().inNamespace(namespace).withName(fullname + "-tsig").get();
+        Secret secret = cluster.client()
+                .secrets()
+                .inNamespace(namespace)
+                .withName(fullname + "-tsig")
+                .get();
         if (secret == null || secret.getData() == null || !secret.getData().containsKey("tsig.key")) {
-            throw new AssertionError("the chart made no Secret " + namespace + "/" + fullname
-                    + "-tsig with key tsig.key: " + secret);
+            throw new AssertionError(
+                    "the chart made no Secret " + namespace + "/" + fullname + "-tsig with key tsig.key: " + secret);
         }
-        writePrivate(tsigKeyFile, new String(Base64.getDecoder().decode(secret.getData().get("tsig.key")),
-                StandardCharsets.UTF_8).trim() + "\n");
+        writePrivate(
+                tsigKeyFile,
+                new String(Base64.getDecoder().decode(secret.getData().get("tsig.key")), StandardCharsets.UTF_8).trim()
+                        + "\n");
         writePrivate(serviceAccountKubeconfig, serviceAccountKubeconfig());
     }
 
     /** A kubeconfig whose user is the chart's ServiceAccount, with a token from the TokenRequest API. */
     private String serviceAccountKubeconfig() {
-        TokenRequest request = cluster.client().serviceAccounts().inNamespace(namespace).withName(fullname)
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(4L * 3600).endSpec()
+        TokenRequest request = cluster.client()
+                .serviceAccounts()
+                .inNamespace(namespace)
+                .withName(fullname)
+                .tokenRequest(new TokenRequestBuilder()
+                        .withNewSpec()
+                        .withExpirationSeconds(4L * 3600)
+                        .endSpec()
                         .build());
         String token = request.getStatus().getToken();
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "apiVersion: v1",
                 "kind: Config",
                 "clusters:",
@@ -129,7 +143,8 @@ final class OperatorFixture implements AutoCloseable {
 
     /** A client that authenticates as the operator does (the chart's ServiceAccount). */
     KubernetesClient operatorIdentityClient() {
-        return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(serviceAccountKubeconfig.toFile()))
+        return new KubernetesClientBuilder()
+                .withConfig(Config.fromKubeconfig(serviceAccountKubeconfig.toFile()))
                 .build();
     }
 
@@ -147,19 +162,34 @@ final class OperatorFixture implements AutoCloseable {
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
         env.put("QUARKUS_LOG_LEVEL", "INFO");
-        operator = ChildProcess.start("operator",
-                List.of(Artifacts.java(), "-Xmx384m", "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
-                        "--add-opens", "java.base/java.lang=ALL-UNNAMED", "-jar", jar.toString()), env, workDir,
+        operator = ChildProcess.start(
+                "operator",
+                List.of(
+                        Artifacts.java(),
+                        "-Xmx384m",
+                        "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
+                        "--add-opens",
+                        "java.base/java.lang=ALL-UNNAMED",
+                        "-jar",
+                        jar.toString()),
+                env,
+                workDir,
                 ChildProcess.logFile("e2e-logs", "operator"));
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
         await("operator ready at " + ready + " (" + operator + ")")
                 .atMost(Duration.ofMinutes(2))
                 .pollInterval(Duration.ofMillis(500))
                 .ignoreExceptionsInstanceOf(IOException.class)
                 .failFast("operator exited: " + operator.tail(), () -> !operator.alive())
-                .until(() -> http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(3)).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+                .until(() -> http.send(
+                                        HttpRequest.newBuilder(ready)
+                                                .timeout(Duration.ofSeconds(3))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200);
     }
 
     ChildProcess operator() {

@@ -52,7 +52,12 @@ class OperatorRbacScenario {
         this.dns = sidecar.dns();
         this.admin = cluster.client();
         this.ns = "zk-rbac-" + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
-        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        admin.namespaces()
+                .resource(new NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(ns)
+                        .endMetadata()
+                        .build())
                 .create();
     }
 
@@ -71,7 +76,8 @@ class OperatorRbacScenario {
 
     private ConditionFactory eventually(String what) {
         return await(what + " (operator log: " + operator.operator().log() + ")")
-                .atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofMillis(250));
+                .atMost(Duration.ofSeconds(45))
+                .pollInterval(Duration.ofMillis(250));
     }
 
     private String svc(String name) {
@@ -82,95 +88,205 @@ class OperatorRbacScenario {
     void theOperatorRunsWithTheChartServiceAccountAndNothingMore() {
         try (KubernetesClient asOperator = operator.operatorIdentityClient()) {
             assertThat(asOperator.services().inAnyNamespace().list().getItems()).isNotNull();
-            assertThat(asOperator.discovery().v1().endpointSlices().inAnyNamespace().list().getItems()).isNotNull();
-            assertThatThrownBy(() -> asOperator.secrets().inNamespace(operator.namespace).list())
+            assertThat(asOperator
+                            .discovery()
+                            .v1()
+                            .endpointSlices()
+                            .inAnyNamespace()
+                            .list()
+                            .getItems())
+                    .isNotNull();
+            assertThatThrownBy(() ->
+                            asOperator.secrets().inNamespace(operator.namespace).list())
                     .as("the chart grants no access to Secrets")
-                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
-            assertThatThrownBy(() -> asOperator.services().inNamespace(ns).resource(new ServiceBuilder()
-                            .withNewMetadata().withName("forbidden").endMetadata()
-                            .withNewSpec().addNewPort().withPort(80).endPort().endSpec().build()).create())
+                    .isInstanceOfSatisfying(
+                            KubernetesClientException.class,
+                            e -> assertThat(e.getCode()).isEqualTo(403));
+            assertThatThrownBy(() -> asOperator
+                            .services()
+                            .inNamespace(ns)
+                            .resource(new ServiceBuilder()
+                                    .withNewMetadata()
+                                    .withName("forbidden")
+                                    .endMetadata()
+                                    .withNewSpec()
+                                    .addNewPort()
+                                    .withPort(80)
+                                    .endPort()
+                                    .endSpec()
+                                    .build())
+                            .create())
                     .as("the operator may only watch Services")
-                    .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+                    .isInstanceOfSatisfying(
+                            KubernetesClientException.class,
+                            e -> assertThat(e.getCode()).isEqualTo(403));
         }
     }
 
     @Test
     void clusterIpServiceIsAnsweredChangedAndRemoved() {
-        Service created = admin.services().inNamespace(ns).resource(new ServiceBuilder()
-                .withNewMetadata().withName("web").endMetadata()
-                .withNewSpec().withType("ClusterIP")
-                .addNewPort().withName("http").withProtocol("TCP").withPort(80).endPort()
-                .endSpec().build()).create();
+        Service created = admin.services()
+                .inNamespace(ns)
+                .resource(new ServiceBuilder()
+                        .withNewMetadata()
+                        .withName("web")
+                        .endMetadata()
+                        .withNewSpec()
+                        .withType("ClusterIP")
+                        .addNewPort()
+                        .withName("http")
+                        .withProtocol("TCP")
+                        .withPort(80)
+                        .endPort()
+                        .endSpec()
+                        .build())
+                .create();
         String clusterIp = created.getSpec().getClusterIP();
         assertThat(clusterIp).as("cluster IP allocated by the API server").matches("[0-9.]+");
 
-        eventually("A of the new Service").untilAsserted(() ->
-                assertThat(dns.query(svc("web"), Type.A)).isEqualTo(Dns.noerror(clusterIp)));
-        assertThat(dns.query("_http._tcp." + svc("web"), Type.SRV)).isEqualTo(Dns.noerror("0 100 80 " + svc("web") + "."));
+        eventually("A of the new Service")
+                .untilAsserted(() -> assertThat(dns.query(svc("web"), Type.A)).isEqualTo(Dns.noerror(clusterIp)));
+        assertThat(dns.query("_http._tcp." + svc("web"), Type.SRV))
+                .isEqualTo(Dns.noerror("0 100 80 " + svc("web") + "."));
 
-        admin.services().inNamespace(ns).withName("web").edit(s -> new ServiceBuilder(s).editSpec()
-                .editFirstPort().withPort(8080).endPort().endSpec().build());
-        eventually("SRV after the port changed").untilAsserted(() ->
-                assertThat(dns.query("_http._tcp." + svc("web"), Type.SRV))
+        admin.services()
+                .inNamespace(ns)
+                .withName("web")
+                .edit(s -> new ServiceBuilder(s)
+                        .editSpec()
+                        .editFirstPort()
+                        .withPort(8080)
+                        .endPort()
+                        .endSpec()
+                        .build());
+        eventually("SRV after the port changed")
+                .untilAsserted(() -> assertThat(dns.query("_http._tcp." + svc("web"), Type.SRV))
                         .isEqualTo(Dns.noerror("0 100 8080 " + svc("web") + ".")));
 
         admin.services().inNamespace(ns).withName("web").delete();
-        eventually("NXDOMAIN after the Service was deleted").untilAsserted(() ->
-                assertThat(dns.query(svc("web"), Type.A)).isEqualTo(Dns.nxdomain()));
+        eventually("NXDOMAIN after the Service was deleted")
+                .untilAsserted(() -> assertThat(dns.query(svc("web"), Type.A)).isEqualTo(Dns.nxdomain()));
     }
 
     @Test
     void headlessServiceFollowsItsEndpointSlices() {
-        admin.services().inNamespace(ns).resource(new ServiceBuilder()
-                .withNewMetadata().withName("db").endMetadata()
-                .withNewSpec().withClusterIP("None")
-                .addNewPort().withName("pg").withProtocol("TCP").withPort(5432).endPort()
-                .endSpec().build()).create();
-        EndpointSlice slice = admin.discovery().v1().endpointSlices().inNamespace(ns).resource(new EndpointSliceBuilder()
-                .withNewMetadata().withName("db-e2e").addToLabels("kubernetes.io/service-name", "db")
-                .addToLabels("endpointslice.kubernetes.io/managed-by", "e2e.zonekeeper.dev").endMetadata()
-                .withAddressType("IPv4")
-                .addNewEndpoint().withAddresses("10.1.0.5").withHostname("db-0")
-                .withNewConditions().withReady(true).endConditions().endEndpoint()
-                .addNewEndpoint().withAddresses("10.1.0.6").withHostname("db-1")
-                .withNewConditions().withReady(false).endConditions().endEndpoint()
-                .addNewPort().withName("pg").withProtocol("TCP").withPort(5432).endPort()
-                .build()).create();
+        admin.services()
+                .inNamespace(ns)
+                .resource(new ServiceBuilder()
+                        .withNewMetadata()
+                        .withName("db")
+                        .endMetadata()
+                        .withNewSpec()
+                        .withClusterIP("None")
+                        .addNewPort()
+                        .withName("pg")
+                        .withProtocol("TCP")
+                        .withPort(5432)
+                        .endPort()
+                        .endSpec()
+                        .build())
+                .create();
+        EndpointSlice slice = admin.discovery()
+                .v1()
+                .endpointSlices()
+                .inNamespace(ns)
+                .resource(new EndpointSliceBuilder()
+                        .withNewMetadata()
+                        .withName("db-e2e")
+                        .addToLabels("kubernetes.io/service-name", "db")
+                        .addToLabels("endpointslice.kubernetes.io/managed-by", "e2e.zonekeeper.dev")
+                        .endMetadata()
+                        .withAddressType("IPv4")
+                        .addNewEndpoint()
+                        .withAddresses("10.1.0.5")
+                        .withHostname("db-0")
+                        .withNewConditions()
+                        .withReady(true)
+                        .endConditions()
+                        .endEndpoint()
+                        .addNewEndpoint()
+                        .withAddresses("10.1.0.6")
+                        .withHostname("db-1")
+                        .withNewConditions()
+                        .withReady(false)
+                        .endConditions()
+                        .endEndpoint()
+                        .addNewPort()
+                        .withName("pg")
+                        .withProtocol("TCP")
+                        .withPort(5432)
+                        .endPort()
+                        .build())
+                .create();
 
-        eventually("A of the ready endpoint only").untilAsserted(() ->
-                assertThat(dns.query(svc("db"), Type.A)).isEqualTo(Dns.noerror("10.1.0.5")));
+        eventually("A of the ready endpoint only")
+                .untilAsserted(() -> assertThat(dns.query(svc("db"), Type.A)).isEqualTo(Dns.noerror("10.1.0.5")));
         assertThat(dns.query("db-0." + svc("db"), Type.A)).isEqualTo(Dns.noerror("10.1.0.5"));
         assertThat(dns.query("db-1." + svc("db"), Type.A)).isEqualTo(Dns.nxdomain());
 
-        admin.discovery().v1().endpointSlices().inNamespace(ns).withName(slice.getMetadata().getName()).edit(s ->
-                new EndpointSliceBuilder(s).editLastEndpoint().editConditions().withReady(true).endConditions()
-                        .endEndpoint().build());
-        eventually("A of both endpoints once the second is ready").untilAsserted(() ->
-                assertThat(dns.query(svc("db"), Type.A)).isEqualTo(Dns.noerror("10.1.0.5", "10.1.0.6")));
+        admin.discovery()
+                .v1()
+                .endpointSlices()
+                .inNamespace(ns)
+                .withName(slice.getMetadata().getName())
+                .edit(s -> new EndpointSliceBuilder(s)
+                        .editLastEndpoint()
+                        .editConditions()
+                        .withReady(true)
+                        .endConditions()
+                        .endEndpoint()
+                        .build());
+        eventually("A of both endpoints once the second is ready")
+                .untilAsserted(
+                        () -> assertThat(dns.query(svc("db"), Type.A)).isEqualTo(Dns.noerror("10.1.0.5", "10.1.0.6")));
         assertThat(dns.query("_pg._tcp." + svc("db"), Type.SRV))
                 .isEqualTo(Dns.noerror("0 50 5432 db-0." + svc("db") + ".", "0 50 5432 db-1." + svc("db") + "."));
 
-        admin.discovery().v1().endpointSlices().inNamespace(ns).withName(slice.getMetadata().getName()).delete();
-        eventually("no record once the slice is gone").untilAsserted(() ->
-                assertThat(dns.query(svc("db"), Type.A)).isEqualTo(Dns.nxdomain()));
+        admin.discovery()
+                .v1()
+                .endpointSlices()
+                .inNamespace(ns)
+                .withName(slice.getMetadata().getName())
+                .delete();
+        eventually("no record once the slice is gone")
+                .untilAsserted(() -> assertThat(dns.query(svc("db"), Type.A)).isEqualTo(Dns.nxdomain()));
     }
 
     @Test
     void podRecordFollowsThePodIp() {
         // bound to a node that does not exist: no kubelet ever touches it, on any cluster kind
-        admin.pods().inNamespace(ns).resource(new PodBuilder()
-                .withNewMetadata().withName("worker").endMetadata()
-                .withNewSpec().withNodeName("zk-e2e-no-such-node")
-                .addNewContainer().withName("main").withImage("registry.invalid/none:1").endContainer()
-                .endSpec().build()).create();
+        admin.pods()
+                .inNamespace(ns)
+                .resource(new PodBuilder()
+                        .withNewMetadata()
+                        .withName("worker")
+                        .endMetadata()
+                        .withNewSpec()
+                        .withNodeName("zk-e2e-no-such-node")
+                        .addNewContainer()
+                        .withName("main")
+                        .withImage("registry.invalid/none:1")
+                        .endContainer()
+                        .endSpec()
+                        .build())
+                .create();
         String podName = "10-1-0-9." + ns + ".pod." + DOMAIN;
-        assertThat(dns.query(podName, Type.A)).as("no record before the pod has an IP").isEqualTo(Dns.nxdomain());
+        assertThat(dns.query(podName, Type.A))
+                .as("no record before the pod has an IP")
+                .isEqualTo(Dns.nxdomain());
 
-        admin.pods().inNamespace(ns).withName("worker").editStatus(p -> new PodBuilder(p).editOrNewStatus()
-                .withPhase("Running").withPodIP("10.1.0.9").withPodIPs(new PodIPBuilder().withIp("10.1.0.9").build())
-                .endStatus().build());
-        eventually("pod A record once the pod has an IP").untilAsserted(() ->
-                assertThat(dns.query(podName, Type.A)).isEqualTo(Dns.noerror("10.1.0.9")));
+        admin.pods()
+                .inNamespace(ns)
+                .withName("worker")
+                .editStatus(p -> new PodBuilder(p)
+                        .editOrNewStatus()
+                        .withPhase("Running")
+                        .withPodIP("10.1.0.9")
+                        .withPodIPs(new PodIPBuilder().withIp("10.1.0.9").build())
+                        .endStatus()
+                        .build());
+        eventually("pod A record once the pod has an IP")
+                .untilAsserted(() -> assertThat(dns.query(podName, Type.A)).isEqualTo(Dns.noerror("10.1.0.9")));
 
         // graceful delete: the pod stays (terminating, no kubelet confirms) but its record must go
         admin.pods().inNamespace(ns).withName("worker").delete();
@@ -178,8 +294,8 @@ class OperatorRbacScenario {
         if (terminating != null) {
             assertThat(terminating.getMetadata().getDeletionTimestamp()).isNotNull();
         }
-        eventually("pod record gone once the pod is being deleted").untilAsserted(() ->
-                assertThat(dns.query(podName, Type.A)).isEqualTo(Dns.nxdomain()));
+        eventually("pod record gone once the pod is being deleted")
+                .untilAsserted(() -> assertThat(dns.query(podName, Type.A)).isEqualTo(Dns.nxdomain()));
         admin.pods().inNamespace(ns).withName("worker").withGracePeriod(0).delete();
     }
 
@@ -187,7 +303,8 @@ class OperatorRbacScenario {
     void dnsRecordStatusAndAnswersFollowTheResource() {
         String fqdn = "api." + ns + ".svc." + DOMAIN;
         var records = DnsRecords.api(admin).inNamespace(ns);
-        records.resource(DnsRecords.of(ns, "api", fqdn, "A", List.of("192.0.2.10"))).create();
+        records.resource(DnsRecords.of(ns, "api", fqdn, "A", List.of("192.0.2.10")))
+                .create();
         eventually("Ready=True for a valid record").untilAsserted(() -> {
             GenericKubernetesResource live = records.withName("api").get();
             assertThat(DnsRecords.ready(live)).hasValueSatisfying(r -> {
@@ -198,44 +315,51 @@ class OperatorRbacScenario {
             assertThat(String.valueOf(DnsRecords.status(live, "observedGeneration")))
                     .isEqualTo(String.valueOf(live.getMetadata().getGeneration()));
         });
-        eventually("A answer of the DnsRecord").untilAsserted(() ->
-                assertThat(dns.query(fqdn, Type.A)).isEqualTo(Dns.noerror("192.0.2.10")));
+        eventually("A answer of the DnsRecord")
+                .untilAsserted(() -> assertThat(dns.query(fqdn, Type.A)).isEqualTo(Dns.noerror("192.0.2.10")));
 
         records.withName("api").edit(r -> {
             @SuppressWarnings("unchecked")
-            java.util.Map<String, Object> spec = (java.util.Map<String, Object>) r.getAdditionalProperties().get("spec");
+            java.util.Map<String, Object> spec =
+                    (java.util.Map<String, Object>) r.getAdditionalProperties().get("spec");
             spec.put("values", List.of("192.0.2.11", "192.0.2.12"));
             return r;
         });
-        eventually("answer after the values changed").untilAsserted(() ->
-                assertThat(dns.query(fqdn, Type.A)).isEqualTo(Dns.noerror("192.0.2.11", "192.0.2.12")));
+        eventually("answer after the values changed")
+                .untilAsserted(
+                        () -> assertThat(dns.query(fqdn, Type.A)).isEqualTo(Dns.noerror("192.0.2.11", "192.0.2.12")));
         eventually("observedGeneration follows the edit").untilAsserted(() -> {
             GenericKubernetesResource live = records.withName("api").get();
             assertThat(live.getMetadata().getGeneration()).isEqualTo(2L);
-            assertThat(String.valueOf(DnsRecords.status(live, "observedGeneration"))).isEqualTo("2");
+            assertThat(String.valueOf(DnsRecords.status(live, "observedGeneration")))
+                    .isEqualTo("2");
         });
 
         records.resource(DnsRecords.of(ns, "bad", "bad." + ns + ".svc." + DOMAIN, "A", List.of("not-an-address")))
                 .create();
-        eventually("Ready=False InvalidValue for a value that is no IPv4 address").untilAsserted(() ->
-                assertThat(DnsRecords.ready(records.withName("bad").get())).hasValueSatisfying(r -> {
-                    assertThat(r.status()).isEqualTo("False");
-                    assertThat(r.reason()).isEqualTo("InvalidValue");
-                    assertThat(r.message()).contains("not-an-address");
-                }));
+        eventually("Ready=False InvalidValue for a value that is no IPv4 address")
+                .untilAsserted(() -> assertThat(
+                                DnsRecords.ready(records.withName("bad").get()))
+                        .hasValueSatisfying(r -> {
+                            assertThat(r.status()).isEqualTo("False");
+                            assertThat(r.reason()).isEqualTo("InvalidValue");
+                            assertThat(r.message()).contains("not-an-address");
+                        }));
         assertThat(dns.query("bad." + ns + ".svc." + DOMAIN, Type.A)).isEqualTo(Dns.nxdomain());
 
         records.resource(DnsRecords.of(ns, "elsewhere", "x.kube-system.svc." + DOMAIN, "A", List.of("192.0.2.66")))
                 .create();
-        eventually("Ready=False NotAllowed for a name in another namespace").untilAsserted(() ->
-                assertThat(DnsRecords.ready(records.withName("elsewhere").get())).hasValueSatisfying(r -> {
-                    assertThat(r.status()).isEqualTo("False");
-                    assertThat(r.reason()).isEqualTo("NotAllowed");
-                }));
+        eventually("Ready=False NotAllowed for a name in another namespace")
+                .untilAsserted(() -> assertThat(
+                                DnsRecords.ready(records.withName("elsewhere").get()))
+                        .hasValueSatisfying(r -> {
+                            assertThat(r.status()).isEqualTo("False");
+                            assertThat(r.reason()).isEqualTo("NotAllowed");
+                        }));
         assertThat(dns.query("x.kube-system.svc." + DOMAIN, Type.A)).isEqualTo(Dns.nxdomain());
 
         records.withName("api").delete();
-        eventually("NXDOMAIN after the DnsRecord was deleted").untilAsserted(() ->
-                assertThat(dns.query(fqdn, Type.A)).isEqualTo(Dns.nxdomain()));
+        eventually("NXDOMAIN after the DnsRecord was deleted")
+                .untilAsserted(() -> assertThat(dns.query(fqdn, Type.A)).isEqualTo(Dns.nxdomain()));
     }
 }

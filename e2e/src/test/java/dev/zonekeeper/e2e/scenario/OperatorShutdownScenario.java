@@ -25,10 +25,15 @@ class OperatorShutdownScenario {
         try (OperatorFixture fixture = OperatorFixture.start(cluster)) {
             ChildProcess operator = fixture.operator();
             await("the operator holds a Lease in " + fixture.namespace + " (" + operator + ")")
-                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                    .untilAsserted(() -> assertThat(cluster.client().leases().inNamespace(fixture.namespace).list()
-                            .getItems())
-                            .extracting(l -> l.getSpec() == null ? null : l.getSpec().getHolderIdentity())
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(250))
+                    .untilAsserted(() -> assertThat(cluster.client()
+                                    .leases()
+                                    .inNamespace(fixture.namespace)
+                                    .list()
+                                    .getItems())
+                            .extracting(l ->
+                                    l.getSpec() == null ? null : l.getSpec().getHolderIdentity())
                             .contains(fixture.fullname + "-e2e"));
 
             Integer exit = operator.terminate(EXIT_BOUND);
@@ -37,7 +42,9 @@ class OperatorShutdownScenario {
                     .as("the operator still runs %s after SIGTERM (%s)\n%s", EXIT_BOUND, operator, operator.tail())
                     .isNotNull();
             // 128 + 15: ended by SIGTERM, the JVM's own status for it
-            assertThat(exit).as("exit status after SIGTERM\n%s", operator.tail()).isEqualTo(143);
+            assertThat(exit)
+                    .as("exit status after SIGTERM\n%s", operator.tail())
+                    .isEqualTo(143);
         }
     }
 }

@@ -79,16 +79,29 @@ class PodResolutionScenario {
         // `ip netns exec` bind-mounts /etc/netns/<name>/resolv.conf over /etc/resolv.conf
         etcNetns = Path.of("/etc/netns", netns);
         Files.createDirectories(etcNetns);
-        Files.writeString(etcNetns.resolve("resolv.conf"), "search " + podNs + ".svc.cluster.local svc.cluster.local"
-                + " cluster.local\nnameserver " + hostAddress + "\noptions ndots:5\n", StandardCharsets.UTF_8);
+        Files.writeString(
+                etcNetns.resolve("resolv.conf"),
+                "search " + podNs + ".svc.cluster.local svc.cluster.local" + " cluster.local\nnameserver " + hostAddress
+                        + "\noptions ndots:5\n",
+                StandardCharsets.UTF_8);
 
         for (String ns : List.of(podNs, otherNs)) {
-            cluster.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns)
-                    .endMetadata().build()).create();
+            cluster.client()
+                    .namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(ns)
+                            .endMetadata()
+                            .build())
+                    .create();
         }
         int knotPort = startKnot();
-        sidecar = Sidecar.start("dns-sidecar-netns", operator, new InetSocketAddress(hostAddress, 53),
-                new InetSocketAddress("127.0.0.1", operator.podNotifyPort), List.of("127.0.0.1:" + knotPort));
+        sidecar = Sidecar.start(
+                "dns-sidecar-netns",
+                operator,
+                new InetSocketAddress(hostAddress, 53),
+                new InetSocketAddress("127.0.0.1", operator.podNotifyPort),
+                List.of("127.0.0.1:" + knotPort));
     }
 
     @AfterAll
@@ -119,33 +132,55 @@ class PodResolutionScenario {
 
     @Test
     void aPodResolvesServicesAndExternalNamesThroughTheSidecar() {
-        String mine = cluster.client().services().inNamespace(podNs).resource(service()).create()
-                .getSpec().getClusterIP();
-        String theirs = cluster.client().services().inNamespace(otherNs).resource(service()).create()
-                .getSpec().getClusterIP();
+        String mine = cluster.client()
+                .services()
+                .inNamespace(podNs)
+                .resource(service())
+                .create()
+                .getSpec()
+                .getClusterIP();
+        String theirs = cluster.client()
+                .services()
+                .inNamespace(otherNs)
+                .resource(service())
+                .create()
+                .getSpec()
+                .getClusterIP();
         assertThat(mine).isNotEqualTo(theirs);
 
-        await("getent hosts my-svc in the pod's network namespace").atMost(Duration.ofSeconds(45))
+        await("getent hosts my-svc in the pod's network namespace")
+                .atMost(Duration.ofSeconds(45))
                 .pollInterval(Duration.ofMillis(500))
                 .untilAsserted(() -> assertThat(getent("my-svc")).isEqualTo(mine));
         assertThat(getent("my-svc." + otherNs)).isEqualTo(theirs);
         assertThat(getent("my-svc." + podNs + ".svc.cluster.local")).isEqualTo(mine);
         assertThat(getent("www.external.test")).as("forwarded to the upstream").isEqualTo("192.0.2.80");
-        Commands.Result missing = Commands.run(List.of("ip", "netns", "exec", netns, "getent", "hosts",
-                "no-such-svc"), Duration.ofSeconds(30));
-        assertThat(missing.exitCode()).as("an unknown short name does not resolve: %s", missing).isEqualTo(2);
+        Commands.Result missing = Commands.run(
+                List.of("ip", "netns", "exec", netns, "getent", "hosts", "no-such-svc"), Duration.ofSeconds(30));
+        assertThat(missing.exitCode())
+                .as("an unknown short name does not resolve: %s", missing)
+                .isEqualTo(2);
     }
 
     private io.fabric8.kubernetes.api.model.Service service() {
-        return new ServiceBuilder().withNewMetadata().withName("my-svc").endMetadata()
-                .withNewSpec().addNewPort().withName("http").withProtocol("TCP").withPort(80).endPort().endSpec()
+        return new ServiceBuilder()
+                .withNewMetadata()
+                .withName("my-svc")
+                .endMetadata()
+                .withNewSpec()
+                .addNewPort()
+                .withName("http")
+                .withProtocol("TCP")
+                .withPort(80)
+                .endPort()
+                .endSpec()
                 .build();
     }
 
     /** The first address {@code getent hosts NAME} prints inside the network namespace. */
     private String getent(String name) {
-        Commands.Result result = Commands.run(List.of("ip", "netns", "exec", netns, "getent", "hosts", name),
-                Duration.ofSeconds(30));
+        Commands.Result result =
+                Commands.run(List.of("ip", "netns", "exec", netns, "getent", "hosts", name), Duration.ofSeconds(30));
         assertThat(result.exitCode()).as("%s", result).isZero();
         return result.stdout().trim().split("\\s+")[0];
     }
@@ -156,7 +191,8 @@ class PodResolutionScenario {
             throw Prerequisites.missing("the pod resolution scenario makes a network namespace and a veth pair:"
                     + " run the tests as root");
         }
-        boolean hasIp = Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip"))
+        boolean hasIp = Files.isExecutable(Path.of("/usr/sbin/ip"))
+                || Files.isExecutable(Path.of("/sbin/ip"))
                 || Files.isExecutable(Path.of("/usr/bin/ip"));
         if (!hasIp) {
             throw Prerequisites.missing("`ip` not found: install the Debian package iproute2 (network namespaces)");
@@ -175,17 +211,24 @@ class PodResolutionScenario {
 
     /** Knot DNS on 127.0.0.1 serving external.test: the sidecar's upstream (the sidecar runs on the host). */
     private int startKnot() {
-        knot = KnotServer.start("external.test.", String.join("\n",
-                "$ORIGIN external.test.",
-                "$TTL 300",
-                "@ SOA ns.external.test. hostmaster.external.test. 1 3600 600 86400 300",
-                "@ NS ns.external.test.",
-                "ns A 192.0.2.1",
-                "www A 192.0.2.80", ""), new InetSocketAddress("127.0.0.1", 0));
+        knot = KnotServer.start(
+                "external.test.",
+                String.join(
+                        "\n",
+                        "$ORIGIN external.test.",
+                        "$TTL 300",
+                        "@ SOA ns.external.test. hostmaster.external.test. 1 3600 600 86400 300",
+                        "@ NS ns.external.test.",
+                        "ns A 192.0.2.1",
+                        "www A 192.0.2.80",
+                        ""),
+                new InetSocketAddress("127.0.0.1", 0));
         int port = knot.address().getPort();
         Dns upstream = new Dns(new InetSocketAddress("127.0.0.1", port));
-        await("knotd serving external.test on 127.0.0.1:" + port).atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        await("knotd serving external.test on 127.0.0.1:" + port)
+                .atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions()
                 .failFast("knotd exited: " + knot.log(), () -> !knot.isRunning())
                 .until(() -> upstream.query("www.external.test", Type.A).equals(Dns.noerror("192.0.2.80")));
         return port;

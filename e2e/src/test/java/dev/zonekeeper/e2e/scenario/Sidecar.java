@@ -38,29 +38,47 @@ final class Sidecar implements AutoCloseable {
      * Starts a sidecar of {@code operator} answering on {@code listen} and taking NOTIFY on {@code notifyListen};
      * {@code upstreams} empty means {@code --upstream none}.
      */
-    static Sidecar start(String name, OperatorFixture operator, InetSocketAddress listen,
-            InetSocketAddress notifyListen, List<String> upstreams) {
+    static Sidecar start(
+            String name,
+            OperatorFixture operator,
+            InetSocketAddress listen,
+            InetSocketAddress notifyListen,
+            List<String> upstreams) {
         Path jar = Artifacts.get().dnsServerJar();
         int metricsPort = Ports.free();
-        List<String> command = new ArrayList<>(List.of(Artifacts.java(), "-Xmx256m", "-jar", jar.toString(),
-                "--listen", hostPort(listen),
-                "--primary", "127.0.0.1:" + operator.transferPort,
-                "--tsig-key-file", operator.tsigKeyFile.toString(),
-                "--notify-listen", hostPort(notifyListen),
-                "--zone", "cluster.local",
-                "--zone", "in-addr.arpa",
-                "--zone", "ip6.arpa",
-                "--fallthrough", "in-addr.arpa",
-                "--fallthrough", "ip6.arpa",
-                "--metrics", "127.0.0.1:" + metricsPort));
+        List<String> command = new ArrayList<>(List.of(
+                Artifacts.java(),
+                "-Xmx256m",
+                "-jar",
+                jar.toString(),
+                "--listen",
+                hostPort(listen),
+                "--primary",
+                "127.0.0.1:" + operator.transferPort,
+                "--tsig-key-file",
+                operator.tsigKeyFile.toString(),
+                "--notify-listen",
+                hostPort(notifyListen),
+                "--zone",
+                "cluster.local",
+                "--zone",
+                "in-addr.arpa",
+                "--zone",
+                "ip6.arpa",
+                "--fallthrough",
+                "in-addr.arpa",
+                "--fallthrough",
+                "ip6.arpa",
+                "--metrics",
+                "127.0.0.1:" + metricsPort));
         if (upstreams.isEmpty()) {
             command.addAll(List.of("--upstream", "none"));
         }
         for (String upstream : upstreams) {
             command.addAll(List.of("--upstream", upstream));
         }
-        ChildProcess process = ChildProcess.start(name, command, Map.of(), operator.workDir,
-                ChildProcess.logFile("e2e-logs", name));
+        ChildProcess process =
+                ChildProcess.start(name, command, Map.of(), operator.workDir, ChildProcess.logFile("e2e-logs", name));
         Sidecar sidecar = new Sidecar(listen, metricsPort, process);
         try {
             sidecar.awaitReady(operator);
@@ -72,20 +90,32 @@ final class Sidecar implements AutoCloseable {
     }
 
     private void awaitReady(OperatorFixture operator) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         URI ready = URI.create("http://127.0.0.1:" + metricsPort + "/ready");
         try {
-            await("the DNS sidecar ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+            await("the DNS sidecar ready")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
                     .ignoreExceptionsInstanceOf(IOException.class)
                     .failFast(() -> !process.alive() || !operator.operator().alive())
-                    .until(() -> http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(3)).build(),
-                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+                    .until(() -> http.send(
+                                            HttpRequest.newBuilder(ready)
+                                                    .timeout(Duration.ofSeconds(3))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.discarding())
+                                    .statusCode()
+                            == 200);
         } catch (ConditionTimeoutException | TerminalFailureException e) {
-            throw new AssertionError("the DNS sidecar " + process + " did not become ready: its first zone transfer"
-                    + " (AXFR of cluster.local) from the operator's TransferServer at 127.0.0.1:"
-                    + operator.transferPort + " did not succeed" + (process.alive() ? "" : " (the sidecar exited)")
-                    + (operator.operator().alive() ? "" : " (the operator exited)") + "\n" + process.tail() + "\n"
-                    + operator.operator().tail(), e);
+            throw new AssertionError(
+                    "the DNS sidecar " + process + " did not become ready: its first zone transfer"
+                            + " (AXFR of cluster.local) from the operator's TransferServer at 127.0.0.1:"
+                            + operator.transferPort + " did not succeed"
+                            + (process.alive() ? "" : " (the sidecar exited)")
+                            + (operator.operator().alive() ? "" : " (the operator exited)") + "\n" + process.tail()
+                            + "\n"
+                            + operator.operator().tail(),
+                    e);
         }
     }
 

@@ -28,7 +28,6 @@ final class ZonekeeperExtension implements BeforeAllCallback, ParameterResolver 
         Prerequisites.helm();
     }
 
-
     /** The sidecar that every scenario shares; PodResolutionScenario starts its own on the veth address. */
     static final class SharedSidecar implements AutoCloseable {
         final Sidecar sidecar;
@@ -50,9 +49,16 @@ final class ZonekeeperExtension implements BeforeAllCallback, ParameterResolver 
 
     static Sidecar sidecar(ExtensionContext context) {
         OperatorFixture operator = operator(context);
-        return Shared.get(context, SharedSidecar.class, () -> new SharedSidecar(Sidecar.start("dns-sidecar", operator,
-                new InetSocketAddress("127.0.0.1", Ports.free()),
-                new InetSocketAddress("127.0.0.1", operator.notifyPort), List.of()))).sidecar;
+        return Shared.get(
+                        context,
+                        SharedSidecar.class,
+                        () -> new SharedSidecar(Sidecar.start(
+                                "dns-sidecar",
+                                operator,
+                                new InetSocketAddress("127.0.0.1", Ports.free()),
+                                new InetSocketAddress("127.0.0.1", operator.notifyPort),
+                                List.of())))
+                .sidecar;
     }
 
     @Override

@@ -46,136 +46,147 @@ import org.xbill.DNS.TSIG;
 @Singleton
 public class ZonePipeline {
 
-  private static final Logger LOG = Logger.getLogger(ZonePipeline.class);
+    private static final Logger LOG = Logger.getLogger(ZonePipeline.class);
 
-  private final KubernetesClient client;
-  private final ZonekeeperConfig config;
-  private final RecordRegistry registry;
-  private final PrimaryZones zones = new PrimaryZones();
-  private final ProgrammingLatency latency;
-  private final ZonePublisher publisher;
-  private final DnsRecordServing dnsRecords;
-  private final List<AutoCloseable> running = new ArrayList<>();
-  private ClusterInformers informers;
-  private volatile InetSocketAddress transferAddress;
+    private final KubernetesClient client;
+    private final ZonekeeperConfig config;
+    private final RecordRegistry registry;
+    private final PrimaryZones zones = new PrimaryZones();
+    private final ProgrammingLatency latency;
+    private final ZonePublisher publisher;
+    private final DnsRecordServing dnsRecords;
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private ClusterInformers informers;
+    private volatile InetSocketAddress transferAddress;
 
-  @Inject
-  public ZonePipeline(KubernetesClient client, ZonekeeperConfig config, ZoneSettings settings,
-      RecordRegistry registry, MeterRegistry meters) {
-    this.client = client;
-    this.config = config;
-    this.registry = registry;
-    this.latency = new ProgrammingLatency(meters);
-    ClusterZoneBuilder builder = new ClusterZoneBuilder(settings.clusterDomain().toString(), config.ttl(), List.of());
-    this.publisher = new ZonePublisher(settings, builder, zones, latency);
-    this.dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
-  }
-
-  /** The publisher, for the reconciler ({@link ZonePublisher#servedSerial}) and health checks. */
-  @Produces
-  @Singleton
-  ZonePublisher publisher() {
-    return publisher;
-  }
-
-  /** The serving decision about every DnsRecord, which the reconciler writes into status. */
-  @Produces
-  @Singleton
-  DnsRecordServing dnsRecords() {
-    return dnsRecords;
-  }
-
-  public PrimaryZones zones() {
-    return zones;
-  }
-
-  public ProgrammingLatency latency() {
-    return latency;
-  }
-
-  /** Where the zone-transfer server listens (null before start-up). */
-  public InetSocketAddress transferAddress() {
-    return transferAddress;
-  }
-
-  void start(@Observes StartupEvent event) throws IOException {
-    TSIG key = readKey(config.tsig().keyFile());
-    InetSocketAddress listen = hostPort("zonekeeper.transfer.listen", config.transfer().listen());
-    List<InetSocketAddress> secondaries = new ArrayList<>();
-    for (String target : config.transfer().notifyTargets()) {
-      if (!target.isBlank()) {
-        secondaries.add(hostPort("zonekeeper.transfer.notify", target.trim()));
-      }
+    @Inject
+    public ZonePipeline(
+            KubernetesClient client,
+            ZonekeeperConfig config,
+            ZoneSettings settings,
+            RecordRegistry registry,
+            MeterRegistry meters) {
+        this.client = client;
+        this.config = config;
+        this.registry = registry;
+        this.latency = new ProgrammingLatency(meters);
+        ClusterZoneBuilder builder =
+                new ClusterZoneBuilder(settings.clusterDomain().toString(), config.ttl(), List.of());
+        this.publisher = new ZonePublisher(settings, builder, zones, latency);
+        this.dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
     }
-    TransferServer server;
-    try {
-      server = TransferServer.start(listen, zones, key);
-    } catch (IOException e) {
-      throw new UncheckedIOException("zonekeeper.transfer.listen: cannot listen on " + listen + ": " + e.getMessage(),
-          e);
-    }
-    running.add(server);
-    transferAddress = server.address();
-    server.addServedListener(latency::served);
-    // once every zone has gone out whole: collect the transfers' garbage, so the heap settles (see FirstTransfers)
-    server.addServedListener(new FirstTransfers(publisher.origins(), () -> {
-      Thread t = new Thread(System::gc, "gc-after-first-transfers");
-      t.setDaemon(true);
-      t.start();
-    }));
-    NotifySender notify = new NotifySender(secondaries, key, NotifySender.Options.DEFAULT);
-    running.add(notify);
-    zones.addListener(notify);
 
-    registry.addListener(changed -> publisher.dnsRecordChanged(changed, registry.snapshot().recordSets().get(changed),
-        System.nanoTime()));
-    publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime());
-
-    // every replica decides from its own DnsRecord informer what is served; the leader only writes status
-    informers = new ClusterInformers(client, publisher, dnsRecords,
-        config.pods() == ZonekeeperConfig.PodRecords.VERIFIED);
-    running.add(informers);
-    informers.start().whenComplete((ok, error) -> {
-      if (error != null) {
-        LOG.errorf(error, "informers failed to start; zones stay unpublished");
-      }
-    });
-    LOG.infof("zone pipeline started: transfers on %s, NOTIFY to %s, zones %s (published after the first sync), "
-        + "pod records %s", server.address(), secondaries, publisher.origins(),
-        config.pods().name().toLowerCase(java.util.Locale.ROOT));
-  }
-
-  void stop(@Observes ShutdownEvent event) {
-    for (int i = running.size() - 1; i >= 0; i--) {
-      try {
-        running.get(i).close();
-      } catch (Exception e) {
-        LOG.debugf(e, "closing %s", running.get(i));
-      }
+    /** The publisher, for the reconciler ({@link ZonePublisher#servedSerial}) and health checks. */
+    @Produces
+    @Singleton
+    ZonePublisher publisher() {
+        return publisher;
     }
-    running.clear();
-  }
 
-  static TSIG readKey(Optional<String> keyFile) throws IOException {
-    if (keyFile.isEmpty() || keyFile.get().isBlank()) {
-      LOG.warn("zonekeeper.tsig.key-file is not set: zone transfers are not protected by TSIG (development only)");
-      return null;
+    /** The serving decision about every DnsRecord, which the reconciler writes into status. */
+    @Produces
+    @Singleton
+    DnsRecordServing dnsRecords() {
+        return dnsRecords;
     }
-    try {
-      return TsigKeyFile.read(Path.of(keyFile.get()));
-    } catch (IOException e) {
-      throw new IOException("zonekeeper.tsig.key-file: cannot read " + keyFile.get() + ": " + e.getMessage(), e);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("zonekeeper.tsig.key-file: " + e.getMessage(), e);
-    }
-  }
 
-  /** {@code HOST:PORT} or {@code [IPV6]:PORT} ({@link HostPort}); the host must be an IP address, not a name. */
-  static InetSocketAddress hostPort(String key, String value) {
-    try {
-      return HostPort.parse(value).literal();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(key + ": " + e.getMessage() + " (e.g. 127.0.0.1:5300)", e);
+    public PrimaryZones zones() {
+        return zones;
     }
-  }
+
+    public ProgrammingLatency latency() {
+        return latency;
+    }
+
+    /** Where the zone-transfer server listens (null before start-up). */
+    public InetSocketAddress transferAddress() {
+        return transferAddress;
+    }
+
+    void start(@Observes StartupEvent event) throws IOException {
+        TSIG key = readKey(config.tsig().keyFile());
+        InetSocketAddress listen =
+                hostPort("zonekeeper.transfer.listen", config.transfer().listen());
+        List<InetSocketAddress> secondaries = new ArrayList<>();
+        for (String target : config.transfer().notifyTargets()) {
+            if (!target.isBlank()) {
+                secondaries.add(hostPort("zonekeeper.transfer.notify", target.trim()));
+            }
+        }
+        TransferServer server;
+        try {
+            server = TransferServer.start(listen, zones, key);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "zonekeeper.transfer.listen: cannot listen on " + listen + ": " + e.getMessage(), e);
+        }
+        running.add(server);
+        transferAddress = server.address();
+        server.addServedListener(latency::served);
+        // once every zone has gone out whole: collect the transfers' garbage, so the heap settles (see FirstTransfers)
+        server.addServedListener(new FirstTransfers(publisher.origins(), () -> {
+            Thread t = new Thread(System::gc, "gc-after-first-transfers");
+            t.setDaemon(true);
+            t.start();
+        }));
+        NotifySender notify = new NotifySender(secondaries, key, NotifySender.Options.DEFAULT);
+        running.add(notify);
+        zones.addListener(notify);
+
+        registry.addListener(changed -> publisher.dnsRecordChanged(
+                changed, registry.snapshot().recordSets().get(changed), System.nanoTime()));
+        publisher.dnsRecordsChanged(registry.snapshot().recordSets(), System.nanoTime());
+
+        // every replica decides from its own DnsRecord informer what is served; the leader only writes status
+        informers = new ClusterInformers(
+                client, publisher, dnsRecords, config.pods() == ZonekeeperConfig.PodRecords.VERIFIED);
+        running.add(informers);
+        informers.start().whenComplete((ok, error) -> {
+            if (error != null) {
+                LOG.errorf(error, "informers failed to start; zones stay unpublished");
+            }
+        });
+        LOG.infof(
+                "zone pipeline started: transfers on %s, NOTIFY to %s, zones %s (published after the first sync), "
+                        + "pod records %s",
+                server.address(),
+                secondaries,
+                publisher.origins(),
+                config.pods().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            try {
+                running.get(i).close();
+            } catch (Exception e) {
+                LOG.debugf(e, "closing %s", running.get(i));
+            }
+        }
+        running.clear();
+    }
+
+    static TSIG readKey(Optional<String> keyFile) throws IOException {
+        if (keyFile.isEmpty() || keyFile.get().isBlank()) {
+            LOG.warn(
+                    "zonekeeper.tsig.key-file is not set: zone transfers are not protected by TSIG (development only)");
+            return null;
+        }
+        try {
+            return TsigKeyFile.read(Path.of(keyFile.get()));
+        } catch (IOException e) {
+            throw new IOException("zonekeeper.tsig.key-file: cannot read " + keyFile.get() + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("zonekeeper.tsig.key-file: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code HOST:PORT} or {@code [IPV6]:PORT} ({@link HostPort}); the host must be an IP address, not a name. */
+    static InetSocketAddress hostPort(String key, String value) {
+        try {
+            return HostPort.parse(value).literal();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage() + " (e.g. 127.0.0.1:5300)", e);
+        }
+    }
 }

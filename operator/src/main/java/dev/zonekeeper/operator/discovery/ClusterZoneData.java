@@ -12,18 +12,18 @@ import org.xbill.DNS.Record;
  */
 public record ClusterZoneData(List<Record> forward, List<Record> reverse) {
 
-  public ClusterZoneData {
-    forward = List.copyOf(new TreeSet<>(forward));
-    reverse = List.copyOf(new TreeSet<>(reverse));
-  }
-
-  /** Splits records into forward and reverse ones. */
-  public static ClusterZoneData of(Collection<? extends Record> records) {
-    List<Record> fwd = new ArrayList<>();
-    List<Record> rev = new ArrayList<>();
-    for (Record r : records) {
-      (ClusterZoneBuilder.isReverse(r) ? rev : fwd).add(r);
+    public ClusterZoneData {
+        forward = List.copyOf(new TreeSet<>(forward));
+        reverse = List.copyOf(new TreeSet<>(reverse));
     }
-    return new ClusterZoneData(fwd, rev);
-  }
+
+    /** Splits records into forward and reverse ones. */
+    public static ClusterZoneData of(Collection<? extends Record> records) {
+        List<Record> fwd = new ArrayList<>();
+        List<Record> rev = new ArrayList<>();
+        for (Record r : records) {
+            (ClusterZoneBuilder.isReverse(r) ? rev : fwd).add(r);
+        }
+        return new ClusterZoneData(fwd, rev);
+    }
 }

@@ -11,17 +11,17 @@ import java.util.Locale;
  */
 public record PortInfo(String name, String protocol, int port) {
 
-  public PortInfo {
-    name = name == null ? "" : name;
-    protocol = protocol == null || protocol.isEmpty() ? "TCP" : protocol.toUpperCase(Locale.ROOT);
-  }
+    public PortInfo {
+        name = name == null ? "" : name;
+        protocol = protocol == null || protocol.isEmpty() ? "TCP" : protocol.toUpperCase(Locale.ROOT);
+    }
 
-  /** Whether the port can appear in an SRV record (1..65535). */
-  public boolean usable() {
-    return port >= 1 && port <= 0xFFFF;
-  }
+    /** Whether the port can appear in an SRV record (1..65535). */
+    public boolean usable() {
+        return port >= 1 && port <= 0xFFFF;
+    }
 
-  public boolean named() {
-    return !name.isEmpty();
-  }
+    public boolean named() {
+        return !name.isEmpty();
+    }
 }

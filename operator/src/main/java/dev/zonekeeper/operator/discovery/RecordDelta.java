@@ -10,14 +10,14 @@ import org.xbill.DNS.Record;
  */
 public record RecordDelta(List<Record> removed, List<Record> added) {
 
-  public static final RecordDelta EMPTY = new RecordDelta(List.of(), List.of());
+    public static final RecordDelta EMPTY = new RecordDelta(List.of(), List.of());
 
-  public RecordDelta {
-    removed = List.copyOf(new TreeSet<>(removed));
-    added = List.copyOf(new TreeSet<>(added));
-  }
+    public RecordDelta {
+        removed = List.copyOf(new TreeSet<>(removed));
+        added = List.copyOf(new TreeSet<>(added));
+    }
 
-  public boolean isEmpty() {
-    return removed.isEmpty() && added.isEmpty();
-  }
+    public boolean isEmpty() {
+        return removed.isEmpty() && added.isEmpty();
+    }
 }

@@ -11,21 +11,21 @@ import dev.zonekeeper.operator.discovery.ServiceInfo;
  */
 public interface ClusterSink {
 
-  void upsertService(ServiceInfo service, long receivedNanos);
+    void upsertService(ServiceInfo service, long receivedNanos);
 
-  void deleteService(String namespace, String name, long receivedNanos);
+    void deleteService(String namespace, String name, long receivedNanos);
 
-  void upsertEndpointSlice(EndpointSliceInfo slice, long receivedNanos);
+    void upsertEndpointSlice(EndpointSliceInfo slice, long receivedNanos);
 
-  void deleteEndpointSlice(String namespace, String name, long receivedNanos);
+    void deleteEndpointSlice(String namespace, String name, long receivedNanos);
 
-  void upsertPod(PodInfo pod, long receivedNanos);
+    void upsertPod(PodInfo pod, long receivedNanos);
 
-  void deletePod(String namespace, String name, long receivedNanos);
+    void deletePod(String namespace, String name, long receivedNanos);
 
-  /**
-   * Every informer has listed its resources once and everything listed has been delivered. Called once, after which
-   * the state delivered is complete (and stays so: informers keep their caches while the API server is away).
-   */
-  void synced();
+    /**
+     * Every informer has listed its resources once and everything listed has been delivered. Called once, after which
+     * the state delivered is complete (and stays so: informers keep their caches while the API server is away).
+     */
+    void synced();
 }

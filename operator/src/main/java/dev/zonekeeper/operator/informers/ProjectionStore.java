@@ -25,122 +25,122 @@ import java.util.stream.Stream;
  */
 final class ProjectionStore<T extends HasMetadata, P> implements ItemStore<T> {
 
-  /** A stub of the store: a Fabric8 object with identity and version only, and the projection it stands for. */
-  interface Stub<P> {
-    /** The projection, or null when the object could not be projected. */
-    P projection();
-  }
-
-  /**
-   * What is kept per object. A {@code resourceVersion} is opaque to clients, but the API server's are decimal
-   * numbers: such a version is kept as a {@code long} ({@code versionText} null) instead of a string, which saves
-   * about 40 bytes per object; any other text is kept as it is.
-   */
-  record Entry<P>(long versionNumber, String versionText, P projection, String error) {
-    static <P> Entry<P> of(String resourceVersion, P projection, String error) {
-      long n = decimal(resourceVersion);
-      return new Entry<>(n, n < 0 ? resourceVersion : null, projection, error);
+    /** A stub of the store: a Fabric8 object with identity and version only, and the projection it stands for. */
+    interface Stub<P> {
+        /** The projection, or null when the object could not be projected. */
+        P projection();
     }
 
-    String resourceVersion() {
-      return versionText != null || versionNumber < 0 ? versionText : Long.toString(versionNumber);
-    }
-
-    /** The value of a canonical non-negative decimal (no sign, no leading zero) that fits a long, else -1. */
-    private static long decimal(String s) {
-      if (s == null || s.isEmpty() || s.length() > 18 || (s.length() > 1 && s.charAt(0) == '0')) {
-        return -1;
-      }
-      long n = 0;
-      for (int i = 0; i < s.length(); i++) {
-        char c = s.charAt(i);
-        if (c < '0' || c > '9') {
-          return -1;
+    /**
+     * What is kept per object. A {@code resourceVersion} is opaque to clients, but the API server's are decimal
+     * numbers: such a version is kept as a {@code long} ({@code versionText} null) instead of a string, which saves
+     * about 40 bytes per object; any other text is kept as it is.
+     */
+    record Entry<P>(long versionNumber, String versionText, P projection, String error) {
+        static <P> Entry<P> of(String resourceVersion, P projection, String error) {
+            long n = decimal(resourceVersion);
+            return new Entry<>(n, n < 0 ? resourceVersion : null, projection, error);
         }
-        n = n * 10 + (c - '0');
-      }
-      return n;
+
+        String resourceVersion() {
+            return versionText != null || versionNumber < 0 ? versionText : Long.toString(versionNumber);
+        }
+
+        /** The value of a canonical non-negative decimal (no sign, no leading zero) that fits a long, else -1. */
+        private static long decimal(String s) {
+            if (s == null || s.isEmpty() || s.length() > 18 || (s.length() > 1 && s.charAt(0) == '0')) {
+                return -1;
+            }
+            long n = 0;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c < '0' || c > '9') {
+                    return -1;
+                }
+                n = n * 10 + (c - '0');
+            }
+            return n;
+        }
     }
-  }
 
-  private final Map<String, Entry<P>> items = new ConcurrentHashMap<>();
-  private final Function<T, P> project;
-  private final Function<P, T> stub;
+    private final Map<String, Entry<P>> items = new ConcurrentHashMap<>();
+    private final Function<T, P> project;
+    private final Function<P, T> stub;
 
-  /**
-   * @param project the projection of an object (may throw IllegalArgumentException for an object DNS cannot use)
-   * @param stub makes an empty object of the type, implementing {@link Stub}, that returns the given projection
-   */
-  ProjectionStore(Function<T, P> project, Function<P, T> stub) {
-    this.project = project;
-    this.stub = stub;
-  }
-
-  /** The entry of {@code namespace/name}, or null when the object is not (or no longer) in the cache. */
-  Entry<P> entry(String key) {
-    return items.get(key);
-  }
-
-  /** Every entry (weakly consistent while the informer runs). */
-  Stream<Entry<P>> entries() {
-    return items.values().stream();
-  }
-
-  @Override
-  public String getKey(T obj) {
-    return Cache.metaNamespaceKeyFunc(obj);
-  }
-
-  @Override
-  public T put(String key, T obj) {
-    P projection = null;
-    String error = null;
-    try {
-      projection = project.apply(obj);
-    } catch (RuntimeException e) {
-      error = String.valueOf(e.getMessage());
+    /**
+     * @param project the projection of an object (may throw IllegalArgumentException for an object DNS cannot use)
+     * @param stub makes an empty object of the type, implementing {@link Stub}, that returns the given projection
+     */
+    ProjectionStore(Function<T, P> project, Function<P, T> stub) {
+        this.project = project;
+        this.stub = stub;
     }
-    return toObject(key, items.put(key, Entry.of(obj.getMetadata().getResourceVersion(), projection, error)));
-  }
 
-  @Override
-  public T remove(String key) {
-    return toObject(key, items.remove(key));
-  }
-
-  @Override
-  public Stream<String> keySet() {
-    return items.keySet().stream();
-  }
-
-  @Override
-  public Stream<T> values() {
-    return items.entrySet().stream().map(e -> toObject(e.getKey(), e.getValue()));
-  }
-
-  @Override
-  public int size() {
-    return items.size();
-  }
-
-  @Override
-  public T get(String key) {
-    return toObject(key, items.get(key));
-  }
-
-  private T toObject(String key, Entry<P> entry) {
-    if (entry == null) {
-      return null;
+    /** The entry of {@code namespace/name}, or null when the object is not (or no longer) in the cache. */
+    Entry<P> entry(String key) {
+        return items.get(key);
     }
-    int slash = key.indexOf('/');
-    ObjectMeta meta = new ObjectMeta();
-    if (slash >= 0) {
-      meta.setNamespace(key.substring(0, slash));
+
+    /** Every entry (weakly consistent while the informer runs). */
+    Stream<Entry<P>> entries() {
+        return items.values().stream();
     }
-    meta.setName(key.substring(slash + 1));
-    meta.setResourceVersion(entry.resourceVersion());
-    T obj = stub.apply(entry.projection());
-    obj.setMetadata(meta);
-    return obj;
-  }
+
+    @Override
+    public String getKey(T obj) {
+        return Cache.metaNamespaceKeyFunc(obj);
+    }
+
+    @Override
+    public T put(String key, T obj) {
+        P projection = null;
+        String error = null;
+        try {
+            projection = project.apply(obj);
+        } catch (RuntimeException e) {
+            error = String.valueOf(e.getMessage());
+        }
+        return toObject(key, items.put(key, Entry.of(obj.getMetadata().getResourceVersion(), projection, error)));
+    }
+
+    @Override
+    public T remove(String key) {
+        return toObject(key, items.remove(key));
+    }
+
+    @Override
+    public Stream<String> keySet() {
+        return items.keySet().stream();
+    }
+
+    @Override
+    public Stream<T> values() {
+        return items.entrySet().stream().map(e -> toObject(e.getKey(), e.getValue()));
+    }
+
+    @Override
+    public int size() {
+        return items.size();
+    }
+
+    @Override
+    public T get(String key) {
+        return toObject(key, items.get(key));
+    }
+
+    private T toObject(String key, Entry<P> entry) {
+        if (entry == null) {
+            return null;
+        }
+        int slash = key.indexOf('/');
+        ObjectMeta meta = new ObjectMeta();
+        if (slash >= 0) {
+            meta.setNamespace(key.substring(0, slash));
+        }
+        meta.setName(key.substring(slash + 1));
+        meta.setResourceVersion(entry.resourceVersion());
+        T obj = stub.apply(entry.projection());
+        obj.setMetadata(meta);
+        return obj;
+    }
 }

@@ -28,83 +28,103 @@ import java.util.Map;
  */
 public final class Projections {
 
-  private Projections() {}
+    private Projections() {}
 
-  // --- projections ------------------------------------------------------------------------------------------------
+    // --- projections ------------------------------------------------------------------------------------------------
 
-  /**
-   * The DNS view of a Service: {@code spec.clusterIPs}, falling back to {@code spec.clusterIP}.
-   *
-   * @throws IllegalArgumentException for an unknown {@code spec.type}
-   */
-  public static ServiceInfo service(Service svc) {
-    ObjectMeta meta = svc.getMetadata();
-    ServiceSpec spec = svc.getSpec() == null ? new ServiceSpec() : svc.getSpec();
-    List<String> clusterIPs = spec.getClusterIPs() == null || spec.getClusterIPs().isEmpty()
-        ? (spec.getClusterIP() == null || spec.getClusterIP().isEmpty() ? List.of() : List.of(spec.getClusterIP()))
-        : spec.getClusterIPs();
-    List<PortInfo> ports = new ArrayList<>();
-    if (spec.getPorts() != null) {
-      for (ServicePort p : spec.getPorts()) {
-        ports.add(new PortInfo(intern(p.getName()), intern(p.getProtocol()), p.getPort() == null ? 0 : p.getPort()));
-      }
-    }
-    return new ServiceInfo(intern(meta.getNamespace()), meta.getName(), ServiceInfo.Type.parse(spec.getType()),
-        clusterIPs,
-        spec.getExternalName(), ports, Boolean.TRUE.equals(spec.getPublishNotReadyAddresses()));
-  }
-
-  /**
-   * The DNS view of an EndpointSlice; its Service is named by the {@code kubernetes.io/service-name} label.
-   *
-   * @throws IllegalArgumentException for an unknown {@code addressType}
-   */
-  public static EndpointSliceInfo endpointSlice(EndpointSlice slice) {
-    ObjectMeta meta = slice.getMetadata();
-    Map<String, String> labels = meta.getLabels();
-    String serviceName = labels == null ? null : labels.get(EndpointSliceInfo.SERVICE_NAME_LABEL);
-    List<EndpointInfo> endpoints = new ArrayList<>();
-    if (slice.getEndpoints() != null) {
-      for (Endpoint e : slice.getEndpoints()) {
-        EndpointConditions c = e.getConditions();
-        endpoints.add(new EndpointInfo(e.getAddresses(),
-            c == null ? null : c.getReady(),
-            c == null ? null : c.getServing(),
-            c == null ? null : c.getTerminating(),
-            e.getHostname()));
-      }
-    }
-    List<PortInfo> ports = new ArrayList<>();
-    if (slice.getPorts() != null) {
-      for (EndpointPort p : slice.getPorts()) {
-        ports.add(new PortInfo(intern(p.getName()), intern(p.getProtocol()), p.getPort() == null ? 0 : p.getPort()));
-      }
-    }
-    return new EndpointSliceInfo(intern(meta.getNamespace()), meta.getName(), serviceName,
-        EndpointSliceInfo.AddressType.parse(slice.getAddressType()), endpoints, ports);
-  }
-
-  /** The DNS view of a Pod: {@code status.podIPs}, falling back to {@code status.podIP}. */
-  public static PodInfo pod(Pod pod) {
-    ObjectMeta meta = pod.getMetadata();
-    PodStatus status = pod.getStatus() == null ? new PodStatus() : pod.getStatus();
-    List<String> ips = new ArrayList<>();
-    if (status.getPodIPs() != null) {
-      for (PodIP ip : status.getPodIPs()) {
-        if (ip.getIp() != null && !ip.getIp().isEmpty()) {
-          ips.add(ip.getIp());
+    /**
+     * The DNS view of a Service: {@code spec.clusterIPs}, falling back to {@code spec.clusterIP}.
+     *
+     * @throws IllegalArgumentException for an unknown {@code spec.type}
+     */
+    public static ServiceInfo service(Service svc) {
+        ObjectMeta meta = svc.getMetadata();
+        ServiceSpec spec = svc.getSpec() == null ? new ServiceSpec() : svc.getSpec();
+        List<String> clusterIPs =
+                spec.getClusterIPs() == null || spec.getClusterIPs().isEmpty()
+                        ? (spec.getClusterIP() == null || spec.getClusterIP().isEmpty()
+                                ? List.of()
+                                : List.of(spec.getClusterIP()))
+                        : spec.getClusterIPs();
+        List<PortInfo> ports = new ArrayList<>();
+        if (spec.getPorts() != null) {
+            for (ServicePort p : spec.getPorts()) {
+                ports.add(new PortInfo(
+                        intern(p.getName()), intern(p.getProtocol()), p.getPort() == null ? 0 : p.getPort()));
+            }
         }
-      }
+        return new ServiceInfo(
+                intern(meta.getNamespace()),
+                meta.getName(),
+                ServiceInfo.Type.parse(spec.getType()),
+                clusterIPs,
+                spec.getExternalName(),
+                ports,
+                Boolean.TRUE.equals(spec.getPublishNotReadyAddresses()));
     }
-    if (ips.isEmpty() && status.getPodIP() != null && !status.getPodIP().isEmpty()) {
-      ips.add(status.getPodIP());
-    }
-    return new PodInfo(intern(meta.getNamespace()), meta.getName(), ips, intern(status.getPhase()),
-        meta.getDeletionTimestamp() != null);
-  }
 
-  /** The canonical copy of a string from a small set (namespaces, phases, protocols and port names). */
-  private static String intern(String s) {
-    return s == null ? null : s.intern();
-  }
+    /**
+     * The DNS view of an EndpointSlice; its Service is named by the {@code kubernetes.io/service-name} label.
+     *
+     * @throws IllegalArgumentException for an unknown {@code addressType}
+     */
+    public static EndpointSliceInfo endpointSlice(EndpointSlice slice) {
+        ObjectMeta meta = slice.getMetadata();
+        Map<String, String> labels = meta.getLabels();
+        String serviceName = labels == null ? null : labels.get(EndpointSliceInfo.SERVICE_NAME_LABEL);
+        List<EndpointInfo> endpoints = new ArrayList<>();
+        if (slice.getEndpoints() != null) {
+            for (Endpoint e : slice.getEndpoints()) {
+                EndpointConditions c = e.getConditions();
+                endpoints.add(new EndpointInfo(
+                        e.getAddresses(),
+                        c == null ? null : c.getReady(),
+                        c == null ? null : c.getServing(),
+                        c == null ? null : c.getTerminating(),
+                        e.getHostname()));
+            }
+        }
+        List<PortInfo> ports = new ArrayList<>();
+        if (slice.getPorts() != null) {
+            for (EndpointPort p : slice.getPorts()) {
+                ports.add(new PortInfo(
+                        intern(p.getName()), intern(p.getProtocol()), p.getPort() == null ? 0 : p.getPort()));
+            }
+        }
+        return new EndpointSliceInfo(
+                intern(meta.getNamespace()),
+                meta.getName(),
+                serviceName,
+                EndpointSliceInfo.AddressType.parse(slice.getAddressType()),
+                endpoints,
+                ports);
+    }
+
+    /** The DNS view of a Pod: {@code status.podIPs}, falling back to {@code status.podIP}. */
+    public static PodInfo pod(Pod pod) {
+        ObjectMeta meta = pod.getMetadata();
+        PodStatus status = pod.getStatus() == null ? new PodStatus() : pod.getStatus();
+        List<String> ips = new ArrayList<>();
+        if (status.getPodIPs() != null) {
+            for (PodIP ip : status.getPodIPs()) {
+                if (ip.getIp() != null && !ip.getIp().isEmpty()) {
+                    ips.add(ip.getIp());
+                }
+            }
+        }
+        if (ips.isEmpty() && status.getPodIP() != null && !status.getPodIP().isEmpty()) {
+            ips.add(status.getPodIP());
+        }
+        return new PodInfo(
+                intern(meta.getNamespace()),
+                meta.getName(),
+                ips,
+                intern(status.getPhase()),
+                meta.getDeletionTimestamp() != null);
+    }
+
+    /** The canonical copy of a string from a small set (namespaces, phases, protocols and port names). */
+    private static String intern(String s) {
+        return s == null ? null : s.intern();
+    }
 }

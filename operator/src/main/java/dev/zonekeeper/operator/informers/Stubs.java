@@ -18,61 +18,61 @@ import io.fabric8.kubernetes.model.annotation.Version;
  */
 final class Stubs {
 
-  private Stubs() {}
+    private Stubs() {}
 
-  static final class ServiceStub extends Service implements ProjectionStore.Stub<ServiceInfo> {
-    private final transient ServiceInfo projection;
+    static final class ServiceStub extends Service implements ProjectionStore.Stub<ServiceInfo> {
+        private final transient ServiceInfo projection;
 
-    ServiceStub(ServiceInfo projection) {
-      this.projection = projection;
+        ServiceStub(ServiceInfo projection) {
+            this.projection = projection;
+        }
+
+        @Override
+        public ServiceInfo projection() {
+            return projection;
+        }
     }
 
-    @Override
-    public ServiceInfo projection() {
-      return projection;
-    }
-  }
+    static final class EndpointSliceStub extends EndpointSlice implements ProjectionStore.Stub<EndpointSliceInfo> {
+        private final transient EndpointSliceInfo projection;
 
-  static final class EndpointSliceStub extends EndpointSlice implements ProjectionStore.Stub<EndpointSliceInfo> {
-    private final transient EndpointSliceInfo projection;
+        EndpointSliceStub(EndpointSliceInfo projection) {
+            this.projection = projection;
+        }
 
-    EndpointSliceStub(EndpointSliceInfo projection) {
-      this.projection = projection;
-    }
-
-    @Override
-    public EndpointSliceInfo projection() {
-      return projection;
-    }
-  }
-
-  static final class PodStub extends Pod implements ProjectionStore.Stub<PodInfo> {
-    private final transient PodInfo projection;
-
-    PodStub(PodInfo projection) {
-      this.projection = projection;
+        @Override
+        public EndpointSliceInfo projection() {
+            return projection;
+        }
     }
 
-    @Override
-    public PodInfo projection() {
-      return projection;
-    }
-  }
+    static final class PodStub extends Pod implements ProjectionStore.Stub<PodInfo> {
+        private final transient PodInfo projection;
 
-  /** Annotated like {@link DnsRecord} (a custom resource's API version and kind come from its class). */
-  @Group(DnsRecord.GROUP)
-  @Version(DnsRecord.VERSION)
-  @Kind("DnsRecord")
-  static final class DnsRecordStub extends DnsRecord implements ProjectionStore.Stub<RecordClaim> {
-    private final transient RecordClaim projection;
+        PodStub(PodInfo projection) {
+            this.projection = projection;
+        }
 
-    DnsRecordStub(RecordClaim projection) {
-      this.projection = projection;
+        @Override
+        public PodInfo projection() {
+            return projection;
+        }
     }
 
-    @Override
-    public RecordClaim projection() {
-      return projection;
+    /** Annotated like {@link DnsRecord} (a custom resource's API version and kind come from its class). */
+    @Group(DnsRecord.GROUP)
+    @Version(DnsRecord.VERSION)
+    @Kind("DnsRecord")
+    static final class DnsRecordStub extends DnsRecord implements ProjectionStore.Stub<RecordClaim> {
+        private final transient RecordClaim projection;
+
+        DnsRecordStub(RecordClaim projection) {
+            this.projection = projection;
+        }
+
+        @Override
+        public RecordClaim projection() {
+            return projection;
+        }
     }
-  }
 }

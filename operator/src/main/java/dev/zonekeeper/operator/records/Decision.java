@@ -14,15 +14,15 @@ import org.xbill.DNS.Name;
  */
 public record Decision(Reason reason, String message, Optional<Name> fqdn, List<org.xbill.DNS.Record> records) {
 
-  public Decision {
-    records = List.copyOf(records);
-  }
+    public Decision {
+        records = List.copyOf(records);
+    }
 
-  public boolean serving() {
-    return reason == Reason.Serving;
-  }
+    public boolean serving() {
+        return reason == Reason.Serving;
+    }
 
-  static Decision reject(Reason reason, Name fqdn, String message) {
-    return new Decision(reason, message, Optional.ofNullable(fqdn), List.of());
-  }
+    static Decision reject(Reason reason, Name fqdn, String message) {
+        return new Decision(reason, message, Optional.ofNullable(fqdn), List.of());
+    }
 }

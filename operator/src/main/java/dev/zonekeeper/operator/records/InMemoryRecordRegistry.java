@@ -15,58 +15,58 @@ import org.pcollections.PMap;
 @ApplicationScoped
 public class InMemoryRecordRegistry implements RecordRegistry {
 
-  private static final Logger LOG = Logger.getLogger(InMemoryRecordRegistry.class);
+    private static final Logger LOG = Logger.getLogger(InMemoryRecordRegistry.class);
 
-  private final Object lock = new Object();
-  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-  private volatile Snapshot current = new Snapshot(0, HashTreePMap.empty());
+    private final Object lock = new Object();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Snapshot current = new Snapshot(0, HashTreePMap.empty());
 
-  @Override
-  public void publish(PublishedRecordSet recordSet) {
-    Objects.requireNonNull(recordSet, "recordSet");
-    synchronized (lock) {
-      if (recordSet.equals(current.recordSets().get(recordSet.key()))) {
-        return;
-      }
-      current = new Snapshot(current.version() + 1, map().plus(recordSet.key(), recordSet));
+    @Override
+    public void publish(PublishedRecordSet recordSet) {
+        Objects.requireNonNull(recordSet, "recordSet");
+        synchronized (lock) {
+            if (recordSet.equals(current.recordSets().get(recordSet.key()))) {
+                return;
+            }
+            current = new Snapshot(current.version() + 1, map().plus(recordSet.key(), recordSet));
+        }
+        fireChanged(recordSet.key());
     }
-    fireChanged(recordSet.key());
-  }
 
-  @Override
-  public void withdraw(String namespace, String name) {
-    String key = namespace + "/" + name;
-    synchronized (lock) {
-      if (!current.recordSets().containsKey(key)) {
-        return;
-      }
-      current = new Snapshot(current.version() + 1, map().minus(key));
+    @Override
+    public void withdraw(String namespace, String name) {
+        String key = namespace + "/" + name;
+        synchronized (lock) {
+            if (!current.recordSets().containsKey(key)) {
+                return;
+            }
+            current = new Snapshot(current.version() + 1, map().minus(key));
+        }
+        fireChanged(key);
     }
-    fireChanged(key);
-  }
 
-  @Override
-  public Snapshot snapshot() {
-    return current;
-  }
-
-  @Override
-  public void addListener(Listener listener) {
-    listeners.add(Objects.requireNonNull(listener, "listener"));
-  }
-
-  @SuppressWarnings("unchecked")
-  private PMap<String, PublishedRecordSet> map() {
-    return (PMap<String, PublishedRecordSet>) current.recordSets();
-  }
-
-  private void fireChanged(String key) {
-    for (Listener listener : listeners) {
-      try {
-        listener.changed(key);
-      } catch (RuntimeException e) {
-        LOG.warn("record registry listener failed", e);
-      }
+    @Override
+    public Snapshot snapshot() {
+        return current;
     }
-  }
+
+    @Override
+    public void addListener(Listener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private PMap<String, PublishedRecordSet> map() {
+        return (PMap<String, PublishedRecordSet>) current.recordSets();
+    }
+
+    private void fireChanged(String key) {
+        for (Listener listener : listeners) {
+            try {
+                listener.changed(key);
+            } catch (RuntimeException e) {
+                LOG.warn("record registry listener failed", e);
+            }
+        }
+    }
 }

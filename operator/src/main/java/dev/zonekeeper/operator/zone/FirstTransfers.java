@@ -14,28 +14,28 @@ import org.xbill.DNS.Name;
  * stays that much larger (about 20 MiB with 10,000 Services) until the old generation fills. Thread-safe.
  */
 public final class FirstTransfers implements TransferServer.ServedListener {
-  private final Set<Name> waiting;
-  private final Runnable action;
-  private boolean done;
+    private final Set<Name> waiting;
+    private final Runnable action;
+    private boolean done;
 
-  public FirstTransfers(Collection<Name> zones, Runnable action) {
-    this.waiting = new HashSet<>(zones);
-    this.action = action;
-  }
-
-  @Override
-  public void served(Name zone, long serial) {
-    synchronized (this) {
-      if (done || !waiting.remove(zone) || !waiting.isEmpty()) {
-        return;
-      }
-      done = true;
+    public FirstTransfers(Collection<Name> zones, Runnable action) {
+        this.waiting = new HashSet<>(zones);
+        this.action = action;
     }
-    action.run();
-  }
 
-  /** Whether the action has run. */
-  synchronized boolean done() {
-    return done;
-  }
+    @Override
+    public void served(Name zone, long serial) {
+        synchronized (this) {
+            if (done || !waiting.remove(zone) || !waiting.isEmpty()) {
+                return;
+            }
+            done = true;
+        }
+        action.run();
+    }
+
+    /** Whether the action has run. */
+    synchronized boolean done() {
+        return done;
+    }
 }

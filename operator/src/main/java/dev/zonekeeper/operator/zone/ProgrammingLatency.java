@@ -27,77 +27,80 @@ import org.xbill.DNS.Serial;
  */
 public final class ProgrammingLatency {
 
-  /** What kind of object changed. */
-  public enum Kind {
-    Service,
-    EndpointSlice,
-    Pod,
-    DnsRecord
-  }
-
-  /** Pending changes kept per zone while no secondary transfers them. */
-  public static final int MAX_PENDING = 10_000;
-
-  public static final String METRIC = "zonekeeper.programming.duration";
-
-  private record Pending(long serial, Kind kind, long receivedNanos) {}
-
-  private final Map<Kind, Timer> timers = new EnumMap<>(Kind.class);
-  private final LongSupplier nanoTime;
-  private final Map<Name, ArrayDeque<Pending>> pending = new HashMap<>();
-
-  public ProgrammingLatency(MeterRegistry registry) {
-    this(registry, System::nanoTime);
-  }
-
-  public ProgrammingLatency(MeterRegistry registry, LongSupplier nanoTime) {
-    this.nanoTime = nanoTime;
-    for (Kind kind : Kind.values()) {
-      timers.put(kind, Timer.builder(METRIC)
-          .description("Time from an informer event (or an accepted DnsRecord) to the DNS server having transferred "
-              + "the zone serial that contains the change; the API server to informer leg is not included")
-          .tag("kind", kind.name())
-          .publishPercentileHistogram()
-          .minimumExpectedValue(Duration.ofMillis(1))
-          .maximumExpectedValue(Duration.ofSeconds(60))
-          .register(registry));
+    /** What kind of object changed. */
+    public enum Kind {
+        Service,
+        EndpointSlice,
+        Pod,
+        DnsRecord
     }
-  }
 
-  /** A change that arrived at {@code receivedNanos} is in {@code zone} from {@code serial} on. */
-  public synchronized void changed(Name zone, long serial, Kind kind, long receivedNanos) {
-    ArrayDeque<Pending> queue = pending.computeIfAbsent(zone, z -> new ArrayDeque<>());
-    queue.addLast(new Pending(serial, kind, receivedNanos));
-    while (queue.size() > MAX_PENDING) {
-      queue.removeFirst();
+    /** Pending changes kept per zone while no secondary transfers them. */
+    public static final int MAX_PENDING = 10_000;
+
+    public static final String METRIC = "zonekeeper.programming.duration";
+
+    private record Pending(long serial, Kind kind, long receivedNanos) {}
+
+    private final Map<Kind, Timer> timers = new EnumMap<>(Kind.class);
+    private final LongSupplier nanoTime;
+    private final Map<Name, ArrayDeque<Pending>> pending = new HashMap<>();
+
+    public ProgrammingLatency(MeterRegistry registry) {
+        this(registry, System::nanoTime);
     }
-  }
 
-  /** A secondary has received {@code zone} at {@code serial}: every change up to that serial is programmed. */
-  public void served(Name zone, long serial) {
-    long now = nanoTime.getAsLong();
-    List<Pending> done = new ArrayList<>();
-    synchronized (this) {
-      ArrayDeque<Pending> queue = pending.get(zone);
-      if (queue == null) {
-        return;
-      }
-      while (!queue.isEmpty() && Serial.compare(queue.peekFirst().serial(), serial) <= 0) {
-        done.add(queue.removeFirst());
-      }
+    public ProgrammingLatency(MeterRegistry registry, LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        for (Kind kind : Kind.values()) {
+            timers.put(
+                    kind,
+                    Timer.builder(METRIC)
+                            .description(
+                                    "Time from an informer event (or an accepted DnsRecord) to the DNS server having transferred "
+                                            + "the zone serial that contains the change; the API server to informer leg is not included")
+                            .tag("kind", kind.name())
+                            .publishPercentileHistogram()
+                            .minimumExpectedValue(Duration.ofMillis(1))
+                            .maximumExpectedValue(Duration.ofSeconds(60))
+                            .register(registry));
+        }
     }
-    for (Pending p : done) {
-      timers.get(p.kind()).record(Math.max(0, now - p.receivedNanos()), TimeUnit.NANOSECONDS);
+
+    /** A change that arrived at {@code receivedNanos} is in {@code zone} from {@code serial} on. */
+    public synchronized void changed(Name zone, long serial, Kind kind, long receivedNanos) {
+        ArrayDeque<Pending> queue = pending.computeIfAbsent(zone, z -> new ArrayDeque<>());
+        queue.addLast(new Pending(serial, kind, receivedNanos));
+        while (queue.size() > MAX_PENDING) {
+            queue.removeFirst();
+        }
     }
-  }
 
-  /** Changes not yet transferred, over all zones. */
-  public synchronized int pending() {
-    return pending.values().stream().mapToInt(ArrayDeque::size).sum();
-  }
+    /** A secondary has received {@code zone} at {@code serial}: every change up to that serial is programmed. */
+    public void served(Name zone, long serial) {
+        long now = nanoTime.getAsLong();
+        List<Pending> done = new ArrayList<>();
+        synchronized (this) {
+            ArrayDeque<Pending> queue = pending.get(zone);
+            if (queue == null) {
+                return;
+            }
+            while (!queue.isEmpty() && Serial.compare(queue.peekFirst().serial(), serial) <= 0) {
+                done.add(queue.removeFirst());
+            }
+        }
+        for (Pending p : done) {
+            timers.get(p.kind()).record(Math.max(0, now - p.receivedNanos()), TimeUnit.NANOSECONDS);
+        }
+    }
 
-  /** The timer of {@code kind} (for tests and diagnostics). */
-  public Timer timer(Kind kind) {
-    return timers.get(kind);
-  }
+    /** Changes not yet transferred, over all zones. */
+    public synchronized int pending() {
+        return pending.values().stream().mapToInt(ArrayDeque::size).sum();
+    }
+
+    /** The timer of {@code kind} (for tests and diagnostics). */
+    public Timer timer(Kind kind) {
+        return timers.get(kind);
+    }
 }

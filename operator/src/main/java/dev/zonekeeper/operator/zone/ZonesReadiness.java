@@ -15,18 +15,18 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class ZonesReadiness implements HealthCheck {
 
-  @Inject
-  ZonePublisher publisher;
+    @Inject
+    ZonePublisher publisher;
 
-  @Inject
-  Leadership leadership;
+    @Inject
+    Leadership leadership;
 
-  @Override
-  public HealthCheckResponse call() {
-    return HealthCheckResponse.named("zones")
-        .status(publisher.published())
-        .withData("zones", publisher.origins().toString())
-        .withData("leaseHolder", leadership.isLeader())
-        .build();
-  }
+    @Override
+    public HealthCheckResponse call() {
+        return HealthCheckResponse.named("zones")
+                .status(publisher.published())
+                .withData("zones", publisher.origins().toString())
+                .withData("leaseHolder", leadership.isLeader())
+                .build();
+    }
 }

@@ -26,61 +26,62 @@ import java.util.List;
  */
 public final class CrdGeneration {
 
-  /** File name of the DnsRecord CRD, in crds/ and in the chart. */
-  public static final String DNSRECORD_CRD = "dnsrecords.zonekeeper.dev-v1.yml";
+    /** File name of the DnsRecord CRD, in crds/ and in the chart. */
+    public static final String DNSRECORD_CRD = "dnsrecords.zonekeeper.dev-v1.yml";
 
-  private CrdGeneration() {}
+    private CrdGeneration() {}
 
-  /** Writes the CRD into {@code outputDir} and returns its path. */
-  public static Path generate(Path outputDir) throws IOException {
-    Files.createDirectories(outputDir);
-    int generated = new CRDGenerator()
-        .customResourceClasses(DnsRecord.class)
-        .forCRDVersions("v1")
-        .withMinQuotes(true)
-        .withParallelGenerationEnabled(false)
-        .withPostProcessor(new ColumnOrderAndDescriptions(DnsRecord.class))
-        .inOutputDir(outputDir.toFile())
-        .generate();
-    if (generated != 1) {
-      throw new IllegalStateException("expected one CRD, generated " + generated);
-    }
-    return outputDir.resolve(DNSRECORD_CRD);
-  }
-
-  private static String describe(Class<?> type) {
-    JsonClassDescription description = type.getAnnotation(JsonClassDescription.class);
-    if (description == null) {
-      throw new IllegalStateException(type.getName() + " needs a @JsonClassDescription");
-    }
-    return description.value();
-  }
-
-  /** Orders printer columns as their annotations are declared; adds the class descriptions. */
-  static final class ColumnOrderAndDescriptions implements CRDPostProcessor {
-    private final List<String> names;
-
-    ColumnOrderAndDescriptions(Class<?> resource) {
-      this.names = Arrays.stream(resource.getAnnotationsByType(AdditionalPrinterColumn.class))
-          .map(AdditionalPrinterColumn::name)
-          .toList();
-    }
-
-    @Override
-    public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
-      CustomResourceDefinition definition = (CustomResourceDefinition) crd;
-      definition.getSpec().getVersions().forEach(version -> {
-        List<CustomResourceColumnDefinition> columns = version.getAdditionalPrinterColumns();
-        if (columns != null) {
-          columns.sort(Comparator.comparingInt(c -> names.indexOf(c.getName())));
+    /** Writes the CRD into {@code outputDir} and returns its path. */
+    public static Path generate(Path outputDir) throws IOException {
+        Files.createDirectories(outputDir);
+        int generated = new CRDGenerator()
+                .customResourceClasses(DnsRecord.class)
+                .forCRDVersions("v1")
+                .withMinQuotes(true)
+                .withParallelGenerationEnabled(false)
+                .withPostProcessor(new ColumnOrderAndDescriptions(DnsRecord.class))
+                .inOutputDir(outputDir.toFile())
+                .generate();
+        if (generated != 1) {
+            throw new IllegalStateException("expected one CRD, generated " + generated);
         }
-        // the generator ignores @JsonClassDescription; kubectl explain shows these for the kind, spec and status
-        JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
-        root.setDescription(describe(DnsRecord.class));
-        root.getProperties().get("spec").setDescription(describe(DnsRecordSpec.class));
-        root.getProperties().get("status").setDescription(describe(DnsRecordStatus.class));
-      });
-      return definition;
+        return outputDir.resolve(DNSRECORD_CRD);
     }
-  }
+
+    private static String describe(Class<?> type) {
+        JsonClassDescription description = type.getAnnotation(JsonClassDescription.class);
+        if (description == null) {
+            throw new IllegalStateException(type.getName() + " needs a @JsonClassDescription");
+        }
+        return description.value();
+    }
+
+    /** Orders printer columns as their annotations are declared; adds the class descriptions. */
+    static final class ColumnOrderAndDescriptions implements CRDPostProcessor {
+        private final List<String> names;
+
+        ColumnOrderAndDescriptions(Class<?> resource) {
+            this.names = Arrays.stream(resource.getAnnotationsByType(AdditionalPrinterColumn.class))
+                    .map(AdditionalPrinterColumn::name)
+                    .toList();
+        }
+
+        @Override
+        public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
+            CustomResourceDefinition definition = (CustomResourceDefinition) crd;
+            definition.getSpec().getVersions().forEach(version -> {
+                List<CustomResourceColumnDefinition> columns = version.getAdditionalPrinterColumns();
+                if (columns != null) {
+                    columns.sort(Comparator.comparingInt(c -> names.indexOf(c.getName())));
+                }
+                // the generator ignores @JsonClassDescription; kubectl explain shows these for the kind, spec and
+                // status
+                JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
+                root.setDescription(describe(DnsRecord.class));
+                root.getProperties().get("spec").setDescription(describe(DnsRecordSpec.class));
+                root.getProperties().get("status").setDescription(describe(DnsRecordStatus.class));
+            });
+            return definition;
+        }
+    }
 }

@@ -16,38 +16,38 @@ import org.junit.jupiter.api.Test;
  */
 class CrdUpToDateTest {
 
-  private static final String UPDATE_HINT = "run `./mvnw -B -pl operator -am test -Dzonekeeper.updateCrds=true` "
-      + "to copy the generated CRD, then commit it";
+    private static final String UPDATE_HINT = "run `./mvnw -B -pl operator -am test -Dzonekeeper.updateCrds=true` "
+            + "to copy the generated CRD, then commit it";
 
-  @Test
-  void committedCrdsAreTheGeneratedOnes() throws IOException {
-    Path generated = CrdGeneration.generate(Path.of(System.getProperty("crds.generated-dir", "target/crds")));
-    byte[] expected = Files.readAllBytes(generated);
-    assertThat(new String(expected, java.nio.charset.StandardCharsets.UTF_8))
-        .contains("name: dnsrecords.zonekeeper.dev");
+    @Test
+    void committedCrdsAreTheGeneratedOnes() throws IOException {
+        Path generated = CrdGeneration.generate(Path.of(System.getProperty("crds.generated-dir", "target/crds")));
+        byte[] expected = Files.readAllBytes(generated);
+        assertThat(new String(expected, java.nio.charset.StandardCharsets.UTF_8))
+                .contains("name: dnsrecords.zonekeeper.dev");
 
-    Path crds = Path.of(System.getProperty("crds.committed-dir", "../crds"));
-    Path chartCrds = Path.of(System.getProperty("crds.chart-dir", "../charts/zonekeeper/crds"));
-    boolean update = Boolean.getBoolean("crds.update");
+        Path crds = Path.of(System.getProperty("crds.committed-dir", "../crds"));
+        Path chartCrds = Path.of(System.getProperty("crds.chart-dir", "../charts/zonekeeper/crds"));
+        boolean update = Boolean.getBoolean("crds.update");
 
-    check(generated, expected, crds.resolve(CrdGeneration.DNSRECORD_CRD), update);
-    if (Files.isDirectory(chartCrds)) {
-      check(generated, expected, chartCrds.resolve(CrdGeneration.DNSRECORD_CRD), update);
+        check(generated, expected, crds.resolve(CrdGeneration.DNSRECORD_CRD), update);
+        if (Files.isDirectory(chartCrds)) {
+            check(generated, expected, chartCrds.resolve(CrdGeneration.DNSRECORD_CRD), update);
+        }
     }
-  }
 
-  private static void check(Path generated, byte[] expected, Path committed, boolean update) throws IOException {
-    if (update) {
-      Files.createDirectories(committed.getParent());
-      Files.copy(generated, committed, StandardCopyOption.REPLACE_EXISTING);
-      return;
+    private static void check(Path generated, byte[] expected, Path committed, boolean update) throws IOException {
+        if (update) {
+            Files.createDirectories(committed.getParent());
+            Files.copy(generated, committed, StandardCopyOption.REPLACE_EXISTING);
+            return;
+        }
+        if (!Files.exists(committed)) {
+            fail(committed.toAbsolutePath().normalize() + " is missing; " + UPDATE_HINT);
+        }
+        if (!Arrays.equals(expected, Files.readAllBytes(committed))) {
+            fail(committed.toAbsolutePath().normalize() + " differs from the CRD generated from the API classes ("
+                    + generated.toAbsolutePath().normalize() + "); " + UPDATE_HINT);
+        }
     }
-    if (!Files.exists(committed)) {
-      fail(committed.toAbsolutePath().normalize() + " is missing; " + UPDATE_HINT);
-    }
-    if (!Arrays.equals(expected, Files.readAllBytes(committed))) {
-      fail(committed.toAbsolutePath().normalize() + " differs from the CRD generated from the API classes ("
-          + generated.toAbsolutePath().normalize() + "); " + UPDATE_HINT);
-    }
-  }
 }

@@ -29,63 +29,69 @@ import org.xbill.DNS.TSIG;
  */
 final class Replica implements AutoCloseable {
 
-  final String identity;
-  final InMemoryRecordRegistry registry = new InMemoryRecordRegistry();
-  final PrimaryZones zones = new PrimaryZones();
-  final ZonePublisher publisher;
-  final ClusterInformers informers;
-  final TransferServer transfers;
-  final Operator operator;
-  final Leadership leadership;
-  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-  private boolean closed;
+    final String identity;
+    final InMemoryRecordRegistry registry = new InMemoryRecordRegistry();
+    final PrimaryZones zones = new PrimaryZones();
+    final ZonePublisher publisher;
+    final ClusterInformers informers;
+    final TransferServer transfers;
+    final Operator operator;
+    final Leadership leadership;
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private boolean closed;
 
-  Replica(KubernetesClient client, ZoneSettings settings, String identity, String leaseName, TSIG key)
-      throws IOException {
-    this.identity = identity;
-    publisher = new ZonePublisher(settings, new ClusterZoneBuilder(settings.clusterDomain().toString(), 5, List.of()),
-        zones, new ProgrammingLatency(new SimpleMeterRegistry()));
-    registry.addListener(changed -> publisher.dnsRecordChanged(changed, registry.snapshot().recordSets().get(changed),
-        System.nanoTime()));
-    transfers = TransferServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), zones, key);
-    DnsRecordServing dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
-    informers = new ClusterInformers(client, publisher, dnsRecords);
-    // leader election as the application runs it (ZonekeeperProducers): Zonekeeper's own, not JOSDK's
-    leadership = new Leadership(client, "default", leaseName, identity);
-    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
-    operator.register(new DnsRecordReconciler(dnsRecords, publisher, leadership, meters));
-  }
-
-  Replica start() {
-    informers.start();
-    operator.start();
-    leadership.start();
-    return this;
-  }
-
-  /** Status patches this replica's reconciler wrote. */
-  long statusWrites() {
-    return (long) meters.get(DnsRecordReconciler.WRITES_METRIC).tag("kind", "status").counter().count();
-  }
-
-  InetSocketAddress transferAddress() {
-    return transfers.address();
-  }
-
-  @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
+    Replica(KubernetesClient client, ZoneSettings settings, String identity, String leaseName, TSIG key)
+            throws IOException {
+        this.identity = identity;
+        publisher = new ZonePublisher(
+                settings,
+                new ClusterZoneBuilder(settings.clusterDomain().toString(), 5, List.of()),
+                zones,
+                new ProgrammingLatency(new SimpleMeterRegistry()));
+        registry.addListener(changed -> publisher.dnsRecordChanged(
+                changed, registry.snapshot().recordSets().get(changed), System.nanoTime()));
+        transfers = TransferServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), zones, key);
+        DnsRecordServing dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
+        informers = new ClusterInformers(client, publisher, dnsRecords);
+        // leader election as the application runs it (ZonekeeperProducers): Zonekeeper's own, not JOSDK's
+        leadership = new Leadership(client, "default", leaseName, identity);
+        operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false));
+        operator.register(new DnsRecordReconciler(dnsRecords, publisher, leadership, meters));
     }
-    closed = true;
-    leadership.close();
-    operator.stop();
-    informers.close();
-    transfers.close();
-  }
 
-  @Override
-  public String toString() {
-    return "replica " + identity;
-  }
+    Replica start() {
+        informers.start();
+        operator.start();
+        leadership.start();
+        return this;
+    }
+
+    /** Status patches this replica's reconciler wrote. */
+    long statusWrites() {
+        return (long) meters.get(DnsRecordReconciler.WRITES_METRIC)
+                .tag("kind", "status")
+                .counter()
+                .count();
+    }
+
+    InetSocketAddress transferAddress() {
+        return transfers.address();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        leadership.close();
+        operator.stop();
+        informers.close();
+        transfers.close();
+    }
+
+    @Override
+    public String toString() {
+        return "replica " + identity;
+    }
 }

@@ -11,16 +11,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public class RequiresControlPlane implements ExecutionCondition {
 
-  @Override
-  public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    Optional<String> missing = ControlPlane.missingBinaries();
-    if (missing.isEmpty()) {
-      return ConditionEvaluationResult.enabled("control-plane binaries present in " + ControlPlane.binaries());
+    @Override
+    public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
+        Optional<String> missing = ControlPlane.missingBinaries();
+        if (missing.isEmpty()) {
+            return ConditionEvaluationResult.enabled("control-plane binaries present in " + ControlPlane.binaries());
+        }
+        if (ControlPlane.onCi()) {
+            throw new IllegalStateException(missing.get());
+        }
+        System.err.println("SKIPPED " + context.getDisplayName() + ": " + missing.get());
+        return ConditionEvaluationResult.disabled(missing.get());
     }
-    if (ControlPlane.onCi()) {
-      throw new IllegalStateException(missing.get());
-    }
-    System.err.println("SKIPPED " + context.getDisplayName() + ": " + missing.get());
-    return ConditionEvaluationResult.disabled(missing.get());
-  }
 }

@@ -12,32 +12,40 @@ import org.xbill.DNS.Type;
 
 class InMemoryRecordRegistryTest {
 
-  @Test
-  void publishReplacesAndWithdrawRemovesWithAGrowingVersion() throws Exception {
-    InMemoryRecordRegistry registry = new InMemoryRecordRegistry();
-    AtomicInteger changes = new AtomicInteger();
-    registry.addListener(key -> {
-      assertThat(key).isEqualTo("ns/api");
-      changes.incrementAndGet();
-    });
-    Name owner = Name.fromString("api.example.com.");
-    var one = new PublishedRecordSet("ns", "api", owner, Type.A,
-        List.of(new ARecord(owner, DClass.IN, 30, java.net.InetAddress.getByName("192.0.2.1"))));
-    var two = new PublishedRecordSet("ns", "api", owner, Type.A,
-        List.of(new ARecord(owner, DClass.IN, 30, java.net.InetAddress.getByName("192.0.2.2"))));
+    @Test
+    void publishReplacesAndWithdrawRemovesWithAGrowingVersion() throws Exception {
+        InMemoryRecordRegistry registry = new InMemoryRecordRegistry();
+        AtomicInteger changes = new AtomicInteger();
+        registry.addListener(key -> {
+            assertThat(key).isEqualTo("ns/api");
+            changes.incrementAndGet();
+        });
+        Name owner = Name.fromString("api.example.com.");
+        var one = new PublishedRecordSet(
+                "ns",
+                "api",
+                owner,
+                Type.A,
+                List.of(new ARecord(owner, DClass.IN, 30, java.net.InetAddress.getByName("192.0.2.1"))));
+        var two = new PublishedRecordSet(
+                "ns",
+                "api",
+                owner,
+                Type.A,
+                List.of(new ARecord(owner, DClass.IN, 30, java.net.InetAddress.getByName("192.0.2.2"))));
 
-    registry.publish(one);
-    RecordRegistry.Snapshot first = registry.snapshot();
-    registry.publish(one);
-    registry.publish(two);
-    RecordRegistry.Snapshot second = registry.snapshot();
-    registry.withdraw("ns", "api");
-    registry.withdraw("ns", "api");
+        registry.publish(one);
+        RecordRegistry.Snapshot first = registry.snapshot();
+        registry.publish(one);
+        registry.publish(two);
+        RecordRegistry.Snapshot second = registry.snapshot();
+        registry.withdraw("ns", "api");
+        registry.withdraw("ns", "api");
 
-    assertThat(first.recordSets()).containsOnlyKeys("ns/api").containsValue(one);
-    assertThat(second.version()).isEqualTo(first.version() + 1);
-    assertThat(second.recordSets().get("ns/api")).isEqualTo(two);
-    assertThat(registry.snapshot().recordSets()).isEmpty();
-    assertThat(changes).hasValue(3);
-  }
+        assertThat(first.recordSets()).containsOnlyKeys("ns/api").containsValue(one);
+        assertThat(second.version()).isEqualTo(first.version() + 1);
+        assertThat(second.recordSets().get("ns/api")).isEqualTo(two);
+        assertThat(registry.snapshot().recordSets()).isEmpty();
+        assertThat(changes).hasValue(3);
+    }
 }

@@ -21,21 +21,26 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Type", jsonPath = ".spec.type", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Values", jsonPath = ".spec.values", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "TTL", jsonPath = ".spec.ttl", type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
-    type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+        name = "Ready",
+        jsonPath = ".status.conditions[?(@.type==\"Ready\")].status",
+        type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+        name = "Age",
+        jsonPath = ".metadata.creationTimestamp",
+        type = AdditionalPrinterColumn.Type.DATE)
 public class DnsRecord extends CustomResource<DnsRecordSpec, DnsRecordStatus> implements Namespaced {
 
-  public static final String GROUP = "zonekeeper.dev";
-  public static final String VERSION = "v1alpha1";
+    public static final String GROUP = "zonekeeper.dev";
+    public static final String VERSION = "v1alpha1";
 
-  @Override
-  protected DnsRecordSpec initSpec() {
-    return new DnsRecordSpec();
-  }
+    @Override
+    protected DnsRecordSpec initSpec() {
+        return new DnsRecordSpec();
+    }
 
-  @Override
-  protected DnsRecordStatus initStatus() {
-    return new DnsRecordStatus();
-  }
+    @Override
+    protected DnsRecordStatus initStatus() {
+        return new DnsRecordStatus();
+    }
 }

@@ -24,59 +24,78 @@ import java.util.List;
  */
 final class KubeProjections {
 
-  private KubeProjections() {}
+    private KubeProjections() {}
 
-  static ServiceInfo service(Service svc) {
-    ServiceSpec spec = svc.getSpec();
-    List<String> clusterIPs = new ArrayList<>();
-    if (spec.getClusterIPs() != null && !spec.getClusterIPs().isEmpty()) {
-      clusterIPs.addAll(spec.getClusterIPs());
-    } else if (spec.getClusterIP() != null && !spec.getClusterIP().isEmpty()) {
-      clusterIPs.add(spec.getClusterIP());
-    }
-    List<PortInfo> ports = new ArrayList<>();
-    for (ServicePort p : spec.getPorts() == null ? List.<ServicePort>of() : spec.getPorts()) {
-      ports.add(new PortInfo(p.getName(), p.getProtocol(), p.getPort() == null ? 0 : p.getPort()));
-    }
-    return new ServiceInfo(svc.getMetadata().getNamespace(), svc.getMetadata().getName(),
-        ServiceInfo.Type.parse(spec.getType()), clusterIPs, spec.getExternalName(), ports,
-        Boolean.TRUE.equals(spec.getPublishNotReadyAddresses()));
-  }
-
-  static EndpointSliceInfo endpointSlice(EndpointSlice slice) {
-    String serviceName = slice.getMetadata().getLabels() == null
-        ? null
-        : slice.getMetadata().getLabels().get(EndpointSliceInfo.SERVICE_NAME_LABEL);
-    List<EndpointInfo> endpoints = new ArrayList<>();
-    for (Endpoint e : slice.getEndpoints() == null ? List.<Endpoint>of() : slice.getEndpoints()) {
-      EndpointConditions c = e.getConditions();
-      endpoints.add(new EndpointInfo(e.getAddresses(),
-          c == null ? null : c.getReady(),
-          c == null ? null : c.getServing(),
-          c == null ? null : c.getTerminating(),
-          e.getHostname()));
-    }
-    List<PortInfo> ports = new ArrayList<>();
-    for (EndpointPort p : slice.getPorts() == null ? List.<EndpointPort>of() : slice.getPorts()) {
-      ports.add(new PortInfo(p.getName(), p.getProtocol(), p.getPort() == null ? 0 : p.getPort()));
-    }
-    return new EndpointSliceInfo(slice.getMetadata().getNamespace(), slice.getMetadata().getName(), serviceName,
-        EndpointSliceInfo.AddressType.parse(slice.getAddressType()), endpoints, ports);
-  }
-
-  static PodInfo pod(Pod pod) {
-    List<String> ips = new ArrayList<>();
-    if (pod.getStatus() != null) {
-      for (PodIP ip : pod.getStatus().getPodIPs() == null ? List.<PodIP>of() : pod.getStatus().getPodIPs()) {
-        if (ip.getIp() != null && !ip.getIp().isEmpty()) {
-          ips.add(ip.getIp());
+    static ServiceInfo service(Service svc) {
+        ServiceSpec spec = svc.getSpec();
+        List<String> clusterIPs = new ArrayList<>();
+        if (spec.getClusterIPs() != null && !spec.getClusterIPs().isEmpty()) {
+            clusterIPs.addAll(spec.getClusterIPs());
+        } else if (spec.getClusterIP() != null && !spec.getClusterIP().isEmpty()) {
+            clusterIPs.add(spec.getClusterIP());
         }
-      }
-      if (ips.isEmpty() && pod.getStatus().getPodIP() != null && !pod.getStatus().getPodIP().isEmpty()) {
-        ips.add(pod.getStatus().getPodIP());
-      }
+        List<PortInfo> ports = new ArrayList<>();
+        for (ServicePort p : spec.getPorts() == null ? List.<ServicePort>of() : spec.getPorts()) {
+            ports.add(new PortInfo(p.getName(), p.getProtocol(), p.getPort() == null ? 0 : p.getPort()));
+        }
+        return new ServiceInfo(
+                svc.getMetadata().getNamespace(),
+                svc.getMetadata().getName(),
+                ServiceInfo.Type.parse(spec.getType()),
+                clusterIPs,
+                spec.getExternalName(),
+                ports,
+                Boolean.TRUE.equals(spec.getPublishNotReadyAddresses()));
     }
-    return new PodInfo(pod.getMetadata().getNamespace(), pod.getMetadata().getName(), ips,
-        pod.getStatus() == null ? null : pod.getStatus().getPhase(), pod.getMetadata().getDeletionTimestamp() != null);
-  }
+
+    static EndpointSliceInfo endpointSlice(EndpointSlice slice) {
+        String serviceName = slice.getMetadata().getLabels() == null
+                ? null
+                : slice.getMetadata().getLabels().get(EndpointSliceInfo.SERVICE_NAME_LABEL);
+        List<EndpointInfo> endpoints = new ArrayList<>();
+        for (Endpoint e : slice.getEndpoints() == null ? List.<Endpoint>of() : slice.getEndpoints()) {
+            EndpointConditions c = e.getConditions();
+            endpoints.add(new EndpointInfo(
+                    e.getAddresses(),
+                    c == null ? null : c.getReady(),
+                    c == null ? null : c.getServing(),
+                    c == null ? null : c.getTerminating(),
+                    e.getHostname()));
+        }
+        List<PortInfo> ports = new ArrayList<>();
+        for (EndpointPort p : slice.getPorts() == null ? List.<EndpointPort>of() : slice.getPorts()) {
+            ports.add(new PortInfo(p.getName(), p.getProtocol(), p.getPort() == null ? 0 : p.getPort()));
+        }
+        return new EndpointSliceInfo(
+                slice.getMetadata().getNamespace(),
+                slice.getMetadata().getName(),
+                serviceName,
+                EndpointSliceInfo.AddressType.parse(slice.getAddressType()),
+                endpoints,
+                ports);
+    }
+
+    static PodInfo pod(Pod pod) {
+        List<String> ips = new ArrayList<>();
+        if (pod.getStatus() != null) {
+            for (PodIP ip : pod.getStatus().getPodIPs() == null
+                    ? List.<PodIP>of()
+                    : pod.getStatus().getPodIPs()) {
+                if (ip.getIp() != null && !ip.getIp().isEmpty()) {
+                    ips.add(ip.getIp());
+                }
+            }
+            if (ips.isEmpty()
+                    && pod.getStatus().getPodIP() != null
+                    && !pod.getStatus().getPodIP().isEmpty()) {
+                ips.add(pod.getStatus().getPodIP());
+            }
+        }
+        return new PodInfo(
+                pod.getMetadata().getNamespace(),
+                pod.getMetadata().getName(),
+                ips,
+                pod.getStatus() == null ? null : pod.getStatus().getPhase(),
+                pod.getMetadata().getDeletionTimestamp() != null);
+    }
 }
