@@ -41,7 +41,7 @@ final class SecondaryZoneSource implements ZoneSource {
 
     SecondaryZoneSource(ServerConfig config, SecondaryZone.Settings settings, DnsMetrics metrics) {
         this.config = config;
-        this.settings = settings;
+        this.settings = settings.withMaxBytes(config.zoneMaxBytes());
         this.metrics = metrics;
         this.configured = Set.copyOf(new LinkedHashSet<>(config.zones()));
     }
@@ -77,7 +77,7 @@ final class SecondaryZoneSource implements ZoneSource {
                     hostPort(config.primary()),
                     ZoneSnapshots.keyId(keyLine(config)),
                     Duration.ofSeconds(config.snapshotMaxAge()),
-                    ZoneSnapshots.DEFAULT_MAX_BYTES,
+                    config.zoneMaxBytes(),
                     Clock.systemUTC(),
                     snapshotMeters);
         }

@@ -42,7 +42,15 @@ public final class SecondaryZone implements Closeable {
      * @param refreshMax upper bound of the polling interval
      */
     public record Settings(
-            Duration timeout, Duration retryMin, Duration retryMax, Duration refreshMin, Duration refreshMax) {
+            Duration timeout,
+            Duration retryMin,
+            Duration retryMax,
+            Duration refreshMin,
+            Duration refreshMax,
+            long maxBytes) {
+        /** The most bytes one transfer may bring: the bound of a snapshot file, a zone of several 100,000 records. */
+        public static final long DEFAULT_MAX_BYTES = ZoneSnapshots.DEFAULT_MAX_BYTES;
+
         public static final Settings DEFAULT = new Settings(
                 Duration.ofSeconds(30),
                 Duration.ofSeconds(1),
@@ -50,7 +58,20 @@ public final class SecondaryZone implements Closeable {
                 Duration.ofSeconds(10),
                 Duration.ofHours(1));
 
+        public Settings(
+                Duration timeout, Duration retryMin, Duration retryMax, Duration refreshMin, Duration refreshMax) {
+            this(timeout, retryMin, retryMax, refreshMin, refreshMax, DEFAULT_MAX_BYTES);
+        }
+
+        /** These settings with transfers bounded to {@code bytes}. */
+        public Settings withMaxBytes(long bytes) {
+            return new Settings(timeout, retryMin, retryMax, refreshMin, refreshMax, bytes);
+        }
+
         public Settings {
+            if (maxBytes <= 0) {
+                throw new IllegalArgumentException("secondary settings: maxBytes must be positive");
+            }
             for (Duration d : new Duration[] {timeout, retryMin, retryMax, refreshMin, refreshMax}) {
                 if (d == null || d.isNegative() || d.isZero()) {
                     throw new IllegalArgumentException("secondary settings must be positive durations");
@@ -134,7 +155,7 @@ public final class SecondaryZone implements Closeable {
         this.publish = Objects.requireNonNull(publish, "publish");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.client = new TransferClient(primary, key);
+        this.client = new TransferClient(primary, key, settings.maxBytes());
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "secondary-" + origin);
             t.setDaemon(true);

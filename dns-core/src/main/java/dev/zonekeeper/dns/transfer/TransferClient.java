@@ -83,10 +83,21 @@ final class TransferClient implements Closeable {
     private DataInputStream in;
     private DataOutputStream out;
     private long connections;
+    private final long maxBytes;
 
     TransferClient(InetSocketAddress primary, TSIG key) {
+        this(primary, key, SecondaryZone.Settings.DEFAULT_MAX_BYTES);
+    }
+
+    /**
+     * @param maxBytes the most bytes one transfer's messages may add up to: a primary that sends more (a zone larger
+     *                 than this server is meant to hold, or a hostile stream without end) fails the transfer instead
+     *                 of filling the heap
+     */
+    TransferClient(InetSocketAddress primary, TSIG key, long maxBytes) {
         this.primary = Objects.requireNonNull(primary, "primary");
         this.key = key;
+        this.maxBytes = maxBytes;
     }
 
     /** TCP connections opened so far (1 while the primary keeps the first one open). */
@@ -209,7 +220,13 @@ final class TransferClient implements Closeable {
         }
         Parser parser = new Parser(origin, type, serial, query);
         byte[] wire = first;
+        long received = 0;
         while (true) {
+            received += wire.length;
+            if (received > maxBytes) {
+                throw new ZoneTransferException("the transfer of " + origin + " from " + primary + " is larger than "
+                        + maxBytes + " bytes (--zone-max-bytes)");
+            }
             if (parser.accept(wire)) {
                 return parser.result();
             }

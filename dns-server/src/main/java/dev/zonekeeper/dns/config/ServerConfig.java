@@ -1,6 +1,7 @@
 package dev.zonekeeper.dns.config;
 
 import dev.zonekeeper.dns.server.Warmup;
+import dev.zonekeeper.dns.transfer.SecondaryZone;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.wire.HostPort;
 import java.io.IOException;
@@ -55,7 +56,8 @@ public record ServerConfig(
         long recordsMaxFileBytes,
         int recordsMaxRecords,
         int maxConcurrentPerNetwork,
-        int warmupRounds) {
+        int warmupRounds,
+        long zoneMaxBytes) {
 
     /**
      * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
@@ -358,6 +360,17 @@ public record ServerConfig(
                             + "then the server closes and exits 0; 0 closes at once",
                     (b, o, v) -> b.lameduck = intValue(o, v, 0, 3600)),
             option(
+                    "--zone-max-bytes",
+                    "N",
+                    "33554432 (32 MiB)",
+                    List.of(
+                            "sidecar mode: a zone transfer larger than this fails, the zone keeps its",
+                            "version; also the largest snapshot file read (default 33554432)"),
+                    "sidecar mode: a transfer whose messages add up to more fails (WARN line, "
+                            + "`zonekeeper_dns_transfer_failures_total`) and the zone keeps the version it has, so a "
+                            + "primary cannot fill the heap; also the largest `--snapshot-dir` file that is read",
+                    (b, o, v) -> b.zoneMaxBytes = intValue(o, v, 1, 1 << 30)),
+            option(
                     "--snapshot-dir",
                     "DIR",
                     "off",
@@ -537,6 +550,7 @@ public record ServerConfig(
         long recordsMaxFileBytes = 1024 * 1024;
         int recordsMaxRecords = 10_000;
         int warmupRounds = Warmup.rounds();
+        long zoneMaxBytes = SecondaryZone.Settings.DEFAULT_MAX_BYTES;
 
         void upstream(String opt, String value) throws ConfigException {
             upstreamsGiven = true;
@@ -651,7 +665,8 @@ public record ServerConfig(
                     recordsMaxFileBytes,
                     recordsMaxRecords,
                     maxConcurrentPerNetwork,
-                    warmupRounds);
+                    warmupRounds,
+                    zoneMaxBytes);
         }
     }
 

@@ -184,6 +184,16 @@ class ServerConfigTest {
                 .hasMessageContaining("--snapshot-max-age SECONDS");
     }
 
+    @Test
+    void zoneMaxBytesBoundsTransfersAndSnapshots() throws ConfigException {
+        ServerConfig defaults = parse("--primary", "127.0.0.1:5300", "--zone", "example.test");
+        assertThat(defaults.zoneMaxBytes()).isEqualTo(32L << 20);
+        ServerConfig c =
+                parse("--primary", "127.0.0.1:5300", "--zone", "example.test", "--zone-max-bytes", "104857600");
+        assertThat(c.zoneMaxBytes()).isEqualTo(100L << 20);
+        assertThatThrownBy(() -> parse("--zone-max-bytes", "0")).hasMessageContaining("option --zone-max-bytes: 0");
+    }
+
     static Stream<Arguments> invalid() {
         return Stream.of(
                 bad("unknown option '--bogus'", "--bogus"),
