@@ -44,12 +44,18 @@ public final class QueryProcessor {
         void respond(Object context, ByteBuf response);
     }
 
-    private final FastThreadLocal<QueryScratch> scratch = new FastThreadLocal<>() {
+    /**
+     * One query object per thread, shared by every processor: Netty keeps each FastThreadLocal a thread ever set (in
+     * its map's variablesToRemove) for the thread's life, so one per processor kept every processor, with its answer
+     * cache, that a long-lived thread had used (the forwarder fuzz target ran out of heap creating one per input).
+     */
+    private static final FastThreadLocal<QueryScratch> SCRATCH = new FastThreadLocal<>() {
         @Override
         protected QueryScratch initialValue() {
             return new QueryScratch();
         }
     };
+
     private final DnsMetrics metrics;
     private final ResponseWriter writer;
     private final ForwardedPath forwarded;
@@ -181,7 +187,7 @@ public final class QueryProcessor {
     }
 
     private QueryScratch threadScratch(TransportKind transport, ByteBufAllocator alloc, Responder responder) {
-        QueryScratch q = scratch.get();
+        QueryScratch q = SCRATCH.get();
         q.transport = transport;
         q.alloc = alloc;
         q.responder = responder;
