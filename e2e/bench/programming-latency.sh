@@ -53,12 +53,14 @@ if [[ ! -f "$OPERATOR_JAR" || ! -f "$SIDECAR_JAR" ]]; then
   log "building the operator and the dns-server (./mvnw -q -B -pl dns-server,operator -am package -DskipTests)"
   ./mvnw -q -B -pl dns-server,operator -am package -DskipTests
 fi
-log "compiling the benchmark driver (e2e test sources)"
-./mvnw -q -B -pl e2e test-compile
 WORK=${ZK_BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/zk-proglat.XXXXXX")}
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
-./mvnw -q -B -pl e2e dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/classpath.txt" >&2
+log "compiling the benchmark driver (e2e test sources)"
+# one reactor run (-am): e2e's test classpath names the sibling modules (dns-core, test-support) by their target/classes,
+# which are never installed into ~/.m2; the last module, e2e, writes the file last
+./mvnw -q -B -pl e2e -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$WORK/classpath.txt" >&2
 CLASSPATH_BENCH=$ROOT/e2e/target/test-classes:$(cat "$WORK/classpath.txt")
 
 # Both JVMs as the chart runs them (values.yaml operator.javaOpts / dnsServer.javaOpts, read by jvm-opts.sh) inside the
