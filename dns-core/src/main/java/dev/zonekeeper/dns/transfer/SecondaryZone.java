@@ -48,8 +48,6 @@ public final class SecondaryZone implements Closeable {
             Duration refreshMin,
             Duration refreshMax,
             long maxBytes) {
-        /** The most bytes one transfer may bring: the bound of a snapshot file, a zone of several 100,000 records. */
-        public static final long DEFAULT_MAX_BYTES = ZoneSnapshots.DEFAULT_MAX_BYTES;
 
         public static final Settings DEFAULT = new Settings(
                 Duration.ofSeconds(30),
@@ -60,7 +58,8 @@ public final class SecondaryZone implements Closeable {
 
         public Settings(
                 Duration timeout, Duration retryMin, Duration retryMax, Duration refreshMin, Duration refreshMax) {
-            this(timeout, retryMin, retryMax, refreshMin, refreshMax, DEFAULT_MAX_BYTES);
+            // a transfer may bring as much as a snapshot file may hold
+            this(timeout, retryMin, retryMax, refreshMin, refreshMax, ZoneSnapshots.DEFAULT_MAX_BYTES);
         }
 
         /** These settings with transfers bounded to {@code bytes}. */

@@ -85,10 +85,6 @@ final class TransferClient implements Closeable {
     private long connections;
     private final long maxBytes;
 
-    TransferClient(InetSocketAddress primary, TSIG key) {
-        this(primary, key, SecondaryZone.Settings.DEFAULT_MAX_BYTES);
-    }
-
     /**
      * @param maxBytes the most bytes one transfer's messages may add up to: a primary that sends more (a zone larger
      *                 than this server is meant to hold, or a hostile stream without end) fails the transfer instead

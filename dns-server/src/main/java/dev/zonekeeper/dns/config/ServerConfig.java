@@ -1,8 +1,8 @@
 package dev.zonekeeper.dns.config;
 
 import dev.zonekeeper.dns.server.Warmup;
-import dev.zonekeeper.dns.transfer.SecondaryZone;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.transfer.ZoneSnapshots;
 import dev.zonekeeper.dns.wire.HostPort;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -550,7 +550,7 @@ public record ServerConfig(
         long recordsMaxFileBytes = 1024 * 1024;
         int recordsMaxRecords = 10_000;
         int warmupRounds = Warmup.rounds();
-        long zoneMaxBytes = SecondaryZone.Settings.DEFAULT_MAX_BYTES;
+        long zoneMaxBytes = ZoneSnapshots.DEFAULT_MAX_BYTES;
 
         void upstream(String opt, String value) throws ConfigException {
             upstreamsGiven = true;
