@@ -1,0 +1,28 @@
+package dev.zonekeeper.dns.update;
+
+import java.util.Set;
+import org.xbill.DNS.Name;
+
+/**
+ * What a key may change, in the spirit of BIND's {@code update-policy}: {@link Match#NAME} exactly {@code name};
+ * {@link Match#SUBDOMAIN} {@code name} and every name below it; {@link Match#WILDCARD} a name matched by the wildcard
+ * {@code name} (e.g. {@code *.dyn.example.test}: every name strictly below {@code dyn.example.test}). {@code types}
+ * lists the record types allowed (type codes); empty allows every type a DnsRecord can hold.
+ */
+public record Grant(Match match, Name name, Set<Integer> types) {
+
+    public enum Match {
+        NAME,
+        SUBDOMAIN,
+        WILDCARD
+    }
+
+    public Grant {
+        types = Set.copyOf(types);
+    }
+
+    /** True when this grant lets its key change the RRset {@code type} at {@code owner}. */
+    public boolean allows(Name owner, int type) {
+        throw new UnsupportedOperationException("TODO");
+    }
+}

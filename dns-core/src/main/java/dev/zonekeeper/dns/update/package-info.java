@@ -1,0 +1,19 @@
+/**
+ * Dynamic update (RFC 2136) signed with TSIG (RFC 8945), independent of where the records are stored.
+ *
+ * <p>One request flows through {@link dev.zonekeeper.dns.update.UpdateService#handle}: parse (FORMERR), look up the
+ * key and verify its signature, time and freshness ({@link dev.zonekeeper.dns.update.UpdateAuthenticator}: NOTAUTH
+ * with BADKEY, BADSIG or BADTIME; unsigned requests REFUSED), limit the key's rate, find the policy that lets the key
+ * write the request's zone, then under the zone's lock: read the current zone from the
+ * {@link dev.zonekeeper.dns.update.UpdateStore}, evaluate the prerequisites and the update section
+ * ({@link dev.zonekeeper.dns.update.UpdateEvaluator}, pure, RFC 2136 sections 3.2-3.4), check every touched RRset
+ * against the key's grants ({@link dev.zonekeeper.dns.update.Grant}) and the store's ownership, and commit the
+ * resulting {@link dev.zonekeeper.dns.update.ChangeSet} to the store, which answers only once the change is served.
+ * A store that lost an optimistic-concurrency race throws {@link dev.zonekeeper.dns.update.UpdateStore.Conflict}
+ * and the request is evaluated again on the fresh zone.
+ *
+ * <p>Stores: the operator writes DnsRecords through the Kubernetes API; standalone mode writes DnsRecord YAML under
+ * {@code --records}. A sidecar secondary does not evaluate updates: it forwards them to its primary (RFC 2136
+ * section 6).
+ */
+package dev.zonekeeper.dns.update;
