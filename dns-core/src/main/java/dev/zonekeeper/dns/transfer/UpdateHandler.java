@@ -1,0 +1,24 @@
+package dev.zonekeeper.dns.transfer;
+
+import java.net.InetAddress;
+import java.util.Optional;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TSIG;
+
+/**
+ * What a {@link TransferServer} hands dynamic updates to (opcode UPDATE, RFC 2136), and asks whether a key other than
+ * the transfer key may transfer a zone: the key of an update policy may read the zone it updates (RFC 2136 clients
+ * such as ExternalDNS list what they own with AXFR). Kept to plain types so the transfer package depends on nothing
+ * else; the operator adapts its {@code UpdateService} to it.
+ */
+public interface UpdateHandler {
+
+    /**
+     * The answer to one UPDATE request in wire format (never null); may block until the change is served, so the
+     * server calls it off its UDP loop.
+     */
+    byte[] update(byte[] request, InetAddress client, boolean overTcp) throws InterruptedException;
+
+    /** The key named {@code keyName} when it may transfer {@code zone}; empty otherwise. */
+    Optional<TSIG> transferKey(Name keyName, Name zone);
+}
