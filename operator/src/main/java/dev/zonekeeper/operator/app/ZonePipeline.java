@@ -4,14 +4,21 @@ import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.update.UpdateService;
+import dev.zonekeeper.dns.update.UpdateStore;
 import dev.zonekeeper.dns.wire.HostPort;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.config.ZonekeeperConfig;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.informers.ClusterInformers;
+import dev.zonekeeper.operator.reconciler.UpdateEvents;
 import dev.zonekeeper.operator.records.DnsRecordPolicy;
 import dev.zonekeeper.operator.records.DnsRecordServing;
 import dev.zonekeeper.operator.records.RecordRegistry;
+import dev.zonekeeper.operator.updatepolicy.PolicyUpdateHandler;
+import dev.zonekeeper.operator.updatepolicy.UpdateMetrics;
+import dev.zonekeeper.operator.updatepolicy.UpdatePolicies;
+import dev.zonekeeper.operator.updatepolicy.UpdatePolicyInformers;
 import dev.zonekeeper.operator.zone.FirstTransfers;
 import dev.zonekeeper.operator.zone.ProgrammingLatency;
 import dev.zonekeeper.operator.zone.ZonePublisher;
@@ -27,6 +34,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -42,6 +50,11 @@ import org.xbill.DNS.TSIG;
  * {@code zonekeeper.transfer.listen}, TSIG-protected with {@code zonekeeper.tsig.key-file}, and every change is
  * announced by NOTIFY to {@code zonekeeper.transfer.notify} (the DNS server sidecar). Every replica runs all of this
  * from its own informers; no leader is needed to serve.
+ *
+ * <p>Dynamic updates: DnsUpdatePolicies and the Secrets they reference ({@link UpdatePolicyInformers}) make the
+ * policies ({@link UpdatePolicies}) an {@link UpdateService} checks UPDATEs against; the TransferServer hands it the
+ * UPDATEs the sidecar forwards, and lets a policy's key transfer its zone. Outcomes are counted ({@link UpdateMetrics})
+ * and refusals become rate-limited Warning Events on the policy ({@link UpdateEvents}).
  */
 @Singleton
 public class ZonePipeline {
@@ -55,6 +68,9 @@ public class ZonePipeline {
     private final ProgrammingLatency latency;
     private final ZonePublisher publisher;
     private final DnsRecordServing dnsRecords;
+    private final UpdatePolicies updatePolicies;
+    private final UpdateMetrics updateMetrics;
+    private volatile UpdateService updateService;
     private final List<AutoCloseable> running = new ArrayList<>();
     private ClusterInformers informers;
     private volatile InetSocketAddress transferAddress;
@@ -74,6 +90,22 @@ public class ZonePipeline {
                 new ClusterZoneBuilder(settings.clusterDomain().toString(), config.ttl(), List.of());
         this.publisher = new ZonePublisher(settings, builder, zones, latency);
         this.dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
+        this.updatePolicies = new UpdatePolicies(settings, inForce -> {
+            UpdateService service = updateService;
+            if (service != null) {
+                service.policies(inForce);
+            }
+        });
+        List<org.xbill.DNS.Name> served = new ArrayList<>(settings.zones());
+        served.add(settings.clusterDomain());
+        this.updateMetrics = new UpdateMetrics(meters, served);
+    }
+
+    /** The verdicts on every DnsUpdatePolicy, which the reconciler writes into status. */
+    @Produces
+    @Singleton
+    UpdatePolicies updatePolicies() {
+        return updatePolicies;
     }
 
     /** The publisher, for the reconciler ({@link ZonePublisher#servedSerial}) and health checks. */
@@ -129,6 +161,7 @@ public class ZonePipeline {
             t.setDaemon(true);
             t.start();
         }));
+        startUpdates(server);
         NotifySender notify = new NotifySender(secondaries, key, NotifySender.Options.DEFAULT);
         running.add(notify);
         zones.addListener(notify);
@@ -153,6 +186,42 @@ public class ZonePipeline {
                 secondaries,
                 publisher.origins(),
                 config.pods().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * The UpdateService behind the transfer server, and the policy informers (always: the policies' status says what
+     * is in force, also with updates off or no store).
+     */
+    private void startUpdates(TransferServer server) {
+        Optional<UpdateStore> store = updateStore();
+        if (!config.updates().enabled()) {
+            LOG.info("dynamic updates are off (zonekeeper.updates.enabled=false): UPDATE is answered NOTIMP");
+        } else if (store.isEmpty()) {
+            LOG.warn("dynamic updates are not available in this build (no UpdateStore): UPDATE is answered NOTIMP");
+        } else {
+            UpdateEvents events = new UpdateEvents(client, updatePolicies);
+            running.add(events);
+            UpdateService service =
+                    new UpdateService(store.get(), UpdateService.Options.DEFAULT, Clock.systemUTC(), outcome -> {
+                        updateMetrics.record(outcome);
+                        events.outcome(outcome);
+                    });
+            // the field first: a policy change from now on reaches the service, then the policies as they are now
+            updateService = service;
+            service.policies(updatePolicies.inForce());
+            server.updates(new PolicyUpdateHandler(service, updatePolicies));
+        }
+        UpdatePolicyInformers policyInformers = new UpdatePolicyInformers(client, updatePolicies);
+        running.add(policyInformers);
+        policyInformers.start();
+    }
+
+    /**
+     * SEAM(i15-operator): the Kubernetes UpdateStore (package dev.zonekeeper.operator.updates, written by helper
+     * `operator`) is wired here once it is on main; until then there is no store and updates stay off.
+     */
+    private Optional<UpdateStore> updateStore() {
+        return Optional.empty();
     }
 
     void stop(@Observes ShutdownEvent event) {
