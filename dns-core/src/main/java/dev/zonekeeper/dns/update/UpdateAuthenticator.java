@@ -38,8 +38,23 @@ final class UpdateAuthenticator {
         this.clock = clock;
     }
 
-    /** The outcome: {@code result} null when the request verified; {@code key} set when its MAC verified. */
-    record Verdict(UpdateResult result, String detail, int tsigError, Name keyName, TSIG key) {
+    /**
+     * The outcome: {@code result} null when the request verified; {@code key} set when its MAC verified;
+     * {@code inFlight} for a replay of a request still being handled (a client's retransmission, which gets no
+     * answer of its own: the answer to the original is on its way); {@code mac} to hand to {@link #done}.
+     */
+    record Verdict(
+            UpdateResult result,
+            String detail,
+            int tsigError,
+            Name keyName,
+            TSIG key,
+            boolean inFlight,
+            ByteBuffer mac) {
+        Verdict(UpdateResult result, String detail, int tsigError, Name keyName, TSIG key) {
+            this(result, detail, tsigError, keyName, key, false, null);
+        }
+
         boolean ok() {
             return result == null;
         }
@@ -99,22 +114,39 @@ final class UpdateAuthenticator {
                     keyName,
                     key);
         }
+        ByteBuffer mac = null;
         if (remember) {
+            mac = ByteBuffer.wrap(tsig.getSignature().clone());
             RecentMacs macs = recent.computeIfAbsent(keyName, k -> new RecentMacs());
-            if (!macs.add(ByteBuffer.wrap(tsig.getSignature().clone()), signed.plus(fudge), now)) {
+            Seen seen = macs.add(mac, signed.plus(fudge), now);
+            if (seen != Seen.NEW) {
+                boolean inFlight = seen == Seen.IN_FLIGHT;
                 return new Verdict(
                         UpdateResult.REPLAYED,
-                        "the request repeats one already received with key " + keyName + " (a replay)",
+                        inFlight
+                                ? "the request repeats one with key " + keyName
+                                        + " that is still being applied (a retransmission; not answered)"
+                                : "the request repeats one already received with key " + keyName + " (a replay)",
                         Rcode.BADTIME,
                         keyName,
-                        key);
+                        key,
+                        inFlight,
+                        null);
             }
         }
-        return new Verdict(null, "", Rcode.NOERROR, keyName, key);
+        return new Verdict(null, "", Rcode.NOERROR, keyName, key, false, mac);
     }
 
     private static Verdict badKey(Name keyName, String detail) {
         return new Verdict(UpdateResult.BAD_KEY, detail, Rcode.BADKEY, keyName, null);
+    }
+
+    /** The request whose verdict carried {@code mac} has been answered: a repetition of it is now a replay. */
+    void done(Name keyName, ByteBuffer mac) {
+        RecentMacs macs = recent.get(keyName);
+        if (macs != null && mac != null) {
+            macs.done(mac);
+        }
     }
 
     /** Forgets the MACs of keys no policy names any more. */
@@ -122,28 +154,51 @@ final class UpdateAuthenticator {
         recent.keySet().retainAll(keys);
     }
 
+    enum Seen {
+        NEW,
+        IN_FLIGHT,
+        ANSWERED
+    }
+
+    /** A MAC until when it could verify, and whether its request is still being handled. */
+    private static final class Entry {
+        final Instant expires;
+        boolean inFlight = true;
+
+        Entry(Instant expires) {
+            this.expires = expires;
+        }
+    }
+
     /** The MACs one key signed with recently, each until it expires; insertion order, bounded. */
     private static final class RecentMacs {
-        private final LinkedHashMap<ByteBuffer, Instant> expiry = new LinkedHashMap<>();
+        private final LinkedHashMap<ByteBuffer, Entry> macs = new LinkedHashMap<>();
 
-        /** False when {@code mac} is already known and not expired; else records it. */
-        synchronized boolean add(ByteBuffer mac, Instant expires, Instant now) {
-            Iterator<Instant> it = expiry.values().iterator();
-            while (it.hasNext() && it.next().isBefore(now)) {
+        /** Whether {@code mac} is known and not expired; records it when it is new. */
+        synchronized Seen add(ByteBuffer mac, Instant expires, Instant now) {
+            Iterator<Entry> it = macs.values().iterator();
+            while (it.hasNext() && it.next().expires.isBefore(now)) {
                 it.remove(); // dropped from the oldest while expired (within a fudge of insertion order)
             }
-            Instant known = expiry.get(mac);
-            if (known != null && !known.isBefore(now)) {
-                return false;
+            Entry known = macs.get(mac);
+            if (known != null && !known.expires.isBefore(now)) {
+                return known.inFlight ? Seen.IN_FLIGHT : Seen.ANSWERED;
             }
-            expiry.remove(mac);
-            expiry.put(mac, expires);
-            if (expiry.size() > MAX_MACS_PER_KEY) {
-                Iterator<ByteBuffer> eldest = expiry.keySet().iterator();
+            macs.remove(mac);
+            macs.put(mac, new Entry(expires));
+            if (macs.size() > MAX_MACS_PER_KEY) {
+                Iterator<ByteBuffer> eldest = macs.keySet().iterator();
                 eldest.next();
                 eldest.remove();
             }
-            return true;
+            return Seen.NEW;
+        }
+
+        synchronized void done(ByteBuffer mac) {
+            Entry e = macs.get(mac);
+            if (e != null) {
+                e.inFlight = false;
+            }
         }
     }
 }

@@ -252,16 +252,19 @@ final class UpdateEvaluator {
             return new Changes(new ChangeSet(zone.origin(), changes));
         }
 
-        /** Same records with the same TTLs (Record equality ignores the TTL). */
+        /** Same records with the same TTLs (Record equality ignores the TTL); linear, RRsets may be large. */
         private static boolean same(Set<org.xbill.DNS.Record> before, List<org.xbill.DNS.Record> after) {
-            if (before.size() != after.size() || !before.containsAll(after)) {
+            if (before.size() != after.size()) {
                 return false;
             }
+            Map<org.xbill.DNS.Record, Long> ttls = new java.util.HashMap<>();
+            for (org.xbill.DNS.Record b : before) {
+                ttls.put(b, b.getTTL());
+            }
             for (org.xbill.DNS.Record a : after) {
-                for (org.xbill.DNS.Record b : before) {
-                    if (a.equals(b) && a.getTTL() != b.getTTL()) {
-                        return false;
-                    }
+                Long ttl = ttls.get(a);
+                if (ttl == null || ttl != a.getTTL()) {
+                    return false;
                 }
             }
             return true;

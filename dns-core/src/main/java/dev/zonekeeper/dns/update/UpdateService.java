@@ -134,8 +134,10 @@ public final class UpdateService {
     /**
      * The answer to one UPDATE request in wire format: signed with the request's key when it verified, the zone
      * section echoed, the rcode (and TSIG error) of {@link UpdateResult}. Null when nothing must be sent: the
-     * request was itself a response (QR set), which is never answered. Every request, answered or not, ends with
-     * exactly one {@link UpdateOutcome} handed to the listener.
+     * request was itself a response (QR set), which is never answered, or it repeats, byte for byte, a request that
+     * is still being applied (a client's retransmission over UDP: the original's answer answers both; once that is
+     * sent, a repetition is a replay, NOTAUTH/BADTIME). Every request, answered or not, ends with exactly one
+     * {@link UpdateOutcome} handed to the listener.
      */
     public byte[] handle(byte[] request, InetAddress client, boolean overTcp) throws InterruptedException {
         long start = System.nanoTime();
@@ -149,6 +151,9 @@ public final class UpdateService {
             result = r.result();
             detail = r.getMessage();
         } catch (InterruptedException e) {
+            if (x.verdict != null && x.verdict.mac() != null) {
+                authenticator.done(x.verdict.keyName(), x.verdict.mac());
+            }
             finish(x, UpdateResult.STORE_FAILED, "interrupted while applying the update", start, client);
             throw e;
         } catch (RuntimeException e) {
@@ -157,7 +162,14 @@ public final class UpdateService {
             result = UpdateResult.STORE_FAILED;
             detail = "internal error: " + e;
         }
+        UpdateAuthenticator.Verdict v = x.verdict;
+        if (v != null && v.inFlight()) {
+            x.response = true; // a retransmission: the original's answer answers it
+        }
         byte[] answer = answer(request, x, result);
+        if (v != null && v.mac() != null) {
+            authenticator.done(v.keyName(), v.mac());
+        }
         finish(x, result, detail, start, client);
         return answer;
     }

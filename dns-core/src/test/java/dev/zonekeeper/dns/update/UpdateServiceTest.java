@@ -230,6 +230,39 @@ class UpdateServiceTest {
         assertThat(parse(service.handle(again, CLIENT, false)).getRcode()).isEqualTo(Rcode.NOERROR);
     }
 
+    @Test
+    void aRetransmissionOfARequestStillBeingAppliedGetsNoAnswerOfItsOwn() throws Exception {
+        TSIG key = UpdateTesting.key(TSIG.HMAC_SHA256, "acme.");
+        UpdateService service = service(acmePolicy(key, "acme."));
+        java.util.concurrent.CountDownLatch committing = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        store.duringCommit = () -> {
+            committing.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        byte[] request = signed(addChallenge("slow"), key);
+        java.util.concurrent.FutureTask<byte[]> first =
+                new java.util.concurrent.FutureTask<>(() -> service.handle(request, CLIENT, false));
+        Thread.ofVirtual().start(first);
+        committing.await();
+
+        // a UDP client that heard nothing yet sends the same bytes again: no second answer, no second commit
+        assertThat(service.handle(request, CLIENT, false)).isNull();
+        release.countDown();
+        assertThat(parse(first.get()).getRcode()).isEqualTo(Rcode.NOERROR);
+        // once the original is answered, the same bytes are a replay
+        assertThat(parse(service.handle(request, CLIENT, false)).getRcode()).isEqualTo(Rcode.NOTAUTH);
+
+        assertThat(outcomes)
+                .extracting(UpdateOutcome::result)
+                .containsExactly(UpdateResult.REPLAYED, UpdateResult.APPLIED, UpdateResult.REPLAYED);
+        assertThat(store.commits).hasSize(1);
+    }
+
     /** A clock the test moves. */
     static final class MovingClock extends Clock {
         volatile Instant now = NOW;
