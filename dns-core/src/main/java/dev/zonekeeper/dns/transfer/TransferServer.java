@@ -588,7 +588,7 @@ public final class TransferServer implements Closeable {
         if (handler == null || tsig == null || question == null) {
             return key;
         }
-        Optional<TSIG> updateKey = handler.transferKey(tsig.getName(), question.getName());
+        Optional<TSIG> updateKey = handler.transferKey(query, wire);
         if (updateKey.isEmpty() || key != null && Wire.verify(key, query, wire) == Rcode.NOERROR) {
             return key;
         }

@@ -2,7 +2,7 @@ package dev.zonekeeper.dns.transfer;
 
 import java.net.InetAddress;
 import java.util.Optional;
-import org.xbill.DNS.Name;
+import org.xbill.DNS.Message;
 import org.xbill.DNS.TSIG;
 
 /**
@@ -19,6 +19,10 @@ public interface UpdateHandler {
      */
     byte[] update(byte[] request, InetAddress client, boolean overTcp) throws InterruptedException;
 
-    /** The key named {@code keyName} when it may transfer {@code zone}; empty otherwise. */
-    Optional<TSIG> transferKey(Name keyName, Name zone);
+    /**
+     * The key to verify and sign a transfer request (AXFR, IXFR, SOA) with, when the request ({@code wire} parsed)
+     * is signed by a key that may read the zone it asks for; empty otherwise (the server then handles it as without
+     * a handler).
+     */
+    Optional<TSIG> transferKey(Message request, byte[] wire);
 }

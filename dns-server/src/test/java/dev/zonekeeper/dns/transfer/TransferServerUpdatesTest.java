@@ -70,7 +70,9 @@ class TransferServerUpdatesTest {
         }
 
         @Override
-        public Optional<TSIG> transferKey(Name keyName, Name zone) {
+        public Optional<TSIG> transferKey(Message request, byte[] wire) {
+            Name keyName = request.getTSIG().getName();
+            Name zone = request.getQuestion().getName();
             if (keyName.equals(Name.fromConstantString("acme-key.")) && zone.equals(ORIGIN)) {
                 return Optional.of(POLICY_KEY);
             }

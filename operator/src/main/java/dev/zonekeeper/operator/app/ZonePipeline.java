@@ -209,7 +209,7 @@ public class ZonePipeline {
             // the field first: a policy change from now on reaches the service, then the policies as they are now
             updateService = service;
             service.policies(updatePolicies.inForce());
-            server.updates(new PolicyUpdateHandler(service, updatePolicies));
+            server.updates(new PolicyUpdateHandler(service));
         }
         UpdatePolicyInformers policyInformers = new UpdatePolicyInformers(client, updatePolicies);
         running.add(policyInformers);

@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -119,9 +118,9 @@ public final class PolicyConversion {
                     "Secret " + ns + "/" + secretName + " does not exist or has no key \"" + SECRET_KEY + "\"",
                     null);
         }
-        TSIG key;
+        TsigKeyFile.Key key;
         try {
-            key = parseKey(keyText.get());
+            key = TsigKeyFile.parseUpdateKey(keyText.get());
         } catch (IllegalArgumentException e) {
             // TsigKeyFile's messages never show the secret
             return PolicyVerdict.refused(
@@ -132,7 +131,7 @@ public final class PolicyConversion {
                     "Secret " + ns + "/" + secretName + " key \"" + SECRET_KEY + "\": " + e.getMessage(),
                     null);
         }
-        Name keyName = keyName(keyText.get());
+        Name keyName = key.name();
         String message = "updates signed with key " + keyName.toString(true) + " may change " + grants.size()
                 + " grant(s) in zone " + zone.toString(true)
                 + (spec.getKeyFile() != null ? "; keyFile is ignored in a cluster (standalone mode only)" : "");
@@ -140,28 +139,12 @@ public final class PolicyConversion {
                 ns,
                 name,
                 generation,
-                Optional.of(new UpdatePolicy(ns, name, zone, keyName, key, grants)),
+                Optional.of(new UpdatePolicy(ns, name, zone, keyName, key.tsig(), grants)),
                 PolicyVerdict.ACTIVE,
                 message,
                 keyName.toString(true),
                 digest(keyText.get()),
                 grants.size());
-    }
-
-    /** The key in the Secret's text (every algorithm of RFC 8945 that clients use, hmac-md5 included). */
-    static TSIG parseKey(String text) {
-        // TODO(core): switch to the md5-accepting parser helper `core` adds to TsigKeyFile once it is on main
-        return TsigKeyFile.parse(text);
-    }
-
-    /** The key's name: the text's first field (valid: the key parsed). */
-    static Name keyName(String keyText) {
-        String t = keyText.strip();
-        try {
-            return Name.fromString(t.substring(0, t.indexOf(':')).strip().toLowerCase(Locale.ROOT), Name.root);
-        } catch (TextParseException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
     }
 
     /** SHA-256 of the key's algorithm and secret as written (the key text's last two fields). */

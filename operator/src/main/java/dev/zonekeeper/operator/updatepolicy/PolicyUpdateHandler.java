@@ -1,25 +1,24 @@
 package dev.zonekeeper.operator.updatepolicy;
 
 import dev.zonekeeper.dns.transfer.UpdateHandler;
+import dev.zonekeeper.dns.update.UpdatePolicy;
 import dev.zonekeeper.dns.update.UpdateService;
 import java.net.InetAddress;
 import java.util.Objects;
 import java.util.Optional;
-import org.xbill.DNS.Name;
+import org.xbill.DNS.Message;
 import org.xbill.DNS.TSIG;
 
 /**
  * The TransferServer's view of dynamic updates: UPDATE requests go to the {@link UpdateService}; a key may transfer a
- * zone when a policy in force lets it update that zone.
+ * zone when a policy in force lets it update that zone ({@link UpdateService#transferPolicy}).
  */
 public final class PolicyUpdateHandler implements UpdateHandler {
 
     private final UpdateService service;
-    private final UpdatePolicies policies;
 
-    public PolicyUpdateHandler(UpdateService service, UpdatePolicies policies) {
+    public PolicyUpdateHandler(UpdateService service) {
         this.service = Objects.requireNonNull(service, "service");
-        this.policies = Objects.requireNonNull(policies, "policies");
     }
 
     @Override
@@ -28,7 +27,7 @@ public final class PolicyUpdateHandler implements UpdateHandler {
     }
 
     @Override
-    public Optional<TSIG> transferKey(Name keyName, Name zone) {
-        return policies.transferKey(keyName, zone);
+    public Optional<TSIG> transferKey(Message request, byte[] wire) {
+        return service.transferPolicy(request, wire).map(UpdatePolicy::key);
     }
 }

@@ -17,7 +17,6 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.TSIG;
 
 /**
  * Every DnsUpdatePolicy this replica knows, the key texts of the Secrets they reference, and the verdicts made of
@@ -134,19 +133,6 @@ public final class UpdatePolicies {
                         name,
                         p.getMetadata().getUid(),
                         p.getMetadata().getResourceVersion()));
-    }
-
-    /**
-     * The key named {@code keyName} if a policy in force lets it update {@code zone}: such a key may also transfer
-     * the zone (AXFR), so a client such as ExternalDNS can list what it wrote.
-     */
-    public Optional<TSIG> transferKey(Name keyName, Name zone) {
-        for (UpdatePolicy p : inForce) {
-            if (p.keyName().equals(keyName) && p.zone().equals(zone)) {
-                return Optional.of(p.key());
-            }
-        }
-        return Optional.empty();
     }
 
     private void recompute() {

@@ -84,6 +84,19 @@ class PolicyConversionTest {
     }
 
     @Test
+    void everyUpdateAlgorithmIsAcceptedHmacMd5Included() {
+        for (String alg :
+                List.of("hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512")) {
+            PolicyVerdict v = PolicyConversion.convert(
+                    policy("certs", "acme", "example.test", "acme-tsig", acme()),
+                    Optional.of("cert-manager:" + alg + ":" + SECRET),
+                    SETTINGS);
+            assertThat(v.reason()).as(alg).isEqualTo(PolicyVerdict.ACTIVE);
+            assertThat(v.keyName()).isEqualTo("cert-manager");
+        }
+    }
+
+    @Test
     void aMissingSecretOrKeySaysWhichSecret() {
         PolicyVerdict v = PolicyConversion.convert(
                 policy("certs", "acme", "example.test", "acme-tsig", acme()), Optional.empty(), SETTINGS);

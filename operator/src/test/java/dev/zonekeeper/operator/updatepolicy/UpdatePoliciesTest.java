@@ -39,15 +39,13 @@ class UpdatePoliciesTest {
         policies.secret("certs", "acme-tsig", Optional.of(KEY));
         assertThat(policies.inForce()).extracting(UpdatePolicy::name).containsExactly("acme");
         assertThat(pushed.getLast()).extracting(UpdatePolicy::name).containsExactly("acme");
-        assertThat(policies.transferKey(KEY_NAME, ZONE)).isPresent();
-        assertThat(policies.transferKey(KEY_NAME, Name.fromConstantString("other.test.")))
-                .isEmpty();
+        assertThat(policies.inForce().getFirst().keyName()).isEqualTo(KEY_NAME);
+        assertThat(policies.inForce().getFirst().zone()).isEqualTo(ZONE);
         assertThat(policies.ref("certs", "acme").orElseThrow().uid()).isEqualTo("uid-acme");
 
         policies.secret("certs", "acme-tsig", Optional.empty());
         assertThat(policies.inForce()).isEmpty();
         assertThat(pushed.getLast()).isEmpty();
-        assertThat(policies.transferKey(KEY_NAME, ZONE)).isEmpty();
         assertThat(changed).containsExactly("certs/acme", "certs/acme", "certs/acme");
     }
 
