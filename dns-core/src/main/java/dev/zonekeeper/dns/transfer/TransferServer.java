@@ -371,8 +371,11 @@ public final class TransferServer implements Closeable {
                 UpdateHandler handler = updates;
                 if (handler != null && isUpdateRequest(request)) {
                     stats.updates.incrementAndGet();
-                    Wire.writeFrame(out, handler.update(request, s.getInetAddress(), true));
-                    out.flush();
+                    byte[] answer = handler.update(request, s.getInetAddress(), true);
+                    if (answer != null) {
+                        Wire.writeFrame(out, answer);
+                        out.flush();
+                    }
                     continue;
                 }
                 Transferred transferred = new Transferred();
@@ -405,7 +408,9 @@ public final class TransferServer implements Closeable {
             updateWorkers.execute(() -> {
                 try {
                     byte[] answer = handler.update(request, ((InetSocketAddress) from).getAddress(), false);
-                    udp.send(new DatagramPacket(answer, answer.length, from));
+                    if (answer != null) {
+                        udp.send(new DatagramPacket(answer, answer.length, from));
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 } catch (IOException e) {

@@ -14,8 +14,8 @@ import org.xbill.DNS.TSIG;
 public interface UpdateHandler {
 
     /**
-     * The answer to one UPDATE request in wire format (never null); may block until the change is served, so the
-     * server calls it off its UDP loop.
+     * The answer to one UPDATE request in wire format, or null when nothing must be sent (e.g. a UDP retransmission of
+     * a request still being applied); may block until the change is served, so the server calls it off its UDP loop.
      */
     byte[] update(byte[] request, InetAddress client, boolean overTcp) throws InterruptedException;
 

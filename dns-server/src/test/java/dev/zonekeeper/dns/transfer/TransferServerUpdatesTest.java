@@ -52,11 +52,15 @@ class TransferServerUpdatesTest {
         final List<Boolean> overTcp = new CopyOnWriteArrayList<>();
         volatile CountDownLatch gate = new CountDownLatch(0);
         volatile TSIG policyKeyNamedLikeTheTransferKey;
+        volatile boolean silent;
 
         @Override
         public byte[] update(byte[] request, InetAddress client, boolean tcp) throws InterruptedException {
             gate.await();
             overTcp.add(tcp);
+            if (silent) {
+                return null;
+            }
             try {
                 Message m = new Message(request);
                 Message answer = new Message(m.getHeader().getID());
@@ -134,6 +138,33 @@ class TransferServerUpdatesTest {
         assertThat(overTcp.getQuestion().getName()).isEqualTo(ORIGIN);
         assertThat(handler.overTcp).containsExactly(false, true);
         assertThat(server.stats().updates()).isEqualTo(2);
+    }
+
+    @Test
+    void anUpdateTheHandlerLeavesUnansweredGetsNothingAndTheConnectionGoesOn() throws Exception {
+        handler.silent = true; // e.g. a retransmission of an update still being applied
+        server.updates(handler);
+        Message soaQuery = Message.newQuery(Record.newRecord(ORIGIN, Type.SOA, DClass.IN));
+        soaQuery.setTSIG(KEY);
+        try (java.net.Socket s = new java.net.Socket(
+                server.address().getAddress(), server.address().getPort())) {
+            s.setSoTimeout(10_000);
+            var out = new java.io.DataOutputStream(s.getOutputStream());
+            var in = new java.io.DataInputStream(s.getInputStream());
+            for (byte[] frame : List.of(txtUpdate().toWire(), soaQuery.toWire(65535))) {
+                out.writeShort(frame.length);
+                out.write(frame);
+            }
+            out.flush();
+            byte[] answer = new byte[in.readUnsignedShort()];
+            in.readFully(answer);
+            Message first = new Message(answer);
+            assertThat(first.getHeader().getID())
+                    .as("the first answer on the connection is the SOA query's")
+                    .isEqualTo(soaQuery.getHeader().getID());
+            assertThat(first.getSection(Section.ANSWER)).hasSize(1);
+        }
+        assertThat(handler.overTcp).containsExactly(true);
     }
 
     @Test
