@@ -210,6 +210,7 @@ public class ZonePipeline {
             updateService = service;
             service.policies(updatePolicies.inForce());
             server.updates(new PolicyUpdateHandler(service));
+            updateMetrics.dropped(server.stats()::updatesDropped);
         }
         UpdatePolicyInformers policyInformers = new UpdatePolicyInformers(client, updatePolicies);
         running.add(policyInformers);

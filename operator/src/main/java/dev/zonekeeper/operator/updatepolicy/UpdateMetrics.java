@@ -23,6 +23,7 @@ public final class UpdateMetrics {
 
     public static final String UPDATES = "zonekeeper.updates";
     public static final String DURATION = "zonekeeper.update.duration";
+    public static final String DROPPED = "zonekeeper.updates.dropped";
     /** The zone label of requests for a zone not served (or none parsed). */
     public static final String OTHER_ZONE = "other";
 
@@ -62,6 +63,16 @@ public final class UpdateMetrics {
                                     .register(registry))
                     .record(Math.max(0, outcome.nanos()), TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * {@code zonekeeper_updates_dropped_total}: UDP UPDATEs the transfer server dropped unanswered because its update
+     * workers were all busy (they never reach the service, so {@link #record} does not see them).
+     */
+    public void dropped(java.util.function.LongSupplier count) {
+        io.micrometer.core.instrument.FunctionCounter.builder(DROPPED, count, c -> c.getAsLong())
+                .description("UDP UPDATE requests dropped because every update worker was busy and the queue full")
+                .register(registry);
     }
 
     String zoneLabel(Name zone) {

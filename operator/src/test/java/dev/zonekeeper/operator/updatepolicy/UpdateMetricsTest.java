@@ -58,4 +58,14 @@ class UpdateMetricsTest {
                 .isEqualTo(2);
         assertThat(registry.find(UpdateMetrics.DURATION).timers()).hasSize(1);
     }
+
+    @Test
+    void droppedUdpUpdatesAreCounted() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong(3);
+        new UpdateMetrics(registry, List.of(ZONE)).dropped(dropped::get);
+        dropped.addAndGet(4);
+        assertThat(registry.get(UpdateMetrics.DROPPED).functionCounter().count())
+                .isEqualTo(7);
+    }
 }
