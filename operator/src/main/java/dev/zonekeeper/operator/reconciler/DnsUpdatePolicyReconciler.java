@@ -12,10 +12,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
-import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import jakarta.inject.Inject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -38,35 +35,19 @@ public class DnsUpdatePolicyReconciler implements Reconciler<DnsUpdatePolicy> {
 
     private final UpdatePolicies policies;
     private final Leadership leadership;
-    private final SimpleInboundEventSource<DnsUpdatePolicy> triggers =
-            new SimpleInboundEventSource<>("dnsupdatepolicy-triggers");
-    private volatile IndexerResourceCache<DnsUpdatePolicy> primaries;
+    private final Triggers<DnsUpdatePolicy> triggers;
 
     @Inject
     public DnsUpdatePolicyReconciler(UpdatePolicies policies, Leadership leadership) {
         this.policies = policies;
         this.leadership = leadership;
-        policies.addListener(this::trigger);
-        leadership.addGainListener(() -> {
-            IndexerResourceCache<DnsUpdatePolicy> cache = primaries;
-            if (cache != null) {
-                cache.list()
-                        .forEach(p -> trigger(
-                                p.getMetadata().getNamespace(), p.getMetadata().getName()));
-            }
-        });
-    }
-
-    private void trigger(String namespace, String name) {
-        if (triggers.isRunning()) {
-            triggers.propagateEvent(new ResourceID(name, namespace));
-        }
+        this.triggers = new Triggers<>("dnsupdatepolicy-triggers", leadership);
+        policies.addListener(triggers::trigger);
     }
 
     @Override
     public List<EventSource<?, DnsUpdatePolicy>> prepareEventSources(EventSourceContext<DnsUpdatePolicy> context) {
-        primaries = context.getPrimaryCache();
-        return List.of(triggers);
+        return triggers.eventSources(context);
     }
 
     @Override
