@@ -220,6 +220,7 @@ public final class UpdateService {
             throw new Rejected(v.result(), v.detail());
         }
         if (!limiter.tryAcquire(v.keyName())) {
+            x.policy = attribute(ps.forKey(v.keyName()), m); // so that the flood is counted against a policy
             throw new Rejected(
                     UpdateResult.RATE_LIMITED,
                     "key " + v.keyName() + " sends more than " + options.perKeyRate() + " updates per second");
@@ -252,6 +253,17 @@ public final class UpdateService {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The key's policy for the request's zone when the zone section names one, else its first policy. */
+    private static UpdatePolicy attribute(List<UpdatePolicy> policies, Message m) {
+        org.xbill.DNS.Record zone = m.getQuestion();
+        for (UpdatePolicy p : policies) {
+            if (zone != null && p.zone().equals(zone.getName())) {
+                return p;
+            }
+        }
+        return policies.isEmpty() ? null : policies.get(0);
     }
 
     private static boolean verifies(UpdatePolicy p, Message m, byte[] wire) {

@@ -301,6 +301,7 @@ class UpdateServiceTest {
         assertThat(answerTo(request, answer).getRcode()).isEqualTo(Rcode.REFUSED);
         assertSignedBy(a, request, answer);
         assertThat(outcomes.get(2).result()).isEqualTo(UpdateResult.RATE_LIMITED);
+        assertThat(outcomes.get(2).policy().keyName()).isEqualTo(name("a."));
 
         // another key is not affected
         assertThat(parse(service.handle(signed(addChallenge("b"), b), CLIENT, false))
