@@ -217,6 +217,10 @@ public final class UpdateService {
                 authenticator.verify(m, wire, tsig == null ? List.of() : ps.forKey(tsig.getName()), true);
         x.verdict = v;
         if (!v.ok()) {
+            if (v.result() == UpdateResult.BAD_TIME) {
+                // the MAC verified: the key's owner has a clock to fix, which the policy's Events can tell them
+                x.policy = attribute(ps.forKey(v.keyName()), m);
+            }
             throw new Rejected(v.result(), v.detail());
         }
         if (!limiter.tryAcquire(v.keyName())) {
@@ -235,6 +239,7 @@ public final class UpdateService {
             }
         }
         if (candidates.isEmpty()) {
+            x.policy = attribute(ps.forKey(v.keyName()), m); // the key's policy for another zone: a likely typo
             throw new Rejected(
                     UpdateResult.ZONE_NOT_ALLOWED,
                     "no DnsUpdatePolicy lets key " + v.keyName() + " update zone " + zone);

@@ -204,6 +204,8 @@ class UpdateServiceTest {
             assertThat(tsig.getSignature()).isEmpty(); // RFC 8945 5.3.2: the key cannot sign
         }
         assertThat(onlyOutcome().result()).isEqualTo(c.result());
+        // only a key whose signature verified gets its policy told (a clock to fix); forgers do not reach a policy
+        assertThat(onlyOutcome().policy() != null).isEqualTo(c.result() == UpdateResult.BAD_TIME);
         assertThat(store.commits).isEmpty();
     }
 
@@ -407,6 +409,9 @@ class UpdateServiceTest {
 
         assertThat(outcomes).extracting(UpdateOutcome::result).containsOnly(UpdateResult.ZONE_NOT_ALLOWED);
         assertThat(outcomes.get(2).detail()).isEqualTo("no DnsUpdatePolicy grants updates");
+        assertThat(outcomes.get(0).policy().name()).isEqualTo("other"); // the policy of the zone asked for
+        assertThat(outcomes.get(1).policy().name()).isEqualTo("other"); // the key's only policy, for another zone
+        assertThat(outcomes.get(2).policy()).isNull();
         assertThat(store.commits).isEmpty();
     }
 
