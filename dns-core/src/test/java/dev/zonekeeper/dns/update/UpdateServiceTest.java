@@ -455,6 +455,40 @@ class UpdateServiceTest {
     }
 
     @Test
+    void updatesOfOneZoneAreSerialisedSoOnlyOneClaimsAName() throws Exception {
+        TSIG key = UpdateTesting.key(TSIG.HMAC_SHA256, "acme.");
+        UpdateService service = service(acmePolicy(key, "acme."));
+        Name claimed = name("x._acme-challenge.example.test.");
+        int clients = 8;
+        List<byte[]> requests = new java.util.ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            Update u = new Update(ZONE);
+            u.absent(claimed); // "create only if nobody has": the check and the write must not interleave
+            u.add(claimed, Type.TXT, 60, "\"client-" + i + "\"");
+            requests.add(signed(u, key));
+        }
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.FutureTask<byte[]>> tasks = new java.util.ArrayList<>();
+        for (byte[] request : requests) {
+            java.util.concurrent.FutureTask<byte[]> task = new java.util.concurrent.FutureTask<>(() -> {
+                go.await();
+                return service.handle(request, CLIENT, true);
+            });
+            tasks.add(task);
+            Thread.ofPlatform().start(task);
+        }
+        go.countDown();
+        List<Integer> rcodes = new java.util.ArrayList<>();
+        for (java.util.concurrent.FutureTask<byte[]> task : tasks) {
+            rcodes.add(parse(task.get()).getRcode());
+        }
+        assertThat(rcodes).filteredOn(r -> r == Rcode.NOERROR).hasSize(1);
+        assertThat(rcodes).filteredOn(r -> r == Rcode.YXDOMAIN).hasSize(clients - 1);
+        assertThat(store.zone.rrset(claimed, Type.TXT)).hasSize(1);
+        assertThat(store.commits).hasSize(1);
+    }
+
+    @Test
     void endlessRacesAndStoreFailuresAreServfail() throws Exception {
         TSIG key = UpdateTesting.key(TSIG.HMAC_SHA256, "acme.");
         UpdateService service = service(acmePolicy(key, "acme."));
