@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.update;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import dev.zonekeeper.dns.zone.Zone;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -340,7 +341,7 @@ public final class UpdateService {
         }
         Message q = x.query;
         if (q == null) {
-            return headerOnlyFormErr(wire);
+            return WireBytes.formErrFromHeader(wire); // the ID echoed when the header is readable
         }
         Message r = new Message(q.getHeader().getID());
         Header h = r.getHeader();
@@ -378,26 +379,6 @@ public final class UpdateService {
                 q.getHeader().getID(),
                 error,
                 null);
-    }
-
-    /** FORMERR for bytes that are not a message: the ID echoed when at least the header is there, else nothing. */
-    private static byte[] headerOnlyFormErr(byte[] wire) {
-        if (wire.length < Header.LENGTH) {
-            return null;
-        }
-        try {
-            Header q = new Header(java.util.Arrays.copyOf(wire, Header.LENGTH));
-            if (q.getFlag(Flags.QR)) {
-                return null;
-            }
-            Message r = new Message(q.getID());
-            r.getHeader().setFlag(Flags.QR);
-            r.getHeader().setOpcode(q.getOpcode());
-            r.getHeader().setRcode(Rcode.FORMERR);
-            return r.toWire();
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     private void finish(Exchange x, UpdateResult result, String detail, long start, InetAddress client) {
