@@ -33,6 +33,8 @@ public final class UpdateEvents implements AutoCloseable {
     static final long REFILL_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** Policies whose buckets are remembered; the least recently refused are forgotten first. */
     static final int MAX_POLICIES = 10_000;
+    /** Longer Event messages are cut (the API server's Event message limit is 1 KiB of what kubectl shows). */
+    static final int MAX_MESSAGE = 1024;
 
     private static final Set<UpdateResult> REPORTED = EnumSet.of(
             UpdateResult.OUTSIDE_GRANT,
@@ -122,9 +124,13 @@ public final class UpdateEvents implements AutoCloseable {
                 + (outcome.zone() == null ? "" : " in zone " + outcome.zone().toString(true)) + ": "
                 + outcome.detail()
                 + (suppressed > 0 ? " (and " + suppressed + " more refused update(s) not reported)" : "");
+        if (message.length() > MAX_MESSAGE) { // the detail quotes names from the request
+            message = message.substring(0, MAX_MESSAGE - 3) + "...";
+        }
+        String text = message;
         String reason = reason(outcome.result());
         try {
-            executor.execute(() -> writer.warn(about, reason, message));
+            executor.execute(() -> writer.warn(about, reason, text));
         } catch (java.util.concurrent.RejectedExecutionException e) {
             synchronized (buckets) {
                 Bucket b = buckets.get(namespace + '/' + name);

@@ -71,6 +71,14 @@ class UpdateEventsTest {
     }
 
     @Test
+    void aLongDetailIsCut() {
+        UpdatePolicy acme = policy("acme");
+        events.outcome(new UpdateOutcome(ZONE, acme, UpdateResult.OUTSIDE_GRANT, "x".repeat(70_000), 0, 1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> written.size() == 1);
+        assertThat(written.get(0).message()).hasSize(UpdateEvents.MAX_MESSAGE).endsWith("...");
+    }
+
+    @Test
     void aFloodOfRefusalsIsAFewEventsThatCountTheRest() {
         UpdatePolicy acme = policy("acme");
         UpdatePolicy other = policy("other");
