@@ -1,0 +1,542 @@
+package dev.zonekeeper.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.update.ChangeSet;
+import dev.zonekeeper.dns.update.Grant;
+import dev.zonekeeper.dns.update.UpdatePolicy;
+import dev.zonekeeper.dns.update.UpdateResult;
+import dev.zonekeeper.dns.update.UpdateStore;
+import dev.zonekeeper.dns.update.UpdateStore.Conflict;
+import dev.zonekeeper.dns.update.UpdateStore.UpdateStoreException;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
+import dev.zonekeeper.operator.config.ZoneSettings;
+import dev.zonekeeper.operator.updates.KubernetesUpdateStore;
+import dev.zonekeeper.operator.updates.UpdateObjects;
+import dev.zonekeeper.testing.TcpRelay;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TSIG;
+import org.xbill.DNS.TXTRecord;
+import org.xbill.DNS.Type;
+
+/**
+ * The operator's update store against a real kube-apiserver: accepted updates become labelled DnsRecords, answered
+ * once served; ownership refusals; optimistic concurrency between two replicas with their own informers; all or
+ * nothing when a later write of an update fails, when the API server goes away mid-update, and when the operator dies
+ * between two writes (the client's retry converges).
+ */
+@org.junit.jupiter.api.Tag("real") // starts real processes: runs in `verify`, see CONTRIBUTING.md
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(RequiresControlPlane.class)
+class UpdateStoreApiServerTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final String NS = "certs";
+    private static final Name ZONE = Name.fromConstantString("example.test.");
+    private static final Name KEY_NAME = Name.fromConstantString("acme-key.");
+    private static final TSIG KEY =
+            TsigKeyFile.parse("acme-key:hmac-sha256:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM=");
+    private static final UpdatePolicy POLICY = new UpdatePolicy(
+            NS, "acme", ZONE, KEY_NAME, KEY, List.of(new Grant(Grant.Match.SUBDOMAIN, ZONE, Set.of())));
+    private static final KubernetesUpdateStore.Options OPTIONS = KubernetesUpdateStore.Options.DEFAULT;
+
+    private ControlPlane controlPlane;
+    private Config direct;
+    private KubernetesClient client;
+    private ZoneSettings settings;
+    private UpdateNode node;
+
+    @BeforeAll
+    void start() throws Exception {
+        controlPlane = ControlPlane.start();
+        direct = Config.fromKubeconfig(controlPlane.kubeConfigYaml());
+        client = new KubernetesClientBuilder().withConfig(direct).build();
+        ControlPlane.applyCrd(client);
+        for (String ns : List.of(NS, "other")) {
+            client.namespaces()
+                    .resource(new NamespaceBuilder()
+                            .withNewMetadata()
+                            .withName(ns)
+                            .endMetadata()
+                            .build())
+                    .create();
+        }
+        settings = ZoneSettings.parse(
+                "cluster.local",
+                List.of("example.test", "locked.test"),
+                Map.of("example.test", "*", "locked.test", "other"));
+        node = new UpdateNode(direct, direct, settings, OPTIONS).start();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (controlPlane != null) {
+            controlPlane.close();
+        }
+    }
+
+    @Test
+    void anUpdateBecomesOneLabelledDnsRecordPerRRsetServedWhenCommitReturns() throws Exception {
+        Name acme = name("_acme-challenge.www.example.test.");
+        Name host = name("host.example.test.");
+        commit(
+                node,
+                List.of(txt(acme, 60, "token-one"), txt(acme, 60, "token two"), a(host, 30, "192.0.2.7")),
+                List.of());
+
+        // served the moment commit returns: no waiting here
+        assertThat(values(node.zone(ZONE).rrset(acme, Type.TXT))).containsExactlyInAnyOrder("token-one", "token two");
+        assertThat(values(node.zone(ZONE).rrset(host, Type.A))).containsExactly("192.0.2.7");
+        List<DnsRecord> written = writtenByUpdates().stream()
+                .filter(r -> Set.of("_acme-challenge.www.example.test", "host.example.test")
+                        .contains(r.getSpec().getName()))
+                .toList();
+        assertThat(written).as("one DnsRecord per RRset, labelled").hasSize(2);
+        DnsRecord txt = object(acme, Type.TXT).orElseThrow();
+        assertThat(txt.getMetadata().getName()).matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+        assertThat(txt.getMetadata().getName()).startsWith("acme-challenge-www-example-test-txt-");
+        assertThat(txt.getMetadata().getLabels())
+                .containsEntry(UpdateObjects.WRITTEN_BY_LABEL, "dns-update")
+                .containsEntry(UpdateObjects.KEY_LABEL, "acme-key");
+        assertThat(txt.getMetadata().getAnnotations()).containsEntry(UpdateObjects.POLICY_ANNOTATION, "acme");
+        assertThat(txt.getSpec().getName()).isEqualTo("_acme-challenge.www.example.test");
+        assertThat(txt.getSpec().getType()).isEqualTo(DnsRecordType.TXT);
+        assertThat(txt.getSpec().getTtl()).isEqualTo(60);
+        assertThat(txt.getSpec().getValues()).containsExactlyInAnyOrder("token-one", "token two");
+        // kubectl shows what the client wrote
+        assertThat(controlPlane.kubectl(
+                        "get", "dnsrecords", "-n", NS, "-l", UpdateObjects.WRITTEN_BY_LABEL + "=dns-update"))
+                .contains(txt.getMetadata().getName())
+                .contains(object(host, Type.A).orElseThrow().getMetadata().getName());
+
+        // cleaning one value up leaves the other
+        commit(node, List.of(), List.of(txt(acme, 60, "token-one")));
+        assertThat(values(node.zone(ZONE).rrset(acme, Type.TXT))).containsExactly("token two");
+        assertThat(object(acme, Type.TXT).orElseThrow().getSpec().getValues()).containsExactly("token two");
+
+        // the last value gone: the DnsRecord is deleted
+        commit(node, List.of(), List.of(txt(acme, 60, "token two"), a(host, 30, "192.0.2.7")));
+        assertThat(node.zone(ZONE).rrset(acme, Type.TXT)).isEmpty();
+        assertThat(node.zone(ZONE).rrset(host, Type.A)).isEmpty();
+        assertThat(object(acme, Type.TXT)).isEmpty();
+        assertThat(object(host, Type.A)).isEmpty();
+    }
+
+    @Test
+    void namesTheClusterGeneratesOrOthersHoldAreRefused() throws Exception {
+        Name foreign = name("foreign.example.test.");
+        Name manual = name("manual.example.test.");
+        client.resource(record("other", "foreign", "foreign.example.test", DnsRecordType.A, "192.0.2.1"))
+                .create();
+        client.resource(record(NS, "manual", "manual.example.test", DnsRecordType.TXT, "by hand"))
+                .create();
+        client.resource(new ServiceBuilder()
+                        .withNewMetadata()
+                        .withNamespace(NS)
+                        .withName("web")
+                        .endMetadata()
+                        .withNewSpec()
+                        .withClusterIP("None")
+                        .addNewPort()
+                        .withPort(80)
+                        .endPort()
+                        .endSpec()
+                        .build())
+                .create();
+        await().atMost(TIMEOUT)
+                .until(() -> !node.zone(ZONE).rrset(manual, Type.TXT).isEmpty()
+                        && !node.zone(ZONE).rrset(foreign, Type.A).isEmpty()
+                        && node.publisher
+                                .serviceOwning(name("web.certs.svc.cluster.local."))
+                                .isPresent());
+
+        UpdateStore store = node.store;
+        assertThat(reason(store.ownership(POLICY, foreign, Type.TXT)))
+                .as("another namespace holds the name, whatever the type")
+                .isEqualTo(UpdateResult.OWNED_ELSEWHERE);
+        assertThat(reason(store.ownership(POLICY, manual, Type.TXT)))
+                .as("a DnsRecord of the same namespace no update wrote")
+                .isEqualTo(UpdateResult.OWNED_ELSEWHERE);
+        assertThat(store.ownership(POLICY, manual, Type.A))
+                .as("another type beside it is fine")
+                .isEmpty();
+        assertThat(reason(store.ownership(POLICY, name("web.certs.svc.cluster.local."), Type.TXT)))
+                .isEqualTo(UpdateResult.GENERATED_NAME);
+        assertThat(reason(store.ownership(POLICY, name("_x.web.certs.svc.cluster.local."), Type.TXT)))
+                .as("below a Service's name")
+                .isEqualTo(UpdateResult.GENERATED_NAME);
+        assertThat(reason(store.ownership(POLICY, name("10-1-0-5.default.pod.cluster.local."), Type.A)))
+                .isEqualTo(UpdateResult.GENERATED_NAME);
+        assertThat(reason(store.ownership(POLICY, name("x.other.svc.cluster.local."), Type.TXT)))
+                .as("another namespace's part of the cluster domain")
+                .isEqualTo(UpdateResult.GENERATED_NAME);
+        assertThat(store.ownership(POLICY, name("mine.certs.svc.cluster.local."), Type.TXT))
+                .as("its own namespace's part of the cluster domain")
+                .isEmpty();
+        assertThat(reason(store.ownership(POLICY, ZONE, Type.NS))).isEqualTo(UpdateResult.GENERATED_NAME);
+        assertThat(reason(store.ownership(POLICY, ZONE, Type.SOA))).isEqualTo(UpdateResult.GENERATED_NAME);
+        assertThat(store.ownership(POLICY, ZONE, Type.TXT)).isEmpty();
+        assertThat(reason(store.ownership(POLICY, name("x.example.test."), Type.HINFO)))
+                .isEqualTo(UpdateResult.UNSUPPORTED);
+        assertThat(reason(store.ownership(POLICY, name("x.locked.test."), Type.TXT)))
+                .as("a zone the namespace may not write")
+                .isEqualTo(UpdateResult.ZONE_NOT_ALLOWED);
+        assertThat(store.ownership(POLICY, name("_acme-challenge.fresh.example.test."), Type.TXT))
+                .isEmpty();
+    }
+
+    @Test
+    void aChangeEvaluatedOnAStaleRRsetIsAConflictAndWritesNothing() throws Exception {
+        Name stale = name("stale.example.test.");
+        commit(node, List.of(txt(stale, 30, "first")), List.of());
+        ChangeSet old = UpdateNode.evaluate(node.zone(ZONE), List.of(txt(stale, 30, "mine")), List.of());
+        commit(node, List.of(txt(stale, 30, "second")), List.of()); // another writer, after the evaluation
+        assertThatThrownBy(() -> node.store.commit(POLICY, old)).isInstanceOf(Conflict.class);
+        assertThat(object(stale, Type.TXT).orElseThrow().getSpec().getValues())
+                .containsExactlyInAnyOrder("first", "second");
+        assertThat(values(node.zone(ZONE).rrset(stale, Type.TXT))).containsExactlyInAnyOrder("first", "second");
+
+        // what the store's deletes and undos rely on: a delete with an old resourceVersion is refused (409)
+        DnsRecord current = object(stale, Type.TXT).orElseThrow();
+        String older = Long.toString(Long.parseLong(current.getMetadata().getResourceVersion()) - 1);
+        assertThatThrownBy(() -> client.resources(DnsRecord.class)
+                        .inNamespace(NS)
+                        .withName(current.getMetadata().getName())
+                        .lockResourceVersion(older)
+                        .delete())
+                .isInstanceOfSatisfying(
+                        io.fabric8.kubernetes.client.KubernetesClientException.class,
+                        e -> assertThat(e.getCode()).isEqualTo(409));
+        assertThat(object(stale, Type.TXT)).isPresent();
+    }
+
+    @Test
+    void whenALaterWriteOfAnUpdateConflictsTheEarlierOnesAreUndone() throws Exception {
+        Name first = name("first.example.test.");
+        Name taken = name("taken.example.test.");
+        // both RRsets absent when evaluated; then another writer creates the second before this update writes it
+        ChangeSet both = UpdateNode.evaluate(
+                node.zone(ZONE), List.of(a(first, 30, "192.0.2.1"), txt(taken, 30, "mine")), List.of());
+        commit(node, List.of(txt(taken, 30, "theirs")), List.of());
+        assertThatThrownBy(() -> node.store.commit(POLICY, both)).isInstanceOf(Conflict.class);
+        assertThat(object(first, Type.A)).as("the first write was undone").isEmpty();
+        assertThat(object(taken, Type.TXT).orElseThrow().getSpec().getValues()).containsExactly("theirs");
+        await().atMost(TIMEOUT).until(() -> node.zone(ZONE).rrset(first, Type.A).isEmpty());
+    }
+
+    /**
+     * Two replicas, each with its own client, informers and served zone, add TXT values to one name at once, many
+     * times: every value is kept (no update lost to the other's), in one DnsRecord. Then rounds of "add only if the
+     * RRset does not exist" from both at once: exactly one wins each round, the other's re-evaluation sees the
+     * winner's record and fails its prerequisite (YXRRSET).
+     */
+    @Test
+    void twoReplicasRacingOnOneNameLoseNoValueAndExactlyOneWinsAPrerequisite() throws Exception {
+        Name shared = name("_acme-challenge.race.example.test.");
+        int perReplica = 20;
+        try (UpdateNode a = new UpdateNode(direct, direct, settings, OPTIONS).start();
+                UpdateNode b = new UpdateNode(direct, direct, settings, OPTIONS).start()) {
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                CyclicBarrier barrier = new CyclicBarrier(2);
+                List<Future<Integer>> conflicts = new ArrayList<>();
+                for (UpdateNode replica : List.of(a, b)) {
+                    String id = replica == a ? "a" : "b";
+                    conflicts.add(pool.submit(() -> {
+                        int lost = 0;
+                        for (int i = 0; i < perReplica; i++) {
+                            barrier.await(30, TimeUnit.SECONDS);
+                            lost += addRetrying(replica, txt(shared, 30, id + "-" + i));
+                        }
+                        return lost;
+                    }));
+                }
+                int conflictsSeen = 0;
+                for (Future<Integer> f : conflicts) {
+                    conflictsSeen += f.get(5, TimeUnit.MINUTES);
+                }
+                assertThat(conflictsSeen).as("the replicas did race").isPositive();
+
+                Set<String> expected = new TreeSet<>();
+                for (int i = 0; i < perReplica; i++) {
+                    expected.add("a-" + i);
+                    expected.add("b-" + i);
+                }
+                List<DnsRecord> atName = client.resources(DnsRecord.class).inNamespace(NS).list().getItems().stream()
+                        .filter(r -> r.getSpec().getName().equals("_acme-challenge.race.example.test"))
+                        .toList();
+                assertThat(atName).as("one DnsRecord for the RRset").hasSize(1);
+                assertThat(new TreeSet<>(atName.get(0).getSpec().getValues())).isEqualTo(expected);
+                for (UpdateNode replica : List.of(a, b, node)) {
+                    await().atMost(TIMEOUT)
+                            .untilAsserted(() -> assertThat(
+                                            values(replica.zone(ZONE).rrset(shared, Type.TXT)))
+                                    .hasSize(expected.size()));
+                }
+
+                // prerequisite "RRset does not exist" (RFC 2136 2.4.3) from both replicas at once
+                for (int round = 0; round < 8; round++) {
+                    Name lock = name("lock-" + round + ".example.test.");
+                    List<Future<UpdateResult>> results = new ArrayList<>();
+                    for (UpdateNode replica : List.of(a, b)) {
+                        String id = replica == a ? "a" : "b";
+                        results.add(pool.submit(() -> {
+                            barrier.await(30, TimeUnit.SECONDS);
+                            return addIfAbsent(replica, txt(lock, 30, id));
+                        }));
+                    }
+                    List<UpdateResult> outcome = new ArrayList<>();
+                    for (Future<UpdateResult> f : results) {
+                        outcome.add(f.get(2, TimeUnit.MINUTES));
+                    }
+                    assertThat(outcome)
+                            .as("round " + round)
+                            .containsExactlyInAnyOrder(UpdateResult.APPLIED, UpdateResult.PREREQ_YXRRSET);
+                    String winner = outcome.get(0) == UpdateResult.APPLIED ? "a" : "b";
+                    assertThat(object(lock, Type.TXT).orElseThrow().getSpec().getValues())
+                            .containsExactly(winner);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * The API server goes away between the two writes of one update: the client gets SERVFAIL (an
+     * UpdateStoreException), the first write cannot be undone yet, further updates fail too rather than build on it,
+     * and once the API server is back the first write is undone: nothing is left half-written.
+     */
+    @Test
+    void theApiServerGoneMidUpdateFailsItAndLeavesNothingHalfWrittenOnceBack() throws Exception {
+        URI real = URI.create(direct.getMasterUrl());
+        InetSocketAddress target = new InetSocketAddress(real.getHost(), real.getPort());
+        int port = TcpRelay.freePort();
+        Config relayed = Config.fromKubeconfig(controlPlane.kubeConfigYaml());
+        relayed.setMasterUrl("https://127.0.0.1:" + port + "/");
+        Name one = name("one.outage.example.test.");
+        Name two = name("two.outage.example.test.");
+        TcpRelay[] relay = {new TcpRelay(port, target)};
+        try (UpdateNode cut = new UpdateNode(direct, relayed, settings, OPTIONS).start()) {
+            cut.store.writeHook((index, change) -> {
+                if (index == 1) {
+                    closeQuietly(relay[0]); // the API server is unreachable from here on
+                }
+            });
+            ChangeSet update = UpdateNode.evaluate(
+                    cut.zone(ZONE), List.of(a(one, 30, "192.0.2.1"), a(two, 30, "192.0.2.2")), List.of());
+            assertThatThrownBy(() -> cut.store.commit(POLICY, update)).isInstanceOf(UpdateStoreException.class);
+            cut.store.writeHook((index, change) -> {});
+            assertThat(object(one, Type.A))
+                    .as("half-written while the API server is away")
+                    .isPresent();
+            assertThat(object(two, Type.A)).isEmpty();
+            assertThat(cut.store.pendingUndos()).isEqualTo(1);
+            ChangeSet another = UpdateNode.evaluate(
+                    cut.zone(ZONE), List.of(a(name("three.example.test."), 30, "192.0.2.3")), List.of());
+            assertThatThrownBy(() -> cut.store.commit(POLICY, another))
+                    .as("nothing builds on a half-written update")
+                    .isInstanceOf(UpdateStoreException.class);
+
+            relay[0] = new TcpRelay(port, target); // the API server is back
+            await().atMost(TIMEOUT).until(() -> cut.store.pendingUndos() == 0);
+            assertThat(object(one, Type.A))
+                    .as("undone once the API server is back")
+                    .isEmpty();
+            assertThat(object(two, Type.A)).isEmpty();
+            await().atMost(TIMEOUT)
+                    .until(() -> cut.zone(ZONE).rrset(one, Type.A).isEmpty()
+                            && node.zone(ZONE).rrset(one, Type.A).isEmpty());
+            // and updates go through again
+            commit(cut, List.of(a(one, 30, "192.0.2.9")), List.of());
+            assertThat(object(one, Type.A).orElseThrow().getSpec().getValues()).containsExactly("192.0.2.9");
+        } finally {
+            closeQuietly(relay[0]);
+        }
+    }
+
+    /**
+     * The operator dies between the two writes of one update (nothing undoes the first): the client got no answer and
+     * sends the update again to the restarted operator, whose evaluation sees the first write and writes only the
+     * rest: the update is applied exactly once.
+     */
+    @Test
+    void anOperatorKilledBetweenTwoWritesConvergesOnTheClientsRetry() throws Exception {
+        Name one = name("one.restart.example.test.");
+        Name two = name("two.restart.example.test.");
+        List<org.xbill.DNS.Record> adds = List.of(a(one, 30, "192.0.2.1"), txt(two, 30, "v=1"), txt(two, 30, "v=2"));
+        try (UpdateNode dying = new UpdateNode(direct, direct, settings, OPTIONS).start()) {
+            dying.store.writeHook((index, change) -> {
+                if (index == 1) {
+                    throw new Killed();
+                }
+            });
+            ChangeSet update = UpdateNode.evaluate(dying.zone(ZONE), adds, List.of());
+            assertThat(update.changes()).hasSize(2);
+            assertThatThrownBy(() -> dying.store.commit(POLICY, update)).isInstanceOf(Killed.class);
+            assertThat(dying.store.pendingUndos()).isZero();
+        }
+        assertThat(object(one, Type.A)).as("the first write survived the kill").isPresent();
+        assertThat(object(two, Type.TXT)).isEmpty();
+
+        try (UpdateNode restarted = new UpdateNode(direct, direct, settings, OPTIONS).start()) {
+            await().atMost(TIMEOUT)
+                    .until(() -> !restarted.zone(ZONE).rrset(one, Type.A).isEmpty());
+            ChangeSet retry = UpdateNode.evaluate(restarted.zone(ZONE), adds, List.of());
+            assertThat(retry.changes())
+                    .as("the retry writes only what is missing")
+                    .hasSize(1)
+                    .allMatch(c -> c.name().equals(two));
+            restarted.store.commit(POLICY, retry);
+            assertThat(values(restarted.zone(ZONE).rrset(one, Type.A))).containsExactly("192.0.2.1");
+            assertThat(values(restarted.zone(ZONE).rrset(two, Type.TXT))).containsExactlyInAnyOrder("v=1", "v=2");
+            // once more (a client retrying again after a lost answer): nothing left to do
+            assertThat(UpdateNode.evaluate(restarted.zone(ZONE), adds, List.of())
+                            .isEmpty())
+                    .isTrue();
+        }
+        assertThat(object(one, Type.A).orElseThrow().getSpec().getValues()).containsExactly("192.0.2.1");
+        assertThat(object(two, Type.TXT).orElseThrow().getSpec().getValues()).containsExactlyInAnyOrder("v=1", "v=2");
+        long atNames = client.resources(DnsRecord.class).inNamespace(NS).list().getItems().stream()
+                .filter(r -> r.getSpec().getName().endsWith(".restart.example.test"))
+                .count();
+        assertThat(atNames).as("no duplicate object").isEqualTo(2);
+    }
+
+    // --- helpers -----------------------------------------------------------------------------------------------------
+
+    /** Simulates the process dying: an Error, which the store does not catch (so nothing is undone). */
+    private static final class Killed extends Error {
+        Killed() {
+            super("killed between two writes");
+        }
+    }
+
+    private static void commit(UpdateNode on, List<org.xbill.DNS.Record> adds, List<org.xbill.DNS.Record> deletes)
+            throws Exception {
+        on.store.commit(POLICY, UpdateNode.evaluate(on.zone(ZONE), adds, deletes));
+    }
+
+    /** Adds {@code r} as the update service does: evaluated again after each conflict. Returns the conflicts seen. */
+    private static int addRetrying(UpdateNode on, org.xbill.DNS.Record r) throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try {
+                on.store.commit(POLICY, UpdateNode.evaluate(on.zone(ZONE), List.of(r), List.of()));
+                return attempt;
+            } catch (Conflict e) {
+                // evaluated again on the zone as served now
+            }
+        }
+        throw new AssertionError("no progress after 50 conflicts adding " + r);
+    }
+
+    /** Prerequisite "no RRset of this type at this name", then add: evaluated again after each conflict. */
+    private static UpdateResult addIfAbsent(UpdateNode on, org.xbill.DNS.Record r) throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            var zone = on.zone(ZONE);
+            if (!zone.rrset(r.getName(), r.getType()).isEmpty()) {
+                return UpdateResult.PREREQ_YXRRSET;
+            }
+            try {
+                on.store.commit(POLICY, UpdateNode.evaluate(zone, List.of(r), List.of()));
+                return UpdateResult.APPLIED;
+            } catch (Conflict e) {
+                // evaluated again
+            }
+        }
+        throw new AssertionError("no progress after 50 conflicts adding " + r);
+    }
+
+    private List<DnsRecord> writtenByUpdates() {
+        return client.resources(DnsRecord.class)
+                .inNamespace(NS)
+                .withLabel(UpdateObjects.WRITTEN_BY_LABEL, UpdateObjects.WRITTEN_BY_UPDATE)
+                .list()
+                .getItems();
+    }
+
+    private Optional<DnsRecord> object(Name owner, int type) {
+        return Optional.ofNullable(client.resources(DnsRecord.class)
+                .inNamespace(NS)
+                .withName(UpdateObjects.objectName(owner, type))
+                .get());
+    }
+
+    private static UpdateResult reason(Optional<UpdateStore.Refusal> refusal) {
+        return refusal.map(UpdateStore.Refusal::reason).orElse(null);
+    }
+
+    /** The values as a DnsRecord's spec holds them: a TXT record's text, other types' presentation format. */
+    private static List<String> values(Set<org.xbill.DNS.Record> records) {
+        return records.stream()
+                .map(r -> r instanceof TXTRecord t ? String.join("", t.getStrings()) : r.rdataToString())
+                .collect(Collectors.toList());
+    }
+
+    private static Name name(String text) {
+        return Name.fromConstantString(text);
+    }
+
+    private static TXTRecord txt(Name owner, long ttl, String text) {
+        return new TXTRecord(owner, DClass.IN, ttl, text);
+    }
+
+    private static ARecord a(Name owner, long ttl, String address) throws Exception {
+        return new ARecord(owner, DClass.IN, ttl, java.net.InetAddress.getByName(address));
+    }
+
+    private static DnsRecord record(String namespace, String name, String owner, DnsRecordType type, String... values) {
+        DnsRecord record = new DnsRecord();
+        record.setMetadata(
+                new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        record.setSpec(new DnsRecordSpec(owner, type, null, List.of(values)));
+        return record;
+    }
+
+    private static void closeQuietly(TcpRelay relay) {
+        try {
+            relay.close();
+        } catch (Exception e) {
+            // closed already
+        }
+    }
+}
