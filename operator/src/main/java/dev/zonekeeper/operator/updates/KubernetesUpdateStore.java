@@ -288,15 +288,15 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
                 done.add(write(policy, change, specs.get(i)));
             }
         } catch (Conflict | UpdateStoreException e) {
-            undo(done);
+            undo(done, changes.changes());
             throw e;
         } catch (RuntimeException e) {
-            undo(done);
+            undo(done, changes.changes());
             throw new UpdateStoreException("update failed: " + e, e);
         }
         try {
             if (!awaitServed(changes.changes(), options.servedTimeout())) {
-                undo(done);
+                undo(done, changes.changes());
                 throw new UpdateStoreException(
                         "the change was written but not served within "
                                 + options.servedTimeout().toMillis() + " ms: undone (see the DnsRecords' status)",
@@ -496,22 +496,47 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
         return out;
     }
 
-    /** Undoes {@code done} (the writes of one commit) in reverse order; what cannot reach the API is kept. */
-    private void undo(List<Undo> done) {
-        List<Undo> order = reversed(done);
-        for (int i = 0; i < order.size(); i++) {
-            if (!tryUndo(order.get(i))) {
-                keep(order.subList(i, order.size()));
-                return;
+    private enum Undone {
+        /** Written. */
+        DONE,
+        /** Another writer changed the object since: its write stands, the undo's precondition failed. */
+        SUPERSEDED,
+        /** The API server could not be reached, or failed. */
+        FAILED
+    }
+
+    /**
+     * Undoes {@code done} (the first writes of {@code changes}) in reverse order; what cannot reach the API is kept for
+     * retrying. Then waits (bounded) until the served zone shows the undone RRsets as they were: after a conflict the
+     * update is evaluated again at once, and must not find its own undone write still served (it would take the value
+     * for present and leave it out).
+     */
+    private void undo(List<Undo> done, List<RRsetChange> changes) {
+        Map<RRsetChange, Set<org.xbill.DNS.Record>> restored = new HashMap<>();
+        for (int i = done.size() - 1; i >= 0; i--) {
+            Undone result = tryUndo(done.get(i));
+            if (result == Undone.FAILED) {
+                keep(reversed(done.subList(0, i + 1)));
+                break;
+            }
+            if (result == Undone.DONE) {
+                RRsetChange c = changes.get(i);
+                long ttl = c.before().isEmpty() ? 0 : c.before().get(0).getTTL();
+                restored.put(
+                        new RRsetChange(c.name(), c.type(), ttl, List.of(), c.before()), new HashSet<>(c.before()));
+            }
+        }
+        if (!restored.isEmpty()) {
+            try {
+                await(restored, options.settleTimeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }
 
-    /**
-     * Writes one undo: true when done, or when another writer changed the object since (its write stands; the undo's
-     * precondition failed); false when the API server could not be reached or failed.
-     */
-    private boolean tryUndo(Undo undo) {
+    /** Writes one undo. */
+    private Undone tryUndo(Undo undo) {
         try {
             switch (undo) {
                 case Undo.Created c ->
@@ -548,14 +573,14 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
                 }
             }
             LOG.infof("undid a partly written update: %s", undo.describe());
-            return true;
+            return Undone.DONE;
         } catch (KubernetesClientException e) {
             if (e.getCode() == HttpURLConnection.HTTP_CONFLICT || e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
                 LOG.infof("not undoing %s: another writer changed it since (%d)", undo.describe(), e.getCode());
-                return true;
+                return Undone.SUPERSEDED;
             }
             LOG.debugf(e, "undo %s failed", undo.describe());
-            return false;
+            return Undone.FAILED;
         }
     }
 
@@ -584,7 +609,7 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
     private void drainUndos() throws UpdateStoreException {
         synchronized (pendingUndos) {
             while (!pendingUndos.isEmpty()) {
-                if (!tryUndo(pendingUndos.peekFirst())) {
+                if (tryUndo(pendingUndos.peekFirst()) == Undone.FAILED) {
                     throw new UpdateStoreException(
                             "an earlier update is partly written and cannot be undone yet: the API server cannot be"
                                     + " reached",

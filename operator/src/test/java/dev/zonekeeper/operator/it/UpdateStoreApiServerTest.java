@@ -261,6 +261,32 @@ class UpdateStoreApiServerTest {
         assertThat(object(first, Type.A)).as("the first write was undone").isEmpty();
         assertThat(object(taken, Type.TXT).orElseThrow().getSpec().getValues()).containsExactly("theirs");
         await().atMost(TIMEOUT).until(() -> node.zone(ZONE).rrset(first, Type.A).isEmpty());
+
+        // an update that changes one RRset and deletes another before its third write conflicts: both are put back
+        Name changed = name("changed.example.test.");
+        Name deleted = name("deleted.example.test.");
+        Name late = name("late.example.test.");
+        commit(node, List.of(txt(changed, 30, "kept"), a(deleted, 30, "192.0.2.4")), List.of());
+        ChangeSet evaluated = UpdateNode.evaluate(
+                node.zone(ZONE),
+                List.of(txt(changed, 30, "added"), txt(late, 30, "mine")),
+                List.of(a(deleted, 30, "192.0.2.4")));
+        assertThat(evaluated.changes()).hasSize(3);
+        List<ChangeSet.RRsetChange> lateLast = new ArrayList<>(evaluated.changes());
+        lateLast.sort(java.util.Comparator.comparing(c -> c.name().equals(late)));
+        ChangeSet three = new ChangeSet(ZONE, lateLast);
+        commit(node, List.of(txt(late, 30, "theirs")), List.of());
+        assertThatThrownBy(() -> node.store.commit(POLICY, three)).isInstanceOf(Conflict.class);
+        assertThat(object(changed, Type.TXT).orElseThrow().getSpec().getValues())
+                .containsExactly("kept");
+        DnsRecord back = object(deleted, Type.A).orElseThrow();
+        assertThat(back.getSpec().getValues()).containsExactly("192.0.2.4");
+        assertThat(UpdateObjects.writtenByUpdate(back)).isTrue();
+        assertThat(object(late, Type.TXT).orElseThrow().getSpec().getValues()).containsExactly("theirs");
+        await().atMost(TIMEOUT).untilAsserted(() -> {
+            assertThat(values(node.zone(ZONE).rrset(changed, Type.TXT))).containsExactly("kept");
+            assertThat(values(node.zone(ZONE).rrset(deleted, Type.A))).containsExactly("192.0.2.4");
+        });
     }
 
     /**
@@ -283,9 +309,11 @@ class UpdateStoreApiServerTest {
                     String id = replica == a ? "a" : "b";
                     conflicts.add(pool.submit(() -> {
                         int lost = 0;
+                        Name own = name("_acme-challenge.race-" + id + ".example.test.");
                         for (int i = 0; i < perReplica; i++) {
                             barrier.await(30, TimeUnit.SECONDS);
-                            lost += addRetrying(replica, txt(shared, 30, id + "-" + i));
+                            // two RRsets, the contended one written second: a conflict there undoes the first
+                            lost += addRetrying(replica, txt(own, 30, id + "-" + i), txt(shared, 30, id + "-" + i));
                         }
                         return lost;
                     }));
@@ -306,6 +334,12 @@ class UpdateStoreApiServerTest {
                         .toList();
                 assertThat(atName).as("one DnsRecord for the RRset").hasSize(1);
                 assertThat(new TreeSet<>(atName.get(0).getSpec().getValues())).isEqualTo(expected);
+                for (String id : List.of("a", "b")) {
+                    Name own = name("_acme-challenge.race-" + id + ".example.test.");
+                    assertThat(object(own, Type.TXT).orElseThrow().getSpec().getValues())
+                            .hasSize(perReplica)
+                            .allMatch(v -> v.startsWith(id + "-"));
+                }
                 for (UpdateNode replica : List.of(a, b, node)) {
                     await().atMost(TIMEOUT)
                             .untilAsserted(() -> assertThat(
@@ -457,7 +491,7 @@ class UpdateStoreApiServerTest {
     }
 
     /** Adds {@code r} as the update service does: evaluated again after each conflict. Returns the conflicts seen. */
-    private static int addRetrying(UpdateNode on, org.xbill.DNS.Record r) throws Exception {
+    private static int addRetrying(UpdateNode on, org.xbill.DNS.Record... r) throws Exception {
         for (int attempt = 0; attempt < 50; attempt++) {
             try {
                 on.store.commit(POLICY, UpdateNode.evaluate(on.zone(ZONE), List.of(r), List.of()));
@@ -466,7 +500,7 @@ class UpdateStoreApiServerTest {
                 // evaluated again on the zone as served now
             }
         }
-        throw new AssertionError("no progress after 50 conflicts adding " + r);
+        throw new AssertionError("no progress after 50 conflicts adding " + List.of(r));
     }
 
     /** Prerequisite "no RRset of this type at this name", then add: evaluated again after each conflict. */
