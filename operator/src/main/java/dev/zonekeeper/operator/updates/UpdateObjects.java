@@ -3,13 +3,13 @@ package dev.zonekeeper.operator.updates;
 import dev.zonekeeper.dns.record.RecordSpec;
 import dev.zonekeeper.dns.record.RecordSpecs;
 import dev.zonekeeper.dns.record.SpecResult;
+import dev.zonekeeper.dns.update.RecordValues;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 
 /**
@@ -122,11 +121,9 @@ public final class UpdateObjects {
         if (ttl < 0 || ttl > RecordSpecs.MAX_TTL) {
             throw new IllegalArgumentException("TTL " + ttl + " is outside 0-" + RecordSpecs.MAX_TTL);
         }
-        List<String> values = new ArrayList<>();
-        for (org.xbill.DNS.Record r : records) {
-            values.add(value(r));
-        }
-        DnsRecordSpec spec = new DnsRecordSpec(owner.toString(true), recordType, (int) ttl, values);
+        // the values as core's RecordValues writes them, so both modes (and standalone's files) hold the same text
+        DnsRecordSpec spec =
+                new DnsRecordSpec(owner.toString(true), recordType, (int) ttl, RecordValues.values(records));
         if (recordsOf(spec).filter(new HashSet<>(records)::equals).isEmpty()) {
             throw new IllegalArgumentException(
                     "the records of " + owner + " " + Type.string(type) + " cannot be written as a DnsRecord");
@@ -160,53 +157,6 @@ public final class UpdateObjects {
     public static boolean writtenByUpdate(DnsRecord record) {
         var labels = record.getMetadata().getLabels();
         return labels != null && WRITTEN_BY_UPDATE.equals(labels.get(WRITTEN_BY_LABEL));
-    }
-
-    /**
-     * One record's value as a DnsRecord holds it: presentation format, except that a TXT record of one printable
-     * string is written as the text itself (as a user would write it: {@code spec.values} reads a value not starting
-     * with a double quote as one text taken as written), and any other TXT record as quoted strings (a value starting
-     * with a double quote is read as presentation format; dnsjava leaves a string without spaces unquoted).
-     */
-    static String value(org.xbill.DNS.Record r) {
-        if (r instanceof TXTRecord txt) {
-            List<byte[]> strings = txt.getStringsAsByteArrays();
-            if (strings.size() == 1 && plain(strings.get(0))) {
-                return new String(strings.get(0), StandardCharsets.US_ASCII);
-            }
-            StringBuilder sb = new StringBuilder();
-            for (byte[] s : strings) {
-                if (sb.length() > 0) {
-                    sb.append(' ');
-                }
-                sb.append('"');
-                for (byte b : s) {
-                    int c = b & 0xff;
-                    if (c == '"' || c == '\\') {
-                        sb.append('\\').append((char) c);
-                    } else if (c < 0x20 || c > 0x7e) {
-                        sb.append('\\').append(String.format("%03d", c));
-                    } else {
-                        sb.append((char) c);
-                    }
-                }
-                sb.append('"');
-            }
-            return sb.toString();
-        }
-        return r.rdataToString();
-    }
-
-    private static boolean plain(byte[] s) {
-        if (s.length == 0 || s[0] == '"') {
-            return false;
-        }
-        for (byte b : s) {
-            if (b < 0x20 || b > 0x7e) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static void appendPart(StringBuilder sb, String part) {

@@ -7,8 +7,10 @@ import static org.awaitility.Awaitility.await;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.update.ChangeSet;
 import dev.zonekeeper.dns.update.Grant;
+import dev.zonekeeper.dns.update.UpdateOutcome;
 import dev.zonekeeper.dns.update.UpdatePolicy;
 import dev.zonekeeper.dns.update.UpdateResult;
+import dev.zonekeeper.dns.update.UpdateService;
 import dev.zonekeeper.dns.update.UpdateStore;
 import dev.zonekeeper.dns.update.UpdateStore.Conflict;
 import dev.zonekeeper.dns.update.UpdateStore.UpdateStoreException;
@@ -27,6 +29,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,10 +50,13 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
 import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
+import org.xbill.DNS.Update;
 
 /**
  * The operator's update store against a real kube-apiserver: accepted updates become labelled DnsRecords, answered
@@ -67,8 +73,8 @@ class UpdateStoreApiServerTest {
     private static final String NS = "certs";
     private static final Name ZONE = Name.fromConstantString("example.test.");
     private static final Name KEY_NAME = Name.fromConstantString("acme-key.");
-    private static final TSIG KEY =
-            TsigKeyFile.parse("acme-key:hmac-sha256:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM=");
+    private static final String KEY_TEXT = "acme-key:hmac-sha256:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYnl0ZXM=";
+    private static final TSIG KEY = TsigKeyFile.parse(KEY_TEXT);
     private static final UpdatePolicy POLICY = new UpdatePolicy(
             NS, "acme", ZONE, KEY_NAME, KEY, List.of(new Grant(Grant.Match.SUBDOMAIN, ZONE, Set.of())));
     private static final KubernetesUpdateStore.Options OPTIONS = KubernetesUpdateStore.Options.DEFAULT;
@@ -141,7 +147,9 @@ class UpdateStoreApiServerTest {
         assertThat(txt.getSpec().getName()).isEqualTo("_acme-challenge.www.example.test");
         assertThat(txt.getSpec().getType()).isEqualTo(DnsRecordType.TXT);
         assertThat(txt.getSpec().getTtl()).isEqualTo(60);
-        assertThat(txt.getSpec().getValues()).containsExactlyInAnyOrder("token-one", "token two");
+        assertThat(texts(txt)).containsExactlyInAnyOrder("token-one", "token two");
+        // as core's RecordValues writes them (standalone mode's files hold the same text)
+        assertThat(txt.getSpec().getValues()).containsExactlyInAnyOrder("\"token-one\"", "\"token two\"");
         // kubectl shows what the client wrote
         assertThat(controlPlane.kubectl(
                         "get", "dnsrecords", "-n", NS, "-l", UpdateObjects.WRITTEN_BY_LABEL + "=dns-update"))
@@ -151,7 +159,7 @@ class UpdateStoreApiServerTest {
         // cleaning one value up leaves the other
         commit(node, List.of(), List.of(txt(acme, 60, "token-one")));
         assertThat(values(node.zone(ZONE).rrset(acme, Type.TXT))).containsExactly("token two");
-        assertThat(object(acme, Type.TXT).orElseThrow().getSpec().getValues()).containsExactly("token two");
+        assertThat(texts(object(acme, Type.TXT).orElseThrow())).containsExactly("token two");
 
         // the last value gone: the DnsRecord is deleted
         commit(node, List.of(), List.of(txt(acme, 60, "token two"), a(host, 30, "192.0.2.7")));
@@ -231,8 +239,7 @@ class UpdateStoreApiServerTest {
         ChangeSet old = UpdateNode.evaluate(node.zone(ZONE), List.of(txt(stale, 30, "mine")), List.of());
         commit(node, List.of(txt(stale, 30, "second")), List.of()); // another writer, after the evaluation
         assertThatThrownBy(() -> node.store.commit(POLICY, old)).isInstanceOf(Conflict.class);
-        assertThat(object(stale, Type.TXT).orElseThrow().getSpec().getValues())
-                .containsExactlyInAnyOrder("first", "second");
+        assertThat(texts(object(stale, Type.TXT).orElseThrow())).containsExactlyInAnyOrder("first", "second");
         assertThat(values(node.zone(ZONE).rrset(stale, Type.TXT))).containsExactlyInAnyOrder("first", "second");
 
         // what the store's deletes and undos rely on: a delete with an old resourceVersion is refused (409)
@@ -259,7 +266,7 @@ class UpdateStoreApiServerTest {
         commit(node, List.of(txt(taken, 30, "theirs")), List.of());
         assertThatThrownBy(() -> node.store.commit(POLICY, both)).isInstanceOf(Conflict.class);
         assertThat(object(first, Type.A)).as("the first write was undone").isEmpty();
-        assertThat(object(taken, Type.TXT).orElseThrow().getSpec().getValues()).containsExactly("theirs");
+        assertThat(texts(object(taken, Type.TXT).orElseThrow())).containsExactly("theirs");
         await().atMost(TIMEOUT).until(() -> node.zone(ZONE).rrset(first, Type.A).isEmpty());
 
         // an update that changes one RRset and deletes another before its third write conflicts: both are put back
@@ -277,12 +284,11 @@ class UpdateStoreApiServerTest {
         ChangeSet three = new ChangeSet(ZONE, lateLast);
         commit(node, List.of(txt(late, 30, "theirs")), List.of());
         assertThatThrownBy(() -> node.store.commit(POLICY, three)).isInstanceOf(Conflict.class);
-        assertThat(object(changed, Type.TXT).orElseThrow().getSpec().getValues())
-                .containsExactly("kept");
+        assertThat(texts(object(changed, Type.TXT).orElseThrow())).containsExactly("kept");
         DnsRecord back = object(deleted, Type.A).orElseThrow();
         assertThat(back.getSpec().getValues()).containsExactly("192.0.2.4");
         assertThat(UpdateObjects.writtenByUpdate(back)).isTrue();
-        assertThat(object(late, Type.TXT).orElseThrow().getSpec().getValues()).containsExactly("theirs");
+        assertThat(texts(object(late, Type.TXT).orElseThrow())).containsExactly("theirs");
         await().atMost(TIMEOUT).untilAsserted(() -> {
             assertThat(values(node.zone(ZONE).rrset(changed, Type.TXT))).containsExactly("kept");
             assertThat(values(node.zone(ZONE).rrset(deleted, Type.A))).containsExactly("192.0.2.4");
@@ -333,10 +339,10 @@ class UpdateStoreApiServerTest {
                         .filter(r -> r.getSpec().getName().equals("_acme-challenge.race.example.test"))
                         .toList();
                 assertThat(atName).as("one DnsRecord for the RRset").hasSize(1);
-                assertThat(new TreeSet<>(atName.get(0).getSpec().getValues())).isEqualTo(expected);
+                assertThat(new TreeSet<>(texts(atName.get(0)))).isEqualTo(expected);
                 for (String id : List.of("a", "b")) {
                     Name own = name("_acme-challenge.race-" + id + ".example.test.");
-                    assertThat(object(own, Type.TXT).orElseThrow().getSpec().getValues())
+                    assertThat(texts(object(own, Type.TXT).orElseThrow()))
                             .hasSize(perReplica)
                             .allMatch(v -> v.startsWith(id + "-"));
                 }
@@ -366,8 +372,7 @@ class UpdateStoreApiServerTest {
                             .as("round " + round)
                             .containsExactlyInAnyOrder(UpdateResult.APPLIED, UpdateResult.PREREQ_YXRRSET);
                     String winner = outcome.get(0) == UpdateResult.APPLIED ? "a" : "b";
-                    assertThat(object(lock, Type.TXT).orElseThrow().getSpec().getValues())
-                            .containsExactly(winner);
+                    assertThat(texts(object(lock, Type.TXT).orElseThrow())).containsExactly(winner);
                 }
             } finally {
                 pool.shutdownNow();
@@ -469,11 +474,75 @@ class UpdateStoreApiServerTest {
                     .isTrue();
         }
         assertThat(object(one, Type.A).orElseThrow().getSpec().getValues()).containsExactly("192.0.2.1");
-        assertThat(object(two, Type.TXT).orElseThrow().getSpec().getValues()).containsExactlyInAnyOrder("v=1", "v=2");
+        assertThat(texts(object(two, Type.TXT).orElseThrow())).containsExactlyInAnyOrder("v=1", "v=2");
         long atNames = client.resources(DnsRecord.class).inNamespace(NS).list().getItems().stream()
                 .filter(r -> r.getSpec().getName().endsWith(".restart.example.test"))
                 .count();
         assertThat(atNames).as("no duplicate object").isEqualTo(2);
+    }
+
+    /**
+     * The whole operator side of an UPDATE: a dnsjava update signed with the policy's TSIG key, through the core's
+     * {@link UpdateService} to this store: NOERROR, signed, the DnsRecord written and served; a prerequisite the
+     * written record makes false gets its rcode; a name another namespace holds is REFUSED, and nothing is written.
+     */
+    @Test
+    void aSignedUpdateThroughTheUpdateServiceBecomesADnsRecord() throws Exception {
+        List<UpdateOutcome> outcomes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        UpdateService service =
+                new UpdateService(node.store, UpdateService.Options.DEFAULT, Clock.systemUTC(), outcomes::add);
+        service.policies(List.of(POLICY));
+        Name challenge = name("_acme-challenge.service.example.test.");
+
+        Update add = new Update(ZONE);
+        add.absent(challenge, Type.TXT);
+        add.add(challenge, Type.TXT, 120, "\"token-from-nsupdate\"");
+        TSIG signer = TsigKeyFile.parse(KEY_TEXT);
+        Message answer = send(service, add, signer);
+        assertThat(answer.getRcode()).as(outcomes.toString()).isEqualTo(Rcode.NOERROR);
+        assertThat(values(node.zone(ZONE).rrset(challenge, Type.TXT))).containsExactly("token-from-nsupdate");
+        DnsRecord written = object(challenge, Type.TXT).orElseThrow();
+        assertThat(written.getMetadata().getLabels()).containsEntry(UpdateObjects.KEY_LABEL, "acme-key");
+        assertThat(written.getSpec().getTtl()).isEqualTo(120);
+
+        // the same update again: its prerequisite (no TXT there) is now false
+        Update again = new Update(ZONE);
+        again.absent(challenge, Type.TXT);
+        again.add(challenge, Type.TXT, 120, "\"second\"");
+        assertThat(send(service, again, signer).getRcode()).isEqualTo(Rcode.YXRRSET);
+        assertThat(texts(object(challenge, Type.TXT).orElseThrow())).containsExactly("token-from-nsupdate");
+
+        // a name another namespace's DnsRecord holds
+        Name held = name("held.example.test.");
+        client.resource(record("other", "held", "held.example.test", DnsRecordType.A, "192.0.2.77"))
+                .create();
+        await().atMost(TIMEOUT).until(() -> !node.zone(ZONE).rrset(held, Type.A).isEmpty());
+        Update takeOver = new Update(ZONE);
+        takeOver.add(held, Type.TXT, 60, "\"mine now\"");
+        assertThat(send(service, takeOver, signer).getRcode()).isEqualTo(Rcode.REFUSED);
+        assertThat(object(held, Type.TXT)).isEmpty();
+        assertThat(outcomes)
+                .extracting(UpdateOutcome::result)
+                .containsSubsequence(UpdateResult.APPLIED, UpdateResult.PREREQ_YXRRSET, UpdateResult.OWNED_ELSEWHERE);
+
+        // cleaning up: delete the RRset, the DnsRecord goes
+        Update delete = new Update(ZONE);
+        delete.delete(challenge, Type.TXT);
+        assertThat(send(service, delete, signer).getRcode()).isEqualTo(Rcode.NOERROR);
+        assertThat(object(challenge, Type.TXT)).isEmpty();
+        assertThat(node.zone(ZONE).rrset(challenge, Type.TXT)).isEmpty();
+    }
+
+    /** Signs {@code update}, hands it to the service as a client's UDP request, checks the answer's TSIG. */
+    private static Message send(UpdateService service, Update update, TSIG key) throws Exception {
+        key.apply(update, null);
+        byte[] request = update.toWire();
+        byte[] wire = service.handle(request, java.net.InetAddress.getLoopbackAddress(), false);
+        Message answer = new Message(wire);
+        assertThat(key.verify(answer, wire, new Message(request).getTSIG()))
+                .as("the answer is signed with the request's key")
+                .isEqualTo(Rcode.NOERROR);
+        return answer;
     }
 
     // --- helpers -----------------------------------------------------------------------------------------------------
@@ -537,6 +606,11 @@ class UpdateStoreApiServerTest {
 
     private static UpdateResult reason(Optional<UpdateStore.Refusal> refusal) {
         return refusal.map(UpdateStore.Refusal::reason).orElse(null);
+    }
+
+    /** The records a DnsRecord stands for, as {@link #values}. */
+    private static List<String> texts(DnsRecord record) {
+        return values(UpdateObjects.recordsOf(record.getSpec()).orElseThrow());
     }
 
     /** The values as a DnsRecord's spec holds them: a TXT record's text, other types' presentation format. */

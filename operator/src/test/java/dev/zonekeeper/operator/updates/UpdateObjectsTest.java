@@ -80,7 +80,7 @@ class UpdateObjectsTest {
         assertThat(spec.getName()).isEqualTo("_acme-challenge.example.test");
         assertThat(spec.getType()).isEqualTo(DnsRecordType.TXT);
         assertThat(spec.getTtl()).isEqualTo(60);
-        assertThat(spec.getValues()).contains("plain token");
+        assertThat(spec.getValues()).contains("\"plain token\"", "\"two\" \"strings\"");
         assertThat(UpdateObjects.recordsOf(spec)).contains(new HashSet<>(txt));
 
         Name host = Name.fromConstantString("host.example.test.");
