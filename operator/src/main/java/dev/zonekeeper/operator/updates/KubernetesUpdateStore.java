@@ -128,6 +128,7 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
     /** Undos that could not be written yet, in the order to write them; guarded by itself. */
     private final Deque<Undo> pendingUndos = new ArrayDeque<>();
 
+    private final java.util.concurrent.atomic.AtomicLong conflicts = new java.util.concurrent.atomic.AtomicLong();
     private final Thread undoThread;
     private volatile WriteHook hook = (index, change) -> {};
     private volatile boolean closed;
@@ -175,6 +176,11 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
     /** Sets the fault-injection hook (tests only). */
     public void writeHook(WriteHook hook) {
         this.hook = Objects.requireNonNull(hook, "hook");
+    }
+
+    /** Conflicts with another writer so far (each made the update be evaluated again). */
+    public long conflicts() {
+        return conflicts.get();
     }
 
     /** How many undos wait for the API server. */
@@ -287,7 +293,11 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
                 hook.beforeWrite(i, change);
                 done.add(write(policy, change, specs.get(i)));
             }
-        } catch (Conflict | UpdateStoreException e) {
+        } catch (Conflict e) {
+            conflicts.incrementAndGet();
+            undo(done, changes.changes());
+            throw e;
+        } catch (UpdateStoreException e) {
             undo(done, changes.changes());
             throw e;
         } catch (RuntimeException e) {

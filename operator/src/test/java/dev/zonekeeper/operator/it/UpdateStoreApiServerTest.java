@@ -296,10 +296,11 @@ class UpdateStoreApiServerTest {
     }
 
     /**
-     * Two replicas, each with its own client, informers and served zone, add TXT values to one name at once, many
-     * times: every value is kept (no update lost to the other's), in one DnsRecord. Then rounds of "add only if the
-     * RRset does not exist" from both at once: exactly one wins each round, the other's re-evaluation sees the
-     * winner's record and fails its prerequisite (YXRRSET).
+     * Two replicas, each with its own client, informers, served zone, store and {@link UpdateService}, get signed
+     * updates of one name at once, many times: every value is kept (no update lost to the other's), in one DnsRecord.
+     * Each update also adds a value at a name of its replica's own, so a conflict on the shared name undoes a write
+     * already made. Then rounds of "add only if the RRset does not exist" at both at once: exactly one wins each
+     * round, the other's re-evaluation sees the winner's record and answers YXRRSET.
      */
     @Test
     void twoReplicasRacingOnOneNameLoseNoValueAndExactlyOneWinsAPrerequisite() throws Exception {
@@ -307,28 +308,34 @@ class UpdateStoreApiServerTest {
         int perReplica = 20;
         try (UpdateNode a = new UpdateNode(direct, direct, settings, OPTIONS).start();
                 UpdateNode b = new UpdateNode(direct, direct, settings, OPTIONS).start()) {
+            Map<UpdateNode, UpdateService> services = Map.of(a, service(a), b, service(b));
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
                 CyclicBarrier barrier = new CyclicBarrier(2);
-                List<Future<Integer>> conflicts = new ArrayList<>();
+                List<Future<?>> done = new ArrayList<>();
                 for (UpdateNode replica : List.of(a, b)) {
                     String id = replica == a ? "a" : "b";
-                    conflicts.add(pool.submit(() -> {
-                        int lost = 0;
-                        Name own = name("_acme-challenge.race-" + id + ".example.test.");
+                    Name own = name("_acme-challenge.race-" + id + ".example.test.");
+                    done.add(pool.submit(() -> {
                         for (int i = 0; i < perReplica; i++) {
                             barrier.await(30, TimeUnit.SECONDS);
-                            // two RRsets, the contended one written second: a conflict there undoes the first
-                            lost += addRetrying(replica, txt(own, 30, id + "-" + i), txt(shared, 30, id + "-" + i));
+                            Update update = new Update(ZONE);
+                            update.add(own, Type.TXT, 30, "\"" + id + "-" + i + "\"");
+                            update.add(shared, Type.TXT, 30, "\"" + id + "-" + i + "\"");
+                            assertThat(send(services.get(replica), update, TsigKeyFile.parse(KEY_TEXT))
+                                            .getRcode())
+                                    .as("replica " + id + " update " + i)
+                                    .isEqualTo(Rcode.NOERROR);
                         }
-                        return lost;
+                        return null;
                     }));
                 }
-                int conflictsSeen = 0;
-                for (Future<Integer> f : conflicts) {
-                    conflictsSeen += f.get(5, TimeUnit.MINUTES);
+                for (Future<?> f : done) {
+                    f.get(5, TimeUnit.MINUTES);
                 }
-                assertThat(conflictsSeen).as("the replicas did race").isPositive();
+                assertThat(a.store.conflicts() + b.store.conflicts())
+                        .as("the replicas did race")
+                        .isPositive();
 
                 Set<String> expected = new TreeSet<>();
                 for (int i = 0; i < perReplica; i++) {
@@ -348,36 +355,45 @@ class UpdateStoreApiServerTest {
                 }
                 for (UpdateNode replica : List.of(a, b, node)) {
                     await().atMost(TIMEOUT)
-                            .untilAsserted(() -> assertThat(
-                                            values(replica.zone(ZONE).rrset(shared, Type.TXT)))
-                                    .hasSize(expected.size()));
+                            .untilAsserted(() -> assertThat(new TreeSet<>(
+                                            values(replica.zone(ZONE).rrset(shared, Type.TXT))))
+                                    .isEqualTo(expected));
                 }
 
-                // prerequisite "RRset does not exist" (RFC 2136 2.4.3) from both replicas at once
+                // prerequisite "RRset does not exist" (RFC 2136 2.4.3) at both replicas at once
                 for (int round = 0; round < 8; round++) {
                     Name lock = name("lock-" + round + ".example.test.");
-                    List<Future<UpdateResult>> results = new ArrayList<>();
+                    List<Future<Integer>> results = new ArrayList<>();
                     for (UpdateNode replica : List.of(a, b)) {
                         String id = replica == a ? "a" : "b";
                         results.add(pool.submit(() -> {
                             barrier.await(30, TimeUnit.SECONDS);
-                            return addIfAbsent(replica, txt(lock, 30, id));
+                            Update update = new Update(ZONE);
+                            update.absent(lock, Type.TXT);
+                            update.add(lock, Type.TXT, 30, "\"" + id + "\"");
+                            return send(services.get(replica), update, TsigKeyFile.parse(KEY_TEXT))
+                                    .getRcode();
                         }));
                     }
-                    List<UpdateResult> outcome = new ArrayList<>();
-                    for (Future<UpdateResult> f : results) {
-                        outcome.add(f.get(2, TimeUnit.MINUTES));
+                    List<Integer> rcodes = new ArrayList<>();
+                    for (Future<Integer> f : results) {
+                        rcodes.add(f.get(2, TimeUnit.MINUTES));
                     }
-                    assertThat(outcome)
-                            .as("round " + round)
-                            .containsExactlyInAnyOrder(UpdateResult.APPLIED, UpdateResult.PREREQ_YXRRSET);
-                    String winner = outcome.get(0) == UpdateResult.APPLIED ? "a" : "b";
+                    assertThat(rcodes).as("round " + round).containsExactlyInAnyOrder(Rcode.NOERROR, Rcode.YXRRSET);
+                    String winner = rcodes.get(0) == Rcode.NOERROR ? "a" : "b";
                     assertThat(texts(object(lock, Type.TXT).orElseThrow())).containsExactly(winner);
                 }
             } finally {
                 pool.shutdownNow();
             }
         }
+    }
+
+    private static UpdateService service(UpdateNode on) {
+        UpdateService service =
+                new UpdateService(on.store, UpdateService.Options.DEFAULT, Clock.systemUTC(), outcome -> {});
+        service.policies(List.of(POLICY));
+        return service;
     }
 
     /**
@@ -401,9 +417,12 @@ class UpdateStoreApiServerTest {
                     closeQuietly(relay[0]); // the API server is unreachable from here on
                 }
             });
-            ChangeSet update = UpdateNode.evaluate(
-                    cut.zone(ZONE), List.of(a(one, 30, "192.0.2.1"), a(two, 30, "192.0.2.2")), List.of());
-            assertThatThrownBy(() -> cut.store.commit(POLICY, update)).isInstanceOf(UpdateStoreException.class);
+            UpdateService service = service(cut);
+            Update update = new Update(ZONE);
+            update.add(one, Type.A, 30, "192.0.2.1");
+            update.add(two, Type.A, 30, "192.0.2.2");
+            assertThat(send(service, update, TsigKeyFile.parse(KEY_TEXT)).getRcode())
+                    .isEqualTo(Rcode.SERVFAIL);
             cut.store.writeHook((index, change) -> {});
             assertThat(object(one, Type.A))
                     .as("half-written while the API server is away")
@@ -415,6 +434,10 @@ class UpdateStoreApiServerTest {
             assertThatThrownBy(() -> cut.store.commit(POLICY, another))
                     .as("nothing builds on a half-written update")
                     .isInstanceOf(UpdateStoreException.class);
+            Update third = new Update(ZONE);
+            third.add(name("three.example.test."), Type.A, 30, "192.0.2.3");
+            assertThat(send(service, third, TsigKeyFile.parse(KEY_TEXT)).getRcode())
+                    .isEqualTo(Rcode.SERVFAIL);
 
             relay[0] = new TcpRelay(port, target); // the API server is back
             await().atMost(TIMEOUT).until(() -> cut.store.pendingUndos() == 0);
@@ -435,43 +458,62 @@ class UpdateStoreApiServerTest {
 
     /**
      * The operator dies between the two writes of one update (nothing undoes the first): the client got no answer and
-     * sends the update again to the restarted operator, whose evaluation sees the first write and writes only the
-     * rest: the update is applied exactly once.
+     * sends the very same request again to the restarted operator, whose evaluation sees the first write and writes
+     * only the rest: the update is applied exactly once.
      */
     @Test
     void anOperatorKilledBetweenTwoWritesConvergesOnTheClientsRetry() throws Exception {
         Name one = name("one.restart.example.test.");
         Name two = name("two.restart.example.test.");
-        List<org.xbill.DNS.Record> adds = List.of(a(one, 30, "192.0.2.1"), txt(two, 30, "v=1"), txt(two, 30, "v=2"));
+        Update update = new Update(ZONE);
+        update.add(one, Type.A, 30, "192.0.2.1");
+        update.add(two, Type.TXT, 30, "\"v=1\"");
+        update.add(two, Type.TXT, 30, "\"v=2\"");
+        TsigKeyFile.parse(KEY_TEXT).apply(update, null);
+        byte[] request = update.toWire();
+        java.net.InetAddress sender = java.net.InetAddress.getLoopbackAddress();
+
+        List<Name> writtenBeforeTheKill = new ArrayList<>();
         try (UpdateNode dying = new UpdateNode(direct, direct, settings, OPTIONS).start()) {
             dying.store.writeHook((index, change) -> {
                 if (index == 1) {
                     throw new Killed();
                 }
+                writtenBeforeTheKill.add(change.name());
             });
-            ChangeSet update = UpdateNode.evaluate(dying.zone(ZONE), adds, List.of());
-            assertThat(update.changes()).hasSize(2);
-            assertThatThrownBy(() -> dying.store.commit(POLICY, update)).isInstanceOf(Killed.class);
+            UpdateService service = service(dying);
+            assertThatThrownBy(() -> service.handle(request, sender, false)).isInstanceOf(Killed.class);
             assertThat(dying.store.pendingUndos()).isZero();
         }
-        assertThat(object(one, Type.A)).as("the first write survived the kill").isPresent();
-        assertThat(object(two, Type.TXT)).isEmpty();
+        assertThat(writtenBeforeTheKill).hasSize(1);
+        Name first = writtenBeforeTheKill.get(0);
+        Name second = first.equals(one) ? two : one;
+        assertThat(object(first, first.equals(one) ? Type.A : Type.TXT))
+                .as("the first write survived the kill")
+                .isPresent();
+        assertThat(object(second, second.equals(one) ? Type.A : Type.TXT)).isEmpty();
 
         try (UpdateNode restarted = new UpdateNode(direct, direct, settings, OPTIONS).start()) {
-            await().atMost(TIMEOUT)
-                    .until(() -> !restarted.zone(ZONE).rrset(one, Type.A).isEmpty());
-            ChangeSet retry = UpdateNode.evaluate(restarted.zone(ZONE), adds, List.of());
-            assertThat(retry.changes())
+            List<Name> writtenOnRetry = new java.util.concurrent.CopyOnWriteArrayList<>();
+            restarted.store.writeHook((index, change) -> writtenOnRetry.add(change.name()));
+            UpdateService service = service(restarted);
+            Message answer = new Message(service.handle(request, sender, false)); // the client's retransmission
+            assertThat(answer.getRcode()).isEqualTo(Rcode.NOERROR);
+            assertThat(writtenOnRetry)
                     .as("the retry writes only what is missing")
-                    .hasSize(1)
-                    .allMatch(c -> c.name().equals(two));
-            restarted.store.commit(POLICY, retry);
+                    .containsExactly(second);
             assertThat(values(restarted.zone(ZONE).rrset(one, Type.A))).containsExactly("192.0.2.1");
             assertThat(values(restarted.zone(ZONE).rrset(two, Type.TXT))).containsExactlyInAnyOrder("v=1", "v=2");
-            // once more (a client retrying again after a lost answer): nothing left to do
-            assertThat(UpdateNode.evaluate(restarted.zone(ZONE), adds, List.of())
-                            .isEmpty())
-                    .isTrue();
+
+            // the same update once more (a client whose answer got lost again): nothing left to write
+            writtenOnRetry.clear();
+            Update same = new Update(ZONE);
+            same.add(one, Type.A, 30, "192.0.2.1");
+            same.add(two, Type.TXT, 30, "\"v=1\"");
+            same.add(two, Type.TXT, 30, "\"v=2\"");
+            assertThat(send(service, same, TsigKeyFile.parse(KEY_TEXT)).getRcode())
+                    .isEqualTo(Rcode.NOERROR);
+            assertThat(writtenOnRetry).isEmpty();
         }
         assertThat(object(one, Type.A).orElseThrow().getSpec().getValues()).containsExactly("192.0.2.1");
         assertThat(texts(object(two, Type.TXT).orElseThrow())).containsExactlyInAnyOrder("v=1", "v=2");
@@ -557,36 +599,6 @@ class UpdateStoreApiServerTest {
     private static void commit(UpdateNode on, List<org.xbill.DNS.Record> adds, List<org.xbill.DNS.Record> deletes)
             throws Exception {
         on.store.commit(POLICY, UpdateNode.evaluate(on.zone(ZONE), adds, deletes));
-    }
-
-    /** Adds {@code r} as the update service does: evaluated again after each conflict. Returns the conflicts seen. */
-    private static int addRetrying(UpdateNode on, org.xbill.DNS.Record... r) throws Exception {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            try {
-                on.store.commit(POLICY, UpdateNode.evaluate(on.zone(ZONE), List.of(r), List.of()));
-                return attempt;
-            } catch (Conflict e) {
-                // evaluated again on the zone as served now
-            }
-        }
-        throw new AssertionError("no progress after 50 conflicts adding " + List.of(r));
-    }
-
-    /** Prerequisite "no RRset of this type at this name", then add: evaluated again after each conflict. */
-    private static UpdateResult addIfAbsent(UpdateNode on, org.xbill.DNS.Record r) throws Exception {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            var zone = on.zone(ZONE);
-            if (!zone.rrset(r.getName(), r.getType()).isEmpty()) {
-                return UpdateResult.PREREQ_YXRRSET;
-            }
-            try {
-                on.store.commit(POLICY, UpdateNode.evaluate(zone, List.of(r), List.of()));
-                return UpdateResult.APPLIED;
-            } catch (Conflict e) {
-                // evaluated again
-            }
-        }
-        throw new AssertionError("no progress after 50 conflicts adding " + r);
     }
 
     private List<DnsRecord> writtenByUpdates() {
