@@ -15,14 +15,11 @@ import dev.zonekeeper.dns.update.UpdateStore;
 import dev.zonekeeper.dns.update.UpdateStore.Conflict;
 import dev.zonekeeper.dns.update.UpdateStore.UpdateStoreException;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
-import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.updates.KubernetesUpdateStore;
 import dev.zonekeeper.operator.updates.UpdateObjects;
 import dev.zonekeeper.testing.TcpRelay;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -91,15 +88,8 @@ class UpdateStoreApiServerTest {
         direct = Config.fromKubeconfig(controlPlane.kubeConfigYaml());
         client = new KubernetesClientBuilder().withConfig(direct).build();
         ControlPlane.applyCrd(client);
-        for (String ns : List.of(NS, "other")) {
-            client.namespaces()
-                    .resource(new NamespaceBuilder()
-                            .withNewMetadata()
-                            .withName(ns)
-                            .endMetadata()
-                            .build())
-                    .create();
-        }
+        controlPlane.kubectl("create", "namespace", NS);
+        controlPlane.kubectl("create", "namespace", "other");
         settings = ZoneSettings.parse(
                 "cluster.local",
                 List.of("example.test", "locked.test"),
@@ -109,14 +99,11 @@ class UpdateStoreApiServerTest {
 
     @AfterAll
     void stop() throws Exception {
-        if (node != null) {
-            node.close();
-        }
-        if (client != null) {
-            client.close();
-        }
-        if (controlPlane != null) {
-            controlPlane.close();
+        // closed in reverse order; a null one (start failed before it) is skipped
+        try (ControlPlane c = controlPlane;
+                KubernetesClient k = client;
+                UpdateNode n = node) {
+            // nothing else to do
         }
     }
 
@@ -173,9 +160,10 @@ class UpdateStoreApiServerTest {
     void namesTheClusterGeneratesOrOthersHoldAreRefused() throws Exception {
         Name foreign = name("foreign.example.test.");
         Name manual = name("manual.example.test.");
-        client.resource(record("other", "foreign", "foreign.example.test", DnsRecordType.A, "192.0.2.1"))
+        client.resource(ControlPlane.dnsRecord(
+                        "other", "foreign", "foreign.example.test", DnsRecordType.A, "192.0.2.1"))
                 .create();
-        client.resource(record(NS, "manual", "manual.example.test", DnsRecordType.TXT, "by hand"))
+        client.resource(ControlPlane.dnsRecord(NS, "manual", "manual.example.test", DnsRecordType.TXT, "by hand"))
                 .create();
         client.resource(new ServiceBuilder()
                         .withNewMetadata()
@@ -556,7 +544,7 @@ class UpdateStoreApiServerTest {
 
         // a name another namespace's DnsRecord holds
         Name held = name("held.example.test.");
-        client.resource(record("other", "held", "held.example.test", DnsRecordType.A, "192.0.2.77"))
+        client.resource(ControlPlane.dnsRecord("other", "held", "held.example.test", DnsRecordType.A, "192.0.2.77"))
                 .create();
         await().atMost(TIMEOUT).until(() -> !node.zone(ZONE).rrset(held, Type.A).isEmpty());
         Update takeOver = new Update(ZONE);
@@ -642,14 +630,6 @@ class UpdateStoreApiServerTest {
 
     private static ARecord a(Name owner, long ttl, String address) throws Exception {
         return new ARecord(owner, DClass.IN, ttl, java.net.InetAddress.getByName(address));
-    }
-
-    private static DnsRecord record(String namespace, String name, String owner, DnsRecordType type, String... values) {
-        DnsRecord record = new DnsRecord();
-        record.setMetadata(
-                new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
-        record.setSpec(new DnsRecordSpec(owner, type, null, List.of(values)));
-        return record;
     }
 
     private static void closeQuietly(TcpRelay relay) {
