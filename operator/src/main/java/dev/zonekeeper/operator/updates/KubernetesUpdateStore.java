@@ -76,7 +76,8 @@ import org.xbill.DNS.Type;
  * result is the update applied once. An update whose prerequisites the partial write made false (e.g. "this RRset
  * must not exist" and it now does) is answered with that prerequisite's rcode on retry, and the partial write stays
  * until a client removes it: Kubernetes offers no transaction over several objects, and this store keeps no journal of
- * its own.
+ * its own. Undos still waiting for the API server when the operator dies are lost the same way, with the same
+ * outcome.
  *
  * <p><b>Failures.</b> The API server unreachable, or any answer other than success and the conflicts above, is an
  * {@link UpdateStore.UpdateStoreException} (the client gets SERVFAIL) with nothing of the update left written. The store

@@ -284,6 +284,31 @@ class UpdateStoreApiServerTest {
     }
 
     /**
+     * A write the API accepts but the zone never serves (here a CNAME beside an older DnsRecord's TXT, which the serving
+     * decision rejects; the update service itself would have ignored such a CNAME, RFC 2136 3.4.2.2): the commit fails
+     * once the served timeout is over, and the DnsRecord it wrote is deleted again.
+     */
+    @Test
+    void aWriteTheZoneDoesNotServeInTimeIsUndoneAndFails() throws Exception {
+        Name name = name("unserved.example.test.");
+        client.resource(ControlPlane.dnsRecord(NS, "unserved-txt", "unserved.example.test", DnsRecordType.TXT, "first"))
+                .create();
+        KubernetesUpdateStore.Options quick = new KubernetesUpdateStore.Options(
+                Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofSeconds(1), 10);
+        try (UpdateNode impatient = new UpdateNode(direct, direct, settings, quick).start()) {
+            await().atMost(TIMEOUT)
+                    .until(() -> !impatient.zone(ZONE).rrset(name, Type.TXT).isEmpty());
+            org.xbill.DNS.Record cname = new org.xbill.DNS.CNAMERecord(name, DClass.IN, 30, name("www.example.test."));
+            ChangeSet update = UpdateNode.evaluate(impatient.zone(ZONE), List.of(cname), List.of());
+            assertThatThrownBy(() -> impatient.store.commit(POLICY, update))
+                    .isInstanceOf(UpdateStoreException.class)
+                    .hasMessageContaining("not served");
+            assertThat(object(name, Type.CNAME)).as("undone").isEmpty();
+            assertThat(impatient.zone(ZONE).rrset(name, Type.CNAME)).isEmpty();
+        }
+    }
+
+    /**
      * Two replicas, each with its own client, informers, served zone, store and {@link UpdateService}, get signed
      * updates of one name at once, many times: every value is kept (no update lost to the other's), in one DnsRecord.
      * Each update also adds a value at a name of its replica's own, so a conflict on the shared name undoes a write
@@ -417,6 +442,11 @@ class UpdateStoreApiServerTest {
                     .isPresent();
             assertThat(object(two, Type.A)).isEmpty();
             assertThat(cut.store.pendingUndos()).isEqualTo(1);
+            assertThat(cut.store.ownership(POLICY, name("free.example.test."), Type.TXT))
+                    .as("ownership is answered from the informers' caches, without the API server")
+                    .isEmpty();
+            assertThat(reason(cut.store.ownership(POLICY, name("x.other.svc.cluster.local."), Type.A)))
+                    .isEqualTo(UpdateResult.GENERATED_NAME);
             ChangeSet another = UpdateNode.evaluate(
                     cut.zone(ZONE), List.of(a(name("three.example.test."), 30, "192.0.2.3")), List.of());
             assertThatThrownBy(() -> cut.store.commit(POLICY, another))
