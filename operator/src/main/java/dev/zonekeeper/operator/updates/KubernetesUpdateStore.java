@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.Serial;
 import org.xbill.DNS.Type;
 
 /**
@@ -84,6 +85,11 @@ import org.xbill.DNS.Type;
  * writes through its own client on the given one's configuration, without the client's request retries, so an update
  * fails fast instead of blocking the client for the retries' back-off.
  *
+ * <p><b>Served.</b> {@link #commit} returns once this operator's zone (what its transfer server hands out) shows the
+ * change; with {@link Options#transferWait}, also once a secondary (the DNS server sidecar, which forwards updates
+ * here and answers clients) has transferred it, so that a client querying the sidecar right after the NOERROR sees the
+ * change.
+ *
  * <p>{@link #ownership} answers from this replica's informer caches only, never from the API.
  */
 public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
@@ -96,18 +102,38 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
      *     the update's next evaluation sees it
      * @param undoRetry how often an undo that could not be written is tried again
      * @param maxPendingUndos undos kept for retrying; beyond, they are dropped (logged)
+     * @param transferWait once the zone shows the change, how long to wait further for a secondary (the DNS server
+     *     sidecar) to have transferred it ({@link #transferred}), so that the NOERROR means the sidecar answers with
+     *     the change; zero does not wait. Past it the update still succeeds (it is written and served here; the
+     *     secondary catches up)
      */
-    public record Options(Duration servedTimeout, Duration settleTimeout, Duration undoRetry, int maxPendingUndos) {
+    public record Options(
+            Duration servedTimeout,
+            Duration settleTimeout,
+            Duration undoRetry,
+            int maxPendingUndos,
+            Duration transferWait) {
         public static final Options DEFAULT =
-                new Options(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(1), 1000);
+                new Options(Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofSeconds(1), 1000, Duration.ZERO);
 
         public Options {
             Objects.requireNonNull(servedTimeout, "servedTimeout");
             Objects.requireNonNull(settleTimeout, "settleTimeout");
             Objects.requireNonNull(undoRetry, "undoRetry");
+            Objects.requireNonNull(transferWait, "transferWait");
             if (maxPendingUndos < 1) {
                 throw new IllegalArgumentException("maxPendingUndos must be positive");
             }
+        }
+
+        /** Without waiting for a secondary. */
+        public Options(Duration servedTimeout, Duration settleTimeout, Duration undoRetry, int maxPendingUndos) {
+            this(servedTimeout, settleTimeout, undoRetry, maxPendingUndos, Duration.ZERO);
+        }
+
+        /** These options, waiting up to {@code wait} for a secondary's transfer. */
+        public Options withTransferWait(Duration wait) {
+            return new Options(servedTimeout, settleTimeout, undoRetry, maxPendingUndos, wait);
         }
     }
 
@@ -126,6 +152,8 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
     private final Options options;
     private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
     private final Consumer<JournaledZone> zoneListener = this::zoneChanged;
+    /** The highest serial a secondary has transferred, per zone; its monitor wakes {@link #awaitTransferred}. */
+    private final Map<Name, Long> transferredSerials = new java.util.concurrent.ConcurrentHashMap<>();
     /** Undos that could not be written yet, in the order to write them; guarded by itself. */
     private final Deque<Undo> pendingUndos = new ArrayDeque<>();
 
@@ -316,6 +344,50 @@ public final class KubernetesUpdateStore implements UpdateStore, AutoCloseable {
         } catch (InterruptedException e) {
             keep(reversed(done)); // shutting down: the undo thread (or the client's retry) finishes it
             throw e;
+        }
+        awaitTransferred(changes.changes());
+    }
+
+    /**
+     * A secondary has transferred {@code zone} at {@code serial}: register as the transfer server's served listener
+     * ({@code TransferServer.addServedListener(store::transferred)}) to use {@link Options#transferWait}.
+     */
+    public void transferred(Name zone, long serial) {
+        transferredSerials.merge(zone, serial, (a, b) -> Serial.compare(a, b) >= 0 ? a : b);
+        synchronized (transferredSerials) {
+            transferredSerials.notifyAll();
+        }
+    }
+
+    /** Waits (up to {@link Options#transferWait}) until a secondary has every zone the change is served in. */
+    private void awaitTransferred(List<RRsetChange> changes) throws InterruptedException {
+        if (options.transferWait().isZero()) {
+            return;
+        }
+        Map<Name, Long> need = new HashMap<>();
+        for (RRsetChange c : changes) {
+            Name origin = servedOrigin(c.name());
+            JournaledZone zone = origin == null ? null : zones.get(origin);
+            if (zone != null) {
+                need.put(origin, zone.serial()); // this serial or a later one shows the change
+            }
+        }
+        long deadline = System.nanoTime() + options.transferWait().toNanos();
+        synchronized (transferredSerials) {
+            while (true) {
+                need.entrySet().removeIf(e -> {
+                    Long have = transferredSerials.get(e.getKey());
+                    return have != null && Serial.compare(have, e.getValue()) >= 0;
+                });
+                long left = deadline - System.nanoTime();
+                if (need.isEmpty() || left <= 0) {
+                    break;
+                }
+                TimeUnit.NANOSECONDS.timedWait(transferredSerials, left);
+            }
+        }
+        if (!need.isEmpty()) {
+            LOG.debugf("answering before a secondary transferred %s (waited %s)", need, options.transferWait());
         }
     }
 

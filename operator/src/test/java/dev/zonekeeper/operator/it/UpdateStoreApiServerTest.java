@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.update.ChangeSet;
 import dev.zonekeeper.dns.update.Grant;
@@ -54,6 +55,7 @@ import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.Type;
 import org.xbill.DNS.Update;
+import org.xbill.DNS.ZoneTransferIn;
 
 /**
  * The operator's update store against a real kube-apiserver: accepted updates become labelled DnsRecords, answered
@@ -281,6 +283,40 @@ class UpdateStoreApiServerTest {
             assertThat(values(node.zone(ZONE).rrset(changed, Type.TXT))).containsExactly("kept");
             assertThat(values(node.zone(ZONE).rrset(deleted, Type.A))).containsExactly("192.0.2.4");
         });
+    }
+
+    /**
+     * With a transfer wait, the answer waits until a secondary (here dnsjava's AXFR client, as the sidecar) has
+     * transferred the zone with the change: served by the operator alone is not enough.
+     */
+    @Test
+    void withATransferWaitTheAnswerWaitsUntilASecondaryHasTheChange() throws Exception {
+        Name name = name("_acme-challenge.sidecar.example.test.");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (UpdateNode waiting = new UpdateNode(
+                                direct, direct, settings, OPTIONS.withTransferWait(Duration.ofSeconds(60)))
+                        .start();
+                TransferServer transfers = TransferServer.start(
+                        new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), waiting.zones, null)) {
+            transfers.addServedListener(waiting.store::transferred);
+            ChangeSet update = UpdateNode.evaluate(waiting.zone(ZONE), List.of(txt(name, 30, "t")), List.of());
+            Future<?> commit = pool.submit(() -> {
+                waiting.store.commit(POLICY, update);
+                return null;
+            });
+            await().atMost(TIMEOUT)
+                    .until(() -> !waiting.zone(ZONE).rrset(name, Type.TXT).isEmpty());
+            assertThat(commit.isDone())
+                    .as("served here, but no secondary has it yet")
+                    .isFalse();
+
+            ZoneTransferIn axfr = ZoneTransferIn.newAXFR(ZONE, transfers.address(), null);
+            axfr.run();
+            assertThat(axfr.getAXFR()).anyMatch(r -> r.getName().equals(name) && r.getType() == Type.TXT);
+            commit.get(30, TimeUnit.SECONDS); // answered once the secondary has it
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /**
