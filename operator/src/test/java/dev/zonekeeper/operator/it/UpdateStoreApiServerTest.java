@@ -306,9 +306,9 @@ class UpdateStoreApiServerTest {
             });
             await().atMost(TIMEOUT)
                     .until(() -> !waiting.zone(ZONE).rrset(name, Type.TXT).isEmpty());
-            assertThat(commit.isDone())
-                    .as("served here, but no secondary has it yet")
-                    .isFalse();
+            assertThatThrownBy(() -> commit.get(1, TimeUnit.SECONDS))
+                    .as("served here, but no secondary has it yet: no answer")
+                    .isInstanceOf(java.util.concurrent.TimeoutException.class);
 
             ZoneTransferIn axfr = ZoneTransferIn.newAXFR(ZONE, transfers.address(), null);
             axfr.run();
