@@ -5,7 +5,6 @@ import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.dns.update.UpdateService;
-import dev.zonekeeper.dns.update.UpdateStore;
 import dev.zonekeeper.dns.wire.HostPort;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.config.ZonekeeperConfig;
@@ -19,6 +18,7 @@ import dev.zonekeeper.operator.updatepolicy.PolicyUpdateHandler;
 import dev.zonekeeper.operator.updatepolicy.UpdateMetrics;
 import dev.zonekeeper.operator.updatepolicy.UpdatePolicies;
 import dev.zonekeeper.operator.updatepolicy.UpdatePolicyInformers;
+import dev.zonekeeper.operator.updates.KubernetesUpdateStore;
 import dev.zonekeeper.operator.zone.FirstTransfers;
 import dev.zonekeeper.operator.zone.ProgrammingLatency;
 import dev.zonekeeper.operator.zone.ZonePublisher;
@@ -61,9 +61,13 @@ public class ZonePipeline {
 
     private static final Logger LOG = Logger.getLogger(ZonePipeline.class);
 
+    /** How long an accepted update waits for a secondary to transfer it before it is answered anyway. */
+    static final java.time.Duration SECONDARY_WAIT = java.time.Duration.ofSeconds(5);
+
     private final KubernetesClient client;
     private final ZonekeeperConfig config;
     private final RecordRegistry registry;
+    private final ZoneSettings settings;
     private final PrimaryZones zones = new PrimaryZones();
     private final ProgrammingLatency latency;
     private final ZonePublisher publisher;
@@ -85,6 +89,7 @@ public class ZonePipeline {
         this.client = client;
         this.config = config;
         this.registry = registry;
+        this.settings = settings;
         this.latency = new ProgrammingLatency(meters);
         ClusterZoneBuilder builder =
                 new ClusterZoneBuilder(settings.clusterDomain().toString(), config.ttl(), List.of());
@@ -161,7 +166,7 @@ public class ZonePipeline {
             t.setDaemon(true);
             t.start();
         }));
-        startUpdates(server);
+        startUpdates(server, !secondaries.isEmpty());
         NotifySender notify = new NotifySender(secondaries, key, NotifySender.Options.DEFAULT);
         running.add(notify);
         zones.addListener(notify);
@@ -189,40 +194,38 @@ public class ZonePipeline {
     }
 
     /**
-     * The UpdateService behind the transfer server, and the policy informers (always: the policies' status says what
-     * is in force, also with updates off or no store).
+     * The UpdateService behind the transfer server, over the Kubernetes store (accepted updates become DnsRecords
+     * through the API, answered once this replica's zones serve them), and the policy informers that keep its
+     * policies current.
      */
-    private void startUpdates(TransferServer server) {
-        Optional<UpdateStore> store = updateStore();
+    private void startUpdates(TransferServer server, boolean secondaries) {
         if (!config.updates().enabled()) {
             LOG.info("dynamic updates are off (zonekeeper.updates.enabled=false): UPDATE is answered NOTIMP");
-        } else if (store.isEmpty()) {
-            LOG.warn("dynamic updates are not available in this build (no UpdateStore): UPDATE is answered NOTIMP");
-        } else {
-            UpdateEvents events = new UpdateEvents(client, updatePolicies);
-            running.add(events);
-            UpdateService service =
-                    new UpdateService(store.get(), UpdateService.Options.DEFAULT, Clock.systemUTC(), outcome -> {
-                        updateMetrics.record(outcome);
-                        events.outcome(outcome);
-                    });
-            // the field first: a policy change from now on reaches the service, then the policies as they are now
-            updateService = service;
-            service.policies(updatePolicies.inForce());
-            server.updates(new PolicyUpdateHandler(service));
-            updateMetrics.dropped(server.stats()::updatesDropped);
+            return;
         }
+        // NOERROR once the sidecar (the secondary that forwarded the update, and that clients such as an ACME CA
+        // query) has the change too, not only this operator's zone; bounded, then answered anyway
+        KubernetesUpdateStore.Options options = secondaries
+                ? KubernetesUpdateStore.Options.DEFAULT.withTransferWait(SECONDARY_WAIT)
+                : KubernetesUpdateStore.Options.DEFAULT;
+        KubernetesUpdateStore store =
+                new KubernetesUpdateStore(client, settings, zones, publisher, dnsRecords, options);
+        running.add(store);
+        server.addServedListener(store::transferred);
+        UpdateEvents events = new UpdateEvents(client, updatePolicies);
+        running.add(events);
+        UpdateService service = new UpdateService(store, UpdateService.Options.DEFAULT, Clock.systemUTC(), outcome -> {
+            updateMetrics.record(outcome);
+            events.outcome(outcome);
+        });
+        // the field first: a policy change from now on reaches the service, then the policies as they are now
+        updateService = service;
+        service.policies(updatePolicies.inForce());
+        server.updates(new PolicyUpdateHandler(service));
+        updateMetrics.dropped(server.stats()::updatesDropped);
         UpdatePolicyInformers policyInformers = new UpdatePolicyInformers(client, updatePolicies);
         running.add(policyInformers);
         policyInformers.start();
-    }
-
-    /**
-     * SEAM(i15-operator): the Kubernetes UpdateStore (package dev.zonekeeper.operator.updates, written by helper
-     * `operator`) is wired here once it is on main; until then there is no store and updates stay off.
-     */
-    private Optional<UpdateStore> updateStore() {
-        return Optional.empty();
     }
 
     void stop(@Observes ShutdownEvent event) {

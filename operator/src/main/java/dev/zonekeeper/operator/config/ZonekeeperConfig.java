@@ -57,7 +57,7 @@ public interface ZonekeeperConfig {
     /** Dynamic updates (RFC 2136 + TSIG) on the transfer port, which the DNS server sidecar forwards UPDATEs to. */
     interface Updates {
         /**
-         * Off: UPDATE is answered NOTIMP and no DnsUpdatePolicy is put in force (their status is still written).
+         * Off: UPDATE is answered NOTIMP; DnsUpdatePolicies are not read (nor their Secrets) and get no status.
          * On, UPDATE is still refused until a DnsUpdatePolicy with a grant is Ready.
          */
         @WithDefault("true")
