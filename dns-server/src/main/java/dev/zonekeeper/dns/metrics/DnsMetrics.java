@@ -414,6 +414,20 @@ public final class DnsMetrics {
                 .increment();
     }
 
+    private final AtomicLong policiesRejected = new AtomicLong();
+    private volatile boolean policiesGauge;
+
+    /** Sets how many {@code DnsUpdatePolicy} documents the last load of {@code --records} refused (a gauge). */
+    public void updatePoliciesRejected(long documents) {
+        if (!policiesGauge) {
+            policiesGauge = true;
+            Gauge.builder("zonekeeper.dns.update.policies.rejected", policiesRejected, AtomicLong::get)
+                    .description("DnsUpdatePolicy documents under --records refused by the last load (see the log)")
+                    .register(registry);
+        }
+        policiesRejected.set(documents);
+    }
+
     /** Counters read back in tests and logs. */
     public double count(String name, String... tags) {
         Meter m = registry.find(name).tags(tags).meter();

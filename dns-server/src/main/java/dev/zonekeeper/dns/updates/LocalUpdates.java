@@ -1,0 +1,266 @@
+package dev.zonekeeper.dns.updates;
+
+import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.server.UpdateHandler;
+import dev.zonekeeper.dns.update.UpdateOutcome;
+import dev.zonekeeper.dns.update.UpdatePolicy;
+import dev.zonekeeper.dns.update.UpdateService;
+import dev.zonekeeper.dns.update.UpdateStore;
+import dev.zonekeeper.dns.zone.Zone;
+import dev.zonekeeper.dns.zone.ZoneSet;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.TSIG;
+import org.xbill.DNS.TSIGRecord;
+
+/**
+ * Standalone mode's updates: each UPDATE is answered by dns-core's {@link UpdateService} over the given store (the
+ * YAML files under {@code --records}), on virtual threads, at most {@code maxInFlight} at once (beyond, REFUSED); an
+ * AXFR signed with a policy's key is answered with the whole zone, signed, so that a client such as ExternalDNS can
+ * list what it owns. Every outcome is counted ({@link DnsMetrics#update}).
+ */
+public final class LocalUpdates implements UpdateHandler, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalUpdates.class);
+    /** Bytes of one transfer message before the next is started (as the operator's transfer server). */
+    private static final int MESSAGE_BYTES = 16_384;
+
+    private final UpdateService service;
+    private final Supplier<ZoneSet> served;
+    private final Set<Name> zones;
+    private final DnsMetrics metrics;
+    private final Semaphore slots;
+    private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("zk-update-", 0).factory());
+    private volatile List<UpdatePolicy> policies = List.of();
+
+    /**
+     * @param zones the served zones: the only zone label values metrics use (anything else counts as "none")
+     * @param rate updates per second one key may send ({@code --update-rate}); bursts of twice that
+     */
+    public LocalUpdates(
+            UpdateStore store,
+            Supplier<ZoneSet> served,
+            Collection<Name> zones,
+            int maxInFlight,
+            int rate,
+            DnsMetrics metrics) {
+        this.served = served;
+        this.zones = Set.copyOf(zones);
+        this.metrics = metrics;
+        this.slots = new Semaphore(maxInFlight);
+        UpdateService.Options defaults = UpdateService.Options.DEFAULT;
+        this.service = new UpdateService(
+                store,
+                new UpdateService.Options(
+                        defaults.maxRequestBytes(), rate, Math.max(1, 2 * rate), defaults.maxConflictRetries()),
+                Clock.systemUTC(),
+                this::count);
+    }
+
+    private void count(UpdateOutcome o) {
+        metrics.update(zoneLabel(o.zone()), o.result().label(), o.nanos());
+        if (o.result() != dev.zonekeeper.dns.update.UpdateResult.APPLIED) {
+            LOG.info(
+                    "update {}: {}{}",
+                    o.result().label(),
+                    o.detail(),
+                    o.policy() == null ? "" : " (policy " + o.policy().name() + ")");
+        }
+    }
+
+    private String zoneLabel(Name zone) {
+        return zone != null && zones.contains(zone) ? zone.toString() : "none";
+    }
+
+    /** The DnsUpdatePolicy documents now under {@code --records}; none: updates are refused. */
+    public void policies(List<UpdatePolicy> list) {
+        policies = List.copyOf(list);
+        service.policies(list);
+    }
+
+    @Override
+    public CompletableFuture<byte[]> update(byte[] request, InetAddress client, boolean overTcp) {
+        long start = System.nanoTime();
+        CompletableFuture<byte[]> answer = new CompletableFuture<>();
+        boolean started = run(() -> {
+            try {
+                answer.complete(service.handle(request, client, overTcp));
+            } catch (InterruptedException e) {
+                answer.complete(Replies.error(request, Rcode.SERVFAIL));
+            } catch (RuntimeException e) {
+                LOG.warn("update failed: {}", e.toString());
+                metrics.update("none", "store_failed", System.nanoTime() - start);
+                answer.complete(Replies.error(request, Rcode.SERVFAIL));
+            }
+        });
+        if (!started) {
+            metrics.update("none", "refused_overload", System.nanoTime() - start);
+            answer.complete(Replies.error(request, Rcode.REFUSED));
+        }
+        return answer;
+    }
+
+    @Override
+    public CompletableFuture<Void> transfer(byte[] request, InetAddress client, MessageSink out) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        boolean started = run(() -> {
+            try {
+                serveTransfer(request, out);
+                done.complete(null);
+            } catch (IOException | RuntimeException e) {
+                metrics.updateTransfer("aborted");
+                done.completeExceptionally(e);
+            }
+        });
+        if (!started) {
+            metrics.updateTransfer("refused_overload");
+            try {
+                out.message(Replies.error(request, Rcode.REFUSED), true);
+                done.complete(null);
+            } catch (IOException e) {
+                done.completeExceptionally(e);
+            }
+        }
+        return done;
+    }
+
+    private boolean run(Runnable task) {
+        if (!slots.tryAcquire()) {
+            return false;
+        }
+        try {
+            threads.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    slots.release();
+                }
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            slots.release();
+            return false;
+        }
+    }
+
+    /**
+     * An AXFR of a zone, signed with the key of a policy for that zone: the zone's records, SOA first and last, in
+     * messages signed as RFC 8945 section 5.3.1 says (the first over the request's MAC, each next over the previous).
+     */
+    private void serveTransfer(byte[] wire, MessageSink out) throws IOException {
+        Message query;
+        try {
+            query = new Message(wire);
+        } catch (IOException e) {
+            metrics.updateTransfer("malformed");
+            out.message(Replies.error(wire, Rcode.FORMERR), true);
+            return;
+        }
+        TSIGRecord tsig = query.getTSIG();
+        org.xbill.DNS.Record question = query.getQuestion();
+        if (tsig == null || question == null) {
+            metrics.updateTransfer("refused");
+            out.message(Replies.error(wire, Rcode.REFUSED), true);
+            return;
+        }
+        Name zoneName = question.getName();
+        List<UpdatePolicy> candidates = new ArrayList<>();
+        for (UpdatePolicy p : policies) {
+            if (p.keyName().equals(tsig.getName())) {
+                candidates.add(p);
+            }
+        }
+        if (candidates.isEmpty()) {
+            metrics.updateTransfer("refused");
+            Message r = reply(query, Rcode.NOTAUTH);
+            new TSIG(tsig.getAlgorithm(), tsig.getName(), new byte[] {0}).apply(r, Rcode.BADKEY, tsig);
+            out.message(r.toWire(), true);
+            return;
+        }
+        TSIG key = candidates.get(0).key();
+        int verified = key.verify(query, wire, null);
+        if (verified != Rcode.NOERROR) {
+            metrics.updateTransfer("refused");
+            Message r = reply(query, Rcode.NOTAUTH);
+            key.apply(r, verified, tsig);
+            out.message(r.toWire(), true);
+            return;
+        }
+        Zone zone = served.get().get(zoneName);
+        boolean allowed = false;
+        for (UpdatePolicy p : candidates) {
+            allowed |= p.zone().equals(zoneName);
+        }
+        if (zone == null || !allowed) {
+            metrics.updateTransfer("refused");
+            Message r = reply(query, Rcode.REFUSED);
+            key.apply(r, tsig);
+            out.message(r.toWire(), true);
+            return;
+        }
+        List<org.xbill.DNS.Record> records = new ArrayList<>(zone.records()); // SOA first
+        records.add(zone.soa());
+        int budget = MESSAGE_BYTES - key.recordLength() - 12 - question.toWireCanonical().length;
+        TSIGRecord previous = tsig;
+        boolean first = true;
+        Message m = reply(query, Rcode.NOERROR);
+        int size = 0;
+        for (int i = 0; i < records.size(); i++) {
+            org.xbill.DNS.Record r = records.get(i);
+            int len = r.toWire(Section.ANSWER).length;
+            if (m.getHeader().getCount(Section.ANSWER) > 0 && size + len > budget) {
+                key.apply(m, previous, first);
+                first = false;
+                previous = m.getTSIG();
+                out.message(m.toWire(), false);
+                m = new Message(query.getHeader().getID());
+                m.getHeader().setFlag(Flags.QR);
+                m.getHeader().setFlag(Flags.AA);
+                size = 0;
+            }
+            m.addRecord(r, Section.ANSWER);
+            size += len;
+        }
+        key.apply(m, previous, first);
+        out.message(m.toWire(), true);
+        metrics.updateTransfer("served");
+    }
+
+    private static Message reply(Message query, int rcode) {
+        Message r = new Message(query.getHeader().getID());
+        r.getHeader().setFlag(Flags.QR);
+        r.getHeader().setOpcode(query.getHeader().getOpcode());
+        if (rcode == Rcode.NOERROR) {
+            r.getHeader().setFlag(Flags.AA);
+        }
+        r.getHeader().setRcode(rcode);
+        org.xbill.DNS.Record q = query.getQuestion();
+        if (q != null) {
+            r.addRecord(q, Section.QUESTION);
+        }
+        return r;
+    }
+
+    @Override
+    public void close() {
+        threads.shutdownNow();
+    }
+}
