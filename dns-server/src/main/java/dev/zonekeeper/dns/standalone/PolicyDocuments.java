@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -203,27 +202,14 @@ final class PolicyDocuments {
         }
     }
 
-    /**
-     * A key in the one-line format {@code name:algorithm:base64secret}, checked by the transfer key's parser
-     * ({@link TsigKeyFile}). Unlike the transfer key, hmac-md5 is accepted: it is cert-manager's default, and RFC
-     * 8945 keeps it for interoperability.
-     */
+    /** A key file's content, checked by {@link TsigKeyFile#parseUpdateKey} (hmac-md5 too: cert-manager's default). */
     static Key parseKey(String text) {
-        String[] parts = text.strip().split(":", -1);
-        if (parts.length != 3) {
-            TsigKeyFile.parse(text); // throws the parser's own message
-        }
-        String algorithm = parts[1].strip().toLowerCase(Locale.ROOT);
-        boolean md5 = algorithm.equals("hmac-md5") || algorithm.equals("hmac-md5.sig-alg.reg.int");
-        TsigKeyFile.parse(md5 ? parts[0] + ":hmac-sha256:" + parts[2] : text);
-        try {
-            return new Key(
-                    Name.fromString(parts[0].strip(), Name.root).canonicalize(),
-                    md5 ? TSIG.HMAC_MD5 : TSIG.algorithmToName(algorithm),
-                    parts[2].strip());
-        } catch (TextParseException e) {
-            throw new IllegalArgumentException("TSIG key name is not a valid domain name", e);
-        }
+        TsigKeyFile.Key key = TsigKeyFile.parseUpdateKey(text);
+        String line = text.strip();
+        return new Key(
+                key.name(),
+                key.algorithm(),
+                line.substring(line.lastIndexOf(':') + 1).strip());
     }
 
     private static String abbreviate(String s) {

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -30,12 +31,13 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TSIG;
 import org.xbill.DNS.TSIGRecord;
+import org.xbill.DNS.Type;
 
 /**
  * Standalone mode's updates: each UPDATE is answered by dns-core's {@link UpdateService} over the given store (the
  * YAML files under {@code --records}), on virtual threads, at most {@code maxInFlight} at once (beyond, REFUSED); an
- * AXFR signed with a policy's key is answered with the whole zone, signed, so that a client such as ExternalDNS can
- * list what it owns. Every outcome is counted ({@link DnsMetrics#update}).
+ * AXFR signed with the key of a policy for the zone ({@link UpdateService#transferPolicy}) is answered with the whole
+ * zone, signed, so that a client such as ExternalDNS can list what it owns; any other AXFR stays REFUSED. Every outcome is counted ({@link DnsMetrics#update}).
  */
 public final class LocalUpdates implements UpdateHandler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalUpdates.class);
@@ -49,7 +51,6 @@ public final class LocalUpdates implements UpdateHandler, AutoCloseable {
     private final Semaphore slots;
     private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("zk-update-", 0).factory());
-    private volatile List<UpdatePolicy> policies = List.of();
 
     /**
      * @param zones the served zones: the only zone label values metrics use (anything else counts as "none")
@@ -92,7 +93,6 @@ public final class LocalUpdates implements UpdateHandler, AutoCloseable {
 
     /** The DnsUpdatePolicy documents now under {@code --records}; none: updates are refused. */
     public void policies(List<UpdatePolicy> list) {
-        policies = List.copyOf(list);
         service.policies(list);
     }
 
@@ -174,48 +174,19 @@ public final class LocalUpdates implements UpdateHandler, AutoCloseable {
             out.message(Replies.error(wire, Rcode.FORMERR), true);
             return;
         }
-        TSIGRecord tsig = query.getTSIG();
         org.xbill.DNS.Record question = query.getQuestion();
-        if (tsig == null || question == null) {
+        Optional<UpdatePolicy> policy = question != null && question.getType() == Type.AXFR
+                ? service.transferPolicy(query, wire)
+                : Optional.empty();
+        Zone zone = policy.isEmpty() ? null : served.get().get(question.getName());
+        if (zone == null) {
+            // no policy key for this zone, a signature that does not verify, or a stale one: as unsigned
             metrics.updateTransfer("refused");
             out.message(Replies.error(wire, Rcode.REFUSED), true);
             return;
         }
-        Name zoneName = question.getName();
-        List<UpdatePolicy> candidates = new ArrayList<>();
-        for (UpdatePolicy p : policies) {
-            if (p.keyName().equals(tsig.getName())) {
-                candidates.add(p);
-            }
-        }
-        if (candidates.isEmpty()) {
-            metrics.updateTransfer("refused");
-            Message r = reply(query, Rcode.NOTAUTH);
-            new TSIG(tsig.getAlgorithm(), tsig.getName(), new byte[] {0}).apply(r, Rcode.BADKEY, tsig);
-            out.message(r.toWire(), true);
-            return;
-        }
-        TSIG key = candidates.get(0).key();
-        int verified = key.verify(query, wire, null);
-        if (verified != Rcode.NOERROR) {
-            metrics.updateTransfer("refused");
-            Message r = reply(query, Rcode.NOTAUTH);
-            key.apply(r, verified, tsig);
-            out.message(r.toWire(), true);
-            return;
-        }
-        Zone zone = served.get().get(zoneName);
-        boolean allowed = false;
-        for (UpdatePolicy p : candidates) {
-            allowed |= p.zone().equals(zoneName);
-        }
-        if (zone == null || !allowed) {
-            metrics.updateTransfer("refused");
-            Message r = reply(query, Rcode.REFUSED);
-            key.apply(r, tsig);
-            out.message(r.toWire(), true);
-            return;
-        }
+        TSIG key = policy.get().key();
+        TSIGRecord tsig = query.getTSIG();
         List<org.xbill.DNS.Record> records = new ArrayList<>(zone.records()); // SOA first
         records.add(zone.soa());
         int budget = MESSAGE_BYTES - key.recordLength() - 12 - question.toWireCanonical().length;
