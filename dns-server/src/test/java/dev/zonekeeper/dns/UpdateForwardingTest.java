@@ -8,8 +8,7 @@ import dev.zonekeeper.dns.testing.Closer;
 import dev.zonekeeper.dns.testing.UpdateClients;
 import dev.zonekeeper.dns.testing.UpdateClients.Tool;
 import dev.zonekeeper.testing.KnotSecondary;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import dev.zonekeeper.testing.RawDns;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -171,7 +170,8 @@ class UpdateForwardingTest {
             update.add(Name.fromString("id" + tcp + ".example.test."), Type.TXT, 60, "\"x\"");
             update.getHeader().setID(tcp ? 4242 : 1717);
             key.apply(update, null);
-            byte[] response = tcp ? tcpExchange(dns(sidecar), update.toWire()) : udpExchange(dns(sidecar), update);
+            byte[] response =
+                    tcp ? RawDns.tcp(dns(sidecar), update.toWire()) : RawDns.udp(dns(sidecar), update.toWire());
             Message m = new Message(response);
             assertThat(m.getHeader().getID()).isEqualTo(tcp ? 4242 : 1717);
             assertThat(m.getRcode()).isEqualTo(Rcode.NOERROR);
@@ -227,7 +227,7 @@ class UpdateForwardingTest {
             first.add(Name.fromString("a.example.test."), Type.A, 60, "192.0.2.1");
             CompletableFuture<byte[]> firstAnswer = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return tcpExchange(dns(sidecar), first.toWire());
+                    return RawDns.tcp(dns(sidecar), first.toWire());
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -236,7 +236,7 @@ class UpdateForwardingTest {
             Update second = new Update(ORIGIN);
             second.add(Name.fromString("b.example.test."), Type.A, 60, "192.0.2.2");
 
-            assertThat(new Message(udpExchange(dns(sidecar), second)).getRcode())
+            assertThat(new Message(RawDns.udp(dns(sidecar), second.toWire())).getRcode())
                     .isEqualTo(Rcode.REFUSED);
             assertThat(new Message(firstAnswer.get(30, TimeUnit.SECONDS)).getRcode())
                     .isEqualTo(Rcode.SERVFAIL);
@@ -268,37 +268,10 @@ class UpdateForwardingTest {
         assertThat(r.output()).contains("SERVFAIL");
 
         byte[] garbage = {0x12, 0x34, 0x28, 0x00, 0, 1, 0, 0, 0, 5, 0, 0, 3, 'a', 'b'}; // opcode 5, cut short
-        byte[] answer = tcpExchange(dns(sidecar), garbage);
+        byte[] answer = RawDns.tcp(dns(sidecar), garbage);
         assertThat(answer[0]).isEqualTo((byte) 0x12);
         assertThat(answer[3] & 0xF).isEqualTo(Rcode.FORMERR);
         assertThat(sidecar.metrics().count("zonekeeper.updates.forwarded", "outcome", "malformed"))
                 .isEqualTo(1);
-    }
-
-    static byte[] tcpExchange(InetSocketAddress server, byte[] request) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(server, 5000);
-            s.setSoTimeout(30_000);
-            DataOutputStream out = new DataOutputStream(s.getOutputStream());
-            out.writeShort(request.length);
-            out.write(request);
-            out.flush();
-            DataInputStream in = new DataInputStream(s.getInputStream());
-            byte[] response = new byte[in.readUnsignedShort()];
-            in.readFully(response);
-            return response;
-        }
-    }
-
-    static byte[] udpExchange(InetSocketAddress server, Message request) throws IOException {
-        try (java.net.DatagramSocket s = new java.net.DatagramSocket()) {
-            s.setSoTimeout(10_000);
-            byte[] wire = request.toWire();
-            s.send(new java.net.DatagramPacket(wire, wire.length, server));
-            byte[] buf = new byte[65535];
-            java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
-            s.receive(p);
-            return java.util.Arrays.copyOf(buf, p.getLength());
-        }
     }
 }

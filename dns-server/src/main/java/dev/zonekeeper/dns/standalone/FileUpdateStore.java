@@ -5,6 +5,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.zonekeeper.dns.record.RecordSpecs;
 import dev.zonekeeper.dns.update.ChangeSet;
+import dev.zonekeeper.dns.update.RecordValues;
 import dev.zonekeeper.dns.update.UpdatePolicy;
 import dev.zonekeeper.dns.update.UpdateResult;
 import dev.zonekeeper.dns.update.UpdateStore;
@@ -271,42 +272,11 @@ public final class FileUpdateStore implements UpdateStore {
         spec.put("type", Type.string(c.type()));
         // a DnsRecord holds TTLs up to RecordSpecs.MAX_TTL; a larger one (legal in DNS) is served capped
         spec.put("ttl", Math.min(Math.max(0, c.ttl()), RecordSpecs.MAX_TTL));
-        List<String> values = new ArrayList<>();
-        for (org.xbill.DNS.Record r : c.after()) {
-            values.add(r instanceof org.xbill.DNS.TXTRecord t ? quotedStrings(t) : r.rdataToString());
-        }
-        spec.put("values", values);
+        spec.put("values", RecordValues.values(c.after())); // TXT strings quoted: read back byte for byte
         doc.put("spec", spec);
         return ("# written by a dynamic update (RFC 2136); may be edited or deleted by hand\n"
                         + YAML.writeValueAsString(doc))
                 .getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * A TXT record's strings, each quoted (dnsjava quotes only those with spaces, and a manifest value that does not
-     * start with a quote is one literal text): {@code "a b" "c"}, with {@code \"}, {@code \\} and {@code \DDD}
-     * escapes.
-     */
-    static String quotedStrings(org.xbill.DNS.TXTRecord t) {
-        StringBuilder sb = new StringBuilder();
-        for (byte[] s : t.getStringsAsByteArrays()) {
-            if (!sb.isEmpty()) {
-                sb.append(' ');
-            }
-            sb.append('"');
-            for (byte b : s) {
-                int c = b & 0xFF;
-                if (c == '"' || c == '\\') {
-                    sb.append('\\').append((char) c);
-                } else if (c < 0x20 || c >= 0x7F) {
-                    sb.append('\\').append(String.format("%03d", c));
-                } else {
-                    sb.append((char) c);
-                }
-            }
-            sb.append('"');
-        }
-        return sb.toString();
     }
 
     /** Null when every changed RRset is served as the update left it, else what differs. */

@@ -1,7 +1,6 @@
 package dev.zonekeeper.dns.updates;
 
 import dev.zonekeeper.dns.metrics.DnsMetrics;
-import dev.zonekeeper.dns.server.UpdateHandler;
 import dev.zonekeeper.dns.update.UpdateOutcome;
 import dev.zonekeeper.dns.update.UpdatePolicy;
 import dev.zonekeeper.dns.update.UpdateService;
@@ -16,11 +15,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +33,7 @@ import org.xbill.DNS.Type;
  * AXFR signed with the key of a policy for the zone ({@link UpdateService#transferPolicy}) is answered with the whole
  * zone, signed, so that a client such as ExternalDNS can list what it owns; any other AXFR stays REFUSED. Every outcome is counted ({@link DnsMetrics#update}).
  */
-public final class LocalUpdates implements UpdateHandler, AutoCloseable {
+public final class LocalUpdates extends BoundedHandler {
     private static final Logger LOG = LoggerFactory.getLogger(LocalUpdates.class);
     /** Bytes of one transfer message before the next is started (as the operator's transfer server). */
     private static final int MESSAGE_BYTES = 16_384;
@@ -47,10 +41,6 @@ public final class LocalUpdates implements UpdateHandler, AutoCloseable {
     private final UpdateService service;
     private final Supplier<ZoneSet> served;
     private final Set<Name> zones;
-    private final DnsMetrics metrics;
-    private final Semaphore slots;
-    private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("zk-update-", 0).factory());
 
     /**
      * @param zones the served zones: the only zone label values metrics use (anything else counts as "none")
@@ -63,10 +53,9 @@ public final class LocalUpdates implements UpdateHandler, AutoCloseable {
             int maxInFlight,
             int rate,
             DnsMetrics metrics) {
+        super("zk-update-", maxInFlight, metrics);
         this.served = served;
         this.zones = Set.copyOf(zones);
-        this.metrics = metrics;
-        this.slots = new Semaphore(maxInFlight);
         UpdateService.Options defaults = UpdateService.Options.DEFAULT;
         this.service = new UpdateService(
                 store,
@@ -97,67 +86,34 @@ public final class LocalUpdates implements UpdateHandler, AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<byte[]> update(byte[] request, InetAddress client, boolean overTcp) {
-        long start = System.nanoTime();
-        CompletableFuture<byte[]> answer = new CompletableFuture<>();
-        boolean started = run(() -> {
-            try {
-                answer.complete(service.handle(request, client, overTcp));
-            } catch (InterruptedException e) {
-                answer.complete(Replies.error(request, Rcode.SERVFAIL));
-            } catch (RuntimeException e) {
-                LOG.warn("update failed: {}", e.toString());
-                metrics.update("none", "store_failed", System.nanoTime() - start);
-                answer.complete(Replies.error(request, Rcode.SERVFAIL));
-            }
-        });
-        if (!started) {
-            metrics.update("none", "refused_overload", System.nanoTime() - start);
-            answer.complete(Replies.error(request, Rcode.REFUSED));
+    byte[] answer(byte[] request, InetAddress client, boolean overTcp, long start) {
+        try {
+            return service.handle(request, client, overTcp);
+        } catch (InterruptedException e) {
+            return Replies.error(request, Rcode.SERVFAIL); // closing
+        } catch (RuntimeException e) {
+            LOG.warn("update failed: {}", e.toString());
+            metrics.update("none", "store_failed", System.nanoTime() - start);
+            return Replies.error(request, Rcode.SERVFAIL);
         }
-        return answer;
     }
 
     @Override
-    public CompletableFuture<Void> transfer(byte[] request, InetAddress client, MessageSink out) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        boolean started = run(() -> {
-            try {
-                serveTransfer(request, out);
-                done.complete(null);
-            } catch (IOException | RuntimeException e) {
-                metrics.updateTransfer("aborted");
-                done.completeExceptionally(e);
-            }
-        });
-        if (!started) {
-            metrics.updateTransfer("refused_overload");
-            try {
-                out.message(Replies.error(request, Rcode.REFUSED), true);
-                done.complete(null);
-            } catch (IOException e) {
-                done.completeExceptionally(e);
-            }
+    void stream(byte[] request, MessageSink out) throws IOException {
+        try {
+            serveTransfer(request, out);
+        } catch (IOException | RuntimeException e) {
+            metrics.updateTransfer("aborted");
+            throw e instanceof IOException io ? io : new IOException(e);
         }
-        return done;
     }
 
-    private boolean run(Runnable task) {
-        if (!slots.tryAcquire()) {
-            return false;
-        }
-        try {
-            threads.execute(() -> {
-                try {
-                    task.run();
-                } finally {
-                    slots.release();
-                }
-            });
-            return true;
-        } catch (RejectedExecutionException e) {
-            slots.release();
-            return false;
+    @Override
+    void overloaded(boolean transfer, long nanos) {
+        if (transfer) {
+            metrics.updateTransfer("refused_overload");
+        } else {
+            metrics.update("none", "refused_overload", nanos);
         }
     }
 
@@ -228,10 +184,5 @@ public final class LocalUpdates implements UpdateHandler, AutoCloseable {
             r.addRecord(q, Section.QUESTION);
         }
         return r;
-    }
-
-    @Override
-    public void close() {
-        threads.shutdownNow();
     }
 }

@@ -1,7 +1,6 @@
 package dev.zonekeeper.dns.updates;
 
 import dev.zonekeeper.dns.metrics.DnsMetrics;
-import dev.zonekeeper.dns.server.UpdateHandler;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -11,11 +10,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +31,7 @@ import org.xbill.DNS.Type;
  * at once. A primary that cannot be reached or does not answer within the timeout gets the client SERVFAIL. Each
  * outcome is counted ({@link DnsMetrics#updateForwarded}, {@link DnsMetrics#updateTransfer}).
  */
-public final class PrimaryRelay implements UpdateHandler, AutoCloseable {
+public final class PrimaryRelay extends BoundedHandler {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryRelay.class);
     private static final long WARN_EVERY_NANOS = 10_000_000_000L;
 
@@ -56,70 +50,30 @@ public final class PrimaryRelay implements UpdateHandler, AutoCloseable {
 
     private final InetSocketAddress primary;
     private final Settings settings;
-    private final DnsMetrics metrics;
-    private final Semaphore slots;
-    private final ExecutorService threads = Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("zk-update-relay-", 0).factory());
     private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
 
     public PrimaryRelay(InetSocketAddress primary, Settings settings, DnsMetrics metrics) {
+        super("zk-update-relay-", settings.maxInFlight(), metrics);
         this.primary = primary;
         this.settings = settings;
-        this.metrics = metrics;
-        this.slots = new Semaphore(settings.maxInFlight());
     }
 
     @Override
-    public CompletableFuture<byte[]> update(byte[] request, InetAddress client, boolean overTcp) {
-        long start = System.nanoTime();
-        CompletableFuture<byte[]> answer = new CompletableFuture<>();
-        if (!run(() -> answer.complete(relayUpdate(request, start)))) {
-            metrics.updateForwarded("refused_overload", System.nanoTime() - start);
-            answer.complete(Replies.error(request, Rcode.REFUSED));
-        }
-        return answer;
+    byte[] answer(byte[] request, InetAddress client, boolean overTcp, long start) {
+        return relayUpdate(request, start);
     }
 
     @Override
-    public CompletableFuture<Void> transfer(byte[] request, InetAddress client, MessageSink out) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        boolean started = run(() -> {
-            try {
-                relayTransfer(request, out);
-                done.complete(null);
-            } catch (IOException | RuntimeException e) {
-                done.completeExceptionally(e);
-            }
-        });
-        if (!started) {
+    void stream(byte[] request, MessageSink out) throws IOException {
+        relayTransfer(request, out);
+    }
+
+    @Override
+    void overloaded(boolean transfer, long nanos) {
+        if (transfer) {
             metrics.updateTransfer("refused_overload");
-            try {
-                out.message(Replies.error(request, Rcode.REFUSED), true);
-                done.complete(null);
-            } catch (IOException e) {
-                done.completeExceptionally(e);
-            }
-        }
-        return done;
-    }
-
-    /** Runs {@code task} on a relay thread within the in-flight bound; false when the bound is reached. */
-    private boolean run(Runnable task) {
-        if (!slots.tryAcquire()) {
-            return false;
-        }
-        try {
-            threads.execute(() -> {
-                try {
-                    task.run();
-                } finally {
-                    slots.release();
-                }
-            });
-            return true;
-        } catch (RejectedExecutionException e) { // closing
-            slots.release();
-            return false;
+        } else {
+            metrics.updateForwarded("refused_overload", nanos);
         }
     }
 
@@ -251,10 +205,5 @@ public final class PrimaryRelay implements UpdateHandler, AutoCloseable {
         } else {
             LOG.debug(format, primary, e.toString());
         }
-    }
-
-    @Override
-    public void close() {
-        threads.shutdownNow();
     }
 }
