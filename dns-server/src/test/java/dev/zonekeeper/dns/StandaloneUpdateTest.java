@@ -329,6 +329,33 @@ class StandaloneUpdateTest {
     }
 
     @Test
+    void withoutAPolicyUpdateIsNotImplementedAsBefore() throws Exception {
+        writeRecords();
+        Files.delete(records.resolve("policies.yaml"));
+        DnsServer server = start();
+
+        UpdateClients.Result r = UpdateClients.run(
+                Tool.NSUPDATE,
+                dns(server),
+                key("hmac-sha256"),
+                false,
+                List.of("zone example.test.", "update add x.example.test. 60 A 192.0.2.1"));
+
+        assertThat(r.output()).contains("NOTIMP");
+        assertThat(served(server, "x.example.test.", Type.A)).isEmpty();
+        assertThat(KnotSecondary.kdig(
+                                "@" + dns(server).getAddress().getHostAddress(),
+                                "-p" + dns(server).getPort(),
+                                "-y",
+                                key("hmac-sha256"),
+                                "example.test.",
+                                "AXFR",
+                                "+tcp")
+                        .output())
+                .contains("REFUSED");
+    }
+
+    @Test
     void refusalsAndBadSignatures() throws Exception {
         DnsServer server = start();
         String sha = key("hmac-sha256");

@@ -49,7 +49,7 @@ final class FullPath {
      */
     ByteBuf answer(QueryScratch s, ZoneSet zones, boolean countQuery) {
         UpdatePath u = updates;
-        if (u != null && ((s.flags >>> 11) & 0xF) == Opcode.UPDATE) {
+        if (u != null && ((s.flags >>> 11) & 0xF) == Opcode.UPDATE && u.enabled()) {
             return u.update(s); // by the opcode alone: the handler parses what it needs
         }
         Exchange x = writer.exchange(s);
@@ -148,7 +148,9 @@ final class FullPath {
 
     /** An AXFR over TCP carrying a TSIG, with a handler for it; unsigned ones stay REFUSED. */
     private boolean signedAxfrOverTcp(Message query, Exchange x) {
-        return updates != null
+        UpdatePath u = updates;
+        return u != null
+                && u.enabled()
                 && x.transport == TransportKind.TCP
                 && query.getQuestion().getType() == Type.AXFR
                 && query.getTSIG() != null;

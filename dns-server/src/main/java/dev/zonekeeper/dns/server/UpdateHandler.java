@@ -13,6 +13,14 @@ import java.util.concurrent.CompletableFuture;
 public interface UpdateHandler {
 
     /**
+     * False while this handler takes nothing (standalone mode without any DnsUpdatePolicy): the server then answers
+     * as it does without one, UPDATE with NOTIMP and every AXFR with REFUSED, counted as bad input.
+     */
+    default boolean enabled() {
+        return true;
+    }
+
+    /**
      * Answers one UPDATE request ({@code request} as received, hostile): completes with the response's wire bytes,
      * whose ID is the request's, or with null to send nothing.
      */

@@ -33,6 +33,10 @@ final class UpdatePath {
         this.handler = handler;
     }
 
+    boolean enabled() {
+        return handler.enabled();
+    }
+
     /** Hands the UPDATE in {@code s} to the handler; its answer is sent later. Returns null (nothing now). */
     ByteBuf update(QueryScratch s) {
         metrics.query(s.transport, -1);
@@ -43,8 +47,7 @@ final class UpdatePath {
         try {
             answer = handler.update(request, client(x.context), tcp);
         } catch (RuntimeException e) {
-            LOG.warn("update handler failed: {}", e.toString());
-            return null;
+            answer = CompletableFuture.failedFuture(e); // answered below as any failure
         }
         answer.whenComplete((response, err) -> {
             if (err != null) {

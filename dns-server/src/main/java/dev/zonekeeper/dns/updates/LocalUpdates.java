@@ -85,6 +85,12 @@ public final class LocalUpdates extends BoundedHandler {
         service.policies(list);
     }
 
+    /** UPDATE is off until a DnsUpdatePolicy exists: until then the server answers NOTIMP, as it always has. */
+    @Override
+    public boolean enabled() {
+        return service.enabled();
+    }
+
     @Override
     byte[] answer(byte[] request, InetAddress client, boolean overTcp, long start) {
         try {
