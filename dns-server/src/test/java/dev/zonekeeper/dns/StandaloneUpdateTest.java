@@ -343,16 +343,7 @@ class StandaloneUpdateTest {
 
         assertThat(r.output()).contains("NOTIMP");
         assertThat(served(server, "x.example.test.", Type.A)).isEmpty();
-        assertThat(KnotSecondary.kdig(
-                                "@" + dns(server).getAddress().getHostAddress(),
-                                "-p" + dns(server).getPort(),
-                                "-y",
-                                key("hmac-sha256"),
-                                "example.test.",
-                                "AXFR",
-                                "+tcp")
-                        .output())
-                .contains("REFUSED");
+        assertThat(axfr(server, key("hmac-sha256")).output()).contains("REFUSED");
     }
 
     @Test
@@ -494,22 +485,26 @@ class StandaloneUpdateTest {
                 false,
                 List.of("zone example.test.", "update add listed.example.test. 60 TXT owned"));
         assertThat(r.rcode()).as(r.output()).isEqualTo("NOERROR");
-        String at = "@" + dns(server).getAddress().getHostAddress();
-        String port = "-p" + dns(server).getPort();
-
-        KnotSecondary.Dig signed =
-                KnotSecondary.kdig(at, port, "-y", key("hmac-sha256"), "example.test.", "AXFR", "+tcp");
+        KnotSecondary.Dig signed = axfr(server, key("hmac-sha256"));
 
         assertThat(signed.output()).doesNotContain("REFUSED").doesNotContain("failed");
         assertThat(signed.records())
                 .anySatisfy(
                         l -> assertThat(l).startsWith("listed.example.test.").contains("TXT"))
                 .anySatisfy(l -> assertThat(l).startsWith("hand.example.test.").contains("192.0.2.99"));
-        assertThat(KnotSecondary.kdig(at, port, "example.test.", "AXFR", "+tcp").output())
-                .contains("REFUSED");
-        assertThat(KnotSecondary.kdig(
-                                at, port, "-y", "hmac-sha256:acme:" + secret("wrong"), "example.test.", "AXFR", "+tcp")
-                        .output())
-                .contains("REFUSED");
+        assertThat(axfr(server, null).output()).contains("REFUSED");
+        assertThat(axfr(server, "hmac-sha256:acme:" + secret("wrong")).output()).contains("REFUSED");
+    }
+
+    /** {@code kdig AXFR example.test. +tcp} against the server, signed with {@code key} (null: unsigned). */
+    private static KnotSecondary.Dig axfr(DnsServer server, String key) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of(
+                "@" + dns(server).getAddress().getHostAddress(),
+                "-p" + dns(server).getPort()));
+        if (key != null) {
+            args.addAll(List.of("-y", key));
+        }
+        args.addAll(List.of("example.test.", "AXFR", "+tcp"));
+        return KnotSecondary.kdig(args.toArray(new String[0]));
     }
 }
