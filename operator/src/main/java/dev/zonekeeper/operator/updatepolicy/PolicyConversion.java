@@ -162,13 +162,14 @@ public final class PolicyConversion {
 
     private static Grant grant(DnsUpdatePolicySpec.Grant g, Name zone, Name within) {
         if (g == null || g.getMatch() == null) {
-            throw new IllegalArgumentException("match is missing (name, subdomain or wildcard)");
+            throw new IllegalArgumentException("match is missing (name, subdomain, wildcard or acme-challenge)");
         }
         Name n = absolute(g.getName());
         Grant.Match match = switch (g.getMatch()) {
             case NAME -> Grant.Match.NAME;
             case SUBDOMAIN -> Grant.Match.SUBDOMAIN;
             case WILDCARD -> Grant.Match.WILDCARD;
+            case ACME_CHALLENGE -> Grant.Match.ACME_CHALLENGE;
         };
         if (match == Grant.Match.WILDCARD && !n.isWild()) {
             throw new IllegalArgumentException("match wildcard needs a name starting with \"*.\", found " + n);

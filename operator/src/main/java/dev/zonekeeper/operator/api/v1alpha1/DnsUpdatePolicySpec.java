@@ -132,7 +132,9 @@ public class DnsUpdatePolicySpec {
         @JsonProperty("subdomain")
         SUBDOMAIN,
         @JsonProperty("wildcard")
-        WILDCARD
+        WILDCARD,
+        @JsonProperty("acme-challenge")
+        ACME_CHALLENGE
     }
 
     /** One thing the key may change. */
@@ -141,7 +143,9 @@ public class DnsUpdatePolicySpec {
     public static class Grant {
         @Required
         @JsonPropertyDescription("name: exactly the name; subdomain: the name and every name below it; wildcard: "
-                + "every name the wildcard name (*.dyn.example.test) matches, i.e. strictly below it.")
+                + "every name the wildcard name (*.dyn.example.test) matches, i.e. strictly below it; acme-challenge: "
+                + "only _acme-challenge.<n> where <n> is the name or below it (ACME DNS-01 for every certificate in "
+                + "a zone).")
         private Match match;
 
         @Required
