@@ -125,7 +125,8 @@ public final class KnotServer implements AutoCloseable {
         deleteRecursively(dir);
     }
 
-    private static void deleteRecursively(Path root) {
+    /** Deletes a temp directory and what it holds, best effort (BindServer uses it too). */
+    static void deleteRecursively(Path root) {
         if (!Files.exists(root)) {
             return;
         }
@@ -158,7 +159,7 @@ public final class KnotServer implements AutoCloseable {
                 .until(() -> {
                     process.assertAlive();
                     for (String origin : origins) {
-                        if (!answersSoa(origin)) {
+                        if (!answersSoa(address, origin)) {
                             return false;
                         }
                     }
@@ -166,7 +167,8 @@ public final class KnotServer implements AutoCloseable {
                 });
     }
 
-    private boolean answersSoa(String origin) throws IOException {
+    /** True when the server at {@code address} answers the SOA of {@code origin} authoritatively (BindServer too). */
+    static boolean answersSoa(InetSocketAddress address, String origin) throws IOException {
         SimpleResolver resolver = new SimpleResolver(address);
         resolver.setTimeout(Duration.ofMillis(500));
         Message query = Message.newQuery(
@@ -175,7 +177,8 @@ public final class KnotServer implements AutoCloseable {
         return response.getRcode() == Rcode.NOERROR && response.getHeader().getFlag(Flags.AA);
     }
 
-    private static InetSocketAddress freePort(InetAddress host) {
+    /** A port free for both UDP and TCP on {@code host} (BindServer uses it too). */
+    static InetSocketAddress freePort(InetAddress host) {
         for (int tries = 0; tries < 100; tries++) {
             int port = ThreadLocalRandom.current().nextInt(20000, 60000);
             try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(host, port));
