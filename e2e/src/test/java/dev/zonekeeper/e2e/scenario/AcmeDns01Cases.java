@@ -2,10 +2,15 @@ package dev.zonekeeper.e2e.scenario;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.zonekeeper.e2e.cluster.Prerequisites;
 import dev.zonekeeper.e2e.scenario.Commands.Result;
 import dev.zonekeeper.testing.DnsClients;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +31,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -94,7 +100,12 @@ abstract class AcmeDns01Cases {
     DnsUnderTest dns;
     Pebble pebble;
 
-    /** Starts the server granting each client's key TXT at {@link #CHALLENGE_NAMES} in {@link #ZONE}. */
+    final CertbotExample example = CertbotExample.read();
+
+    /**
+     * Starts the server granting each client's key TXT at {@link #CHALLENGE_NAMES} in {@link #ZONE}, and the key of
+     * {@code examples/certbot} what its policy grants.
+     */
     abstract DnsUnderTest startDns(Path dir);
 
     @BeforeAll
@@ -146,31 +157,60 @@ abstract class AcmeDns01Cases {
         assertNoChallengeLeft();
     }
 
+    /**
+     * examples/certbot as its README says: its policy and Secret on the server (converted to keyFile for Zonekeeper
+     * standalone), its rfc2136.ini with only server and port changed, its certbot names.
+     */
+    @Test
+    void theCertbotExampleIssuesItsCertificate() throws Exception {
+        Path work = Files.createTempDirectory(dir, "certbot-example-");
+        String ini = example.ini()
+                .replaceAll("(?m)^dns_rfc2136_server = .*$", "dns_rfc2136_server = " + host())
+                .replaceAll(
+                        "(?m)^dns_rfc2136_port = .*$",
+                        "dns_rfc2136_port = " + dns.address().getPort());
+        Issuance issuance = certbot(CertbotExample.NAMES, ini, work);
+
+        assertThat(issuance.result().exitCode())
+                .as("%s\n%s\n%s", issuance.result(), dns.log(), pebble.tail())
+                .isZero();
+        X509Certificate leaf = Pebble.certificates(Files.readString(issuance.certificate(), StandardCharsets.US_ASCII))
+                .getFirst();
+        assertThat(dnsNames(leaf)).isEqualTo(new TreeSet<>(CertbotExample.NAMES));
+        leaf.verify(pebble.intermediate().getPublicKey());
+        assertNoChallengeLeft();
+    }
+
     private Issuance issue(Client client, List<String> names, String secret, Path work) throws IOException {
         return switch (client) {
-            case CERTBOT -> certbot(names, secret, work);
+            case CERTBOT ->
+                certbot(
+                        names,
+                        """
+                        dns_rfc2136_server = %s
+                        dns_rfc2136_port = %d
+                        dns_rfc2136_name = %s
+                        dns_rfc2136_secret = %s
+                        dns_rfc2136_algorithm = %s
+                        """.formatted(
+                                        host(),
+                                        dns.address().getPort(),
+                                        Client.CERTBOT.keyName,
+                                        secret,
+                                        Client.CERTBOT.algorithm.toUpperCase()),
+                        work);
             case LEGO -> lego(names, secret, work);
         };
     }
 
+    private String host() {
+        return dns.address().getAddress().getHostAddress();
+    }
+
     /** certbot certonly with the dns-rfc2136 plugin, its credentials in an ini file as its docs show. */
-    private Issuance certbot(List<String> names, String secret, Path work) throws IOException {
+    private Issuance certbot(List<String> names, String credentials, Path work) throws IOException {
         Path ini = work.resolve("rfc2136.ini");
-        Files.writeString(
-                ini,
-                """
-                dns_rfc2136_server = %s
-                dns_rfc2136_port = %d
-                dns_rfc2136_name = %s
-                dns_rfc2136_secret = %s
-                dns_rfc2136_algorithm = %s
-                """.formatted(
-                                dns.address().getAddress().getHostAddress(),
-                                dns.address().getPort(),
-                                Client.CERTBOT.keyName,
-                                secret,
-                                Client.CERTBOT.algorithm.toUpperCase()),
-                StandardCharsets.UTF_8);
+        Files.writeString(ini, credentials, StandardCharsets.UTF_8);
         // certbot warns about a credentials file others can read
         Files.setPosixFilePermissions(ini, PosixFilePermissions.fromString("rw-------"));
         List<String> command = new ArrayList<>(List.of(
@@ -230,7 +270,8 @@ abstract class AcmeDns01Cases {
 
     /** dig (a client other than the two ACME clients) finds no TXT at any challenge name. */
     private void assertNoChallengeLeft() {
-        for (String name : CHALLENGE_NAMES) {
+        for (String name : Stream.concat(CHALLENGE_NAMES.stream(), Stream.of(CertbotExample.CHALLENGE_NAME))
+                .toList()) {
             DnsClients.Reply reply = DnsClients.dig(dns.address(), name, "TXT");
             assertThat(reply.rcode()).as("%s TXT", name).isIn("NOERROR", "NXDOMAIN");
             assertThat(reply.answer())
@@ -240,6 +281,62 @@ abstract class AcmeDns01Cases {
     }
 
     record Issuance(Result result, Path certificate) {}
+
+    /** {@code examples/certbot}: the key of its Secret, its DnsUpdatePolicy, its rfc2136.ini. */
+    record CertbotExample(String keyName, String algorithm, String secret, ObjectNode policy, String ini) {
+        /** The names its README's certbot command asks for, and where both put their challenge. */
+        static final List<String> NAMES = List.of("internal.example.test", "*.internal.example.test");
+
+        static final String CHALLENGE_NAME = "_acme-challenge.internal.example.test";
+
+        static CertbotExample read() {
+            Path dir = Prerequisites.repoRoot().resolve("examples/certbot");
+            try {
+                String key = null;
+                ObjectNode policy = null;
+                try (MappingIterator<ObjectNode> docs = new YAMLMapper()
+                        .readerFor(ObjectNode.class)
+                        .readValues(dir.resolve("policy.yaml").toFile())) {
+                    for (ObjectNode doc : docs.readAll()) {
+                        switch (doc.path("kind").asText()) {
+                            case "Secret" ->
+                                key = doc.path("stringData").path("tsig.key").asText();
+                            case "DnsUpdatePolicy" -> policy = doc;
+                            default -> throw new AssertionError("unexpected " + doc.path("kind"));
+                        }
+                    }
+                }
+                assertThat(key).as("the Secret's tsig.key").isNotNull();
+                assertThat(policy).as("the DnsUpdatePolicy").isNotNull();
+                String[] parts = key.split(":", 3);
+                return new CertbotExample(
+                        parts[0],
+                        parts[1],
+                        parts[2],
+                        policy,
+                        Files.readString(dir.resolve("rfc2136.ini"), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + dir, e);
+            }
+        }
+
+        /** The policy's grants as BIND {@code update-policy} rules. */
+        String bindGrants() {
+            StringBuilder rules = new StringBuilder();
+            for (JsonNode grant : policy.path("spec").path("grants")) {
+                rules.append("grant ")
+                        .append(keyName)
+                        .append(' ')
+                        .append(grant.path("match").asText())
+                        .append(' ')
+                        .append(grant.path("name").asText())
+                        .append(". ");
+                grant.path("types").forEach(t -> rules.append(t.asText()).append(' '));
+                rules.append("; ");
+            }
+            return rules.toString();
+        }
+    }
 
     /** Where tools.sh put pebble, its test certificates, certbot and lego-dns01 (built by test-all.sh). */
     record Tools(Path pebble, Path pebbleCerts, Path certbot, Path lego) {
