@@ -268,8 +268,12 @@ abstract class AcmeDns01Cases {
         return new Issuance(result, work.resolve("out/cert.pem"));
     }
 
-    /** dig (a client other than the two ACME clients) finds no TXT at any challenge name. */
+    /** Where the server keeps records, checked after each case: nothing of a challenge may stay there either. */
+    void assertNoChallengeStored() {}
+
+    /** dig (a client other than the two ACME clients) finds no TXT at any challenge name, nor does the server keep one. */
     private void assertNoChallengeLeft() {
+        assertNoChallengeStored();
         for (String name : Stream.concat(CHALLENGE_NAMES.stream(), Stream.of(CertbotExample.CHALLENGE_NAME))
                 .toList()) {
             DnsClients.Reply reply = DnsClients.dig(dns.address(), name, "TXT");
@@ -282,8 +286,8 @@ abstract class AcmeDns01Cases {
 
     record Issuance(Result result, Path certificate) {}
 
-    /** {@code examples/certbot}: the key of its Secret, its DnsUpdatePolicy, its rfc2136.ini. */
-    record CertbotExample(String keyName, String algorithm, String secret, ObjectNode policy, String ini) {
+    /** {@code examples/certbot}: the key of its Secret, its DnsUpdatePolicy, its rfc2136.ini, its directory. */
+    record CertbotExample(String keyName, String algorithm, String secret, ObjectNode policy, String ini, Path dir) {
         /** The names its README's certbot command asks for, and where both put their challenge. */
         static final List<String> NAMES = List.of("internal.example.test", "*.internal.example.test");
 
@@ -308,13 +312,18 @@ abstract class AcmeDns01Cases {
                 }
                 assertThat(key).as("the Secret's tsig.key").isNotNull();
                 assertThat(policy).as("the DnsUpdatePolicy").isNotNull();
+                Path keyFile = dir.resolve(policy.path("spec").path("keyFile").asText());
+                assertThat(Files.readString(keyFile, StandardCharsets.UTF_8).strip())
+                        .as("standalone mode's %s holds the Secret's key", keyFile)
+                        .isEqualTo(key);
                 String[] parts = key.split(":", 3);
                 return new CertbotExample(
                         parts[0],
                         parts[1],
                         parts[2],
                         policy,
-                        Files.readString(dir.resolve("rfc2136.ini"), StandardCharsets.UTF_8));
+                        Files.readString(dir.resolve("rfc2136.ini"), StandardCharsets.UTF_8),
+                        dir);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + dir, e);
             }
