@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -130,11 +132,24 @@ abstract class AcmeDns01Cases {
     @CsvSource({"CERTBOT, SINGLE_NAME", "CERTBOT, WILDCARD_AND_APEX", "LEGO, SINGLE_NAME", "LEGO, WILDCARD_AND_APEX"})
     void issuesACertificateAndLeavesNoChallengeBehind(Client client, Names names) throws Exception {
         Path work = Files.createTempDirectory(dir, client.name().toLowerCase() + "-");
-        Issuance issuance = issue(client, names.names, secrets.get(client), work);
+        String challenge = "_acme-challenge." + names.names.getFirst();
+        Issuance issuance;
+        int mostValuesSeen;
+        try (ChallengeWatch watch = new ChallengeWatch(dns.address(), challenge)) {
+            issuance = issue(client, names.names, secrets.get(client), work);
+            mostValuesSeen = watch.mostValuesSeen();
+        }
 
         assertThat(issuance.result().exitCode())
                 .as("%s for %s\n%s\n%s\n%s", client, names.names, issuance.result(), dns.log(), pebble.tail())
                 .isZero();
+        // certbot publishes every challenge, then has them checked: the apex's and the wildcard's value stand side by
+        // side at one name for at least its propagation wait (1 s). lego's dnsupdate provider solves one after the
+        // other, replacing the RRset each time.
+        int expected = client == Client.CERTBOT ? names.names.size() : 1;
+        assertThat(mostValuesSeen)
+                .as("most TXT values seen at once at %s while %s ran", challenge, client)
+                .isEqualTo(expected);
         assertThat(issuance.certificate()).as("the certificate file").isRegularFile();
         X509Certificate leaf = Pebble.certificates(Files.readString(issuance.certificate(), StandardCharsets.US_ASCII))
                 .getFirst();
@@ -285,6 +300,48 @@ abstract class AcmeDns01Cases {
     }
 
     record Issuance(Result result, Path certificate) {}
+
+    /**
+     * Asks the server for the TXT at one challenge name every 50 ms while a client runs, from another thread, and
+     * keeps the most values one answer held: what a resolver saw of the challenge.
+     */
+    static final class ChallengeWatch implements AutoCloseable {
+        private final AtomicInteger most = new AtomicInteger();
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final Thread thread;
+
+        ChallengeWatch(InetSocketAddress server, String name) {
+            thread = Thread.ofVirtual().start(() -> {
+                while (!stop.get()) {
+                    try {
+                        int values =
+                                DnsClients.dnsjava(server, name, "TXT").answer().size();
+                        most.accumulateAndGet(values, Math::max);
+                        Thread.sleep(50);
+                    } catch (IOException e) {
+                        // a lost answer: ask again
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int mostValuesSeen() {
+            close();
+            return most.get();
+        }
+
+        @Override
+        public void close() {
+            stop.set(true);
+            try {
+                thread.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 
     /** {@code examples/certbot}: the key of its Secret, its DnsUpdatePolicy, its rfc2136.ini, its directory. */
     record CertbotExample(String keyName, String algorithm, String secret, ObjectNode policy, String ini, Path dir) {
