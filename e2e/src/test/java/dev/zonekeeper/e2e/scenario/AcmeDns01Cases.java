@@ -48,7 +48,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * publishes side by side). The certificate must name exactly what was asked, be issued by pebble's intermediate, and
  * no challenge TXT may be left in the zone afterwards; a client with a wrong TSIG secret gets no certificate.
  *
- * <p>A subclass chooses the DNS server: {@link AcmeDns01BindTest} is BIND 9, the reference. The tools are built by
+ * <p>A subclass chooses the DNS server: {@link AcmeDns01Test} is Zonekeeper (standalone), {@link AcmeDns01BindTest}
+ * BIND 9, the reference. The tools are built by
  * {@code e2e/scripts/tools.sh pebble|certbot|lego-dns01} (test-all.sh runs them); a missing tool fails the test with
  * the command that builds it.
  */
