@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Zonekeeper: installs what the tests need when it is missing (Debian packages; the Kubernetes
-# control plane and helm, built with Go from the Go module proxy and cached by version), then the whole Maven build
-# with every module's tests (unit, real sockets against dig/kdig/Knot, a real kube-apiserver, the chart, e2e).
+# control plane, helm and the ACME tools, built with Go from the Go module proxy or installed from PyPI and cached by
+# version), then the whole Maven build with every module's tests (unit, real sockets against dig/kdig/Knot/BIND, a
+# real kube-apiserver, the chart, e2e).
 # Usage: e2e/scripts/test-all.sh [extra Maven arguments]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,8 +15,9 @@ say() { echo "[test-all] $*"; }
 zk_pick_jdk
 say "JDK: $JAVA_HOME"
 
-# Debian packages the tests drive: dig, kdig, knotd (a real peer and upstream), ip (network namespaces), curl.
-declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsupdate]=bind9-dnsutils [knsupdate]=knot-dnsutils [knotd]=knot [ip]=iproute2 [curl]=curl [openssl]=openssl)
+# Debian packages the tests drive: dig, kdig, nsupdate, knsupdate, knotd (a real peer and upstream), named (BIND,
+# the dynamic-update reference), ip (network namespaces), curl.
+declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsupdate]=bind9-dnsutils [knsupdate]=knot-dnsutils [knotd]=knot [named]=bind9 [ip]=iproute2 [curl]=curl [openssl]=openssl)
 missing=()
 for tool in "${!pkg[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${pkg[$tool]}")
@@ -39,6 +41,11 @@ if [ "${ZK_SKIP_TOOLS:-}" != "1" ]; then
   bash e2e/scripts/tools.sh k8s
   bash e2e/scripts/tools.sh helm
   bash e2e/scripts/tools.sh coredns
+  # ACME DNS-01 issuance (e2e AcmeDns01Test): the pebble CA, certbot + certbot-dns-rfc2136 from PyPI in a venv, and
+  # lego v5 as a library (e2e/clients/lego-dns01); about 1.5 minutes on a new machine
+  bash e2e/scripts/tools.sh pebble
+  bash e2e/scripts/tools.sh certbot
+  bash e2e/scripts/tools.sh lego-dns01
 fi
 export HELM="${HELM:-$(bash e2e/scripts/tools.sh path helm)}"
 

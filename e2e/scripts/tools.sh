@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Builds and caches the third-party binaries the end-to-end tests, benchmarks and README walkthrough use:
-# the Kubernetes control plane (etcd, kube-apiserver, kubectl), helm and CoreDNS. Everything is compiled from
-# source with Go; the only network access is the Go module proxy. Binaries are cached by version, so a warm
-# machine skips the build.
+# the Kubernetes control plane (etcd, kube-apiserver, kubectl), helm and CoreDNS, and the ACME DNS-01 tools (pebble,
+# certbot with certbot-dns-rfc2136, lego as a library). Everything Go is compiled from source; the only network
+# access is the Go module proxy (and PyPI for certbot). Binaries are cached by version, so a warm machine skips the
+# build.
 #
 #   tools.sh k8s        etcd + kube-apiserver + kubectl, where Fabric8 kube-api-test looks for them:
 #                       ${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/<version>-<os>-<arch>/
 #   tools.sh helm       helm into ${ZK_TOOLS_CACHE:-$HOME/.cache/zonekeeper/bin}/helm-<version>/helm
 #   tools.sh coredns    coredns into ${ZK_TOOLS_CACHE:-$HOME/.cache/zonekeeper/bin}/coredns-<version>/coredns
+#   tools.sh pebble     the ACME test CA into ${ZK_TOOLS_CACHE:-...}/pebble-<version>/pebble, its test certificates
+#                       (pebble.minica.pem, localhost/cert.pem, localhost/key.pem) beside it in certs/
+#   tools.sh certbot    certbot + certbot-dns-rfc2136 (PyPI) in a venv: ${ZK_TOOLS_CACHE:-...}/certbot-<version>/bin/certbot
+#   tools.sh lego-dns01 e2e/clients/lego-dns01 (lego v5 as a library), cached by a hash of its sources:
+#                       ${ZK_TOOLS_CACHE:-...}/lego-dns01-<hash>/lego-dns01
 #   tools.sh all        all of the above, one after the other
-#   tools.sh path NAME  print the path of a cached binary (etcd, kube-apiserver, kubectl, helm, coredns);
+#   tools.sh path NAME  print the path of a cached binary (etcd, kube-apiserver, kubectl, helm, coredns, pebble,
+#                       pebble-certs (a directory), certbot, lego-dns01);
 #                       exits 1 (path still printed) when it has not been built yet
 #
-# Environment: GO (go binary, default: go on PATH, else /usr/local/go/bin/go), KUBE_API_TEST_DIR, ZK_TOOLS_CACHE,
+# Environment: GO (go binary, default: go on PATH, else /usr/local/go/bin/go), PYTHON (python3 >= 3.10 for
+# certbot, default: python3 on PATH), KUBE_API_TEST_DIR, ZK_TOOLS_CACHE,
 # ZK_TOOLS_FORCE=1 (rebuild even if cached), GOPROXY/GOSUMDB/GOMODCACHE/GOCACHE as usual for Go.
 set -euo pipefail
 
@@ -20,6 +28,8 @@ K8S_VERSION=1.33.4
 ETCD_VERSION=3.5.21
 HELM_VERSION=3.19.0
 COREDNS_VERSION=1.12.1
+PEBBLE_VERSION=2.10.3
+CERTBOT_VERSION=5.8.0 # certbot-dns-rfc2136 5.8.0 requires certbot and acme >= 5.8.0: all three pinned to it
 GO_MIN_MINOR=24 # Kubernetes 1.33, helm 3.19 and CoreDNS 1.12 need Go >= 1.24
 
 # Staging modules of k8s.io/kubernetes; its go.mod replaces them with ./staging/..., which a module that merely
@@ -32,6 +42,7 @@ sample-cli-plugin sample-controller"
 
 TOOLS_CACHE=${ZK_TOOLS_CACHE:-$HOME/.cache/zonekeeper/bin}
 KUBE_API_TEST_DIR=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 die() { printf '[tools] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -49,12 +60,23 @@ platform() {
 
 K8S_DIR="$KUBE_API_TEST_DIR/k8s/${K8S_VERSION}-$(platform)"
 
+# First 12 hex digits of the SHA-256 over the Go sources, go.mod and go.sum of a program in this repository (a
+# directory relative to the repository root): its cache key, so an edited program is rebuilt.
+source_hash() {
+  (cd "$REPO_ROOT/$1" && find . -maxdepth 1 -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort |
+    xargs sha256sum | sha256sum | cut -c1-12)
+}
+
 bin_path() {
   case "$1" in
     etcd | kube-apiserver | kubectl) printf '%s/%s' "$K8S_DIR" "$1" ;;
     helm) printf '%s/helm-%s/helm' "$TOOLS_CACHE" "$HELM_VERSION" ;;
     coredns) printf '%s/coredns-%s/coredns' "$TOOLS_CACHE" "$COREDNS_VERSION" ;;
-    *) die "unknown tool '$1' (known: etcd kube-apiserver kubectl helm coredns)" ;;
+    pebble) printf '%s/pebble-%s/pebble' "$TOOLS_CACHE" "$PEBBLE_VERSION" ;;
+    pebble-certs) printf '%s/pebble-%s/certs' "$TOOLS_CACHE" "$PEBBLE_VERSION" ;;
+    certbot) printf '%s/certbot-%s/bin/certbot' "$TOOLS_CACHE" "$CERTBOT_VERSION" ;;
+    lego-dns01) printf '%s/lego-dns01-%s/lego-dns01' "$TOOLS_CACHE" "$(source_hash e2e/clients/lego-dns01)" ;;
+    *) die "unknown tool '$1' (known: etcd kube-apiserver kubectl helm coredns pebble pebble-certs certbot lego-dns01)" ;;
   esac
 }
 
@@ -145,6 +167,10 @@ version_of() {
     kubectl) "$p" version --client 2>/dev/null | sed -n 's/^Client Version: v//p' ;;
     helm) "$p" version --template '{{.Version}}' 2>/dev/null | sed 's/^v//' ;;
     coredns) "$p" -version 2>/dev/null | sed -n 's/^CoreDNS-//p' ;;
+    pebble) "$p" -version 2>/dev/null | sed -n 's/^Pebble version: v\{0,1\}//p' ;;
+    # the venv is complete only once the install wrote this marker (a half-made venv has a certbot too)
+    certbot) cat "$(dirname "$(dirname "$p")")/.installed" 2>/dev/null ;;
+    lego-dns01) printf '%s' "$(source_hash e2e/clients/lego-dns01)" ;;
   esac
 }
 
@@ -250,6 +276,73 @@ cmd_helm() {
   report helm
 }
 
+cmd_pebble() {
+  local certs d
+  certs=$(bin_path pebble-certs)
+  if is_current pebble "$PEBBLE_VERSION" && [[ -f "$certs/pebble.minica.pem" ]]; then
+    log "pebble v$PEBBLE_VERSION already built"
+  else
+    go_install_tool pebble github.com/letsencrypt/pebble/v2/cmd/pebble "$PEBBLE_VERSION" \
+      "-s -w -X main.version=$PEBBLE_VERSION"
+    # pebble's HTTPS certificate (localhost, 127.0.0.1) and the test CA that signed it ship in its module; copied
+    # out of the module cache, which `go clean -modcache` may empty
+    d=$(cd / && "$GO" mod download -json "github.com/letsencrypt/pebble/v2@v$PEBBLE_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    [[ -f "$d/test/certs/pebble.minica.pem" ]] || die "pebble's test certificates not found in its module ($d)"
+    rm -rf "$certs.tmp.$$"
+    mkdir -p "$certs.tmp.$$/localhost"
+    install -m 0644 "$d/test/certs/pebble.minica.pem" "$certs.tmp.$$/"
+    install -m 0644 "$d/test/certs/localhost/cert.pem" "$d/test/certs/localhost/key.pem" "$certs.tmp.$$/localhost/"
+    rm -rf "$certs"
+    mv "$certs.tmp.$$" "$certs"
+  fi
+  report pebble
+}
+
+cmd_certbot() {
+  local venv py v t want="certbot==$CERTBOT_VERSION acme==$CERTBOT_VERSION certbot-dns-rfc2136==$CERTBOT_VERSION"
+  venv=$(dirname "$(dirname "$(bin_path certbot)")")
+  if is_current certbot "$want"; then
+    log "certbot $CERTBOT_VERSION already installed"
+  else
+    py=${PYTHON:-$(command -v python3 || true)}
+    [[ -n "$py" && -x "$py" ]] || die "python3 is not installed (certbot $CERTBOT_VERSION needs Python >= 3.10); set PYTHON=/path/to/python3"
+    v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || die "Python $v is too old: certbot $CERTBOT_VERSION needs >= 3.10"
+    t=$(date +%s)
+    log "installing $want from PyPI into $venv (Python $v)"
+    rm -rf "$venv"
+    "$py" -m venv "$venv" || die "'$py -m venv' failed (Debian: apt-get install python3-venv)"
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install -q --disable-pip-version-check $want || die "pip could not install $want"
+    printf '%s' "$want" >"$venv/.installed"
+    log "installed certbot $CERTBOT_VERSION in $(elapsed "$t")"
+  fi
+  log "$(printf '%-15s %-8s %s' certbot "$CERTBOT_VERSION" "$(bin_path certbot)")"
+}
+
+# A Go program of this repository (a directory with main.go, go.mod, go.sum), built into the cache under the hash
+# of its sources; GOFLAGS=-mod=mod lets go.sum be completed from the module proxy.
+build_repo_go_program() { # name dir
+  local name=$1 dir=$2 t d
+  setup_go
+  t=$(date +%s)
+  new_workdir "$name"
+  d=$WORKDIR
+  log "building $name from $dir"
+  (cd "$REPO_ROOT/$dir" && go_fetch build -trimpath -ldflags "-s -w" -o "$d/$name" .)
+  install_bin "$d/$name" "$name"
+  log "built $name in $(elapsed "$t")"
+}
+
+cmd_lego_dns01() {
+  if [[ "${ZK_TOOLS_FORCE:-}" != 1 && -x "$(bin_path lego-dns01)" ]]; then
+    log "lego-dns01 $(source_hash e2e/clients/lego-dns01) already built"
+  else
+    build_repo_go_program lego-dns01 e2e/clients/lego-dns01
+  fi
+  report lego-dns01
+}
+
 cmd_coredns() {
   if is_current coredns "$COREDNS_VERSION"; then
     log "coredns v$COREDNS_VERSION already built"
@@ -268,12 +361,16 @@ case "${1:-}" in
   k8s) cmd_k8s ;;
   helm) cmd_helm ;;
   coredns) cmd_coredns ;;
-  all) cmd_k8s; cmd_helm; cmd_coredns ;;
+  pebble) cmd_pebble ;;
+  certbot) cmd_certbot ;;
+  lego-dns01) cmd_lego_dns01 ;;
+  all) cmd_k8s; cmd_helm; cmd_coredns; cmd_pebble; cmd_certbot; cmd_lego_dns01 ;;
   path)
     [[ $# -eq 2 ]] || usage
     p=$(bin_path "$2")
     printf '%s\n' "$p"
-    [[ -x "$p" ]] || { log "$2 is not built yet; run: $0 $(case "$2" in etcd | kube-apiserver | kubectl) echo k8s ;; *) echo "$2" ;; esac)"; exit 1; }
+    # a certbot venv counts once its install finished (.installed); a half-made one has bin/certbot too
+    [[ -x "$p" && ( "$2" != certbot || -n "$(version_of certbot)" ) ]] || { log "$2 is not built yet; run: $0 $(case "$2" in etcd | kube-apiserver | kubectl) echo k8s ;; pebble-certs) echo pebble ;; *) echo "$2" ;; esac)"; exit 1; }
     ;;
   -h | --help | help) usage ;;
   *) usage ;;
