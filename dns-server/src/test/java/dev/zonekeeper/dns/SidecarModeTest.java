@@ -539,7 +539,7 @@ class SidecarModeTest {
 
         assertThat(ServerConfig.parse(new String[] {"--zone", "example.test"}, List.of())
                         .records())
-                .isEqualTo(Path.of("examples"));
+                .isEqualTo(Path.of("examples", "records"));
         assertThatThrownBy(() -> ServerConfig.parse(new String[] {"--primary", "127.0.0.1:5300"}, List.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("--zone");

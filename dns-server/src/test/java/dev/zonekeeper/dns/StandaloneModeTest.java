@@ -201,7 +201,7 @@ class StandaloneModeTest {
     void theExamplesAnswerOneRecordOfEveryType() throws Exception {
         server = InProcessServer.start(
                 "--records",
-                InProcessServer.examples().toString(),
+                InProcessServer.exampleRecords().toString(),
                 "--zone",
                 "example.test",
                 "--zone",

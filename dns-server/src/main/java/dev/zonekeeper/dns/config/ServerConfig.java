@@ -95,11 +95,11 @@ public record ServerConfig(
             option(
                     "--records",
                     "DIR",
-                    "`examples/`",
+                    "`examples/records/`",
                     List.of(
-                            "standalone mode: directory of DnsRecord YAML manifests (default examples/);",
+                            "standalone mode: directory of DnsRecord YAML manifests (default examples/records/);",
                             "not read in sidecar mode"),
-                    "standalone mode: every `*.yaml`/`*.yml` under DIR, `kind: DnsRecord` documents (others ignored), "
+                    "standalone mode: every `*.yaml`/`*.yml` under DIR, `kind: DnsRecord` and `kind: DnsUpdatePolicy` documents (others ignored), "
                             + "reloaded on change",
                     (b, o, v) -> b.records = Path.of(v)),
             option(
@@ -658,7 +658,7 @@ public record ServerConfig(
             }
             if (primary == null) {
                 if (records == null) {
-                    records = Path.of("examples");
+                    records = Path.of("examples", "records");
                 }
             } else {
                 if (zones.isEmpty()) {

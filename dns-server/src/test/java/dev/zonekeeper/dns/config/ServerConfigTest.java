@@ -31,7 +31,7 @@ class ServerConfigTest {
     void defaults() throws ConfigException {
         ServerConfig c = parse();
         assertThat(c.listen()).isEqualTo(new InetSocketAddress(InetAddress.getLoopbackAddress(), 5353));
-        assertThat(c.records()).isEqualTo(Path.of("examples"));
+        assertThat(c.records()).isEqualTo(Path.of("examples", "records"));
         assertThat(c.zones()).isEmpty();
         assertThat(c.fallthrough()).isEmpty();
         assertThat(c.upstreams()).isEqualTo(RESOLV_CONF);

@@ -59,7 +59,7 @@ class MetricsEndpointTest {
         try {
             server = InProcessServer.start(
                     "--records",
-                    InProcessServer.examples().toString(),
+                    InProcessServer.exampleRecords().toString(),
                     "--zone",
                     "example.test",
                     "--zone",

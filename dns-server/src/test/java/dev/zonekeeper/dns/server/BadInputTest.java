@@ -80,7 +80,7 @@ class BadInputTest {
     void start() {
         server = InProcessServer.start(
                 "--records",
-                InProcessServer.examples().toString(),
+                InProcessServer.exampleRecords().toString(),
                 "--zone",
                 "example.test",
                 "--zone",
@@ -548,7 +548,8 @@ class BadInputTest {
     private static dev.zonekeeper.dns.zone.ZoneSet exampleZones() {
         List<Name> origins =
                 List.of(Name.fromConstantString("example.test."), Name.fromConstantString("2.0.192.in-addr.arpa."));
-        ManifestDirectory manifests = new ManifestDirectory(InProcessServer.examples(), new LinkedHashSet<>(origins));
+        ManifestDirectory manifests =
+                new ManifestDirectory(InProcessServer.exampleRecords(), new LinkedHashSet<>(origins));
         return new StandaloneZones(origins, InetAddress.getLoopbackAddress(), 30)
                 .build(manifests.load().records());
     }

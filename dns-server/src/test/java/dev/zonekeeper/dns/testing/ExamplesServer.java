@@ -23,7 +23,12 @@ public final class ExamplesServer implements BeforeAllCallback, AfterAllCallback
     /** {@code extraOptions} go after {@code --records examples --zone example.test --upstream none}. */
     public ExamplesServer(String... extraOptions) {
         List<String> all = new ArrayList<>(List.of(
-                "--records", InProcessServer.examples().toString(), "--zone", "example.test", "--upstream", "none"));
+                "--records",
+                InProcessServer.exampleRecords().toString(),
+                "--zone",
+                "example.test",
+                "--upstream",
+                "none"));
         all.addAll(Arrays.asList(extraOptions));
         this.options = all.toArray(new String[0]);
     }

@@ -17,6 +17,14 @@ public final class InProcessServer {
     private InProcessServer() {}
 
     /** The repository's {@code examples/} directory (tests run in {@code dns-server/}). */
+    /**
+     * The example zone's records, {@code examples/records}: what the server serves by default. The rest of
+     * {@code examples/} holds DnsUpdatePolicy examples whose published keys must not open updates in these tests.
+     */
+    public static Path exampleRecords() {
+        return examples().resolve("records");
+    }
+
     public static Path examples() {
         Path p = Path.of("").toAbsolutePath();
         while (p != null) {

@@ -34,7 +34,7 @@ class DnsServerJarTest {
                         "-jar",
                         jar.toString(),
                         "--records",
-                        root.resolve("examples").toString(),
+                        root.resolve("examples").resolve("records").toString(),
                         "--zone",
                         "example.test",
                         "--zone",
