@@ -348,10 +348,10 @@ cmd_lego_dns01() {
   report lego-dns01
 }
 
-# cert-manager 1.21 needs Go >= 1.26 (the local one); ExternalDNS 0.23 needs Go 1.27, which the go command fetches
-# from the module proxy (GOTOOLCHAIN) and keeps in the module cache.
+# cert-manager 1.21 needs Go >= 1.26 (the local one, else the go command fetches the go.mod's from the module proxy);
+# ExternalDNS 0.23 needs Go 1.27, fetched the same way (GOTOOLCHAIN) and kept in the module cache.
 cmd_client_program() { # name under e2e/clients
-  local name=$1 toolchain=local
+  local name=$1 toolchain=local+auto
   [[ "$name" == externaldns-rfc2136 ]] && toolchain=go1.27.0
   if [[ "${ZK_TOOLS_FORCE:-}" != 1 && -x "$(bin_path "$name")" ]]; then
     log "$name $(source_hash "e2e/clients/$name") already built"
