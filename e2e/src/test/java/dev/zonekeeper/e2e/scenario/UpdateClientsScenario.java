@@ -60,7 +60,8 @@ class UpdateClientsScenario extends UpdateClientsCases {
 
     @Override
     DnsUnderTest startDns(Path dir, List<Key> keys) {
-        cluster = TestCluster.start(TestCluster.Kind.selected());
+        // the apiserver kind whatever the run's cluster is: on a kubeconfig cluster a second operator would compete
+        cluster = TestCluster.start(TestCluster.Kind.APISERVER);
         try {
             cluster.client()
                     .namespaces()
