@@ -1,7 +1,6 @@
 package dev.zonekeeper.e2e.scenario;
 
 import dev.zonekeeper.testing.BindServer;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -12,7 +11,7 @@ import java.util.List;
 class UpdateClientsBindTest extends UpdateClientsCases {
 
     @Override
-    DnsUnderTest startDns(Path dir, List<Key> keys) {
+    Served startDns(Path dir, List<Key> keys) {
         BindServer.Builder builder = BindServer.builder();
         StringBuilder policy = new StringBuilder();
         for (Key key : keys) {
@@ -32,21 +31,6 @@ class UpdateClientsBindTest extends UpdateClientsCases {
         BindServer bind = builder.option("allow-transfer { key " + EXTERNAL_DNS_KEY + "; };")
                 .zone(ZONE, ZONE_TEXT, policy.toString().strip())
                 .start();
-        return new DnsUnderTest() {
-            @Override
-            public InetSocketAddress address() {
-                return bind.address();
-            }
-
-            @Override
-            public String log() {
-                return bind.log();
-            }
-
-            @Override
-            public void close() {
-                bind.close();
-            }
-        };
+        return new Served(bind.address(), bind::log, bind::close);
     }
 }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -89,14 +90,18 @@ abstract class UpdateClientsCases {
     static final String OWNER_ID = "zk-e2e";
     static final String APPS = "apps.example.test";
 
-    /** The DNS server the clients update and dig asks. */
-    interface DnsUnderTest extends AutoCloseable {
-        InetSocketAddress address();
-
-        String log();
+    /** The DNS server the clients update and dig ask: where it listens, its logs for failure messages, its stop. */
+    record Served(InetSocketAddress address, Supplier<String> logs, Runnable stop)
+            implements AcmeDns01Cases.DnsUnderTest {
+        @Override
+        public String log() {
+            return logs.get();
+        }
 
         @Override
-        void close();
+        public void close() {
+            stop.run();
+        }
     }
 
     final Map<CertManagerKey, String> certManagerSecrets =
@@ -105,10 +110,10 @@ abstract class UpdateClientsCases {
     Path certManager;
     Path externalDns;
     Path dir;
-    DnsUnderTest dns;
+    Served dns;
 
     /** Starts the server with {@link #ZONE_TEXT} as zone {@link #ZONE} and these keys with their grants. */
-    abstract DnsUnderTest startDns(Path dir, List<Key> keys);
+    abstract Served startDns(Path dir, List<Key> keys);
 
     /** More evidence after a challenge TXT was published by {@code key} (e.g. the DnsRecord it became). */
     void assertChallengePublished(String fqdn, CertManagerKey key) {}

@@ -7,13 +7,16 @@ import dev.zonekeeper.e2e.cluster.TestCluster;
 import dev.zonekeeper.testing.DnsClients;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -57,21 +60,19 @@ class UpdateClientsScenario extends UpdateClientsCases {
     private TestCluster cluster;
     private OperatorFixture operator;
     private Sidecar sidecar;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
 
     @Override
-    DnsUnderTest startDns(Path dir, List<Key> keys) {
+    Served startDns(Path dir, List<Key> keys) {
         // the apiserver kind whatever the run's cluster is: on a kubeconfig cluster a second operator would compete
         cluster = TestCluster.start(TestCluster.Kind.APISERVER);
+        started.push(cluster);
         try {
-            cluster.client()
-                    .namespaces()
-                    .resource(new NamespaceBuilder()
-                            .withNewMetadata()
-                            .withName(ns)
-                            .endMetadata()
-                            .build())
-                    .create();
+            Namespace namespace = new Namespace();
+            namespace.setMetadata(new ObjectMetaBuilder().withName(ns).build());
+            cluster.client().resource(namespace).create();
             operator = OperatorFixture.start(cluster, Map.of(ZONE, List.of(ns)));
+            started.push(operator);
             // the zone's one record nobody's update wrote (ZONE_TEXT's static.apps)
             DnsRecords.api(cluster.client())
                     .resource(DnsRecords.of(ns, "static-apps", "static.apps.example.test.", "A", List.of("192.0.2.99")))
@@ -85,6 +86,7 @@ class UpdateClientsScenario extends UpdateClientsCases {
                     new InetSocketAddress("127.0.0.1", Ports.free()),
                     new InetSocketAddress("127.0.0.1", operator.notifyPort),
                     List.of());
+            started.push(sidecar);
             for (Key key : keys) {
                 awaitGrantInForce(key);
             }
@@ -97,33 +99,20 @@ class UpdateClientsScenario extends UpdateClientsCases {
             closeAll();
             throw e;
         }
-        return new DnsUnderTest() {
-            @Override
-            public InetSocketAddress address() {
-                return sidecar.dns;
-            }
-
-            @Override
-            public String log() {
-                return sidecar.process().tail() + "\n" + operator.operator().tail();
-            }
-
-            @Override
-            public void close() {
-                closeAll();
-            }
-        };
+        return new Served(
+                sidecar.dns,
+                () -> sidecar.process().tail() + "\n" + operator.operator().tail(),
+                this::closeAll);
     }
 
+    /** Stops what {@link #startDns} started, last first. */
     private void closeAll() {
-        if (sidecar != null) {
-            sidecar.close();
-        }
-        if (operator != null) {
-            operator.close();
-        }
-        if (cluster != null) {
-            cluster.close();
+        while (!started.isEmpty()) {
+            try {
+                started.pop().close();
+            } catch (Exception e) {
+                System.err.println("[zonekeeper e2e] stopping: " + e);
+            }
         }
     }
 
