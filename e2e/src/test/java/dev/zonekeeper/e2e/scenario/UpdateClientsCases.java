@@ -115,6 +115,14 @@ abstract class UpdateClientsCases {
     /** Starts the server with {@link #ZONE_TEXT} as zone {@link #ZONE} and these keys with their grants. */
     abstract Served startDns(Path dir, List<Key> keys);
 
+    /**
+     * How cert-manager's solver gets {@code key}'s secret: here given in memory; a subclass with a cluster points it at
+     * the Secret there, which the solver then reads through the API as cert-manager does.
+     */
+    List<String> certManagerSecretArgs(CertManagerKey key) {
+        return List.of("-tsig-secret", certManagerSecrets.get(key));
+    }
+
     /** More evidence after a challenge TXT was published by {@code key} (e.g. the DnsRecord it became). */
     void assertChallengePublished(String fqdn, CertManagerKey key) {}
 
@@ -220,9 +228,11 @@ abstract class UpdateClientsCases {
                 "-nameserver",
                 hostPort(),
                 "-tsig-key-name",
-                key.keyName,
-                "-tsig-secret",
-                secret));
+                key.keyName));
+        command.addAll(
+                secret.equals(certManagerSecrets.get(key))
+                        ? certManagerSecretArgs(key)
+                        : List.of("-tsig-secret", secret));
         if (!key.issuerAlgorithm.isEmpty()) {
             command.addAll(List.of("-tsig-algorithm", key.issuerAlgorithm));
         }

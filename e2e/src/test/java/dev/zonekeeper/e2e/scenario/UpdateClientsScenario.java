@@ -127,7 +127,13 @@ class UpdateClientsScenario extends UpdateClientsCases {
                         .withName(secretName)
                         .withNamespace(ns)
                         .endMetadata()
-                        .withStringData(Map.of("tsig.key", key.name() + ":" + key.algorithm() + ":" + key.secret()))
+                        // one Secret for both readers, as examples/ has it: Zonekeeper's tsig.key, cert-manager's bare
+                        // secret under a key of its choice
+                        .withStringData(Map.of(
+                                "tsig.key",
+                                key.name() + ":" + key.algorithm() + ":" + key.secret(),
+                                "tsig-secret",
+                                key.secret()))
                         .build())
                 .create();
         List<Map<String, Object>> grants = key.grants().stream()
@@ -186,6 +192,20 @@ class UpdateClientsScenario extends UpdateClientsCases {
         resolver.setTSIGKey(TSIG.fromString(key.algorithm() + ":" + key.name() + ":" + key.secret()));
         Message response = resolver.send(update);
         return response.getRcode();
+    }
+
+    /** cert-manager's solver reads the Secret from the API server (an informer in the Issuer's namespace). */
+    @Override
+    List<String> certManagerSecretArgs(CertManagerKey key) {
+        return List.of(
+                "-kubeconfig",
+                cluster.kubeconfig().toString(),
+                "-namespace",
+                ns,
+                "-secret",
+                key.keyName + "-tsig",
+                "-secret-key",
+                "tsig-secret");
     }
 
     // ---- what the API shows
