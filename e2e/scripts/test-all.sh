@@ -16,8 +16,8 @@ zk_pick_jdk
 say "JDK: $JAVA_HOME"
 
 # Debian packages the tests drive: dig, kdig, knotd (a real peer and upstream), named (BIND, the dynamic-update
-# reference), ip (network namespaces), curl.
-declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [knotd]=knot [named]=bind9 [ip]=iproute2 [curl]=curl [openssl]=openssl)
+# reference), nsupdate and knsupdate (update clients), ip (network namespaces), curl.
+declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsupdate]=bind9-dnsutils [knsupdate]=knot-dnsutils [knotd]=knot [named]=bind9 [ip]=iproute2 [curl]=curl [openssl]=openssl)
 missing=()
 for tool in "${!pkg[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${pkg[$tool]}")
