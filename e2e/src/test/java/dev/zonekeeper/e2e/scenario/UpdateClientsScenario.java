@@ -45,13 +45,7 @@ import org.xbill.DNS.Update;
  */
 class UpdateClientsScenario extends UpdateClientsCases {
 
-    static final ResourceDefinitionContext POLICIES = new ResourceDefinitionContext.Builder()
-            .withGroup("zonekeeper.dev")
-            .withVersion("v1alpha1")
-            .withKind("DnsUpdatePolicy")
-            .withPlural("dnsupdatepolicies")
-            .withNamespaced(true)
-            .build();
+    static final ResourceDefinitionContext POLICIES = DynamicUpdateScenario.POLICIES;
     static final String WRITTEN_BY_LABEL = "zonekeeper.dev/written-by";
     static final String KEY_LABEL = "zonekeeper.dev/update-key";
 
