@@ -15,8 +15,8 @@ say() { echo "[test-all] $*"; }
 zk_pick_jdk
 say "JDK: $JAVA_HOME"
 
-# Debian packages the tests drive: dig, kdig, knotd (a real peer and upstream), named (BIND, the dynamic-update
-# reference), nsupdate and knsupdate (update clients), ip (network namespaces), curl.
+# Debian packages the tests drive: dig, kdig, nsupdate, knsupdate, knotd (a real peer and upstream), named (BIND,
+# the dynamic-update reference), ip (network namespaces), curl.
 declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsupdate]=bind9-dnsutils [knsupdate]=knot-dnsutils [knotd]=knot [named]=bind9 [ip]=iproute2 [curl]=curl [openssl]=openssl)
 missing=()
 for tool in "${!pkg[@]}"; do

@@ -1,7 +1,5 @@
 package dev.zonekeeper.testing;
 
-import static org.awaitility.Awaitility.await;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -29,15 +27,10 @@ import java.util.Map;
  *         .start()) { ... }
  * }</pre>
  */
-public final class BindServer implements AutoCloseable {
-    private final InetSocketAddress address;
-    private final Path dir;
-    private final ChildProcess process;
+public final class BindServer extends LocalDnsDaemon {
 
     private BindServer(InetSocketAddress address, Path dir, ChildProcess process) {
-        this.address = address;
-        this.dir = dir;
-        this.process = process;
+        super("named", address, dir, process);
     }
 
     public static Builder builder() {
@@ -91,7 +84,7 @@ public final class BindServer implements AutoCloseable {
 
         public BindServer start() {
             Path named = named();
-            InetSocketAddress address = listen.getPort() != 0 ? listen : KnotServer.freePort(listen.getAddress());
+            InetSocketAddress address = orFreePort(listen);
             try {
                 Path dir = Files.createTempDirectory("bind-test");
                 Files.writeString(dir.resolve("named.conf"), conf(dir, address), StandardCharsets.UTF_8);
@@ -111,15 +104,9 @@ public final class BindServer implements AutoCloseable {
                                 dir.resolve("named.conf").toString()),
                         Map.of(),
                         dir,
-                        dir.resolve("named.log"));
+                        logFile(dir, "named"));
                 BindServer server = new BindServer(address, dir, process);
-                try {
-                    server.awaitAnswering(zones.keySet());
-                } catch (RuntimeException | AssertionError e) {
-                    String log = server.log();
-                    server.stop();
-                    throw new AssertionError("named did not start answering on " + address + "; its log:\n" + log, e);
-                }
+                server.awaitAnswering(zones.keySet(), Duration.ofSeconds(30));
                 return server;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start named", e);
@@ -180,55 +167,10 @@ public final class BindServer implements AutoCloseable {
         }
     }
 
-    /** The address named listens on (UDP and TCP). */
-    public InetSocketAddress address() {
-        return address;
-    }
-
-    public boolean isRunning() {
-        return process.alive();
-    }
-
-    /** What named printed so far. */
-    public String log() {
-        try {
-            return Files.readString(dir.resolve("named.log"), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
-    }
-
-    /** Ends named (SIGTERM, then SIGKILL after 15 s), waits for it and deletes its directory. */
-    public void stop() {
-        process.close();
-        KnotServer.deleteRecursively(dir);
-    }
-
-    @Override
-    public void close() {
-        stop();
-    }
-
     /** The named binary, or a failed test that names Debian's package {@code bind9}. */
     public static Path named() {
         return DnsClients.find("named")
                 .orElseThrow(() -> new AssertionError("named (BIND 9) not found in /usr/sbin or on PATH: these tests "
                         + "run a real BIND server; install Debian's package 'bind9' (apt-get install -y bind9)"));
-    }
-
-    private void awaitAnswering(Iterable<String> origins) {
-        await("named answering on " + address)
-                .atMost(Duration.ofSeconds(30))
-                .pollInterval(Duration.ofMillis(100))
-                .ignoreExceptions()
-                .until(() -> {
-                    process.assertAlive();
-                    for (String origin : origins) {
-                        if (!KnotServer.answersSoa(address, origin)) {
-                            return false;
-                        }
-                    }
-                    return true;
-                });
     }
 }

@@ -24,6 +24,8 @@ class AcmeDns01BindTest extends AcmeDns01Cases {
                         .append(". TXT; ");
             }
         }
+        builder.key(example.keyName(), example.algorithm(), example.secret());
+        policy.append(example.bindGrants());
         BindServer bind = builder.zone(ZONE, """
                         $TTL 60
                         @   IN SOA ns1.example.test. hostmaster.example.test. 1 3600 600 86400 60

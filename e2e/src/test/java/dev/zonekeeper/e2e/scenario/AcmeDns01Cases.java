@@ -2,10 +2,15 @@ package dev.zonekeeper.e2e.scenario;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.zonekeeper.e2e.cluster.Prerequisites;
 import dev.zonekeeper.e2e.scenario.Commands.Result;
 import dev.zonekeeper.testing.DnsClients;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,11 +26,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -40,7 +48,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * publishes side by side). The certificate must name exactly what was asked, be issued by pebble's intermediate, and
  * no challenge TXT may be left in the zone afterwards; a client with a wrong TSIG secret gets no certificate.
  *
- * <p>A subclass chooses the DNS server: {@link AcmeDns01BindTest} is BIND 9, the reference. The tools are built by
+ * <p>A subclass chooses the DNS server: {@link AcmeDns01Test} is Zonekeeper (standalone), {@link AcmeDns01BindTest}
+ * BIND 9, the reference. The tools are built by
  * {@code e2e/scripts/tools.sh pebble|certbot|lego-dns01} (test-all.sh runs them); a missing tool fails the test with
  * the command that builds it.
  */
@@ -94,7 +103,12 @@ abstract class AcmeDns01Cases {
     DnsUnderTest dns;
     Pebble pebble;
 
-    /** Starts the server granting each client's key TXT at {@link #CHALLENGE_NAMES} in {@link #ZONE}. */
+    final CertbotExample example = CertbotExample.read();
+
+    /**
+     * Starts the server granting each client's key TXT at {@link #CHALLENGE_NAMES} in {@link #ZONE}, and the key of
+     * {@code examples/certbot} what its policy grants.
+     */
     abstract DnsUnderTest startDns(Path dir);
 
     @BeforeAll
@@ -119,11 +133,24 @@ abstract class AcmeDns01Cases {
     @CsvSource({"CERTBOT, SINGLE_NAME", "CERTBOT, WILDCARD_AND_APEX", "LEGO, SINGLE_NAME", "LEGO, WILDCARD_AND_APEX"})
     void issuesACertificateAndLeavesNoChallengeBehind(Client client, Names names) throws Exception {
         Path work = Files.createTempDirectory(dir, client.name().toLowerCase() + "-");
-        Issuance issuance = issue(client, names.names, secrets.get(client), work);
+        String challenge = "_acme-challenge." + names.names.getFirst();
+        Issuance issuance;
+        int mostValuesSeen;
+        try (ChallengeWatch watch = new ChallengeWatch(dns.address(), challenge)) {
+            issuance = issue(client, names.names, secrets.get(client), work);
+            mostValuesSeen = watch.mostValuesSeen();
+        }
 
         assertThat(issuance.result().exitCode())
                 .as("%s for %s\n%s\n%s\n%s", client, names.names, issuance.result(), dns.log(), pebble.tail())
                 .isZero();
+        // certbot publishes every challenge, then has them checked: the apex's and the wildcard's value stand side by
+        // side at one name for at least its propagation wait (1 s). lego's dnsupdate provider solves one after the
+        // other, replacing the RRset each time.
+        int expected = client == Client.CERTBOT ? names.names.size() : 1;
+        assertThat(mostValuesSeen)
+                .as("most TXT values seen at once at %s while %s ran", challenge, client)
+                .isEqualTo(expected);
         assertThat(issuance.certificate()).as("the certificate file").isRegularFile();
         X509Certificate leaf = Pebble.certificates(Files.readString(issuance.certificate(), StandardCharsets.US_ASCII))
                 .getFirst();
@@ -146,31 +173,60 @@ abstract class AcmeDns01Cases {
         assertNoChallengeLeft();
     }
 
+    /**
+     * examples/certbot as its README says: its policy and Secret on the server (converted to keyFile for Zonekeeper
+     * standalone), its rfc2136.ini with only server and port changed, its certbot names.
+     */
+    @Test
+    void theCertbotExampleIssuesItsCertificate() throws Exception {
+        Path work = Files.createTempDirectory(dir, "certbot-example-");
+        String ini = example.ini()
+                .replaceAll("(?m)^dns_rfc2136_server = .*$", "dns_rfc2136_server = " + host())
+                .replaceAll(
+                        "(?m)^dns_rfc2136_port = .*$",
+                        "dns_rfc2136_port = " + dns.address().getPort());
+        Issuance issuance = certbot(CertbotExample.NAMES, ini, work);
+
+        assertThat(issuance.result().exitCode())
+                .as("%s\n%s\n%s", issuance.result(), dns.log(), pebble.tail())
+                .isZero();
+        X509Certificate leaf = Pebble.certificates(Files.readString(issuance.certificate(), StandardCharsets.US_ASCII))
+                .getFirst();
+        assertThat(dnsNames(leaf)).isEqualTo(new TreeSet<>(CertbotExample.NAMES));
+        leaf.verify(pebble.intermediate().getPublicKey());
+        assertNoChallengeLeft();
+    }
+
     private Issuance issue(Client client, List<String> names, String secret, Path work) throws IOException {
         return switch (client) {
-            case CERTBOT -> certbot(names, secret, work);
+            case CERTBOT ->
+                certbot(
+                        names,
+                        """
+                        dns_rfc2136_server = %s
+                        dns_rfc2136_port = %d
+                        dns_rfc2136_name = %s
+                        dns_rfc2136_secret = %s
+                        dns_rfc2136_algorithm = %s
+                        """.formatted(
+                                        host(),
+                                        dns.address().getPort(),
+                                        Client.CERTBOT.keyName,
+                                        secret,
+                                        Client.CERTBOT.algorithm.toUpperCase()),
+                        work);
             case LEGO -> lego(names, secret, work);
         };
     }
 
+    private String host() {
+        return dns.address().getAddress().getHostAddress();
+    }
+
     /** certbot certonly with the dns-rfc2136 plugin, its credentials in an ini file as its docs show. */
-    private Issuance certbot(List<String> names, String secret, Path work) throws IOException {
+    private Issuance certbot(List<String> names, String credentials, Path work) throws IOException {
         Path ini = work.resolve("rfc2136.ini");
-        Files.writeString(
-                ini,
-                """
-                dns_rfc2136_server = %s
-                dns_rfc2136_port = %d
-                dns_rfc2136_name = %s
-                dns_rfc2136_secret = %s
-                dns_rfc2136_algorithm = %s
-                """.formatted(
-                                dns.address().getAddress().getHostAddress(),
-                                dns.address().getPort(),
-                                Client.CERTBOT.keyName,
-                                secret,
-                                Client.CERTBOT.algorithm.toUpperCase()),
-                StandardCharsets.UTF_8);
+        Files.writeString(ini, credentials, StandardCharsets.UTF_8);
         // certbot warns about a credentials file others can read
         Files.setPosixFilePermissions(ini, PosixFilePermissions.fromString("rw-------"));
         List<String> command = new ArrayList<>(List.of(
@@ -228,9 +284,14 @@ abstract class AcmeDns01Cases {
         return new Issuance(result, work.resolve("out/cert.pem"));
     }
 
-    /** dig (a client other than the two ACME clients) finds no TXT at any challenge name. */
+    /** Where the server keeps records, checked after each case: nothing of a challenge may stay there either. */
+    void assertNoChallengeStored() {}
+
+    /** dig (a client other than the two ACME clients) finds no TXT at any challenge name, nor does the server keep one. */
     private void assertNoChallengeLeft() {
-        for (String name : CHALLENGE_NAMES) {
+        assertNoChallengeStored();
+        for (String name : Stream.concat(CHALLENGE_NAMES.stream(), Stream.of(CertbotExample.CHALLENGE_NAME))
+                .toList()) {
             DnsClients.Reply reply = DnsClients.dig(dns.address(), name, "TXT");
             assertThat(reply.rcode()).as("%s TXT", name).isIn("NOERROR", "NXDOMAIN");
             assertThat(reply.answer())
@@ -240,6 +301,109 @@ abstract class AcmeDns01Cases {
     }
 
     record Issuance(Result result, Path certificate) {}
+
+    /**
+     * Asks the server for the TXT at one challenge name every 50 ms while a client runs, from another thread, and
+     * keeps the most values one answer held: what a resolver saw of the challenge.
+     */
+    static final class ChallengeWatch implements AutoCloseable {
+        private final AtomicInteger most = new AtomicInteger();
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final Thread thread;
+
+        ChallengeWatch(InetSocketAddress server, String name) {
+            thread = Thread.ofVirtual().start(() -> {
+                while (!stop.get()) {
+                    try {
+                        int values =
+                                DnsClients.dnsjava(server, name, "TXT").answer().size();
+                        most.accumulateAndGet(values, Math::max);
+                        Thread.sleep(50);
+                    } catch (IOException e) {
+                        // a lost answer: ask again
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int mostValuesSeen() {
+            close();
+            return most.get();
+        }
+
+        @Override
+        public void close() {
+            stop.set(true);
+            try {
+                thread.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** {@code examples/certbot}: the key of its Secret, its DnsUpdatePolicy, its rfc2136.ini, its directory. */
+    record CertbotExample(String keyName, String algorithm, String secret, ObjectNode policy, String ini, Path dir) {
+        /** The names its README's certbot command asks for, and where both put their challenge. */
+        static final List<String> NAMES = List.of("internal.example.test", "*.internal.example.test");
+
+        static final String CHALLENGE_NAME = "_acme-challenge.internal.example.test";
+
+        static CertbotExample read() {
+            Path dir = Prerequisites.repoRoot().resolve("examples/certbot");
+            try {
+                String key = null;
+                ObjectNode policy = null;
+                try (MappingIterator<ObjectNode> docs = new YAMLMapper()
+                        .readerFor(ObjectNode.class)
+                        .readValues(dir.resolve("policy.yaml").toFile())) {
+                    for (ObjectNode doc : docs.readAll()) {
+                        switch (doc.path("kind").asText()) {
+                            case "Secret" ->
+                                key = doc.path("stringData").path("tsig.key").asText();
+                            case "DnsUpdatePolicy" -> policy = doc;
+                            default -> throw new AssertionError("unexpected " + doc.path("kind"));
+                        }
+                    }
+                }
+                assertThat(key).as("the Secret's tsig.key").isNotNull();
+                assertThat(policy).as("the DnsUpdatePolicy").isNotNull();
+                Path keyFile = dir.resolve(policy.path("spec").path("keyFile").asText());
+                assertThat(Files.readString(keyFile, StandardCharsets.UTF_8).strip())
+                        .as("standalone mode's %s holds the Secret's key", keyFile)
+                        .isEqualTo(key);
+                String[] parts = key.split(":", 3);
+                return new CertbotExample(
+                        parts[0],
+                        parts[1],
+                        parts[2],
+                        policy,
+                        Files.readString(dir.resolve("rfc2136.ini"), StandardCharsets.UTF_8),
+                        dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + dir, e);
+            }
+        }
+
+        /** The policy's grants as BIND {@code update-policy} rules. */
+        String bindGrants() {
+            StringBuilder rules = new StringBuilder();
+            for (JsonNode grant : policy.path("spec").path("grants")) {
+                rules.append("grant ")
+                        .append(keyName)
+                        .append(' ')
+                        .append(grant.path("match").asText())
+                        .append(' ')
+                        .append(grant.path("name").asText())
+                        .append(". ");
+                grant.path("types").forEach(t -> rules.append(t.asText()).append(' '));
+                rules.append("; ");
+            }
+            return rules.toString();
+        }
+    }
 
     /** Where tools.sh put pebble, its test certificates, certbot and lego-dns01 (built by test-all.sh). */
     record Tools(Path pebble, Path pebbleCerts, Path certbot, Path lego) {

@@ -3,6 +3,7 @@ package dev.zonekeeper.e2e.scenario;
 import dev.zonekeeper.e2e.cluster.Prerequisites;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -91,6 +92,29 @@ final class Artifacts {
                     .max(FileTime::compareTo)
                     .orElse(FileTime.fromMillis(0));
         }
+    }
+
+    /**
+     * The DNS server jar in standalone mode, run as the image runs it: serving {@code zone} from the DnsRecord files
+     * in {@code records}, on {@code listen}, one UDP socket, no upstream, no lameduck on SIGTERM.
+     */
+    static List<String> standaloneServer(Path records, String zone, InetSocketAddress listen) {
+        return List.of(
+                java(),
+                "-jar",
+                get().dnsServerJar().toString(),
+                "--records",
+                records.toString(),
+                "--zone",
+                zone,
+                "--listen",
+                Sidecar.hostPort(listen),
+                "--upstream",
+                "none",
+                "--udp-sockets",
+                "1",
+                "--lameduck",
+                "0");
     }
 
     /** The java binary of the JVM running the tests (JDK 25, as the build requires; the jars are built by the same JDK). */

@@ -132,22 +132,7 @@ class DnsRecordValuesTableTest {
         InetSocketAddress listen = new InetSocketAddress("127.0.0.1", Ports.free());
         try (ChildProcess server = ChildProcess.start(
                 "dns-server-values",
-                List.of(
-                        Artifacts.java(),
-                        "-jar",
-                        Artifacts.get().dnsServerJar().toString(),
-                        "--records",
-                        dir.toString(),
-                        "--zone",
-                        zone,
-                        "--listen",
-                        Sidecar.hostPort(listen),
-                        "--upstream",
-                        "none",
-                        "--udp-sockets",
-                        "1",
-                        "--lameduck",
-                        "0"),
+                Artifacts.standaloneServer(dir, zone, listen),
                 Map.of(),
                 dir,
                 ChildProcess.logFile("e2e-logs", "dns-server-values"))) {
