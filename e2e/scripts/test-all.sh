@@ -46,6 +46,9 @@ if [ "${ZK_SKIP_TOOLS:-}" != "1" ]; then
   bash e2e/scripts/tools.sh pebble
   bash e2e/scripts/tools.sh certbot
   bash e2e/scripts/tools.sh lego-dns01
+  # cert-manager's rfc2136 solver and ExternalDNS's rfc2136 provider as libraries (e2e/clients/*-rfc2136)
+  bash e2e/scripts/tools.sh certmanager-rfc2136
+  bash e2e/scripts/tools.sh externaldns-rfc2136
 fi
 export HELM="${HELM:-$(bash e2e/scripts/tools.sh path helm)}"
 

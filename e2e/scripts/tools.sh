@@ -14,9 +14,12 @@
 #   tools.sh certbot    certbot + certbot-dns-rfc2136 (PyPI) in a venv: ${ZK_TOOLS_CACHE:-...}/certbot-<version>/bin/certbot
 #   tools.sh lego-dns01 e2e/clients/lego-dns01 (lego v5 as a library), cached by a hash of its sources:
 #                       ${ZK_TOOLS_CACHE:-...}/lego-dns01-<hash>/lego-dns01
+#   tools.sh certmanager-rfc2136  e2e/clients/certmanager-rfc2136 (cert-manager's rfc2136 solver), and
+#   tools.sh externaldns-rfc2136  e2e/clients/externaldns-rfc2136 (ExternalDNS's rfc2136 provider, built with Go
+#                       1.27 fetched through the module proxy), cached like lego-dns01 by a hash of their sources
 #   tools.sh all        all of the above, one after the other
 #   tools.sh path NAME  print the path of a cached binary (etcd, kube-apiserver, kubectl, helm, coredns, pebble,
-#                       pebble-certs (a directory), certbot, lego-dns01);
+#                       pebble-certs (a directory), certbot, lego-dns01, certmanager-rfc2136, externaldns-rfc2136);
 #                       exits 1 (path still printed) when it has not been built yet
 #
 # Environment: GO (go binary, default: go on PATH, else /usr/local/go/bin/go), PYTHON (python3 >= 3.10 for
@@ -76,7 +79,8 @@ bin_path() {
     pebble-certs) printf '%s/pebble-%s/certs' "$TOOLS_CACHE" "$PEBBLE_VERSION" ;;
     certbot) printf '%s/certbot-%s/bin/certbot' "$TOOLS_CACHE" "$CERTBOT_VERSION" ;;
     lego-dns01) printf '%s/lego-dns01-%s/lego-dns01' "$TOOLS_CACHE" "$(source_hash e2e/clients/lego-dns01)" ;;
-    *) die "unknown tool '$1' (known: etcd kube-apiserver kubectl helm coredns pebble pebble-certs certbot lego-dns01)" ;;
+    certmanager-rfc2136 | externaldns-rfc2136) printf '%s/%s-%s/%s' "$TOOLS_CACHE" "$1" "$(source_hash "e2e/clients/$1")" "$1" ;;
+    *) die "unknown tool '$1' (known: etcd kube-apiserver kubectl helm coredns pebble pebble-certs certbot lego-dns01 certmanager-rfc2136 externaldns-rfc2136)" ;;
   esac
 }
 
@@ -171,6 +175,7 @@ version_of() {
     # the venv is complete only once the install wrote this marker (a half-made venv has a certbot too)
     certbot) cat "$(dirname "$(dirname "$p")")/.installed" 2>/dev/null ;;
     lego-dns01) printf '%s' "$(source_hash e2e/clients/lego-dns01)" ;;
+    certmanager-rfc2136 | externaldns-rfc2136) printf '%s' "$(source_hash "e2e/clients/$1")" ;;
   esac
 }
 
@@ -343,6 +348,20 @@ cmd_lego_dns01() {
   report lego-dns01
 }
 
+# cert-manager 1.21 needs Go >= 1.26 (the local one, else the go command fetches the go.mod's from the module proxy);
+# ExternalDNS 0.23 needs Go 1.27, fetched the same way (GOTOOLCHAIN) and kept in the module cache.
+cmd_client_program() { # name under e2e/clients
+  local name=$1 toolchain=local+auto
+  [[ "$name" == externaldns-rfc2136 ]] && toolchain=go1.27.0
+  if [[ "${ZK_TOOLS_FORCE:-}" != 1 && -x "$(bin_path "$name")" ]]; then
+    log "$name $(source_hash "e2e/clients/$name") already built"
+  else
+    setup_go
+    GOTOOLCHAIN=$toolchain build_repo_go_program "$name" "e2e/clients/$name"
+  fi
+  report "$name"
+}
+
 cmd_coredns() {
   if is_current coredns "$COREDNS_VERSION"; then
     log "coredns v$COREDNS_VERSION already built"
@@ -364,7 +383,8 @@ case "${1:-}" in
   pebble) cmd_pebble ;;
   certbot) cmd_certbot ;;
   lego-dns01) cmd_lego_dns01 ;;
-  all) cmd_k8s; cmd_helm; cmd_coredns; cmd_pebble; cmd_certbot; cmd_lego_dns01 ;;
+  certmanager-rfc2136 | externaldns-rfc2136) cmd_client_program "$1" ;;
+  all) cmd_k8s; cmd_helm; cmd_coredns; cmd_pebble; cmd_certbot; cmd_lego_dns01; cmd_client_program certmanager-rfc2136; cmd_client_program externaldns-rfc2136 ;;
   path)
     [[ $# -eq 2 ]] || usage
     p=$(bin_path "$2")

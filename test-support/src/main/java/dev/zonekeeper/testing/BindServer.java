@@ -131,8 +131,11 @@ public final class BindServer extends LocalDnsDaemon {
                     .append(v6 ? "" : " { " + host + "; };\n")
                     .append(v6 ? "    listen-on-v6 port " + address.getPort() + " { " + host + "; };\n" : "")
                     .append(v6 ? "" : "    listen-on-v6 { none; };\n")
-                    .append("    recursion no;\n    dnssec-validation no;\n    notify no;\n")
-                    .append("    allow-transfer { none; };\n");
+                    .append("    recursion no;\n    dnssec-validation no;\n    notify no;\n");
+            // no transfers unless an option allows some (named rejects a second allow-transfer)
+            if (options.stream().noneMatch(o -> o.startsWith("allow-transfer"))) {
+                conf.append("    allow-transfer { none; };\n");
+            }
             options.forEach(o -> conf.append("    ").append(o).append('\n'));
             conf.append("};\n");
             // no rndc channel: the test ends named with a signal

@@ -57,6 +57,16 @@ final class PolicyDocuments {
                 && KIND.equals(document.path("kind").asText(null));
     }
 
+    /**
+     * A policy for a cluster only: its key in a Secret ({@code keySecretRef}), no {@code keyFile}. Standalone mode has
+     * no Secrets, so it skips such a document like any other cluster manifest instead of refusing it: one directory
+     * (examples/) holds manifests for both modes.
+     */
+    static boolean isClusterOnly(JsonNode document) {
+        JsonNode spec = document.path("spec");
+        return spec.has("keySecretRef") && !spec.has("keyFile");
+    }
+
     /** The policy in {@code document} of {@code file}, or null with the reasons in {@code errors}. */
     static PolicyDocument parse(JsonNode document, Path file, Set<Name> zones, List<String> errors) {
         JsonNode nameNode = document.path("metadata").path("name");

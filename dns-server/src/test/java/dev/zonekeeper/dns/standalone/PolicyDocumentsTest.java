@@ -116,6 +116,18 @@ class PolicyDocumentsTest {
         });
     }
 
+    /** A cluster's policy (key in a Secret) beside the standalone manifests is skipped, not refused or used. */
+    @Test
+    void aPolicyWithOnlyAKeySecretRefIsIgnored() throws IOException {
+        LoadResult r = load("  zone: example.test\n  keySecretRef: {name: acme-tsig}\n"
+                + "  grants: [{match: name, name: a.example.test}]\n");
+
+        assertThat(r.policies()).isEmpty();
+        assertThat(r.policiesRejected()).isZero();
+        assertThat(r.rejections()).isEmpty();
+        assertThat(r.ignoredDocuments()).isEqualTo(1);
+    }
+
     @Test
     void policiesAreNotCountedAsIgnoredDocumentsAndRecordsStillLoad() throws IOException {
         LoadResult r = load("  zone: example.test\n  keyFile: key\n  grants: [{match: name, name: a.example.test}]\n");

@@ -412,7 +412,7 @@ abstract class AcmeDns01Cases {
         }
 
         /** {@code tools.sh path NAME}; a tool not built yet fails the test with the command that builds it. */
-        private static Path path(String name) {
+        static Path path(String name) {
             Path script = Prerequisites.repoRoot().resolve("e2e/scripts/tools.sh");
             Result result = Commands.run(List.of("bash", script.toString(), "path", name), Duration.ofSeconds(60));
             String build = name.equals("pebble-certs") ? "pebble" : name;

@@ -47,7 +47,7 @@ import org.xbill.DNS.Type;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DynamicUpdateScenario {
 
-    private static final ResourceDefinitionContext POLICIES = new ResourceDefinitionContext.Builder()
+    static final ResourceDefinitionContext POLICIES = new ResourceDefinitionContext.Builder()
             .withGroup("zonekeeper.dev")
             .withVersion("v1alpha1")
             .withKind("DnsUpdatePolicy")

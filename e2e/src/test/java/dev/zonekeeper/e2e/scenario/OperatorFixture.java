@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.e2e.cluster.TestCluster;
 import dev.zonekeeper.testing.ChildProcess;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,11 +53,15 @@ final class OperatorFixture implements AutoCloseable {
     final int podNotifyPort;
 
     final int httpPort;
+    /** Zones beyond the cluster's own, each with the namespaces that may write into it (the chart's {@code zones}). */
+    final Map<String, List<String>> zones;
+
     private final HelmCli helm;
     private ChildProcess operator;
 
-    private OperatorFixture(TestCluster cluster) {
+    private OperatorFixture(TestCluster cluster, Map<String, List<String>> zones) {
         this.cluster = cluster;
+        this.zones = Map.copyOf(zones);
         String suffix = Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
         this.namespace = "zk-system-" + suffix;
         this.release = "zk" + suffix;
@@ -75,8 +81,13 @@ final class OperatorFixture implements AutoCloseable {
     }
 
     static OperatorFixture start(TestCluster cluster) {
+        return start(cluster, Map.of());
+    }
+
+    /** The chart installed with these extra {@code zones} (zone to writer namespaces), the operator serving them. */
+    static OperatorFixture start(TestCluster cluster, Map<String, List<String>> zones) {
         Artifacts.Paths jars = Artifacts.get();
-        OperatorFixture fixture = new OperatorFixture(cluster);
+        OperatorFixture fixture = new OperatorFixture(cluster, zones);
         try {
             fixture.install();
             fixture.startOperator(jars.operatorJar());
@@ -88,7 +99,30 @@ final class OperatorFixture implements AutoCloseable {
     }
 
     private void install() {
-        helm.install(release, namespace, List.of("--set", "replicaCount=1"));
+        List<String> values = new ArrayList<>(List.of("--set", "replicaCount=1"));
+        int i = 0;
+        for (Map.Entry<String, List<String>> zone : zones.entrySet()) {
+            values.addAll(List.of("--set", "zones[" + i + "].name=" + zone.getKey()));
+            values.addAll(List.of("--set", "zones[" + i++ + "].writers={" + String.join(",", zone.getValue()) + "}"));
+        }
+        helm.install(release, namespace, values);
+        if (!zones.isEmpty()) {
+            // the writers of each zone, from the chart's ConfigMap, where Quarkus reads it in the container
+            ConfigMap config = cluster.client()
+                    .configMaps()
+                    .inNamespace(namespace)
+                    .withName(fullname + "-config")
+                    .get();
+            try {
+                Files.createDirectories(workDir.resolve("config"));
+                Files.writeString(
+                        workDir.resolve("config/application.properties"),
+                        config.getData().get("application.properties"),
+                        StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         // the TSIG key, as the pod gets it mounted from the Secret
         Secret secret = cluster.client()
                 .secrets()
@@ -153,6 +187,9 @@ final class OperatorFixture implements AutoCloseable {
         env.put("KUBECONFIG", serviceAccountKubeconfig.toString());
         env.put("ZONEKEEPER_CLUSTER_DOMAIN", "cluster.local");
         env.put("ZONEKEEPER_TTL", "5");
+        if (!zones.isEmpty()) {
+            env.put("ZONEKEEPER_ZONES", String.join(",", zones.keySet()));
+        }
         env.put("ZONEKEEPER_TSIG_KEY_FILE", tsigKeyFile.toString());
         env.put("ZONEKEEPER_TRANSFER_LISTEN", "127.0.0.1:" + transferPort);
         env.put("ZONEKEEPER_TRANSFER_NOTIFY", "127.0.0.1:" + notifyPort + ",127.0.0.1:" + podNotifyPort);

@@ -44,6 +44,17 @@ final class Sidecar implements AutoCloseable {
             InetSocketAddress listen,
             InetSocketAddress notifyListen,
             List<String> upstreams) {
+        return start(name, operator, listen, notifyListen, upstreams, List.copyOf(operator.zones.keySet()));
+    }
+
+    /** As above, also serving {@code extraZones} (the chart adds a {@code --zone} per entry of its {@code zones}). */
+    static Sidecar start(
+            String name,
+            OperatorFixture operator,
+            InetSocketAddress listen,
+            InetSocketAddress notifyListen,
+            List<String> upstreams,
+            List<String> extraZones) {
         Path jar = Artifacts.get().dnsServerJar();
         int metricsPort = Ports.free();
         List<String> command = new ArrayList<>(List.of(
@@ -71,6 +82,9 @@ final class Sidecar implements AutoCloseable {
                 "ip6.arpa",
                 "--metrics",
                 "127.0.0.1:" + metricsPort));
+        for (String zone : extraZones) {
+            command.addAll(List.of("--zone", zone));
+        }
         if (upstreams.isEmpty()) {
             command.addAll(List.of("--upstream", "none"));
         }
