@@ -24,7 +24,8 @@
 # of the system under test, including the API server and etcd, runs on core 0 and the load generator on core 1),
 # ETCD_FSYNC (1: etcd fsyncs its writes as in a cluster, as BIND fsyncs its journal; 0 as in the other benchmarks),
 # W (work directory, kept), MAX_LOAD / WAIT_LOAD (lib.sh's wait for a quiet machine), JAVA, ZK_JAR,
-# ZK_OPERATOR_JAR, ZK_JAVA_OPTS, OPERATOR_JAVA_OPTS.
+# ZK_OPERATOR_JAR, ZK_JAVA_OPTS, OPERATOR_JAVA_OPTS, ZK_UPDATE_ARGS (standalone server options, default
+# "--update-rate 100000": the per-key flood guard is not what is measured), ZK_OPERATOR_UPDATE_ARGS (operator -D...).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -189,7 +190,7 @@ run_standalone() {
   for i in $(seq 0 $((threads - 1))); do policy_doc "$i" "" "keyFile: $w/keys/bench-$i.key"; done >"$d/records/update-policies.yaml"
   # shellcheck disable=SC2086  # word splitting of the options is intended
   start_sut zk_standalone env MALLOC_ARENA_MAX=2 "$java" $zk_opts -jar "$zk_jar" --records "$d/records" --zone "$zone" \
-    --listen "127.0.0.1:$port" --upstream none --udp-sockets 1 --metrics "127.0.0.1:$metrics" ${ZK_UPDATE_ARGS:-}
+    --listen "127.0.0.1:$port" --upstream none --udp-sockets 1 --metrics "127.0.0.1:$metrics" ${ZK_UPDATE_ARGS---update-rate 100000}
   wait_dns "$port" "$zone" SOA 60 || { skip zonekeeper-standalone "no answer (log: $w/zk_standalone.log)"; stop_all; return 0; }
   measure_system zonekeeper-standalone "dns-server=$pid_zk_standalone" || true
   update_metrics zonekeeper-standalone "http://127.0.0.1:$metrics/metrics"
