@@ -9,7 +9,7 @@
 #                          configured by default it appends each update to the zone's journal (fsync'd) and rewrites
 #                          the zone file itself only later (a zone dump, or rndc sync)
 # Each gets the same load (dev.zonekeeper.dns.bench.UpdateBench, dnsjava Update + TSIG hmac-sha256, over UDP):
-#   throughput  THREADS closed loops, each with its own key, for SECS seconds after WARM_SECS: add a TXT at a fresh
+#   throughput  THREADS closed loops, signing with KEYS keys in turn, for SECS seconds after WARM_SECS: add a TXT at a fresh
 #               name, then delete it (an ACME client's present + clean-up); NOERROR answers per second, and the CPU
 #               of the system's processes per update
 #   latency     COUNT updates one at a time: from the UPDATE leaving the client to the first answer showing the new
@@ -24,14 +24,14 @@
 # of the system under test, including the API server and etcd, runs on core 0 and the load generator on core 1),
 # ETCD_FSYNC (1: etcd fsyncs its writes as in a cluster, as BIND fsyncs its journal; 0 as in the other benchmarks),
 # W (work directory, kept), MAX_LOAD / WAIT_LOAD (lib.sh's wait for a quiet machine), JAVA, ZK_JAR,
-# ZK_OPERATOR_JAR, ZK_JAVA_OPTS, OPERATOR_JAVA_OPTS, ZK_UPDATE_ARGS (standalone server options, default
-# "--update-rate 100000": the per-key flood guard is not what is measured), ZK_OPERATOR_UPDATE_ARGS (operator -D...).
+# ZK_OPERATOR_JAR, ZK_JAVA_OPTS, OPERATOR_JAVA_OPTS, ZK_UPDATE_ARGS (more standalone server options),
+# ZK_OPERATOR_UPDATE_ARGS (more operator -D options), KEYS (32: the threads sign with these in turn, one policy each).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 secs=${1:-20} count=${2:-500}
 systems=${SYSTEMS:-zonekeeper-k8s zonekeeper-standalone bind}
-threads=${THREADS:-4} repeat=${REPEAT:-1} pin=${PIN:-1}
+threads=${THREADS:-4} nkeys=${KEYS:-32} repeat=${REPEAT:-1} pin=${PIN:-1}
 zone=example.test
 transport=$([ -n "${TCP:-}" ] && echo TCP || echo UDP)
 operator_jar=${ZK_OPERATOR_JAR:-$root/operator/target/quarkus-app/quarkus-run.jar}
@@ -63,10 +63,11 @@ driver() { # SYSTEM ARGS...: the load generator on core 1
   if [ "$pin" = 1 ]; then taskset -c 1 "${cmd[@]}"; else "${cmd[@]}"; fi
 }
 
-# --- keys: one per load thread (a per-key rate limit must not be what is measured), the same for every system ----------
+# --- keys: the load threads sign with KEYS keys in turn (Zonekeeper limits each key to 50 updates/s: that flood guard
+# must not be what is measured), the same keys for every system --------------------------------------------------------
 key_args=()
 mkdir -p "$w/keys"
-for i in $(seq 0 $((threads - 1))); do
+for i in $(seq 0 $((nkeys - 1))); do
   [ -f "$w/keys/bench-$i.key" ] || printf 'bench-%d:hmac-sha256:%s\n' "$i" "$(head -c 32 /dev/urandom | base64)" >"$w/keys/bench-$i.key"
   chmod 600 "$w/keys/bench-$i.key"
   key_args+=(--key-file "$w/keys/bench-$i.key")
@@ -90,6 +91,16 @@ start_sut() {
   fi
 }
 
+# wait_up PID PORT SECONDS: until the server at PORT answers the zone's SOA; fails at once when PID exits
+wait_up() {
+  local until=$(($(date +%s) + $3))
+  until dig +short +tries=1 +timeout=1 -p "$2" @127.0.0.1 "$zone" SOA 2>/dev/null | grep -q .; do
+    kill -0 "$1" 2>/dev/null || return 1
+    [ "$(date +%s)" -lt "$until" ] || return 1
+    sleep 1
+  done
+}
+
 skip() { # SYSTEM WHY
   say "$1 skipped: $2"
   echo -e "1\t$1\t#skipped\t$2" >>"$w/results.tsv"
@@ -98,8 +109,9 @@ skip() { # SYSTEM WHY
 # measure_system SYSTEM CPU-PIDS: ready, then REPEAT x (throughput, latency)
 measure_system() {
   local sys=$1 cpu=$2 r
-  if ! driver "$sys" --phase ready --ready-seconds "${READY_SECS:-120}"; then
-    skip "$sys" "did not accept a signed update within ${READY_SECS:-120} s (logs in $w)"
+  local why
+  if ! why=$(driver "$sys" --phase ready --ready-seconds "${READY_SECS:-120}" 2>&1); then
+    skip "$sys" "${why##*update-bench\] } (logs in $w)"
     return 1
   fi
   wait_load
@@ -152,16 +164,16 @@ logging {
     category default { file; };
 };
 EOF
-    for i in $(seq 0 $((threads - 1))); do echo "key \"bench-$i.\" { algorithm hmac-sha256; secret \"$(key_secret "$i")\"; };"; done
+    for i in $(seq 0 $((nkeys - 1))); do echo "key \"bench-$i.\" { algorithm hmac-sha256; secret \"$(key_secret "$i")\"; };"; done
     echo "zone \"$zone\" { type primary; file \"$zone.zone\"; update-policy {"
-    for i in $(seq 0 $((threads - 1))); do echo "    grant bench-$i. subdomain bench.$zone. TXT;"; done
+    for i in $(seq 0 $((nkeys - 1))); do echo "    grant bench-$i. subdomain bench.$zone. TXT;"; done
     echo "}; };"
   } >"$d/named.conf"
   named-checkconf "$d/named.conf" || die "named-checkconf refused $d/named.conf"
   say "BIND $(named -v): 127.0.0.1:$port, zone file $d/$zone.zone, journal $d/$zone.zone.jnl"
   # -f: foreground, logging as configured (every update logged, as Debian's named does to syslog)
   start_sut bind /usr/sbin/named -f -c "$d/named.conf"
-  wait_dns "$port" "$zone" SOA 30 || { skip bind "named did not answer (log: $w/bind.log, $d/named.log)"; stop_all; return 0; }
+  wait_up "$pid_bind" "$port" 30 || { skip bind "named did not answer (log: $w/bind.log, $d/named.log)"; stop_all; return 0; }
   measure_system bind "named=$pid_bind" || true
   echo -e "1\tbind\t#journal\t$(stat -c %s "$d/$zone.zone.jnl" 2>/dev/null || echo 0) bytes in $zone.zone.jnl; $zone.zone $(stat -c %s "$d/$zone.zone") bytes (not rewritten per update)" >>"$w/results.tsv"
   stop_all
@@ -187,11 +199,14 @@ run_standalone() {
   rm -rf "$d"; mkdir -p "$d/records"
   free_port; port=$PORT
   free_port; metrics=$PORT
-  for i in $(seq 0 $((threads - 1))); do policy_doc "$i" "" "keyFile: $w/keys/bench-$i.key"; done >"$d/records/update-policies.yaml"
+  for i in $(seq 0 $((nkeys - 1))); do policy_doc "$i" "" "keyFile: $w/keys/bench-$i.key"; done >"$d/records/update-policies.yaml"
   # shellcheck disable=SC2086  # word splitting of the options is intended
   start_sut zk_standalone env MALLOC_ARENA_MAX=2 "$java" $zk_opts -jar "$zk_jar" --records "$d/records" --zone "$zone" \
-    --listen "127.0.0.1:$port" --upstream none --udp-sockets 1 --metrics "127.0.0.1:$metrics" ${ZK_UPDATE_ARGS---update-rate 100000}
-  wait_dns "$port" "$zone" SOA 60 || { skip zonekeeper-standalone "no answer (log: $w/zk_standalone.log)"; stop_all; return 0; }
+    --listen "127.0.0.1:$port" --upstream none --udp-sockets 1 --metrics "127.0.0.1:$metrics" ${ZK_UPDATE_ARGS:-}
+  wait_up "$pid_zk_standalone" "$port" 60 || {
+    skip zonekeeper-standalone "no answer: $(head -n 2 "$w/zk_standalone.log" | tr '\n' ' ' | cut -c1-300)"
+    stop_all; return 0
+  }
   measure_system zonekeeper-standalone "dns-server=$pid_zk_standalone" || true
   update_metrics zonekeeper-standalone "http://127.0.0.1:$metrics/metrics"
   echo -e "1\tzonekeeper-standalone\t#records_dir\t$(find "$d/records" -name '*.y*ml' | wc -l) files under $d/records after the run" >>"$w/results.tsv"
@@ -203,17 +218,16 @@ run_k8s() {
   local kubectl=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/1.33.4-linux-amd64/kubectl api=$w/api i
   local transfer notify http metrics
   [ -x "$kubectl" ] || { skip zonekeeper-k8s "no kube-apiserver: run e2e/scripts/tools.sh k8s"; return 0; }
+  compgen -G "$root/crds/dnsupdatepolicies.*" >/dev/null ||
+    { skip zonekeeper-k8s "no DnsUpdatePolicy CRD in crds/ (this build has no operator update support)"; return 0; }
   [ -f "$operator_jar" ] || (cd "$root" && ./mvnw -q -B -pl operator -am package -DskipTests) >&2 ||
     { skip zonekeeper-k8s "the operator does not build"; return 0; }
   ETCD_FSYNC=${ETCD_FSYNC:-1} bash "$bench/k8s.sh" start "$api"
   local k=("$kubectl" --kubeconfig "$api/kubeconfig")
   "${k[@]}" apply -f "$root/crds/" >&2
-  if ! "${k[@]}" wait --for condition=established --timeout=60s crd/dnsrecords.zonekeeper.dev crd/dnsupdatepolicies.zonekeeper.dev >&2; then
-    skip zonekeeper-k8s "no DnsUpdatePolicy CRD in crds/ (this branch has no operator update support)"
-    bash "$bench/k8s.sh" stop "$api"; return 0
-  fi
+  "${k[@]}" wait --for condition=established --timeout=60s crd/dnsrecords.zonekeeper.dev crd/dnsupdatepolicies.zonekeeper.dev >&2
   "${k[@]}" create namespace bench >&2
-  for i in $(seq 0 $((threads - 1))); do
+  for i in $(seq 0 $((nkeys - 1))); do
     "${k[@]}" -n bench create secret generic "bench-$i-tsig" --from-file=tsig.key="$w/keys/bench-$i.key" >&2
     policy_doc "$i" ", namespace: bench" "keySecretRef: {name: bench-$i-tsig}"
   done | "${k[@]}" apply -f - >&2
@@ -235,7 +249,7 @@ run_k8s() {
     --primary "127.0.0.1:$transfer" --zone $zone --tsig-key-file "$w/transfer.key" --notify-listen "127.0.0.1:$notify" \
     --upstream none --udp-sockets 1 --metrics "127.0.0.1:$metrics"
   pin_pids "$(cat "$api/etcd.pid")" "$(cat "$api/kube-apiserver.pid")"
-  if wait_dns "$port" "$zone" SOA 180; then
+  if wait_up "$pid_sidecar" "$port" 180; then
     measure_system zonekeeper-k8s "sidecar=$pid_sidecar,operator=$pid_operator,kube-apiserver=$(cat "$api/kube-apiserver.pid"),etcd=$(cat "$api/etcd.pid")" || true
     update_metrics zonekeeper-k8s "http://127.0.0.1:$http/q/metrics" "http://127.0.0.1:$metrics/metrics"
     echo -e "1\tzonekeeper-k8s\t#dnsrecords\t$("${k[@]}" get dnsrecords -A --no-headers 2>/dev/null | wc -l) DnsRecords after the run" >>"$w/results.tsv"
@@ -272,6 +286,6 @@ for system, m in v.items():
     print("RESULT system=%s %s" % (system, " ".join(
         "%s=%s" % (label, fmt % statistics.median(m[k]) if k in m else "-") for k, label, fmt in keys)))
 EOF
-print_table "Dynamic updates (issue 15): TSIG hmac-sha256 UPDATEs over $transport; throughput: $threads closed loops (add + delete a TXT, one key each) for ${secs}s; latency: $count adds then deletes one at a time, polled every ${POLL_US:-200} us; ms from the UPDATE's send"
+print_table "Dynamic updates (issue 15): TSIG hmac-sha256 UPDATEs over $transport; throughput: $threads closed loops (add + delete a TXT, $nkeys keys in turn) for ${secs}s; latency: $count adds then deletes one at a time, polled every ${POLL_US:-200} us; ms from the UPDATE's send"
 echo "  pinning: $([ "$pin" = 1 ] && echo "each system's processes (API server and etcd included) on core 0, the load generator on core 1" || echo none); etcd fsync: $([ "${ETCD_FSYNC:-1}" = 1 ] && echo on || echo off); BIND fsyncs its journal per update"
 echo "  work directory (logs, raw.tsv: one line per latency measurement): $w"

@@ -45,8 +45,8 @@ import org.xbill.DNS.Update;
  * <ul>
  *   <li>{@code --phase ready}: a signed no-op update (delete an RRset that does not exist) every 200 ms until it is
  *       answered NOERROR, so the measurement starts once the server accepts updates from the key.
- *   <li>{@code --phase throughput}: {@code --threads} closed loops, each with its own key (round robin over the
- *       {@code --key-file}s): add a TXT at a fresh name, then delete that name's TXT RRset (an ACME client's
+ *   <li>{@code --phase throughput}: {@code --threads} closed loops, signing with the {@code --key-file}s in turn
+ *       (so a per-key rate limit is not what is measured): add a TXT at a fresh name, then delete that name's TXT RRset (an ACME client's
  *       present + clean-up, which keeps the zone's size constant); each NOERROR answer is one update. Updates in
  *       the {@code --warmup-seconds} are not counted.
  *   <li>{@code --phase latency}: one update at a time: a TXT with a unique value is added and, from the moment the
@@ -165,6 +165,7 @@ public final class UpdateBench {
                 if (last != null) break;
             }
             if (last == null) return 0;
+            if (last.equals("NOTIMP")) break; // no update support at all: waiting will not help
             Thread.sleep(200);
         }
         System.err.println("[update-bench] " + system + " does not accept updates: " + last);
@@ -186,8 +187,10 @@ public final class UpdateBench {
             long[] lat = new long[1 << 20];
             acks.add(lat);
             Thread w = Thread.ofPlatform().name("update-" + t).start(() -> {
-                SimpleResolver r = resolver(keys.get(id % keys.size()));
+                // the keys in turn, each thread starting at its own: a per-key rate limit must not be what is measured
+                List<SimpleResolver> rs = keys.stream().map(this::resolver).toList();
                 int k = 1; // lat[0] holds the count
+                long op = id;
                 try {
                     for (long seq = 0; System.nanoTime() < until; seq++) {
                         Name owner = name("t" + id + "-" + seq + "-" + nonce);
@@ -198,6 +201,8 @@ public final class UpdateBench {
                             } else {
                                 u.delete(owner, Type.TXT);
                             }
+                            SimpleResolver r = rs.get((int) (op % rs.size()));
+                            op += threads;
                             long t0 = System.nanoTime();
                             String why;
                             try {
@@ -278,7 +283,7 @@ public final class UpdateBench {
                 "[update-bench] %s throughput: %d threads, %d keys: %.1f updates/s over %.0f s, %d failed %s%n",
                 system,
                 threads,
-                Math.min(threads, keys.size()),
+                keys.size(),
                 applied.sum() / seconds,
                 seconds,
                 failures,
