@@ -14,12 +14,44 @@ import org.xbill.DNS.TextParseException;
  * e.g. {@code zonekeeper-transfer:hmac-sha256:c2VjcmV0...}. Surrounding white space and a trailing newline are
  * ignored. Anything else is rejected with an {@link IllegalArgumentException} that says what is wrong (never showing
  * the secret).
+ *
+ * <p>Transfer keys ({@link #parse}) refuse hmac-md5. Dynamic-update keys ({@link #parseUpdateKey}) accept it, because
+ * it is cert-manager's default and nsupdate's oldest; they come back as a {@link Key} with their name, which the
+ * update policies are looked up by.
  */
 public final class TsigKeyFile {
     private TsigKeyFile() {}
 
-    /** The key in {@code text}. */
+    /**
+     * A dynamic-update key: its name (what a request's TSIG names), its algorithm (e.g. {@link TSIG#HMAC_SHA256})
+     * and the {@link TSIG} that verifies and signs with it.
+     */
+    public record Key(Name name, Name algorithm, TSIG tsig) {}
+
+    /** The zone-transfer key in {@code text}; hmac-md5 is refused. */
     public static TSIG parse(String text) {
+        return parse(text, false).tsig();
+    }
+
+    /**
+     * The dynamic-update key in {@code text}: hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or
+     * hmac-sha512.
+     */
+    public static Key parseUpdateKey(String text) {
+        return parse(text, true);
+    }
+
+    /** The dynamic-update key in the file at {@code path} (see {@link #parseUpdateKey}). */
+    public static Key readUpdateKey(Path path) throws IOException {
+        String text = Files.readString(path, StandardCharsets.UTF_8);
+        try {
+            return parseUpdateKey(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("TSIG key file " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Key parse(String text, boolean allowMd5) {
         String line = text == null ? "" : text.strip();
         String[] parts = line.split(":", -1);
         if (parts.length != 3) {
@@ -46,10 +78,11 @@ public final class TsigKeyFile {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     "TSIG algorithm '" + algorithm
-                            + "' is not supported (use hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224 or hmac-sha1)",
+                            + "' is not supported (use hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224 or hmac-sha1"
+                            + (allowMd5 ? " or hmac-md5)" : ")"),
                     e);
         }
-        if (alg.equals(TSIG.HMAC_MD5)) {
+        if (alg.equals(TSIG.HMAC_MD5) && !allowMd5) {
             throw new IllegalArgumentException("TSIG algorithm hmac-md5 is not accepted; use hmac-sha256");
         }
         byte[] key;
@@ -61,7 +94,7 @@ public final class TsigKeyFile {
         if (key.length == 0) {
             throw new IllegalArgumentException("TSIG secret of key '" + keyName + "' is empty");
         }
-        return new TSIG(alg, name, key);
+        return new Key(name, alg, new TSIG(alg, name, key));
     }
 
     /** The key in the file at {@code path}. */

@@ -10,7 +10,12 @@ import org.xbill.DNS.Name;
  */
 public record ChangeSet(Name zone, List<RRsetChange> changes) {
 
-    /** One RRset before and after; {@code ttl} is the TTL after (the first added record's, RFC 2136 3.4.2.2). */
+    /**
+     * One RRset before and after; {@code ttl} is the TTL after: that of the last record the update added to it (an
+     * add sets the RRset's TTL, RFC 2136 3.4.2.2, as BIND does), else the TTL it had. Every record of {@code after}
+     * carries that TTL, has class IN and the lower-case owner {@code name}; {@link RecordValues#values} turns them into
+     * DnsRecord values.
+     */
     public record RRsetChange(
             Name name, int type, long ttl, List<org.xbill.DNS.Record> before, List<org.xbill.DNS.Record> after) {
         public boolean deletes() {

@@ -23,6 +23,17 @@ public record Grant(Match match, Name name, Set<Integer> types) {
 
     /** True when this grant lets its key change the RRset {@code type} at {@code owner}. */
     public boolean allows(Name owner, int type) {
-        throw new UnsupportedOperationException("TODO");
+        if (types.isEmpty() ? !RecordValues.writable(type) : !types.contains(type)) {
+            return false;
+        }
+        return switch (match) {
+            case NAME -> owner.equals(name);
+            case SUBDOMAIN -> owner.subdomain(name);
+            case WILDCARD -> {
+                // "*.x" (or just "x") covers the names strictly below x, the wildcard name itself among them
+                Name base = name.isWild() ? new Name(name, 1) : name;
+                yield owner.subdomain(base) && !owner.equals(base);
+            }
+        };
     }
 }

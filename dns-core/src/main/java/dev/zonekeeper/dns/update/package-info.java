@@ -12,6 +12,20 @@
  * A store that lost an optimistic-concurrency race throws {@link dev.zonekeeper.dns.update.UpdateStore.Conflict}
  * and the request is evaluated again on the fresh zone.
  *
+ * <p>In detail: an oversized or unparsable request, or a zone section that is not exactly one SOA record of class IN,
+ * is FORMERR (the ID echoed when the header is readable; a request that is itself a response is not answered). No
+ * policy at all: REFUSED. Then the TSIG ({@code UpdateAuthenticator}), the key's token bucket ({@code KeyRateLimiter},
+ * REFUSED), the policy for (key, zone) and the store serving the zone (REFUSED). The sections are checked without the
+ * zone ({@code UpdateRequest}: FORMERR, NOTZONE, and REFUSED for the SOA, the apex NS and types a DnsRecord cannot
+ * hold), then evaluated ({@code UpdateEvaluator}): prerequisites with their RFC rcodes, grants per operation (REFUSED),
+ * the update section in order, and every changed RRset through {@link dev.zonekeeper.dns.record.RecordSpecs} via
+ * {@link dev.zonekeeper.dns.update.RecordValues} (REFUSED). An update that changes nothing is NOERROR without a
+ * commit. Every answer past the TSIG check is signed with the request's key, refusals included; every request ends
+ * with one {@link dev.zonekeeper.dns.update.UpdateOutcome}.
+ *
+ * <p>A policy's key may also transfer (AXFR) the policy's zone: {@link
+ * dev.zonekeeper.dns.update.UpdateService#transferPolicy} tells a transfer server so.
+ *
  * <p>Stores: the operator writes DnsRecords through the Kubernetes API; standalone mode writes DnsRecord YAML under
  * {@code --records}. A sidecar secondary does not evaluate updates: it forwards them to its primary (RFC 2136
  * section 6).

@@ -50,4 +50,30 @@ class TsigKeyFileTest {
         assertThatThrownBy(() -> TsigKeyFile.parse("k:hmac-sha256:")).hasMessageContaining("empty");
         assertThatThrownBy(() -> TsigKeyFile.parse(":hmac-sha256:c2VjcmV0")).hasMessageContaining("name is empty");
     }
+
+    @Test
+    void updateKeysAcceptEveryAlgorithmClientsUseAndKeepTheirName() throws Exception {
+        for (String algorithm : java.util.List.of(
+                "hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512")) {
+            TsigKeyFile.Key key =
+                    TsigKeyFile.parseUpdateKey("Acme-Key:" + algorithm.toUpperCase() + ":" + TransferTesting.SECRET);
+            assertThat(key.name()).isEqualTo(Name.fromString("acme-key."));
+            assertThat(key.algorithm()).isEqualTo(TSIG.algorithmToName(algorithm));
+            Message m = Message.newQuery(org.xbill.DNS.Record.newRecord(Name.fromString("example.test."), Type.SOA, 1));
+            TSIG client = new TSIG(
+                    TSIG.algorithmToName(algorithm),
+                    Name.fromString("acme-key."),
+                    java.util.Base64.getDecoder().decode(TransferTesting.SECRET));
+            client.apply(m, null);
+            byte[] wire = m.toWire();
+            assertThat(key.tsig().verify(new Message(wire), wire, null))
+                    .as(algorithm)
+                    .isEqualTo(Rcode.NOERROR);
+        }
+        // transfer keys still refuse md5
+        assertThatThrownBy(() -> TsigKeyFile.parse("k:hmac-md5:" + TransferTesting.SECRET))
+                .hasMessageContaining("hmac-md5");
+        assertThatThrownBy(() -> TsigKeyFile.parseUpdateKey("k:hmac-sha999:c2VjcmV0"))
+                .hasMessageContaining("hmac-md5");
+    }
 }
