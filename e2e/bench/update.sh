@@ -9,8 +9,8 @@
 #                          configured by default it appends each update to the zone's journal (fsync'd) and rewrites
 #                          the zone file itself only later (a zone dump, or rndc sync)
 # Each gets the same load (dev.zonekeeper.dns.bench.UpdateBench, dnsjava Update + TSIG hmac-sha256, over UDP):
-#   throughput  THREADS closed loops, signing with KEYS keys in turn, for SECS seconds after WARM_SECS: add a TXT at a fresh
-#               name, then delete it (an ACME client's present + clean-up); NOERROR answers per second, and the CPU
+#   throughput  THREADS closed loops, signing with KEYS keys in turn, for SECS seconds after WARM_SECS: add a TXT
+#               at a fresh name, then delete it (an ACME client's present + clean-up); NOERROR answers per second, and the CPU
 #               of the system's processes per update
 #   latency     COUNT updates one at a time: from the UPDATE leaving the client to the first answer showing the new
 #               TXT (the name is asked over UDP every POLL_US us from the send on), p50/p99; and to the UPDATE's
@@ -48,7 +48,7 @@ port_in_use() { [[ -n "$(ss -Huan "( sport = :$1 )" 2>/dev/null)$(ss -Htan "( sp
 # shellcheck source=../scripts/free-port.sh
 source "$root/e2e/scripts/free-port.sh"
 
-# --- the load generator: dns-server's test classes (where the other probes live, see probe.sh) ---------------------------
+# --- the load generator: dns-server's test classes (where the other probes live, see probe.sh) -----------------------
 driver_class=$root/dns-server/target/test-classes/dev/zonekeeper/dns/bench/UpdateBench.class
 if [ ! -f "$zk_jar" ] || [ ! -f "$driver_class" ]; then
   say "building the dns-server jar and its test classes (./mvnw -q -B -pl dns-server -am package -DskipTests)"
@@ -64,7 +64,7 @@ driver() { # SYSTEM ARGS...: the load generator on core 1
 }
 
 # --- keys: the load threads sign with KEYS keys in turn (Zonekeeper limits each key to 50 updates/s: that flood guard
-# must not be what is measured), the same keys for every system --------------------------------------------------------
+# must not be what is measured), the same keys for every system -------------------------------------------------------
 key_args=()
 mkdir -p "$w/keys"
 for i in $(seq 0 $((nkeys - 1))); do
