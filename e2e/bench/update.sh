@@ -24,7 +24,8 @@
 # of the system under test, including the API server and etcd, runs on core 0 and the load generator on core 1),
 # ETCD_FSYNC (1: etcd fsyncs its writes as in a cluster, as BIND fsyncs its journal; 0 as in the other benchmarks),
 # W (work directory, kept), MAX_LOAD / WAIT_LOAD (lib.sh's wait for a quiet machine), JAVA, ZK_JAR,
-# ZK_OPERATOR_JAR, ZK_JAVA_OPTS, OPERATOR_JAVA_OPTS, ZK_UPDATE_ARGS (more standalone server options),
+# ZK_OPERATOR_JAR, ZK_CRDS (the CRDs applied, default crds/), ZK_JAVA_OPTS, OPERATOR_JAVA_OPTS, ZK_UPDATE_ARGS
+# (more standalone server options),
 # ZK_OPERATOR_UPDATE_ARGS (more operator -D options), KEYS (32: the threads sign with these in turn, one policy each).
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -35,6 +36,7 @@ threads=${THREADS:-4} nkeys=${KEYS:-32} repeat=${REPEAT:-1} pin=${PIN:-1}
 zone=example.test
 transport=$([ -n "${TCP:-}" ] && echo TCP || echo UDP)
 operator_jar=${ZK_OPERATOR_JAR:-$root/operator/target/quarkus-app/quarkus-run.jar}
+crds=${ZK_CRDS:-$root/crds}
 operator_opts=${OPERATOR_JAVA_OPTS:-$(chart_java_opts operator 8m 358m)}
 w=${W:-$(mktemp -d "${TMPDIR:-/tmp}/zk-update-bench.XXXXXX")}
 mkdir -p "$w"
@@ -218,13 +220,13 @@ run_k8s() {
   local kubectl=${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/1.33.4-linux-amd64/kubectl api=$w/api i
   local transfer notify http metrics
   [ -x "$kubectl" ] || { skip zonekeeper-k8s "no kube-apiserver: run e2e/scripts/tools.sh k8s"; return 0; }
-  compgen -G "$root/crds/dnsupdatepolicies.*" >/dev/null ||
+  compgen -G "$crds/dnsupdatepolicies.*" >/dev/null ||
     { skip zonekeeper-k8s "no DnsUpdatePolicy CRD in crds/ (this build has no operator update support)"; return 0; }
   [ -f "$operator_jar" ] || (cd "$root" && ./mvnw -q -B -pl operator -am package -DskipTests) >&2 ||
     { skip zonekeeper-k8s "the operator does not build"; return 0; }
   ETCD_FSYNC=${ETCD_FSYNC:-1} bash "$bench/k8s.sh" start "$api"
   local k=("$kubectl" --kubeconfig "$api/kubeconfig")
-  "${k[@]}" apply -f "$root/crds/" >&2
+  "${k[@]}" apply -f "$crds/" >&2
   "${k[@]}" wait --for condition=established --timeout=60s crd/dnsrecords.zonekeeper.dev crd/dnsupdatepolicies.zonekeeper.dev >&2
   "${k[@]}" create namespace bench >&2
   for i in $(seq 0 $((nkeys - 1))); do
@@ -246,7 +248,7 @@ run_k8s() {
     ${ZK_OPERATOR_UPDATE_ARGS:-} -jar "$operator_jar"
   # shellcheck disable=SC2086
   start_sut sidecar env MALLOC_ARENA_MAX=2 "$java" $zk_opts -jar "$zk_jar" --listen "127.0.0.1:$port" \
-    --primary "127.0.0.1:$transfer" --zone $zone --tsig-key-file "$w/transfer.key" --notify-listen "127.0.0.1:$notify" \
+    --primary "127.0.0.1:$transfer" --zone cluster.local --zone in-addr.arpa --zone ip6.arpa --zone $zone --tsig-key-file "$w/transfer.key" --notify-listen "127.0.0.1:$notify" \
     --upstream none --udp-sockets 1 --metrics "127.0.0.1:$metrics"
   pin_pids "$(cat "$api/etcd.pid")" "$(cat "$api/kube-apiserver.pid")"
   if wait_up "$pid_sidecar" "$port" 180; then

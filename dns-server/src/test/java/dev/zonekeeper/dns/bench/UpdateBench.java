@@ -21,7 +21,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
@@ -378,14 +380,11 @@ public final class UpdateBench {
     private long[] timed(
             SimpleResolver r, Update update, DatagramSocket poll, Name owner, Predicate<Message> seen, long pollNs)
             throws IOException {
-        long[] ack = {-1};
-        String[] ackFailure = {null};
         long t0 = System.nanoTime();
-        CompletableFuture<Message> f = r.sendAsync(update).toCompletableFuture();
-        f.whenComplete((m, e) -> {
-            ack[0] = System.nanoTime();
-            ackFailure[0] = e != null ? failure(e) : failure(m);
-        });
+        // the answer's time and verdict, in a future of its own: get() returns only once both are stored
+        CompletableFuture<Ack> acked = r.sendAsync(update)
+                .toCompletableFuture()
+                .handle((m, e) -> new Ack(System.nanoTime(), e != null ? failure(e) : failure(m)));
         long deadline = t0 + timeout.toNanos();
         long visible = -1;
         byte[] buf = new byte[65535];
@@ -409,32 +408,34 @@ public final class UpdateBench {
                 break;
             }
             if (visible < 0) {
-                if (f.isDone() && ackFailure[0] != null) break;
+                Ack early = acked.getNow(null);
+                if (early != null && early.failure() != null) break;
                 long wait = sent + pollNs - System.nanoTime();
                 if (wait > 0) LockSupport.parkNanos(wait);
             }
         }
+        Ack ack;
         try {
-            f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (Exception e) {
-            // the failure is recorded by whenComplete, or it is a timeout
-        }
-        // whenComplete runs on the completing thread; wait for it to have stored the ack
-        for (int spin = 0; spin < 1000 && ack[0] < 0 && f.isDone(); spin++) Thread.onSpinWait();
-        if (!f.isDone() || ack[0] < 0) {
+            ack = acked.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
             lastFailure = "timeout";
             return null;
+        } catch (InterruptedException | ExecutionException e) {
+            throw new IllegalStateException(e);
         }
-        if (ackFailure[0] != null) {
-            lastFailure = ackFailure[0];
+        if (ack.failure() != null) {
+            lastFailure = ack.failure();
             return null;
         }
         if (visible < 0) {
             lastFailure = "not_visible";
             return null;
         }
-        return new long[] {ack[0] - t0, visible - t0};
+        return new long[] {ack.nanos() - t0, visible - t0};
     }
+
+    /** When the UPDATE's answer arrived, and why it does not count (null when it does). */
+    private record Ack(long nanos, String failure) {}
 
     private static Predicate<Message> shows(String value) {
         return m -> {
