@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.bench;
 
+import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.DatagramPacket;
@@ -82,10 +83,8 @@ public final class UpdateBench {
         zone = Name.fromString(one("zone", null), Name.root);
         base = Name.fromString(one("base", "bench"), zone);
         for (String f : args.getOrDefault("key-file", List.of())) {
-            // name:algorithm:base64secret, the format of --tsig-key-file, the operator's Secrets and keyFile
-            String[] p = Files.readString(Path.of(f)).trim().split(":", 3);
-            if (p.length != 3) throw new IllegalArgumentException(f + ": not name:algorithm:base64secret");
-            keys.add(new TSIG(p[1], p[0], p[2]));
+            // name:algorithm:base64secret, as in the operator's Secrets and standalone mode's keyFile
+            keys.add(TsigKeyFile.readUpdateKey(Path.of(f)).tsig());
         }
         if (keys.isEmpty()) throw new IllegalArgumentException("--key-file is required");
         tcp = args.containsKey("tcp");
