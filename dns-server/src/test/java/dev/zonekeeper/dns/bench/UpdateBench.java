@@ -49,13 +49,13 @@ import org.xbill.DNS.Update;
  *   <li>{@code --phase ready}: a signed no-op update (delete an RRset that does not exist) every 200 ms until it is
  *       answered NOERROR, so the measurement starts once the server accepts updates from the key.
  *   <li>{@code --phase throughput}: {@code --threads} closed loops, signing with the {@code --key-file}s in turn
- *       (so a per-key rate limit is not what is measured): add a TXT at a fresh name, then delete that name's TXT RRset (an ACME client's
- *       present + clean-up, which keeps the zone's size constant); each NOERROR answer is one update. Updates in
- *       the {@code --warmup-seconds} are not counted.
- *   <li>{@code --phase latency}: one update at a time: a TXT with a unique value is added and, from the moment the
- *       UPDATE leaves, the name is asked over UDP (a new query each {@code --poll-us}) until an answer shows the
- *       value; then the RRset is deleted and asked until the value is gone. Measured: the UPDATE's answer (ack) and
- *       the first answer showing the change (visible), both from the UPDATE's send time.
+ *       (so a per-key rate limit is not what is measured): add a TXT at a fresh name, then delete that name's TXT
+ *       RRset (an ACME client's present + clean-up, which keeps the zone's size constant); each NOERROR answer is one
+ *       update. Updates in the {@code --warmup-seconds} are not counted.
+ *   <li>{@code --phase latency}: one update at a time (the keys in turn): a TXT with a unique value is added and,
+ *       from the moment the UPDATE leaves, the name is asked over UDP (a new query each {@code --poll-us}) until an
+ *       answer shows the value; then the RRset is deleted and asked until the value is gone. Measured: the UPDATE's
+ *       answer (ack) and the first answer showing the change (visible), both from the UPDATE's send time.
  * </ul>
  *
  * Figures are appended to {@code --results} as "run system metric value" lines (e2e/bench/table.py's input), raw
@@ -296,7 +296,8 @@ public final class UpdateBench {
         int count = Integer.parseInt(one("count", "500"));
         int warmup = Integer.parseInt(one("warmup-count", "50"));
         long pollNs = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(one("poll-us", "200")));
-        SimpleResolver r = resolver(keys.get(0));
+        // the keys in turn, as in the throughput phase: a key's rate limit is not what is measured
+        List<SimpleResolver> rs = keys.stream().map(this::resolver).toList();
         long[] addAck = new long[count], addSeen = new long[count], delAck = new long[count], delSeen = new long[count];
         int ok = 0;
         Map<String, Integer> failed = new TreeMap<>();
@@ -310,6 +311,7 @@ public final class UpdateBench {
                 String value = "bench " + nonce + " " + i;
                 Update add = new Update(zone);
                 add.add(new TXTRecord(owner, DClass.IN, 60, value));
+                SimpleResolver r = rs.get(i % rs.size());
                 long[] add1 = timed(r, add, poll, owner, shows(value), pollNs);
                 Update del = new Update(zone);
                 del.delete(owner, Type.TXT);
