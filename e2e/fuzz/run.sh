@@ -20,6 +20,7 @@ declare -A targets=(
   [manifest]="dns-server:dev.zonekeeper.dns.standalone.ManifestFuzzTest#manifestFile"
   [recordspec]="dns-server:dev.zonekeeper.dns.standalone.ManifestFuzzTest#recordSpec"
   [forwarder]="dns-server:dev.zonekeeper.dns.forward.ForwarderFuzzTest#upstreamAnswers"
+  [update]="dns-core:dev.zonekeeper.dns.update.UpdateFuzzTest#update"
 )
 
 if [[ ${1:-} == list || $# -lt 2 ]]; then

@@ -15,7 +15,7 @@ zk_pick_jdk
 say "JDK: $JAVA_HOME"
 
 # Debian packages the tests drive: dig, kdig, knotd (a real peer and upstream), ip (network namespaces), curl.
-declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [knotd]=knot [ip]=iproute2 [curl]=curl [openssl]=openssl)
+declare -A pkg=([named-checkzone]=bind9-utils [dig]=bind9-dnsutils [kdig]=knot-dnsutils [nsupdate]=bind9-dnsutils [knsupdate]=knot-dnsutils [knotd]=knot [ip]=iproute2 [curl]=curl [openssl]=openssl)
 missing=()
 for tool in "${!pkg[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${pkg[$tool]}")

@@ -150,6 +150,7 @@ public final class DnsServer implements AutoCloseable {
             state = new State(Stage.STARTING, pending, 0);
         }
         source.open(this::zonesChanged);
+        processor.updates(source.updates());
         Warmup.run(config.warmupRounds(), source.warmsServedZones() ? processor.zones() : null);
         advance(s -> {
             warmedUp = true; // standalone: the zones are complete now, so the heap settles before the port opens

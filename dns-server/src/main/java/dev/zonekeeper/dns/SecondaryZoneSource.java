@@ -5,10 +5,12 @@ import dev.zonekeeper.dns.config.ServerConfig.ConfigException;
 import dev.zonekeeper.dns.metrics.DnsMetrics;
 import dev.zonekeeper.dns.metrics.SnapshotMeters;
 import dev.zonekeeper.dns.metrics.TransferMeters;
+import dev.zonekeeper.dns.server.UpdateHandler;
 import dev.zonekeeper.dns.transfer.NotifyListener;
 import dev.zonekeeper.dns.transfer.SecondaryZone;
 import dev.zonekeeper.dns.transfer.SecondaryZones;
 import dev.zonekeeper.dns.transfer.ZoneSnapshots;
+import dev.zonekeeper.dns.updates.PrimaryRelay;
 import dev.zonekeeper.dns.zone.Zone;
 import dev.zonekeeper.dns.zone.ZoneSet;
 import dev.zonekeeper.dns.zone.ZoneStore;
@@ -38,6 +40,7 @@ final class SecondaryZoneSource implements ZoneSource {
     private final Set<Name> configured;
     private SecondaryZones secondary;
     private NotifyListener notifyListener;
+    private PrimaryRelay relay;
 
     SecondaryZoneSource(ServerConfig config, SecondaryZone.Settings settings, DnsMetrics metrics) {
         this.config = config;
@@ -93,6 +96,11 @@ final class SecondaryZoneSource implements ZoneSource {
         if (snapshots != null) {
             secondary.all().forEach(snapshotMeters::register);
         }
+        relay = new PrimaryRelay(
+                config.primary(),
+                new PrimaryRelay.Settings(
+                        config.updateMaxInflight(), Duration.ofMillis(config.updateTimeout()), config.zoneMaxBytes()),
+                metrics);
         if (config.notifyListen() != null) {
             notifyListener = NotifyListener.start(config.notifyListen(), key, secondary);
         } else {
@@ -170,6 +178,11 @@ final class SecondaryZoneSource implements ZoneSource {
     }
 
     @Override
+    public UpdateHandler updates() {
+        return relay;
+    }
+
+    @Override
     public InetSocketAddress notifyAddress() {
         return notifyListener == null ? null : notifyListener.address();
     }
@@ -198,6 +211,9 @@ final class SecondaryZoneSource implements ZoneSource {
         }
         if (secondary != null) {
             secondary.close();
+        }
+        if (relay != null) {
+            relay.close();
         }
     }
 }

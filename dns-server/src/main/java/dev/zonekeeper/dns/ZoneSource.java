@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns;
 
+import dev.zonekeeper.dns.server.UpdateHandler;
 import dev.zonekeeper.dns.zone.ZoneSet;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -43,6 +44,14 @@ interface ZoneSource extends AutoCloseable {
 
     /** What {@code /ready} says while zones are pending their first version. */
     String pendingText(Set<Name> pending);
+
+    /**
+     * Where dynamic updates and TSIG-signed AXFRs on the DNS port go once {@link #open} has run (sidecar: relayed to
+     * the primary; standalone: applied here); null: UPDATE answered NOTIMP, as before there were any.
+     */
+    default UpdateHandler updates() {
+        return null;
+    }
 
     /** Where NOTIFY is received (sidecar mode); null otherwise. */
     default InetSocketAddress notifyAddress() {

@@ -56,8 +56,27 @@ class OperatorArchitectureTest {
                         "dev.zonekeeper.operator.informers..",
                         "dev.zonekeeper.operator.reconciler..",
                         "dev.zonekeeper.operator.zone..",
+                        "dev.zonekeeper.operator.updates..",
                         "io.javaoperatorsdk..",
                         "io.fabric8.kubernetes.client..")
+                .check(MAIN);
+    }
+
+    /**
+     * The update store reads who holds a name from the one serving decision ({@code records}) and the served zones
+     * ({@code zone}), never from informers of its own, and writes no status.
+     */
+    @Test
+    void theUpdateStoreReadsTheDecisionNotTheInformers() {
+        noClasses()
+                .that()
+                .resideInAPackage("dev.zonekeeper.operator.updates..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.zonekeeper.operator.informers..",
+                        "dev.zonekeeper.operator.reconciler..",
+                        "io.javaoperatorsdk..")
                 .check(MAIN);
     }
 }

@@ -43,12 +43,7 @@ public final class TsigKeyFile {
 
     /** The dynamic-update key in the file at {@code path} (see {@link #parseUpdateKey}). */
     public static Key readUpdateKey(Path path) throws IOException {
-        String text = Files.readString(path, StandardCharsets.UTF_8);
-        try {
-            return parseUpdateKey(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("TSIG key file " + path + ": " + e.getMessage(), e);
-        }
+        return read(path, true);
     }
 
     private static Key parse(String text, boolean allowMd5) {
@@ -99,9 +94,13 @@ public final class TsigKeyFile {
 
     /** The key in the file at {@code path}. */
     public static TSIG read(Path path) throws IOException {
+        return read(path, false).tsig();
+    }
+
+    private static Key read(Path path, boolean allowMd5) throws IOException {
         String text = Files.readString(path, StandardCharsets.UTF_8);
         try {
-            return parse(text);
+            return parse(text, allowMd5);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("TSIG key file " + path + ": " + e.getMessage(), e);
         }

@@ -60,22 +60,7 @@ final class Wire {
 
     /** A FORMERR reply built from the raw header of an unparsable message, or null when there is no header. */
     static byte[] formErr(byte[] wire) {
-        if (wire.length < Header.LENGTH) {
-            return null;
-        }
-        try {
-            Header q = new Header(java.util.Arrays.copyOf(wire, Header.LENGTH));
-            if (q.getFlag(Flags.QR)) {
-                return null;
-            }
-            Message r = new Message(q.getID());
-            r.getHeader().setFlag(Flags.QR);
-            r.getHeader().setOpcode(q.getOpcode());
-            r.getHeader().setRcode(Rcode.FORMERR);
-            return r.toWire();
-        } catch (IOException e) {
-            return null;
-        }
+        return dev.zonekeeper.dns.wire.WireBytes.formErrFromHeader(wire);
     }
 
     /**

@@ -19,8 +19,16 @@ import org.xbill.DNS.Type;
  * section applied in order (3.4.2) to a working copy of the RRsets it touches, each operation checked against the
  * policy's grants. The result is a failure with its {@link UpdateResult}, or the {@link ChangeSet} of the RRsets whose
  * content changed, every one of them valid as a DnsRecord.
+ *
+ * <p>Bounds, so that one signed request cannot make the store write without limit: an update changes at most
+ * {@value #MAX_CHANGED_RRSETS} RRsets (ExternalDNS sends 50 changes per update by default, about two RRsets each), and
+ * it cannot grow an RRset beyond {@value #MAX_RRSET_RECORDS} records. Beyond either the request is refused as
+ * {@link UpdateResult#MALFORMED} ("over the size bound", FORMERR), before anything is validated or written.
  */
 final class UpdateEvaluator {
+    static final int MAX_CHANGED_RRSETS = 256;
+    static final int MAX_RRSET_RECORDS = 1000;
+
     private UpdateEvaluator() {}
 
     /** A failure or a change set. */
@@ -238,6 +246,18 @@ final class UpdateEvaluator {
                     }
                     if (same(before, after)) {
                         continue;
+                    }
+                    if (after.size() > MAX_RRSET_RECORDS && after.size() > before.size()) {
+                        return new Failed(
+                                UpdateResult.MALFORMED,
+                                "the update would grow the " + Type.string(type) + " RRset at " + name + " to "
+                                        + after.size() + " records, more than the " + MAX_RRSET_RECORDS + " allowed");
+                    }
+                    if (changes.size() == MAX_CHANGED_RRSETS) {
+                        return new Failed(
+                                UpdateResult.MALFORMED,
+                                "the update changes more than the " + MAX_CHANGED_RRSETS
+                                        + " RRsets one update may change; send it in several");
                     }
                     if (!after.isEmpty()) {
                         Optional<String> problem = RecordValues.problem(name, type, ttl, after)

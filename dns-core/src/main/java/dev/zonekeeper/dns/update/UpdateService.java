@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.update;
 
+import dev.zonekeeper.dns.wire.WireBytes;
 import dev.zonekeeper.dns.zone.Zone;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -217,9 +218,14 @@ public final class UpdateService {
                 authenticator.verify(m, wire, tsig == null ? List.of() : ps.forKey(tsig.getName()), true);
         x.verdict = v;
         if (!v.ok()) {
+            if (v.result() == UpdateResult.BAD_TIME) {
+                // the MAC verified: the key's owner has a clock to fix, which the policy's Events can tell them
+                x.policy = attribute(ps.forKey(v.keyName()), m);
+            }
             throw new Rejected(v.result(), v.detail());
         }
         if (!limiter.tryAcquire(v.keyName())) {
+            x.policy = attribute(ps.forKey(v.keyName()), m); // so that the flood is counted against a policy
             throw new Rejected(
                     UpdateResult.RATE_LIMITED,
                     "key " + v.keyName() + " sends more than " + options.perKeyRate() + " updates per second");
@@ -234,6 +240,7 @@ public final class UpdateService {
             }
         }
         if (candidates.isEmpty()) {
+            x.policy = attribute(ps.forKey(v.keyName()), m); // the key's policy for another zone: a likely typo
             throw new Rejected(
                     UpdateResult.ZONE_NOT_ALLOWED,
                     "no DnsUpdatePolicy lets key " + v.keyName() + " update zone " + zone);
@@ -252,6 +259,17 @@ public final class UpdateService {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The key's policy for the request's zone when the zone section names one, else its first policy. */
+    private static UpdatePolicy attribute(List<UpdatePolicy> policies, Message m) {
+        org.xbill.DNS.Record zone = m.getQuestion();
+        for (UpdatePolicy p : policies) {
+            if (zone != null && p.zone().equals(zone.getName())) {
+                return p;
+            }
+        }
+        return policies.isEmpty() ? null : policies.get(0);
     }
 
     private static boolean verifies(UpdatePolicy p, Message m, byte[] wire) {
@@ -323,7 +341,7 @@ public final class UpdateService {
         }
         Message q = x.query;
         if (q == null) {
-            return headerOnlyFormErr(wire);
+            return WireBytes.formErrFromHeader(wire); // the ID echoed when the header is readable
         }
         Message r = new Message(q.getHeader().getID());
         Header h = r.getHeader();
@@ -361,26 +379,6 @@ public final class UpdateService {
                 q.getHeader().getID(),
                 error,
                 null);
-    }
-
-    /** FORMERR for bytes that are not a message: the ID echoed when at least the header is there, else nothing. */
-    private static byte[] headerOnlyFormErr(byte[] wire) {
-        if (wire.length < Header.LENGTH) {
-            return null;
-        }
-        try {
-            Header q = new Header(java.util.Arrays.copyOf(wire, Header.LENGTH));
-            if (q.getFlag(Flags.QR)) {
-                return null;
-            }
-            Message r = new Message(q.getID());
-            r.getHeader().setFlag(Flags.QR);
-            r.getHeader().setOpcode(q.getOpcode());
-            r.getHeader().setRcode(Rcode.FORMERR);
-            return r.toWire();
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     private void finish(Exchange x, UpdateResult result, String detail, long start, InetAddress client) {

@@ -19,9 +19,11 @@
  * zone ({@code UpdateRequest}: FORMERR, NOTZONE, and REFUSED for the SOA, the apex NS and types a DnsRecord cannot
  * hold), then evaluated ({@code UpdateEvaluator}): prerequisites with their RFC rcodes, grants per operation (REFUSED),
  * the update section in order, and every changed RRset through {@link dev.zonekeeper.dns.record.RecordSpecs} via
- * {@link dev.zonekeeper.dns.update.RecordValues} (REFUSED). An update that changes nothing is NOERROR without a
- * commit. Every answer past the TSIG check is signed with the request's key, refusals included; every request ends
- * with one {@link dev.zonekeeper.dns.update.UpdateOutcome}.
+ * {@link dev.zonekeeper.dns.update.RecordValues} (REFUSED); an update changing more than 256 RRsets or growing one
+ * beyond 1000 records is FORMERR. An update that changes nothing is NOERROR without a commit. Every answer past the
+ * TSIG check is signed with the request's key, refusals included; a byte-for-byte repetition of a request still being
+ * applied (a UDP retransmission) is not answered, the original's answer serves both. Every request ends with one
+ * {@link dev.zonekeeper.dns.update.UpdateOutcome}.
  *
  * <p>A policy's key may also transfer (AXFR) the policy's zone: {@link
  * dev.zonekeeper.dns.update.UpdateService#transferPolicy} tells a transfer server so.

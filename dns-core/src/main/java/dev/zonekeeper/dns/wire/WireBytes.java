@@ -122,4 +122,28 @@ public final class WireBytes {
             p += 1 + len;
         }
     }
+
+    /**
+     * A FORMERR reply to bytes that are not a readable message, built from their header alone (ID and opcode echoed,
+     * QR set); null when there is no whole header, or when the bytes are themselves a response (never answered).
+     */
+    public static byte[] formErrFromHeader(byte[] wire) {
+        if (wire.length < org.xbill.DNS.Header.LENGTH) {
+            return null;
+        }
+        try {
+            org.xbill.DNS.Header q =
+                    new org.xbill.DNS.Header(java.util.Arrays.copyOf(wire, org.xbill.DNS.Header.LENGTH));
+            if (q.getFlag(org.xbill.DNS.Flags.QR)) {
+                return null;
+            }
+            org.xbill.DNS.Message r = new org.xbill.DNS.Message(q.getID());
+            r.getHeader().setFlag(org.xbill.DNS.Flags.QR);
+            r.getHeader().setOpcode(q.getOpcode());
+            r.getHeader().setRcode(org.xbill.DNS.Rcode.FORMERR);
+            return r.toWire();
+        } catch (java.io.IOException e) {
+            return null;
+        }
+    }
 }

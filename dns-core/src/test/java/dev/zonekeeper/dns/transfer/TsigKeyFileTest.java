@@ -37,6 +37,11 @@ class TsigKeyFileTest {
         assertThatThrownBy(() -> TsigKeyFile.read(f))
                 .hasMessageContaining(f.toString())
                 .hasMessageContaining("3 fields");
+        Files.writeString(f, "acme:hmac-md5:" + TransferTesting.SECRET + "\n");
+        assertThat(TsigKeyFile.readUpdateKey(f).name()).isEqualTo(Name.fromString("acme."));
+        assertThatThrownBy(() -> TsigKeyFile.read(f))
+                .hasMessageContaining(f.toString())
+                .hasMessageContaining("hmac-md5");
     }
 
     @Test

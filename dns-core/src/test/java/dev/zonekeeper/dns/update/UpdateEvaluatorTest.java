@@ -316,6 +316,35 @@ class UpdateEvaluatorTest {
         assertThat(created.ttl()).isEqualTo(60);
     }
 
+    @Test
+    void oneUpdateCannotChangeWithoutBound() throws Exception {
+        Zone zone = zone();
+        UpdateEvaluator.Result many = evaluate(zone, everything(), u -> {
+            for (int i = 0; i <= UpdateEvaluator.MAX_CHANGED_RRSETS; i++) {
+                u.add(name("n" + i + ".example.test."), Type.A, 60, "192.0.2.1");
+            }
+        });
+        assertThat(resultOf(many)).isEqualTo(UpdateResult.MALFORMED);
+        UpdateEvaluator.Result most = evaluate(zone, everything(), u -> {
+            for (int i = 0; i < UpdateEvaluator.MAX_CHANGED_RRSETS; i++) {
+                u.add(name("n" + i + ".example.test."), Type.A, 60, "192.0.2.1");
+            }
+        });
+        assertThat(((UpdateEvaluator.Changes) most).changes().changes()).hasSize(UpdateEvaluator.MAX_CHANGED_RRSETS);
+
+        Name big = name("big.example.test.");
+        List<org.xbill.DNS.Record> records = new java.util.ArrayList<>();
+        for (int i = 0; i < UpdateEvaluator.MAX_RRSET_RECORDS; i++) {
+            records.add(new org.xbill.DNS.TXTRecord(big, DClass.IN, 60, "v" + i));
+        }
+        Zone full = zone.apply(List.of(), records);
+        assertThat(resultOf(evaluate(full, everything(), u -> u.add(big, Type.TXT, 60, "\"one-more\""))))
+                .isEqualTo(UpdateResult.MALFORMED);
+        // a full RRset can still shrink
+        assertThat(resultOf(evaluate(full, everything(), u -> u.delete(big, Type.TXT, "\"v0\""))))
+                .isEqualTo(UpdateResult.APPLIED);
+    }
+
     static Stream<Arguments> refusals() {
         Name www = name("www.example.test.");
         return Stream.of(

@@ -204,6 +204,8 @@ class UpdateServiceTest {
             assertThat(tsig.getSignature()).isEmpty(); // RFC 8945 5.3.2: the key cannot sign
         }
         assertThat(onlyOutcome().result()).isEqualTo(c.result());
+        // only a key whose signature verified gets its policy told (a clock to fix); forgers do not reach a policy
+        assertThat(onlyOutcome().policy() != null).isEqualTo(c.result() == UpdateResult.BAD_TIME);
         assertThat(store.commits).isEmpty();
     }
 
@@ -301,6 +303,7 @@ class UpdateServiceTest {
         assertThat(answerTo(request, answer).getRcode()).isEqualTo(Rcode.REFUSED);
         assertSignedBy(a, request, answer);
         assertThat(outcomes.get(2).result()).isEqualTo(UpdateResult.RATE_LIMITED);
+        assertThat(outcomes.get(2).policy().keyName()).isEqualTo(name("a."));
 
         // another key is not affected
         assertThat(parse(service.handle(signed(addChallenge("b"), b), CLIENT, false))
@@ -406,6 +409,9 @@ class UpdateServiceTest {
 
         assertThat(outcomes).extracting(UpdateOutcome::result).containsOnly(UpdateResult.ZONE_NOT_ALLOWED);
         assertThat(outcomes.get(2).detail()).isEqualTo("no DnsUpdatePolicy grants updates");
+        assertThat(outcomes.get(0).policy().name()).isEqualTo("other"); // the policy of the zone asked for
+        assertThat(outcomes.get(1).policy().name()).isEqualTo("other"); // the key's only policy, for another zone
+        assertThat(outcomes.get(2).policy()).isNull();
         assertThat(store.commits).isEmpty();
     }
 
@@ -446,6 +452,40 @@ class UpdateServiceTest {
         assertThat(outcomes)
                 .extracting(UpdateOutcome::result)
                 .containsExactly(UpdateResult.APPLIED, UpdateResult.PREREQ_YXDOMAIN);
+    }
+
+    @Test
+    void updatesOfOneZoneAreSerialisedSoOnlyOneClaimsAName() throws Exception {
+        TSIG key = UpdateTesting.key(TSIG.HMAC_SHA256, "acme.");
+        UpdateService service = service(acmePolicy(key, "acme."));
+        Name claimed = name("x._acme-challenge.example.test.");
+        int clients = 8;
+        List<byte[]> requests = new java.util.ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            Update u = new Update(ZONE);
+            u.absent(claimed); // "create only if nobody has": the check and the write must not interleave
+            u.add(claimed, Type.TXT, 60, "\"client-" + i + "\"");
+            requests.add(signed(u, key));
+        }
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.FutureTask<byte[]>> tasks = new java.util.ArrayList<>();
+        for (byte[] request : requests) {
+            java.util.concurrent.FutureTask<byte[]> task = new java.util.concurrent.FutureTask<>(() -> {
+                go.await();
+                return service.handle(request, CLIENT, true);
+            });
+            tasks.add(task);
+            Thread.ofPlatform().start(task);
+        }
+        go.countDown();
+        List<Integer> rcodes = new java.util.ArrayList<>();
+        for (java.util.concurrent.FutureTask<byte[]> task : tasks) {
+            rcodes.add(parse(task.get()).getRcode());
+        }
+        assertThat(rcodes).filteredOn(r -> r == Rcode.NOERROR).hasSize(1);
+        assertThat(rcodes).filteredOn(r -> r == Rcode.YXDOMAIN).hasSize(clients - 1);
+        assertThat(store.zone.rrset(claimed, Type.TXT)).hasSize(1);
+        assertThat(store.commits).hasSize(1);
     }
 
     @Test

@@ -57,7 +57,10 @@ public record ServerConfig(
         int recordsMaxRecords,
         int maxConcurrentPerNetwork,
         int warmupRounds,
-        long zoneMaxBytes) {
+        long zoneMaxBytes,
+        int updateMaxInflight,
+        int updateTimeout,
+        int updateRate) {
 
     /**
      * Response rate limiting of UDP answers ({@code --rrl-*}): {@code rate} responses per second per account (client
@@ -405,7 +408,36 @@ public record ServerConfig(
                             + "loopback socket on a throwaway zone, so the JIT has compiled the query path before the "
                             + "first client; the JVM system property `zonekeeper.warmup.rounds` is the default's older "
                             + "spelling; 0 turns it off",
-                    (b, o, v) -> b.warmupRounds = intValue(o, v, 0, 1000)));
+                    (b, o, v) -> b.warmupRounds = intValue(o, v, 0, 1000)),
+            option(
+                    "--update-max-inflight",
+                    "N",
+                    "64",
+                    List.of("dynamic updates (and signed AXFRs) handled at once; beyond, REFUSED", "(default 64)"),
+                    "dynamic updates (RFC 2136) and TSIG-signed AXFRs handled at once, off the event loops (a sidecar "
+                            + "forwards them to `--primary`, standalone mode applies them); beyond, REFUSED at once and "
+                            + "counted",
+                    (b, o, v) -> b.updateMaxInflight = intValue(o, v, 1, 10_000)),
+            option(
+                    "--update-timeout",
+                    "MILLIS",
+                    "5000",
+                    List.of(
+                            "sidecar mode: an update forwarded to the primary that is not answered",
+                            "within this time gets SERVFAIL (default 5000)"),
+                    "sidecar mode: connecting to `--primary` and each read of its answer to a forwarded update or "
+                            + "signed AXFR; past it the client gets SERVFAIL (counted as `primary_failed`)",
+                    (b, o, v) -> b.updateTimeout = intValue(o, v, 1, 600_000)),
+            option(
+                    "--update-rate",
+                    "N",
+                    "50",
+                    List.of(
+                            "standalone mode: updates per second one TSIG key may send (burst 2N);",
+                            "beyond, REFUSED (default 50)"),
+                    "standalone mode: updates per second one TSIG key may send, in bursts of twice that; beyond, "
+                            + "REFUSED and counted as `rate_limited`, other keys unaffected",
+                    (b, o, v) -> b.updateRate = intValue(o, v, 1, 100_000)));
 
     /** {@code --help}. */
     public static final String USAGE = usage();
@@ -551,6 +583,9 @@ public record ServerConfig(
         int recordsMaxRecords = 10_000;
         int warmupRounds = Warmup.rounds();
         long zoneMaxBytes = ZoneSnapshots.DEFAULT_MAX_BYTES;
+        int updateMaxInflight = 64;
+        int updateTimeout = 5000;
+        int updateRate = 50;
 
         void upstream(String opt, String value) throws ConfigException {
             upstreamsGiven = true;
@@ -666,7 +701,10 @@ public record ServerConfig(
                     recordsMaxRecords,
                     maxConcurrentPerNetwork,
                     warmupRounds,
-                    zoneMaxBytes);
+                    zoneMaxBytes,
+                    updateMaxInflight,
+                    updateTimeout,
+                    updateRate);
         }
     }
 

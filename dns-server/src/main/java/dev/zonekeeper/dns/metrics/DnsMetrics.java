@@ -346,6 +346,88 @@ public final class DnsMetrics {
                 .set(files);
     }
 
+    /** Buckets of the update latency: an update waits for a store and a reload, milliseconds to seconds. */
+    private static final java.time.Duration[] UPDATE_BUCKETS = {
+        java.time.Duration.ofMillis(1),
+        java.time.Duration.ofMillis(5),
+        java.time.Duration.ofMillis(10),
+        java.time.Duration.ofMillis(25),
+        java.time.Duration.ofMillis(50),
+        java.time.Duration.ofMillis(100),
+        java.time.Duration.ofMillis(250),
+        java.time.Duration.ofMillis(500),
+        java.time.Duration.ofSeconds(1),
+        java.time.Duration.ofMillis(2500),
+        java.time.Duration.ofSeconds(5),
+        java.time.Duration.ofSeconds(10)
+    };
+
+    /**
+     * One dynamic update answered here (standalone mode): {@code zonekeeper_updates_total{result,zone}} and the time
+     * from receipt to the answer, {@code zonekeeper_update_duration_seconds{result}}. {@code zone} must come from a
+     * bounded set (the served zones, or "none"): the caller never passes a name a client chose.
+     */
+    public void update(String zone, String result, long nanos) {
+        Counter.builder("zonekeeper.updates")
+                .description("Dynamic updates (RFC 2136) answered, by result and zone")
+                .tag("result", result)
+                .tag("zone", zone)
+                .register(registry)
+                .increment();
+        io.micrometer.core.instrument.Timer.builder("zonekeeper.update.duration")
+                .description("Time from an update's arrival to its answer (applied and served, or refused)")
+                .tag("result", result)
+                .serviceLevelObjectives(UPDATE_BUCKETS)
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * One update a sidecar forwarded to its primary (RFC 2136 section 6), by outcome: {@code relayed} (the primary's
+     * answer went back), {@code refused_overload} (too many in flight: REFUSED), {@code primary_failed} (unreachable,
+     * timed out or answered nonsense: SERVFAIL); with the time to the answer.
+     */
+    public void updateForwarded(String outcome, long nanos) {
+        Counter.builder("zonekeeper.updates.forwarded")
+                .description("Dynamic updates a sidecar forwarded to its primary, by outcome")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
+        io.micrometer.core.instrument.Timer.builder("zonekeeper.update.duration")
+                .description("Time from an update's arrival to its answer (applied and served, or refused)")
+                .tag("result", "forwarded_" + outcome)
+                .serviceLevelObjectives(UPDATE_BUCKETS)
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * One TSIG-signed AXFR on the DNS port (an update key listing its zone), by outcome: {@code relayed} or
+     * {@code served} (complete), {@code refused} (no policy key, bad signature), {@code refused_overload},
+     * {@code primary_failed}, {@code aborted} (cut off midway).
+     */
+    public void updateTransfer(String outcome) {
+        Counter.builder("zonekeeper.update.transfers")
+                .description("TSIG-signed zone transfers on the DNS port, by outcome")
+                .tag("outcome", outcome)
+                .register(registry)
+                .increment();
+    }
+
+    private final AtomicLong policiesRejected = new AtomicLong();
+    private volatile boolean policiesGauge;
+
+    /** Sets how many {@code DnsUpdatePolicy} documents the last load of {@code --records} refused (a gauge). */
+    public void updatePoliciesRejected(long documents) {
+        if (!policiesGauge) {
+            policiesGauge = true;
+            Gauge.builder("zonekeeper.dns.update.policies.rejected", policiesRejected, AtomicLong::get)
+                    .description("DnsUpdatePolicy documents under --records refused by the last load (see the log)")
+                    .register(registry);
+        }
+        policiesRejected.set(documents);
+    }
+
     /** Counters read back in tests and logs. */
     public double count(String name, String... tags) {
         Meter m = registry.find(name).tags(tags).meter();

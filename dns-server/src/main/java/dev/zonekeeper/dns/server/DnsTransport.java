@@ -416,6 +416,22 @@ public final class DnsTransport implements AutoCloseable {
             }
         }
 
+        /**
+         * One message of an answer of several (a zone transfer the update path streams), from any thread: written
+         * and flushed in order, before the answer's last message, which goes through the responder as any answer.
+         * The caller waits for the returned future before the next one, so a slow client slows the transfer instead
+         * of filling the heap.
+         */
+        io.netty.channel.ChannelFuture part(ByteBuf message) {
+            lastActivity = System.nanoTime();
+            return ctx.writeAndFlush(message);
+        }
+
+        /** Closes this connection (a streamed answer that cannot be finished), from any thread. */
+        void abort() {
+            ctx.channel().close();
+        }
+
         /** The client's address (null before the connection is active). */
         InetSocketAddress remote() {
             return remote;
@@ -438,6 +454,10 @@ public final class DnsTransport implements AutoCloseable {
         private void written(ByteBuf response) {
             pending--;
             Channel ch = ctx.channel();
+            if (response == null) { // the query is dropped unanswered (a failed update handler)
+                resume();
+                return;
+            }
             if (!ch.isActive()) {
                 response.release();
                 return;

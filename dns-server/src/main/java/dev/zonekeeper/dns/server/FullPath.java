@@ -17,6 +17,7 @@ import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
@@ -32,6 +33,8 @@ final class FullPath {
     private final ResponseWriter writer;
     private final ForwardedPath forwarded;
     private final CnameCompletion cnames;
+    /** Where UPDATEs and signed AXFRs go; null: UPDATE is NOTIMP and every transfer REFUSED, as for queries. */
+    private volatile UpdatePath updates;
 
     FullPath(DnsMetrics metrics, ResponseWriter writer, ForwardedPath forwarded, CnameCompletion cnames) {
         this.metrics = metrics;
@@ -45,6 +48,10 @@ final class FullPath {
      * later through the query's responder. {@code countQuery}: the fast path did not count it.
      */
     ByteBuf answer(QueryScratch s, ZoneSet zones, boolean countQuery) {
+        UpdatePath u = updates;
+        if (u != null && ((s.flags >>> 11) & 0xF) == Opcode.UPDATE && u.enabled()) {
+            return u.update(s); // by the opcode alone: the handler parses what it needs
+        }
         Exchange x = writer.exchange(s);
         ByteBuf buf = s.bytes;
         byte[] bytes = new byte[buf.readableBytes()];
@@ -99,6 +106,9 @@ final class FullPath {
         if (refused == null) {
             refused = QueryRules.question(question.getDClass(), question.getType());
         }
+        if (refused == BadInput.TRANSFER && signedAxfrOverTcp(query, x)) {
+            return updates.transfer(x, s); // an update key lists its zone (ExternalDNS)
+        }
         if (refused != null) {
             metrics.badInput(refused);
             return writer.sendError(x, QueryRules.rcode(refused));
@@ -130,6 +140,20 @@ final class FullPath {
         }
         // a name under no served zone, or our NXDOMAIN under a fallthrough zone: the forwarder's answer as it is
         return forwarded.forward(x, s);
+    }
+
+    void updates(UpdatePath path) {
+        updates = path;
+    }
+
+    /** An AXFR over TCP carrying a TSIG, with a handler for it; unsigned ones stay REFUSED. */
+    private boolean signedAxfrOverTcp(Message query, Exchange x) {
+        UpdatePath u = updates;
+        return u != null
+                && u.enabled()
+                && x.transport == TransportKind.TCP
+                && query.getQuestion().getType() == Type.AXFR
+                && query.getTSIG() != null;
     }
 
     /**

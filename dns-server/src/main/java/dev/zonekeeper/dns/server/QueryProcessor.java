@@ -149,6 +149,14 @@ public final class QueryProcessor {
     }
 
     /**
+     * Sends UPDATE requests (opcode 5) and TSIG-signed AXFR requests over TCP to {@code handler} (a sidecar's relay to
+     * its primary, standalone mode's own updates); null: UPDATE is answered NOTIMP and every AXFR REFUSED.
+     */
+    public void updates(UpdateHandler handler) {
+        full.updates(handler == null ? null : new UpdatePath(metrics, handler));
+    }
+
+    /**
      * Answers the query in {@code q} (filled by {@link QueryScratch#received}). Returns the response to send now, or
      * null when the packet is dropped or the answer will be sent later through the query's responder.
      */

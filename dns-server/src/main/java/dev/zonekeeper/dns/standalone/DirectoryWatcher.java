@@ -131,6 +131,41 @@ public final class DirectoryWatcher implements AutoCloseable {
         return watcher;
     }
 
+    /**
+     * Runs {@code change} on the reload thread and returns its result: no reload runs meanwhile, so none sees files
+     * that {@code change} has half written (the update store commits this way). {@code change} may call
+     * {@link #reloadNow} to have its result delivered before it returns.
+     *
+     * @throws java.util.concurrent.ExecutionException with what {@code change} threw
+     * @throws java.io.IOException when the watcher is closed
+     */
+    public <T> T exclusive(java.util.concurrent.Callable<T> change)
+            throws java.util.concurrent.ExecutionException, InterruptedException, IOException {
+        java.util.concurrent.Future<T> done;
+        try {
+            done = scheduler.submit(change);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new IOException("the records directory is no longer watched", e);
+        }
+        try {
+            return done.get();
+        } catch (InterruptedException e) {
+            done.cancel(true);
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the directory now and delivers the result when it differs from the last one, on the reload thread
+     * (from a task of {@link #exclusive}).
+     */
+    public void reloadNow() {
+        if (Thread.currentThread() != reloadThread) {
+            throw new IllegalStateException("reloadNow runs on the reload thread only");
+        }
+        reload();
+    }
+
     /** Stops watching; no callback starts after this returns. */
     @Override
     public void close() {
@@ -238,6 +273,8 @@ public final class DirectoryWatcher implements AutoCloseable {
         return b != null
                 && a.rejections().equals(b.rejections())
                 && a.ignoredDocuments() == b.ignoredDocuments()
+                && a.policies().equals(b.policies())
+                && a.recordFiles().equals(b.recordFiles())
                 && presentation(a).equals(presentation(b));
     }
 

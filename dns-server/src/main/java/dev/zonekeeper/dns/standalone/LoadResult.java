@@ -1,5 +1,6 @@
 package dev.zonekeeper.dns.standalone;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -19,11 +20,34 @@ public record LoadResult(
         List<Rejection> rejections,
         int ignoredDocuments,
         int filesTooLarge,
-        int filesOverRecordLimit) {
+        int filesOverRecordLimit,
+        List<Path> recordFiles,
+        List<PolicyDocument> policies,
+        int policiesRejected) {
 
+    /**
+     * @param recordFiles the file of each record (relative to the directory), parallel to {@code records}: the
+     *     update store tells the records updates wrote from those written by hand
+     * @param policies the accepted {@code DnsUpdatePolicy} documents, in path order
+     * @param policiesRejected {@code DnsUpdatePolicy} documents refused (each is also a rejection)
+     */
     public LoadResult {
         records = List.copyOf(records);
         rejections = List.copyOf(rejections);
+        recordFiles = List.copyOf(recordFiles);
+        policies = List.copyOf(policies);
+        if (!recordFiles.isEmpty() && recordFiles.size() != records.size()) {
+            throw new IllegalArgumentException("one file per record");
+        }
+    }
+
+    public LoadResult(
+            List<org.xbill.DNS.Record> records,
+            List<Rejection> rejections,
+            int ignoredDocuments,
+            int filesTooLarge,
+            int filesOverRecordLimit) {
+        this(records, rejections, ignoredDocuments, filesTooLarge, filesOverRecordLimit, List.of(), List.of(), 0);
     }
 
     public LoadResult(List<org.xbill.DNS.Record> records, List<Rejection> rejections, int ignoredDocuments) {

@@ -46,7 +46,8 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  *       copies of a mounted Kubernetes ConfigMap, which would otherwise be read twice. Symbolic links to files are
  *       read; symbolic links to directories are not followed.</li>
  *   <li>Every YAML document in a file ({@code ---} separated). Documents that are not {@code apiVersion:
- *       zonekeeper.dev/v1alpha1}, {@code kind: DnsRecord} are counted and skipped; empty documents are skipped.</li>
+ *       zonekeeper.dev/v1alpha1}, {@code kind: DnsRecord} are counted and skipped; empty documents are skipped.
+ *       {@code kind: DnsUpdatePolicy} documents are read as the update keys' grants ({@link PolicyDocuments}).</li>
  *   <li>A DnsRecord is refused, as a whole, when its spec is invalid ({@link RecordSpecs#validate}), when its name
  *       lies outside every served zone, when it is a CNAME at a zone apex, or when it conflicts with a DnsRecord that
  *       comes earlier in path order (same name and type, or a CNAME beside other data).</li>
@@ -170,6 +171,8 @@ public final class ManifestDirectory {
         List<Path> files = listFiles(rejections);
         List<Candidate> candidates = new ArrayList<>();
         int ignored = 0;
+        List<PolicyDocument> policies = new ArrayList<>();
+        int policiesRejected = 0;
         int tooLarge = 0;
         int overLimit = 0;
         long acceptedRecords = 0;
@@ -208,6 +211,25 @@ public final class ManifestDirectory {
             for (int i = 0; i < documents.size(); i++) {
                 JsonNode document = documents.get(i);
                 if (isEmpty(document)) {
+                    continue;
+                }
+                if (PolicyDocuments.isPolicy(document)) {
+                    List<String> errors = new ArrayList<>();
+                    PolicyDocument policy = policies.size() >= PolicyDocuments.MAX_POLICIES
+                            ? null
+                            : PolicyDocuments.parse(document, file, zones, errors);
+                    if (policy != null) {
+                        policies.add(policy);
+                    } else {
+                        policiesRejected++;
+                        rejections.add(new Rejection(
+                                file,
+                                label(document, i + 1),
+                                errors.isEmpty()
+                                        ? "refused: more than " + PolicyDocuments.MAX_POLICIES
+                                                + " DnsUpdatePolicy documents"
+                                        : String.join("; ", errors)));
+                    }
                     continue;
                 }
                 if (!isDnsRecord(document)) {
@@ -254,7 +276,11 @@ public final class ManifestDirectory {
             rejections.add(new Rejection(conflict.item().file(), conflict.item().label(), conflict.reason()));
         }
         List<org.xbill.DNS.Record> records = new ArrayList<>();
-        check.accepted().forEach(c -> records.addAll(c.records()));
+        List<Path> recordFiles = new ArrayList<>();
+        for (Candidate c : check.accepted()) {
+            records.addAll(c.records());
+            c.records().forEach(r -> recordFiles.add(c.relative()));
+        }
         // Keep rejections in path order even though conflicts are found last.
         List<Rejection> ordered = new ArrayList<>(rejections);
         ordered.sort(Comparator.comparing(
@@ -266,7 +292,7 @@ public final class ManifestDirectory {
                     rejections.unlisted + " more rejections not listed (at most " + MAX_REJECTIONS
                             + " are kept per load)"));
         }
-        return new LoadResult(records, ordered, ignored, tooLarge, overLimit);
+        return new LoadResult(records, ordered, ignored, tooLarge, overLimit, recordFiles, policies, policiesRejected);
     }
 
     private String overRecordLimit() {

@@ -119,6 +119,22 @@ public final class DnsRecordServing {
         fire(changed);
     }
 
+    /**
+     * The DnsRecords that claim {@code fqdn} (absolute, lower case) and are valid and allowed on their own, served or
+     * not: who holds a name, for the update store's ownership check.
+     */
+    public synchronized List<RecordClaim> claimsAt(Name fqdn) {
+        Set<String> keys = atName.get(fqdn);
+        if (keys == null) {
+            return List.of();
+        }
+        List<RecordClaim> out = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            out.add(claims.get(key));
+        }
+        return out;
+    }
+
     /** How many DnsRecords are known. */
     public synchronized int size() {
         return claims.size();

@@ -2,7 +2,11 @@ package dev.zonekeeper.operator.it;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
+import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.testing.KubeApiServer;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -61,6 +65,15 @@ final class ControlPlane implements AutoCloseable {
                         .customResourceDefinitions()
                         .withName("dnsrecords.zonekeeper.dev")
                         .get()));
+    }
+
+    /** A DnsRecord {@code namespace/name} publishing {@code values} of {@code type} at {@code owner}, default TTL. */
+    static DnsRecord dnsRecord(String namespace, String name, String owner, DnsRecordType type, String... values) {
+        DnsRecord record = new DnsRecord();
+        record.setMetadata(
+                new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        record.setSpec(new DnsRecordSpec(owner, type, null, List.of(values)));
+        return record;
     }
 
     static boolean established(CustomResourceDefinition crd) {

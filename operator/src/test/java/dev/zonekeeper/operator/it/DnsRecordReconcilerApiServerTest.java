@@ -6,14 +6,12 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.operator.api.v1alpha1.Condition;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
-import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.records.InMemoryRecordRegistry;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -511,11 +509,7 @@ class DnsRecordReconcilerApiServerTest {
     }
 
     private static DnsRecord record(String namespace, String name, String owner, DnsRecordType type, String... values) {
-        DnsRecord record = new DnsRecord();
-        record.setMetadata(
-                new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
-        record.setSpec(new DnsRecordSpec(owner, type, null, List.of(values)));
-        return record;
+        return ControlPlane.dnsRecord(namespace, name, owner, type, values);
     }
 
     private static boolean established(CustomResourceDefinition crd) {

@@ -6,12 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
-import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordType;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.Config;
@@ -260,10 +258,6 @@ class ReplicasApiServerTest {
     }
 
     private static DnsRecord record(String namespace, String name, String owner, DnsRecordType type, String... values) {
-        DnsRecord record = new DnsRecord();
-        record.setMetadata(
-                new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
-        record.setSpec(new DnsRecordSpec(owner, type, null, List.of(values)));
-        return record;
+        return ControlPlane.dnsRecord(namespace, name, owner, type, values);
     }
 }
