@@ -213,6 +213,10 @@ public final class ManifestDirectory {
                 if (isEmpty(document)) {
                     continue;
                 }
+                if (PolicyDocuments.isPolicy(document) && PolicyDocuments.isClusterPolicy(document)) {
+                    ignored++;
+                    continue;
+                }
                 if (PolicyDocuments.isPolicy(document)) {
                     List<String> errors = new ArrayList<>();
                     PolicyDocument policy = policies.size() >= PolicyDocuments.MAX_POLICIES

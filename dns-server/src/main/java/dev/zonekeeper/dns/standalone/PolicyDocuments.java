@@ -57,6 +57,15 @@ final class PolicyDocuments {
                 && KIND.equals(document.path("kind").asText(null));
     }
 
+    /**
+     * True for a policy written for a cluster: a {@code keySecretRef} and no {@code keyFile}. Standalone mode cannot
+     * read Secrets and skips it like any other cluster object, so one examples directory serves both modes.
+     */
+    static boolean isClusterPolicy(JsonNode document) {
+        JsonNode spec = document.path("spec");
+        return spec.path("keySecretRef").isObject() && spec.path("keyFile").isMissingNode();
+    }
+
     /** The policy in {@code document} of {@code file}, or null with the reasons in {@code errors}. */
     static PolicyDocument parse(JsonNode document, Path file, Set<Name> zones, List<String> errors) {
         JsonNode nameNode = document.path("metadata").path("name");
