@@ -21,11 +21,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +54,12 @@ import org.xbill.DNS.Type;
  * <p>With a key, every request must carry a valid TSIG of that key: unsigned requests get REFUSED, wrongly signed
  * ones NOTAUTH with the TSIG error (BADKEY, BADSIG, BADTIME); both are counted in {@link #stats()}. Without a key
  * (null) transfers are open, which is only meant for local development.
+ *
+ * <p>With an {@link UpdateHandler} ({@link #updates}), UPDATE requests (opcode 5) over TCP and UDP are handed to it
+ * before anything else is done with them (it checks their signatures itself, against the update policies' keys);
+ * over UDP on a small bounded pool, so a slow update never holds up the UDP loop, and when that pool's queue is full
+ * the request is dropped (the client retries) and counted. The handler's keys may also transfer the zones they
+ * update. Without a handler UPDATE is answered NOTIMP.
  *
  * <p>Blocking java.net sockets, one thread per connection, no Netty: the operator embeds this class.
  */
@@ -91,6 +101,9 @@ public final class TransferServer implements Closeable {
         final AtomicLong malformed = new AtomicLong();
         final AtomicLong otherRefused = new AtomicLong();
         final AtomicLong connections = new AtomicLong();
+        final AtomicLong updates = new AtomicLong();
+        final AtomicLong updatesDropped = new AtomicLong();
+        final AtomicLong updateKeyTransfers = new AtomicLong();
 
         /** SOA queries answered. */
         public long soaQueries() {
@@ -137,6 +150,21 @@ public final class TransferServer implements Closeable {
             return otherRefused.get();
         }
 
+        /** UPDATE requests handed to the {@link UpdateHandler} (TCP and UDP). */
+        public long updates() {
+            return updates.get();
+        }
+
+        /** UPDATE requests over UDP dropped because the update workers' queue was full. */
+        public long updatesDropped() {
+            return updatesDropped.get();
+        }
+
+        /** Transfers (AXFR, IXFR, SOA) requested with an update policy's key rather than the transfer key. */
+        public long updateKeyTransfers() {
+            return updateKeyTransfers.get();
+        }
+
         /** TCP connections accepted (a secondary that keeps its connection open counts once). */
         public long connections() {
             return connections.get();
@@ -154,7 +182,14 @@ public final class TransferServer implements Closeable {
     private final Semaphore connectionSlots;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final List<ServedListener> servedListeners = new CopyOnWriteArrayList<>();
+    private volatile UpdateHandler updates;
+    private volatile ThreadPoolExecutor updateWorkers;
     private volatile boolean closed;
+
+    /** Threads answering UPDATEs received over UDP (each blocks until its change is served). */
+    static final int UDP_UPDATE_WORKERS = 4;
+    /** UDP UPDATEs waiting for a worker; more are dropped (the client retries after its timeout). */
+    static final int UDP_UPDATE_QUEUE = 256;
 
     /**
      * Told after a transfer (AXFR, or IXFR with changes or with the whole zone) of {@code zone} up to {@code serial}
@@ -231,6 +266,30 @@ public final class TransferServer implements Closeable {
         return stats;
     }
 
+    /**
+     * Hands UPDATE requests to {@code handler} from now on, and lets its keys transfer the zones they may update; null
+     * turns updates off again (NOTIMP).
+     */
+    public synchronized void updates(UpdateHandler handler) {
+        if (handler != null && updateWorkers == null) {
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(
+                    UDP_UPDATE_WORKERS,
+                    UDP_UPDATE_WORKERS,
+                    30,
+                    TimeUnit.SECONDS,
+                    new ArrayBlockingQueue<>(UDP_UPDATE_QUEUE),
+                    r -> {
+                        Thread t = new Thread(r, "zone-update-udp");
+                        t.setDaemon(true);
+                        return t;
+                    },
+                    new ThreadPoolExecutor.AbortPolicy());
+            pool.allowCoreThreadTimeOut(true);
+            updateWorkers = pool;
+        }
+        this.updates = handler;
+    }
+
     /** Calls {@code listener} after every completed transfer (see {@link ServedListener}). */
     public void addServedListener(ServedListener listener) {
         servedListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -253,6 +312,15 @@ public final class TransferServer implements Closeable {
             }
         }
         workers.shutdownNow();
+        ThreadPoolExecutor pool = updateWorkers;
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Whether {@code wire} is an UPDATE request (header QR clear, opcode 5), read from the header alone. */
+    static boolean isUpdateRequest(byte[] wire) {
+        return wire.length >= 12 && (wire[2] & 0x80) == 0 && ((wire[2] >> 3) & 0x0F) == Opcode.UPDATE;
     }
 
     private void acceptLoop() {
@@ -300,6 +368,16 @@ public final class TransferServer implements Closeable {
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 65_538));
             byte[] request;
             while ((request = Wire.readFrame(in)) != null) {
+                UpdateHandler handler = updates;
+                if (handler != null && isUpdateRequest(request)) {
+                    stats.updates.incrementAndGet();
+                    byte[] answer = handler.update(request, s.getInetAddress(), true);
+                    if (answer != null) {
+                        Wire.writeFrame(out, answer);
+                        out.flush();
+                    }
+                    continue;
+                }
                 Transferred transferred = new Transferred();
                 boolean keepOpen = handle(request, true, m -> Wire.writeFrame(out, m.toWire()), transferred);
                 out.flush();
@@ -316,8 +394,38 @@ public final class TransferServer implements Closeable {
             if (!closed) {
                 LOG.debug("zone-transfer connection from {} failed", s.getRemoteSocketAddress(), e);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing
         } catch (RuntimeException e) {
             LOG.warn("zone-transfer connection from {} failed", s.getRemoteSocketAddress(), e);
+        }
+    }
+
+    /** Runs one UDP UPDATE on the update workers, or drops it when they are all busy and the queue is full. */
+    private void updateOverUdp(UpdateHandler handler, byte[] request, java.net.SocketAddress from) {
+        stats.updates.incrementAndGet();
+        try {
+            updateWorkers.execute(() -> {
+                try {
+                    byte[] answer = handler.update(request, ((InetSocketAddress) from).getAddress(), false);
+                    if (answer != null) {
+                        udp.send(new DatagramPacket(answer, answer.length, from));
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (IOException e) {
+                    if (!closed) {
+                        LOG.debug("answering a UDP UPDATE failed", e);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("UDP UPDATE failed", e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            long dropped = stats.updatesDropped.incrementAndGet();
+            if (Long.bitCount(dropped) == 1) { // 1, 2, 4, 8...: a flood is logged, not each request
+                LOG.warn("UDP UPDATE from {} dropped: the update workers are busy ({} dropped so far)", from, dropped);
+            }
         }
     }
 
@@ -329,6 +437,11 @@ public final class TransferServer implements Closeable {
                 udp.receive(p);
                 byte[] request =
                         java.util.Arrays.copyOfRange(p.getData(), p.getOffset(), p.getOffset() + p.getLength());
+                UpdateHandler handler = updates;
+                if (handler != null && isUpdateRequest(request)) {
+                    updateOverUdp(handler, request, p.getSocketAddress());
+                    continue;
+                }
                 handle(
                         request,
                         false,
@@ -362,11 +475,13 @@ public final class TransferServer implements Closeable {
     }
 
     /** Signs the messages of one response: the first over the request MAC, the next ones over the previous MAC. */
-    private final class Signer {
+    private static final class Signer {
+        private final TSIG key;
         private TSIGRecord previous;
         private boolean first = true;
 
-        Signer(TSIGRecord request) {
+        Signer(TSIG key, TSIGRecord request) {
+            this.key = key;
             this.previous = request;
         }
 
@@ -398,8 +513,9 @@ public final class TransferServer implements Closeable {
             stats.malformed.incrementAndGet();
             return false; // a response: never answer one
         }
-        if (key != null) {
-            int verified = Wire.verify(key, query, wire);
+        TSIG requestKey = requestKey(query, wire);
+        if (requestKey != null) {
+            int verified = Wire.verify(requestKey, query, wire);
             if (verified == -1) {
                 stats.unsignedRefused.incrementAndGet();
                 LOG.info("refused unsigned {} request from a client", typeOf(query));
@@ -409,11 +525,14 @@ public final class TransferServer implements Closeable {
             if (verified != Rcode.NOERROR) {
                 stats.tsigFailures.incrementAndGet();
                 LOG.info("refused {} request: TSIG {}", typeOf(query), Rcode.TSIGstring(verified));
-                sink.send(Wire.tsigError(query, verified, key, clock));
+                sink.send(Wire.tsigError(query, verified, requestKey, clock));
                 return true;
             }
+            if (requestKey != key) {
+                stats.updateKeyTransfers.incrementAndGet();
+            }
         }
-        Signer signer = new Signer(query.getTSIG());
+        Signer signer = new Signer(requestKey, query.getTSIG());
         if (query.getHeader().getOpcode() != Opcode.QUERY) {
             stats.otherRefused.incrementAndGet();
             send(sink, signer, Wire.reply(query, Rcode.NOTIMP));
@@ -460,6 +579,25 @@ public final class TransferServer implements Closeable {
                 send(sink, signer, Wire.reply(query, Rcode.REFUSED));
                 return true;
         }
+    }
+
+    /**
+     * The key a request must be signed with: the transfer key, unless the request names another key that the update
+     * handler lets transfer the zone of the question (and only that zone: the question decides which zone is served).
+     * A policy key that shares the transfer key's name never shadows it: the transfer key is tried first then.
+     */
+    private TSIG requestKey(Message query, byte[] wire) {
+        UpdateHandler handler = updates;
+        TSIGRecord tsig = query.getTSIG();
+        org.xbill.DNS.Record question = query.getQuestion();
+        if (handler == null || tsig == null || question == null) {
+            return key;
+        }
+        Optional<TSIG> updateKey = handler.transferKey(query, wire);
+        if (updateKey.isEmpty() || key != null && Wire.verify(key, query, wire) == Rcode.NOERROR) {
+            return key;
+        }
+        return updateKey.get();
     }
 
     private boolean ixfr(
@@ -526,7 +664,7 @@ public final class TransferServer implements Closeable {
     private void stream(Message query, Signer signer, Sink sink, List<org.xbill.DNS.Record> records)
             throws IOException {
         int budget = options.maxMessageBytes()
-                - (key == null ? 0 : key.recordLength())
+                - (signer.key == null ? 0 : signer.key.recordLength())
                 - 12
                 - query.getQuestion().toWireCanonical().length;
         Message m = newTransferMessage(query, true);

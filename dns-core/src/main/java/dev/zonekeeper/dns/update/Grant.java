@@ -6,19 +6,37 @@ import org.xbill.DNS.Name;
 /**
  * What a key may change, in the spirit of BIND's {@code update-policy}: {@link Match#NAME} exactly {@code name};
  * {@link Match#SUBDOMAIN} {@code name} and every name below it; {@link Match#WILDCARD} a name matched by the wildcard
- * {@code name} (e.g. {@code *.dyn.example.test}: every name strictly below {@code dyn.example.test}). {@code types}
- * lists the record types allowed (type codes); empty allows every type a DnsRecord can hold.
+ * {@code name} (e.g. {@code *.dyn.example.test}: every name strictly below {@code dyn.example.test});
+ * {@link Match#ACME_CHALLENGE} only the ACME DNS-01 names {@code _acme-challenge.<n>} where {@code <n>} is {@code name}
+ * or below it, so one grant serves every certificate in a zone without letting the key touch anything else.
+ * {@code types} lists the record types allowed (type codes); empty allows every type a DnsRecord can hold.
  */
 public record Grant(Match match, Name name, Set<Integer> types) {
 
     public enum Match {
         NAME,
         SUBDOMAIN,
-        WILDCARD
+        WILDCARD,
+        ACME_CHALLENGE
     }
+
+    private static final byte[] ACME_LABEL = "_acme-challenge".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     public Grant {
         types = Set.copyOf(types);
+    }
+
+    private static boolean isAcmeLabel(Name owner) {
+        byte[] label = owner.getLabel(0); // length byte, then the label's bytes
+        if (label[0] != ACME_LABEL.length) {
+            return false;
+        }
+        for (int i = 0; i < ACME_LABEL.length; i++) {
+            if (Character.toLowerCase(label[i + 1]) != ACME_LABEL[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** True when this grant lets its key change the RRset {@code type} at {@code owner}. */
@@ -34,6 +52,7 @@ public record Grant(Match match, Name name, Set<Integer> types) {
                 Name base = name.isWild() ? new Name(name, 1) : name;
                 yield owner.subdomain(base) && !owner.equals(base);
             }
+            case ACME_CHALLENGE -> owner.labels() > 1 && isAcmeLabel(owner) && new Name(owner, 1).subdomain(name);
         };
     }
 }

@@ -14,6 +14,7 @@ class GrantTest {
     static final Grant EXACT = grant(Grant.Match.NAME, "_acme-challenge.example.test.", Type.TXT);
     static final Grant BELOW = grant(Grant.Match.SUBDOMAIN, "dyn.example.test.");
     static final Grant WILD = grant(Grant.Match.WILDCARD, "*.dyn.example.test.", Type.A, Type.AAAA);
+    static final Grant ACME = grant(Grant.Match.ACME_CHALLENGE, "example.test.", Type.TXT);
 
     static Stream<Arguments> allows() {
         return Stream.of(
@@ -31,7 +32,17 @@ class GrantTest {
                 Arguments.of(WILD, "a.h.dyn.example.test.", Type.AAAA, true),
                 Arguments.of(WILD, "*.dyn.example.test.", Type.A, true),
                 Arguments.of(WILD, "dyn.example.test.", Type.A, false),
-                Arguments.of(WILD, "h.dyn.example.test.", Type.TXT, false));
+                Arguments.of(WILD, "h.dyn.example.test.", Type.TXT, false),
+                // every certificate's challenge name in the zone, and nothing else
+                Arguments.of(ACME, "_acme-challenge.example.test.", Type.TXT, true),
+                Arguments.of(ACME, "_ACME-CHALLENGE.www.example.test.", Type.TXT, true),
+                Arguments.of(ACME, "_acme-challenge.a.b.example.test.", Type.TXT, true),
+                Arguments.of(ACME, "_acme-challenge.example.test.", Type.A, false),
+                Arguments.of(ACME, "www.example.test.", Type.TXT, false),
+                Arguments.of(ACME, "example.test.", Type.TXT, false),
+                Arguments.of(ACME, "x._acme-challenge.example.test.", Type.TXT, false),
+                Arguments.of(ACME, "_acme-challengex.example.test.", Type.TXT, false),
+                Arguments.of(ACME, "_acme-challenge.other.test.", Type.TXT, false));
     }
 
     @ParameterizedTest(name = "{0} allows {2} at {1}: {3}")

@@ -139,8 +139,9 @@ final class PolicyDocuments {
             case "name" -> Grant.Match.NAME;
             case "subdomain" -> Grant.Match.SUBDOMAIN;
             case "wildcard" -> Grant.Match.WILDCARD;
+            case "acme-challenge" -> Grant.Match.ACME_CHALLENGE;
             default -> {
-                errors.add(field + ".match must be name, subdomain or wildcard");
+                errors.add(field + ".match must be name, subdomain, wildcard or acme-challenge");
                 yield null;
             }
         };

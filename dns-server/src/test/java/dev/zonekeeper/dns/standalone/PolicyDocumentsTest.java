@@ -44,6 +44,7 @@ class PolicyDocumentsTest {
                   grants:
                     - {match: subdomain, name: _acme-challenge.example.test, types: [TXT]}
                     - {match: wildcard, name: '*.dyn.example.test'}
+                    - {match: acme-challenge, name: example.test, types: [TXT]}
                 """);
 
         assertThat(r.rejections()).isEmpty();
@@ -59,7 +60,11 @@ class PolicyDocumentsTest {
                                 Grant.Match.SUBDOMAIN,
                                 Name.fromConstantString("_acme-challenge.example.test."),
                                 Set.of(Type.TXT)),
-                        new Grant(Grant.Match.WILDCARD, Name.fromConstantString("*.dyn.example.test."), Set.of()));
+                        new Grant(Grant.Match.WILDCARD, Name.fromConstantString("*.dyn.example.test."), Set.of()),
+                        new Grant(
+                                Grant.Match.ACME_CHALLENGE,
+                                Name.fromConstantString("example.test."),
+                                Set.of(Type.TXT)));
         assertThat(p.policy().zone()).isEqualTo(Name.fromConstantString("example.test."));
     }
 
@@ -75,7 +80,7 @@ class PolicyDocumentsTest {
                 Arguments.of("  zone: example.test\n  keyFile: key\n", "spec.grants must list at least one grant"),
                 Arguments.of(
                         "  zone: example.test\n  keyFile: key\n  grants: [{match: all, name: a.example.test}]\n",
-                        "match must be name, subdomain or wildcard"),
+                        "match must be name, subdomain, wildcard or acme-challenge"),
                 Arguments.of(
                         "  zone: example.test\n  keyFile: key\n  grants: [{match: name, name: a.other.test}]\n",
                         "is not in the zone"),

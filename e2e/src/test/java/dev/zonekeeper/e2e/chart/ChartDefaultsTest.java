@@ -240,6 +240,7 @@ class ChartDefaultsTest {
         assertThat(env(operator, "ZONEKEEPER_TSIG_KEY_FILE")).hasValue("/etc/zonekeeper/tsig/tsig.key");
         assertThat(env(operator, "ZONEKEEPER_TTL")).hasValue("5");
         assertThat(env(operator, "ZONEKEEPER_PODS")).hasValue("verified");
+        assertThat(env(operator, "ZONEKEEPER_UPDATES_ENABLED")).hasValue("true");
         assertThat(env(operator, "ZONEKEEPER_TRANSFER_LISTEN")).hasValue("127.0.0.1:5300");
         assertThat(env(operator, "ZONEKEEPER_TRANSFER_NOTIFY"))
                 .as("NOTIFY goes to the sidecar's --notify-listen")
@@ -349,8 +350,11 @@ class ChartDefaultsTest {
                         "core/pods:list,watch",
                         "core/namespaces:list,watch",
                         "discovery.k8s.io/endpointslices:list,watch",
-                        "zonekeeper.dev/dnsrecords:get,list,patch,update,watch",
+                        "zonekeeper.dev/dnsrecords:create,delete,get,list,patch,update,watch",
                         "zonekeeper.dev/dnsrecords/status:patch,update",
+                        "zonekeeper.dev/dnsupdatepolicies:get,list,watch",
+                        "zonekeeper.dev/dnsupdatepolicies/status:patch,update",
+                        "core/secrets:get,list,watch",
                         "core/events:create,patch",
                         "events.k8s.io/events:create,patch");
 
@@ -374,8 +378,9 @@ class ChartDefaultsTest {
         assertThat(binding.path("subjects").get(0).path("name").asText()).isEqualTo(FULLNAME);
     }
 
+    /** Secrets are read only for dynamic updates (the keys DnsUpdatePolicies name), and never written. */
     @Test
-    void noRoleUsesWildcardsOrTouchesSecrets() {
+    void noRoleUsesWildcardsOrWritesSecrets() {
         List<JsonNode> roles = new ArrayList<>(manifests.ofKind("ClusterRole"));
         roles.addAll(manifests.ofKind("Role"));
         assertThat(roles).hasSize(2);
@@ -386,9 +391,11 @@ class ChartDefaultsTest {
                             .as("%s of %s", field, rule)
                             .noneMatch(v -> v.contains("*"));
                 }
-                assertThat(texts(rule.path("resources")))
-                        .as("the TSIG Secret is a volume, not an API read")
-                        .doesNotContain("secrets");
+                if (texts(rule.path("resources")).contains("secrets")) {
+                    assertThat(texts(rule.path("verbs")))
+                            .as("Secrets are only read (the update policies' keys)")
+                            .containsExactlyInAnyOrder("get", "list", "watch");
+                }
             }
         }
     }

@@ -55,6 +55,8 @@ class ChartValuesTest {
                         "upstreams: ['192.0.2.53:53', '[2001:db8::53]:5353']",
                         "ttl: 30",
                         "pods: disabled",
+                        "updates:",
+                        "  enabled: false",
                         "cache:",
                         "  size: 5000",
                         "logLevel: DEBUG",
@@ -214,6 +216,17 @@ class ChartValuesTest {
                 .isFalse();
         assertThat(texts(monitor.path("spec").path("namespaceSelector").path("matchNames")))
                 .containsExactly("dns");
+    }
+
+    @Test
+    void updatesOffTakeAwaySecretsAndDnsRecordCreation() {
+        List<String> rules = ChartDefaultsTest.rules(custom.get("ClusterRole", FULLNAME));
+        assertThat(rules)
+                .contains("zonekeeper.dev/dnsrecords:get,list,patch,update,watch")
+                .contains("zonekeeper.dev/dnsupdatepolicies:get,list,watch")
+                .noneMatch(r -> r.startsWith("core/secrets"));
+        assertThat(env(container(customPod, "operator"), "ZONEKEEPER_UPDATES_ENABLED"))
+                .hasValue("false");
     }
 
     @Test

@@ -96,9 +96,16 @@ class OperatorRbacScenario {
                             .list()
                             .getItems())
                     .isNotNull();
-            assertThatThrownBy(() ->
-                            asOperator.secrets().inNamespace(operator.namespace).list())
-                    .as("the chart grants no access to Secrets")
+            assertThatThrownBy(() -> asOperator
+                            .secrets()
+                            .inNamespace(operator.namespace)
+                            .resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+                                    .withNewMetadata()
+                                    .withName("forbidden")
+                                    .endMetadata()
+                                    .build())
+                            .create())
+                    .as("the chart lets the operator read Secrets (update policy keys), never write them")
                     .isInstanceOfSatisfying(
                             KubernetesClientException.class,
                             e -> assertThat(e.getCode()).isEqualTo(403));

@@ -4,14 +4,21 @@ import dev.zonekeeper.dns.transfer.NotifySender;
 import dev.zonekeeper.dns.transfer.PrimaryZones;
 import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.transfer.TsigKeyFile;
+import dev.zonekeeper.dns.update.UpdateService;
 import dev.zonekeeper.dns.wire.HostPort;
 import dev.zonekeeper.operator.config.ZoneSettings;
 import dev.zonekeeper.operator.config.ZonekeeperConfig;
 import dev.zonekeeper.operator.discovery.ClusterZoneBuilder;
 import dev.zonekeeper.operator.informers.ClusterInformers;
+import dev.zonekeeper.operator.reconciler.UpdateEvents;
 import dev.zonekeeper.operator.records.DnsRecordPolicy;
 import dev.zonekeeper.operator.records.DnsRecordServing;
 import dev.zonekeeper.operator.records.RecordRegistry;
+import dev.zonekeeper.operator.updatepolicy.PolicyUpdateHandler;
+import dev.zonekeeper.operator.updatepolicy.UpdateMetrics;
+import dev.zonekeeper.operator.updatepolicy.UpdatePolicies;
+import dev.zonekeeper.operator.updatepolicy.UpdatePolicyInformers;
+import dev.zonekeeper.operator.updates.KubernetesUpdateStore;
 import dev.zonekeeper.operator.zone.FirstTransfers;
 import dev.zonekeeper.operator.zone.ProgrammingLatency;
 import dev.zonekeeper.operator.zone.ZonePublisher;
@@ -27,6 +34,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -42,19 +50,31 @@ import org.xbill.DNS.TSIG;
  * {@code zonekeeper.transfer.listen}, TSIG-protected with {@code zonekeeper.tsig.key-file}, and every change is
  * announced by NOTIFY to {@code zonekeeper.transfer.notify} (the DNS server sidecar). Every replica runs all of this
  * from its own informers; no leader is needed to serve.
+ *
+ * <p>Dynamic updates: DnsUpdatePolicies and the Secrets they reference ({@link UpdatePolicyInformers}) make the
+ * policies ({@link UpdatePolicies}) an {@link UpdateService} checks UPDATEs against; the TransferServer hands it the
+ * UPDATEs the sidecar forwards, and lets a policy's key transfer its zone. Outcomes are counted ({@link UpdateMetrics})
+ * and refusals become rate-limited Warning Events on the policy ({@link UpdateEvents}).
  */
 @Singleton
 public class ZonePipeline {
 
     private static final Logger LOG = Logger.getLogger(ZonePipeline.class);
 
+    /** How long an accepted update waits for a secondary to transfer it before it is answered anyway. */
+    static final java.time.Duration SECONDARY_WAIT = java.time.Duration.ofSeconds(5);
+
     private final KubernetesClient client;
     private final ZonekeeperConfig config;
     private final RecordRegistry registry;
+    private final ZoneSettings settings;
     private final PrimaryZones zones = new PrimaryZones();
     private final ProgrammingLatency latency;
     private final ZonePublisher publisher;
     private final DnsRecordServing dnsRecords;
+    private final UpdatePolicies updatePolicies;
+    private final UpdateMetrics updateMetrics;
+    private volatile UpdateService updateService;
     private final List<AutoCloseable> running = new ArrayList<>();
     private ClusterInformers informers;
     private volatile InetSocketAddress transferAddress;
@@ -69,11 +89,28 @@ public class ZonePipeline {
         this.client = client;
         this.config = config;
         this.registry = registry;
+        this.settings = settings;
         this.latency = new ProgrammingLatency(meters);
         ClusterZoneBuilder builder =
                 new ClusterZoneBuilder(settings.clusterDomain().toString(), config.ttl(), List.of());
         this.publisher = new ZonePublisher(settings, builder, zones, latency);
         this.dnsRecords = new DnsRecordServing(new DnsRecordPolicy(settings), registry);
+        this.updatePolicies = new UpdatePolicies(settings, inForce -> {
+            UpdateService service = updateService;
+            if (service != null) {
+                service.policies(inForce);
+            }
+        });
+        List<org.xbill.DNS.Name> served = new ArrayList<>(settings.zones());
+        served.add(settings.clusterDomain());
+        this.updateMetrics = new UpdateMetrics(meters, served);
+    }
+
+    /** The verdicts on every DnsUpdatePolicy, which the reconciler writes into status. */
+    @Produces
+    @Singleton
+    UpdatePolicies updatePolicies() {
+        return updatePolicies;
     }
 
     /** The publisher, for the reconciler ({@link ZonePublisher#servedSerial}) and health checks. */
@@ -129,6 +166,7 @@ public class ZonePipeline {
             t.setDaemon(true);
             t.start();
         }));
+        startUpdates(server, !secondaries.isEmpty());
         NotifySender notify = new NotifySender(secondaries, key, NotifySender.Options.DEFAULT);
         running.add(notify);
         zones.addListener(notify);
@@ -153,6 +191,41 @@ public class ZonePipeline {
                 secondaries,
                 publisher.origins(),
                 config.pods().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /**
+     * The UpdateService behind the transfer server, over the Kubernetes store (accepted updates become DnsRecords
+     * through the API, answered once this replica's zones serve them), and the policy informers that keep its
+     * policies current.
+     */
+    private void startUpdates(TransferServer server, boolean secondaries) {
+        if (!config.updates().enabled()) {
+            LOG.info("dynamic updates are off (zonekeeper.updates.enabled=false): UPDATE is answered NOTIMP");
+            return;
+        }
+        // NOERROR once the sidecar (the secondary that forwarded the update, and that clients such as an ACME CA
+        // query) has the change too, not only this operator's zone; bounded, then answered anyway
+        KubernetesUpdateStore.Options options = secondaries
+                ? KubernetesUpdateStore.Options.DEFAULT.withTransferWait(SECONDARY_WAIT)
+                : KubernetesUpdateStore.Options.DEFAULT;
+        KubernetesUpdateStore store =
+                new KubernetesUpdateStore(client, settings, zones, publisher, dnsRecords, options);
+        running.add(store);
+        server.addServedListener(store::transferred);
+        UpdateEvents events = new UpdateEvents(client, updatePolicies);
+        running.add(events);
+        UpdateService service = new UpdateService(store, UpdateService.Options.DEFAULT, Clock.systemUTC(), outcome -> {
+            updateMetrics.record(outcome);
+            events.outcome(outcome);
+        });
+        // the field first: a policy change from now on reaches the service, then the policies as they are now
+        updateService = service;
+        service.policies(updatePolicies.inForce());
+        server.updates(new PolicyUpdateHandler(service));
+        updateMetrics.dropped(server.stats()::updatesDropped);
+        UpdatePolicyInformers policyInformers = new UpdatePolicyInformers(client, updatePolicies);
+        running.add(policyInformers);
+        policyInformers.start();
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -52,6 +52,18 @@ public interface ZonekeeperConfig {
 
     LeaderElection leaderElection();
 
+    Updates updates();
+
+    /** Dynamic updates (RFC 2136 + TSIG) on the transfer port, which the DNS server sidecar forwards UPDATEs to. */
+    interface Updates {
+        /**
+         * Off: UPDATE is answered NOTIMP; DnsUpdatePolicies are not read (nor their Secrets) and get no status.
+         * On, UPDATE is still refused until a DnsUpdatePolicy with a grant is Ready.
+         */
+        @WithDefault("true")
+        boolean enabled();
+    }
+
     /** TSIG key protecting zone transfers to the DNS server sidecar. */
     interface Tsig {
         /** File with {@code name:algorithm:base64secret}. */

@@ -15,10 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
-import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
-import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
@@ -61,9 +58,7 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
      * servedSerial), when a Service takes a DnsRecord's name or gives it back, and for every DnsRecord when this replica
      * comes to hold the Lease.
      */
-    private final SimpleInboundEventSource<DnsRecord> triggers = new SimpleInboundEventSource<>("dnsrecord-triggers");
-
-    private volatile IndexerResourceCache<DnsRecord> primaries;
+    private final Triggers<DnsRecord> triggers;
 
     @Inject
     public DnsRecordReconciler(
@@ -79,24 +74,11 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
                 .tag("kind", "event")
                 .description("DnsRecord status patches and Warning Events written by this replica (the Lease holder)")
                 .register(meters);
-        decisions.addListener(this::trigger);
-        publisher.addServedListener((namespace, name, serial) -> trigger(namespace, name));
-        publisher.addShadowListener(this::trigger);
-        // another replica may have written while this one did not hold the Lease: look at every DnsRecord again
-        leadership.addGainListener(() -> {
-            IndexerResourceCache<DnsRecord> cache = primaries;
-            if (cache != null) {
-                cache.list()
-                        .forEach(r -> trigger(
-                                r.getMetadata().getNamespace(), r.getMetadata().getName()));
-            }
-        });
-    }
-
-    private void trigger(String namespace, String name) {
-        if (triggers.isRunning()) {
-            triggers.propagateEvent(new ResourceID(name, namespace));
-        }
+        // another replica may have written while this one did not hold the Lease: Triggers looks at every one again
+        this.triggers = new Triggers<>("dnsrecord-triggers", leadership);
+        decisions.addListener(triggers::trigger);
+        publisher.addServedListener((namespace, name, serial) -> triggers.trigger(namespace, name));
+        publisher.addShadowListener(triggers::trigger);
     }
 
     /**
@@ -107,8 +89,7 @@ public class DnsRecordReconciler implements Reconciler<DnsRecord> {
      */
     @Override
     public List<EventSource<?, DnsRecord>> prepareEventSources(EventSourceContext<DnsRecord> context) {
-        primaries = context.getPrimaryCache();
-        return List.of(triggers);
+        return triggers.eventSources(context);
     }
 
     @Override

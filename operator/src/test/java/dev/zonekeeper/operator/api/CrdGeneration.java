@@ -4,6 +4,9 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecord;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordSpec;
 import dev.zonekeeper.operator.api.v1alpha1.DnsRecordStatus;
+import dev.zonekeeper.operator.api.v1alpha1.DnsUpdatePolicy;
+import dev.zonekeeper.operator.api.v1alpha1.DnsUpdatePolicySpec;
+import dev.zonekeeper.operator.api.v1alpha1.DnsUpdatePolicyStatus;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crdv2.generator.CRDGenerator;
 import io.fabric8.crdv2.generator.CRDPostProcessor;
@@ -19,7 +22,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Generates the DnsRecord CRD from the API classes with Fabric8's CRD generator (the engine of
+ * Generates the DnsRecord and DnsUpdatePolicy CRDs from the API classes with Fabric8's CRD generator (the engine of
  * crd-generator-maven-plugin). The generator sorts printer columns by JSON path; a post-processor restores the order
  * in which the {@link AdditionalPrinterColumn} annotations are declared, which is the order {@code kubectl get} prints,
  * and adds the {@link JsonClassDescription}s of the resource, spec and status, which the generator leaves out.
@@ -29,23 +32,37 @@ public final class CrdGeneration {
     /** File name of the DnsRecord CRD, in crds/ and in the chart. */
     public static final String DNSRECORD_CRD = "dnsrecords.zonekeeper.dev-v1.yml";
 
+    /** File name of the DnsUpdatePolicy CRD, in crds/ and in the chart. */
+    public static final String DNSUPDATEPOLICY_CRD = "dnsupdatepolicies.zonekeeper.dev-v1.yml";
+
+    /** Every CRD file, in crds/ and in the chart. */
+    public static final List<String> CRDS = List.of(DNSRECORD_CRD, DNSUPDATEPOLICY_CRD);
+
     private CrdGeneration() {}
 
-    /** Writes the CRD into {@code outputDir} and returns its path. */
-    public static Path generate(Path outputDir) throws IOException {
+    /** Writes the CRDs into {@code outputDir} and returns their paths, in the order of {@link #CRDS}. */
+    public static List<Path> generate(Path outputDir) throws IOException {
         Files.createDirectories(outputDir);
+        generate(outputDir, DnsRecord.class, DnsRecordSpec.class, DnsRecordStatus.class);
+        generate(outputDir, DnsUpdatePolicy.class, DnsUpdatePolicySpec.class, DnsUpdatePolicyStatus.class);
+        return CRDS.stream().map(outputDir::resolve).toList();
+    }
+
+    private static void generate(Path outputDir, Class<?> resource, Class<?> spec, Class<?> status) {
+        @SuppressWarnings("unchecked")
+        Class<? extends HasMetadata> kind = (Class<? extends HasMetadata>) resource;
         int generated = new CRDGenerator()
-                .customResourceClasses(DnsRecord.class)
+                .customResourceClasses(kind)
                 .forCRDVersions("v1")
                 .withMinQuotes(true)
                 .withParallelGenerationEnabled(false)
-                .withPostProcessor(new ColumnOrderAndDescriptions(DnsRecord.class))
+                .withPostProcessor(new ColumnOrderAndDescriptions(resource, spec, status))
                 .inOutputDir(outputDir.toFile())
                 .generate();
         if (generated != 1) {
-            throw new IllegalStateException("expected one CRD, generated " + generated);
+            throw new IllegalStateException(
+                    "expected one CRD for " + resource.getSimpleName() + ", generated " + generated);
         }
-        return outputDir.resolve(DNSRECORD_CRD);
     }
 
     private static String describe(Class<?> type) {
@@ -59,8 +76,14 @@ public final class CrdGeneration {
     /** Orders printer columns as their annotations are declared; adds the class descriptions. */
     static final class ColumnOrderAndDescriptions implements CRDPostProcessor {
         private final List<String> names;
+        private final Class<?> resource;
+        private final Class<?> spec;
+        private final Class<?> status;
 
-        ColumnOrderAndDescriptions(Class<?> resource) {
+        ColumnOrderAndDescriptions(Class<?> resource, Class<?> spec, Class<?> status) {
+            this.resource = resource;
+            this.spec = spec;
+            this.status = status;
             this.names = Arrays.stream(resource.getAnnotationsByType(AdditionalPrinterColumn.class))
                     .map(AdditionalPrinterColumn::name)
                     .toList();
@@ -77,9 +100,9 @@ public final class CrdGeneration {
                 // the generator ignores @JsonClassDescription; kubectl explain shows these for the kind, spec and
                 // status
                 JSONSchemaProps root = version.getSchema().getOpenAPIV3Schema();
-                root.setDescription(describe(DnsRecord.class));
-                root.getProperties().get("spec").setDescription(describe(DnsRecordSpec.class));
-                root.getProperties().get("status").setDescription(describe(DnsRecordStatus.class));
+                root.setDescription(describe(resource));
+                root.getProperties().get("spec").setDescription(describe(spec));
+                root.getProperties().get("status").setDescription(describe(status));
             });
             return definition;
         }

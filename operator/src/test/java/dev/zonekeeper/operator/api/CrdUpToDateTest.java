@@ -21,18 +21,20 @@ class CrdUpToDateTest {
 
     @Test
     void committedCrdsAreTheGeneratedOnes() throws IOException {
-        Path generated = CrdGeneration.generate(Path.of(System.getProperty("crds.generated-dir", "target/crds")));
-        byte[] expected = Files.readAllBytes(generated);
-        assertThat(new String(expected, java.nio.charset.StandardCharsets.UTF_8))
-                .contains("name: dnsrecords.zonekeeper.dev");
-
+        java.util.List<Path> all =
+                CrdGeneration.generate(Path.of(System.getProperty("crds.generated-dir", "target/crds")));
         Path crds = Path.of(System.getProperty("crds.committed-dir", "../crds"));
         Path chartCrds = Path.of(System.getProperty("crds.chart-dir", "../charts/zonekeeper/crds"));
         boolean update = Boolean.getBoolean("crds.update");
-
-        check(generated, expected, crds.resolve(CrdGeneration.DNSRECORD_CRD), update);
-        if (Files.isDirectory(chartCrds)) {
-            check(generated, expected, chartCrds.resolve(CrdGeneration.DNSRECORD_CRD), update);
+        for (Path generated : all) {
+            byte[] expected = Files.readAllBytes(generated);
+            String file = generated.getFileName().toString();
+            assertThat(new String(expected, java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("name: " + file.substring(0, file.indexOf("-v1.yml")));
+            check(generated, expected, crds.resolve(file), update);
+            if (Files.isDirectory(chartCrds)) {
+                check(generated, expected, chartCrds.resolve(file), update);
+            }
         }
     }
 

@@ -53,18 +53,21 @@ final class ControlPlane implements AutoCloseable {
         return new ControlPlane(server, binaries().resolve("kubectl"), kubeconfig);
     }
 
-    /** Creates the committed DnsRecord CRD (crds/) and waits until the API server serves it. */
+    /** Creates the committed CRDs (crds/: DnsRecord, DnsUpdatePolicy) and waits until the API server serves them. */
     static void applyCrd(KubernetesClient client) throws IOException {
-        Path crd = Path.of(System.getProperty("crds.committed-dir", "../crds"), "dnsrecords.zonekeeper.dev-v1.yml");
-        try (InputStream in = Files.newInputStream(crd)) {
-            client.apiextensions().v1().customResourceDefinitions().load(in).create();
+        for (String file : List.of("dnsrecords.zonekeeper.dev-v1.yml", "dnsupdatepolicies.zonekeeper.dev-v1.yml")) {
+            Path crd = Path.of(System.getProperty("crds.committed-dir", "../crds"), file);
+            try (InputStream in = Files.newInputStream(crd)) {
+                client.apiextensions().v1().customResourceDefinitions().load(in).create();
+            }
+            String name = file.substring(0, file.indexOf("-v1.yml"));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> established(client.apiextensions()
+                            .v1()
+                            .customResourceDefinitions()
+                            .withName(name)
+                            .get()));
         }
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> established(client.apiextensions()
-                        .v1()
-                        .customResourceDefinitions()
-                        .withName("dnsrecords.zonekeeper.dev")
-                        .get()));
     }
 
     /** A DnsRecord {@code namespace/name} publishing {@code values} of {@code type} at {@code owner}, default TTL. */
