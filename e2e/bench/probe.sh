@@ -2,6 +2,7 @@
 # Runs one in-process probe, compiled with dns-server's tests (dns-server/src/test/java/dev/zonekeeper/dns/bench):
 #   metrics        cost of the per-query metrics calls on a Netty thread (pin it: taskset -c 0 e2e/bench/probe.sh metrics)
 #   transfer-leg   PrimaryZones.change -> NOTIFY -> IXFR (TSIG) -> the secondary's new serial, p50/p90/p99 [COUNT]
+#   update         signed dynamic updates against any server (update.sh's load generator; options in UpdateBench)
 # Usage: e2e/bench/probe.sh PROBE [ARGS...]   (builds dns-server and its test classes first)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,7 +12,8 @@ zk_pick_jdk
 case ${1:-} in
   metrics) main=dev.zonekeeper.dns.bench.MetricsBench ;;
   transfer-leg) main=dev.zonekeeper.dns.bench.TransferLeg ;;
-  *) echo "usage: $0 metrics|transfer-leg [ARGS...]" >&2; exit 2 ;;
+  update) main=dev.zonekeeper.dns.bench.UpdateBench ;;
+  *) echo "usage: $0 metrics|transfer-leg|update [ARGS...]" >&2; exit 2 ;;
 esac
 shift
 ./mvnw -q -B -pl dns-server -am package -DskipTests >&2

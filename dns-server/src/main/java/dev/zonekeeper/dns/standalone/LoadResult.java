@@ -9,7 +9,8 @@ import java.util.List;
  * @param records every accepted record, in file order (sorted paths, then document order, then value order)
  * @param rejections every manifest or file that was refused, in the same order
  * @param ignoredDocuments YAML documents that are not {@code zonekeeper.dev/v1alpha1} {@code DnsRecord}s (other
- *     kinds, other API versions, values files, ...), which are skipped without complaint
+ *     kinds, other API versions, values files, DnsUpdatePolicies written for a cluster: a keySecretRef and no
+ *     keyFile), which are skipped without complaint
  * @param filesTooLarge files refused unread because they are over {@link ManifestDirectory.Limits#maxFileBytes()}
  *     (each is also a rejection)
  * @param filesOverRecordLimit files refused because the records before them, with theirs, are over
