@@ -129,17 +129,6 @@ class PolicyDocumentsTest {
     }
 
     @Test
-    void aClusterPolicyWithASecretAndNoKeyFileIsSkippedNotRefused() throws IOException {
-        LoadResult r = load("  zone: example.test\n  keySecretRef: {name: acme-tsig}\n"
-                + "  grants: [{match: name, name: a.example.test}]\n");
-
-        assertThat(r.policies()).isEmpty();
-        assertThat(r.rejections()).isEmpty();
-        assertThat(r.policiesRejected()).isZero();
-        assertThat(r.ignoredDocuments()).isEqualTo(1);
-    }
-
-    @Test
     void policiesAreNotCountedAsIgnoredDocumentsAndRecordsStillLoad() throws IOException {
         LoadResult r = load("  zone: example.test\n  keyFile: key\n  grants: [{match: name, name: a.example.test}]\n");
         Files.writeString(
