@@ -56,7 +56,7 @@ class ExamplesTest {
         assertThat(String.join("", dkim.getStrings()))
                 .startsWith("v=DKIM1; k=rsa; p=MIIB")
                 .hasSizeGreaterThan(255);
-        assertThat(find("_acme-challenge.example.test.", Type.TXT)).hasSize(1);
+        assertThat(find("_verification.example.test.", Type.TXT)).hasSize(1);
         assertThat(find("info.example.test.", Type.TXT))
                 .anySatisfy(r -> assertThat(((TXTRecord) r).getStrings()).hasSize(3));
     }
