@@ -221,7 +221,7 @@ public class ZonePipeline {
         // the field first: a policy change from now on reaches the service, then the policies as they are now
         updateService = service;
         service.policies(updatePolicies.inForce());
-        server.updates(new PolicyUpdateHandler(service));
+        server.updates(new PolicyUpdateHandler(service, settings.clusterDomain()));
         updateMetrics.dropped(server.stats()::updatesDropped);
         UpdatePolicyInformers policyInformers = new UpdatePolicyInformers(client, updatePolicies);
         running.add(policyInformers);
