@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -326,6 +327,23 @@ class StandaloneUpdateTest {
 
         assertThat(r.rcode()).as(r.output()).isEqualTo("NOERROR");
         assertThat(served(server, name, Type.A)).containsExactly("192.0.2.44");
+    }
+
+    /**
+     * The common use: nsupdate without a `zone` line first asks `<first name> SOA`, signed, to find the zone, and
+     * accepts only a signed answer; then the update applies and is served.
+     */
+    @ParameterizedTest(name = "tcp {0}")
+    @ValueSource(booleans = {false, true})
+    void nsupdateWithoutAZoneLineFindsTheZoneBySignedSoa(boolean tcp) throws Exception {
+        DnsServer server = start();
+        String name = "_acme-challenge.nozone" + (tcp ? "-tcp" : "-udp") + ".example.test.";
+
+        UpdateClients.Result r = UpdateClients.run(
+                Tool.NSUPDATE, dns(server), key("hmac-sha256"), tcp, List.of("update add " + name + " 60 TXT token"));
+
+        assertThat(r.rcode()).as(r.output()).isEqualTo("NOERROR");
+        assertThat(served(server, name, Type.TXT)).containsExactly("token");
     }
 
     @Test

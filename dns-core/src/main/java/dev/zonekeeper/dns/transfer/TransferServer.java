@@ -545,6 +545,10 @@ public final class TransferServer implements Closeable {
             return true;
         }
         JournaledZone jz = zones.get(question.getName());
+        if (jz == null && question.getType() == Type.SOA) {
+            // nsupdate without a `zone` line asks `<first name> SOA` to find the zone: answer from the enclosing zone.
+            jz = enclosing(question.getName());
+        }
         if (jz == null || question.getDClass() != jz.zone().dclass()) {
             stats.otherRefused.incrementAndGet();
             send(sink, signer, Wire.reply(query, Rcode.NOTAUTH));
@@ -554,10 +558,7 @@ public final class TransferServer implements Closeable {
         switch (question.getType()) {
             case Type.SOA:
                 stats.soa.incrementAndGet();
-                Message soa = Wire.reply(query, Rcode.NOERROR);
-                soa.getHeader().setFlag(Flags.AA);
-                soa.addRecord(zone.soa(), Section.ANSWER);
-                send(sink, signer, soa);
+                send(sink, signer, soaAnswer(query, zone));
                 return true;
             case Type.AXFR:
                 if (!overTcp) {
@@ -579,6 +580,30 @@ public final class TransferServer implements Closeable {
                 send(sink, signer, Wire.reply(query, Rcode.REFUSED));
                 return true;
         }
+    }
+
+    /** The served zone most closely enclosing {@code name} below its apex; null when none does. */
+    private JournaledZone enclosing(Name name) {
+        for (int strip = 1; strip < name.labels(); strip++) {
+            JournaledZone jz = zones.get(new Name(name, strip));
+            if (jz != null) {
+                return jz;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * An authoritative answer to a SOA query for a name in {@code zone}: the SOA as answer at the apex; below it, the
+     * SOA in the authority section with NXDOMAIN when the name does not exist, else NOERROR (no data).
+     */
+    public static Message soaAnswer(Message query, Zone zone) {
+        Name qname = query.getQuestion().getName();
+        boolean apex = qname.equals(zone.origin());
+        Message m = Wire.reply(query, apex || zone.exists(qname) ? Rcode.NOERROR : Rcode.NXDOMAIN);
+        m.getHeader().setFlag(Flags.AA);
+        m.addRecord(zone.soa(), apex ? Section.ANSWER : Section.AUTHORITY);
+        return m;
     }
 
     /**

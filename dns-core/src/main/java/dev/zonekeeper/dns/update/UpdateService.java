@@ -119,11 +119,22 @@ public final class UpdateService {
         if (type != Type.AXFR && type != Type.IXFR && type != Type.SOA) {
             return Optional.empty();
         }
+        // AXFR/IXFR name the apex. A SOA query may name any owner in the zone: nsupdate without a `zone` line asks
+        // `<first name> SOA`, signed, to find the zone; the policy whose zone encloses it most closely answers.
+        Name qname = question.getName();
         List<UpdatePolicy> candidates = new ArrayList<>();
+        int closest = -1;
         for (UpdatePolicy p : policies.forKey(tsig.getName())) {
-            if (p.zone().equals(question.getName())) {
-                candidates.add(p);
+            boolean match =
+                    type == Type.SOA ? qname.subdomain(p.zone()) : p.zone().equals(qname);
+            if (!match || p.zone().labels() < closest) {
+                continue;
             }
+            if (p.zone().labels() > closest) {
+                candidates.clear();
+                closest = p.zone().labels();
+            }
+            candidates.add(p);
         }
         UpdateAuthenticator.Verdict v = authenticator.verify(request, wire, candidates, false);
         if (!v.ok()) {

@@ -562,6 +562,41 @@ class UpdateServiceTest {
         assertThat(outcomes).isEmpty(); // transfers are not updates
     }
 
+    @Test
+    void aSignedSoaQueryBelowTheApexFindsTheClosestEnclosingPolicy() throws Exception {
+        // nsupdate without a `zone` line asks `<first name> SOA`, signed, to find the zone.
+        TSIG key = UpdateTesting.key(TSIG.HMAC_SHA256, "acme.");
+        UpdatePolicy parent = acmePolicy(key, "acme.");
+        UpdatePolicy child = UpdateTesting.policy(
+                "child",
+                key,
+                "acme.",
+                name("sub.example.test."),
+                UpdateTesting.grant(Grant.Match.SUBDOMAIN, "sub.example.test.", Type.TXT));
+        UpdateService service = service(parent, child);
+        record Row(String qname, int type, String policy) {}
+        for (Row row : List.of(
+                new Row("_acme-challenge.example.test.", Type.SOA, "acme"),
+                new Row("a.b.example.test.", Type.SOA, "acme"),
+                new Row("example.test.", Type.SOA, "acme"),
+                new Row("x.sub.example.test.", Type.SOA, "child"),
+                new Row("sub.example.test.", Type.SOA, "child"),
+                new Row("sub.example.test.", Type.AXFR, "child"),
+                new Row("_acme-challenge.example.test.", Type.AXFR, null),
+                new Row("_acme-challenge.example.test.", Type.IXFR, null),
+                new Row("x.other.test.", Type.SOA, null),
+                new Row("test.", Type.SOA, null))) {
+            Message q = Message.newQuery(org.xbill.DNS.Record.newRecord(name(row.qname()), row.type(), DClass.IN));
+            byte[] wire = signed(q, key);
+            assertThat(service.transferPolicy(parse(wire), wire).map(UpdatePolicy::name))
+                    .as("%s %s", row.qname(), Type.string(row.type()))
+                    .isEqualTo(java.util.Optional.ofNullable(row.policy()));
+        }
+        Message unsigned = Message.newQuery(
+                org.xbill.DNS.Record.newRecord(name("_acme-challenge.example.test."), Type.SOA, DClass.IN));
+        assertThat(service.transferPolicy(unsigned, unsigned.toWire())).isEmpty();
+    }
+
     static org.xbill.DNS.Record txt(Name owner, String value) {
         return new org.xbill.DNS.TXTRecord(owner, DClass.IN, 60, value);
     }

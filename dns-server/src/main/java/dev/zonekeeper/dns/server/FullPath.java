@@ -109,6 +109,10 @@ final class FullPath {
         if (refused == BadInput.TRANSFER && signedAxfrOverTcp(query, x)) {
             return updates.transfer(x, s); // an update key lists its zone (ExternalDNS)
         }
+        if (refused == null && question.getType() == Type.SOA && signedSoa(query)) {
+            // nsupdate without a `zone` line finds the zone by a signed SOA query and wants a signed answer (RFC 8945)
+            return updates.signedQuery(x, s);
+        }
         if (refused != null) {
             metrics.badInput(refused);
             return writer.sendError(x, QueryRules.rcode(refused));
@@ -144,6 +148,12 @@ final class FullPath {
 
     void updates(UpdatePath path) {
         updates = path;
+    }
+
+    /** A query carrying a TSIG, with a handler for it (one that knows the keys, or relays to the primary that does). */
+    private boolean signedSoa(Message query) {
+        UpdatePath u = updates;
+        return u != null && query.getTSIG() != null && u.enabled();
     }
 
     /** An AXFR over TCP carrying a TSIG, with a handler for it; unsigned ones stay REFUSED. */

@@ -14,9 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The update path: UPDATE requests (opcode 5) and TSIG-signed AXFR requests over TCP go, as received, to the
- * {@link UpdateHandler}, and its answer is sent later through the query's responder. Reached from the full path
- * only (the fast path takes opcode QUERY alone), by the opcode before any parsing, so queries pay nothing for it.
+ * The update path: UPDATE requests (opcode 5), TSIG-signed SOA queries (nsupdate finding the zone) and TSIG-signed
+ * AXFR requests over TCP go, as received, to the {@link UpdateHandler}, and its answer is sent later through the
+ * query's responder. Reached from the full path only (the fast path takes no TSIG and opcode QUERY alone); UPDATE by
+ * the opcode before any parsing, so queries pay nothing for it.
  */
 final class UpdatePath {
     private static final Logger LOG = LoggerFactory.getLogger(UpdatePath.class);
@@ -40,7 +41,15 @@ final class UpdatePath {
     /** Hands the UPDATE in {@code s} to the handler; its answer is sent later. Returns null (nothing now). */
     ByteBuf update(QueryScratch s) {
         metrics.query(s.transport, -1);
-        Exchange x = new Exchange(s, null, 0); // signed and rate limited per key by the handler, not per address
+        return handOver(new Exchange(s, null, 0), s); // signed and rate limited per key by the handler, not per address
+    }
+
+    /** Hands the TSIG-signed SOA query of {@code x} (already counted) to the handler; its answer is sent later. */
+    ByteBuf signedQuery(Exchange x, QueryScratch s) {
+        return handOver(x, s);
+    }
+
+    private ByteBuf handOver(Exchange x, QueryScratch s) {
         byte[] request = ByteBufUtil.getBytes(s.bytes);
         boolean tcp = s.transport == TransportKind.TCP;
         CompletableFuture<byte[]> answer;

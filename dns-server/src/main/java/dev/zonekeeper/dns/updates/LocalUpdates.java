@@ -1,6 +1,7 @@
 package dev.zonekeeper.dns.updates;
 
 import dev.zonekeeper.dns.metrics.DnsMetrics;
+import dev.zonekeeper.dns.transfer.TransferServer;
 import dev.zonekeeper.dns.update.UpdateOutcome;
 import dev.zonekeeper.dns.update.UpdatePolicy;
 import dev.zonekeeper.dns.update.UpdateService;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.TSIG;
@@ -93,6 +95,9 @@ public final class LocalUpdates extends BoundedHandler {
 
     @Override
     byte[] answer(byte[] request, InetAddress client, boolean overTcp, long start) {
+        if (request.length > 2 && ((request[2] >>> 3) & 0xF) == Opcode.QUERY) {
+            return signedSoa(request);
+        }
         try {
             return service.handle(request, client, overTcp);
         } catch (InterruptedException e) {
@@ -175,6 +180,31 @@ public final class LocalUpdates extends BoundedHandler {
         key.apply(m, previous, first);
         out.message(m.toWire(), true);
         metrics.updateTransfer("served");
+    }
+
+    /**
+     * A TSIG-signed SOA query (nsupdate without a `zone` line finds the zone so): answered from the served zone that
+     * encloses the name, signed with the key of a policy for that zone; one whose signature does not verify for such a
+     * policy gets the same answer unsigned, as an unsigned query would.
+     */
+    private byte[] signedSoa(byte[] wire) {
+        Message query;
+        try {
+            query = new Message(wire);
+        } catch (IOException e) {
+            return Replies.error(wire, Rcode.FORMERR);
+        }
+        org.xbill.DNS.Record question = query.getQuestion();
+        Zone zone = question == null ? null : served.get().find(question.getName());
+        if (zone == null || question.getType() != Type.SOA) {
+            return Replies.error(wire, Rcode.REFUSED);
+        }
+        Message response = TransferServer.soaAnswer(query, zone);
+        Optional<UpdatePolicy> policy = service.transferPolicy(query, wire);
+        if (policy.isPresent()) {
+            policy.get().key().apply(response, query.getTSIG(), true);
+        }
+        return response.toWire();
     }
 
     private static Message reply(Message query, int rcode) {

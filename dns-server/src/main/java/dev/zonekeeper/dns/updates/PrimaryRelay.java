@@ -79,7 +79,7 @@ public final class PrimaryRelay extends BoundedHandler {
 
     private byte[] relayUpdate(byte[] request, long start) {
         Message parsed = parse(request);
-        if (parsed == null || parsed.getHeader().getOpcode() != Opcode.UPDATE) {
+        if (parsed == null || !isUpdateOrSignedSoa(parsed)) {
             // the primary would say the same; a sidecar does not pass garbage on
             metrics.updateForwarded("malformed", System.nanoTime() - start);
             return Replies.error(request, Rcode.FORMERR);
@@ -186,6 +186,14 @@ public final class PrimaryRelay extends BoundedHandler {
             throw new IOException("the primary's answer is not a response to the request");
         }
         return m;
+    }
+
+    /** An UPDATE, or the signed SOA query nsupdate finds the zone with (only the primary has the key to answer it). */
+    private static boolean isUpdateOrSignedSoa(Message m) {
+        int opcode = m.getHeader().getOpcode();
+        org.xbill.DNS.Record q = m.getQuestion();
+        return opcode == Opcode.UPDATE
+                || opcode == Opcode.QUERY && q != null && q.getType() == org.xbill.DNS.Type.SOA && m.getTSIG() != null;
     }
 
     private static Message parse(byte[] wire) {

@@ -77,7 +77,9 @@ class TransferServerUpdatesTest {
         public Optional<TSIG> transferKey(Message request, byte[] wire) {
             Name keyName = request.getTSIG().getName();
             Name zone = request.getQuestion().getName();
-            if (keyName.equals(Name.fromConstantString("acme-key.")) && zone.equals(ORIGIN)) {
+            boolean inZone = zone.equals(ORIGIN)
+                    || request.getQuestion().getType() == Type.SOA && zone.subdomain(ORIGIN); // as UpdateService
+            if (keyName.equals(Name.fromConstantString("acme-key.")) && inZone) {
                 return Optional.of(POLICY_KEY);
             }
             if (keyName.equals(Name.fromConstantString("zonekeeper-transfer."))
@@ -218,6 +220,39 @@ class TransferServerUpdatesTest {
         assertThat(dig.output()).doesNotContain("WARNING").doesNotContain("failed");
         assertThat(dig.records()).isEqualTo(records(zones.get(ORIGIN).zone()));
         assertThat(server.stats().updateKeyTransfers()).isEqualTo(1);
+    }
+
+    /**
+     * nsupdate without a `zone` line asks `<first name> SOA`, signed with the policy key, and accepts only a signed
+     * answer: an authoritative one from the enclosing zone, the SOA in the authority section below the apex.
+     */
+    @Test
+    void aSignedSoaQueryBelowTheApexGetsASignedAuthoritativeAnswer() throws Exception {
+        server.updates(handler);
+        for (boolean tcp : new boolean[] {false, true}) {
+            SimpleResolver r = resolver(tcp);
+            r.setTSIGKey(POLICY_KEY);
+            // name, rcode, SOA section
+            Object[][] rows = {
+                {"_acme-challenge.example.test.", Rcode.NXDOMAIN, Section.AUTHORITY},
+                {"www.example.test.", Rcode.NOERROR, Section.AUTHORITY},
+                {"example.test.", Rcode.NOERROR, Section.ANSWER},
+            };
+            for (Object[] row : rows) {
+                Message m = r.send(
+                        Message.newQuery(Record.newRecord(Name.fromString((String) row[0]), Type.SOA, DClass.IN)));
+                String what = row[0] + " tcp " + tcp;
+                assertThat(m.isSigned()).as(what).isTrue();
+                assertThat(m.isVerified()).as(what).isTrue();
+                assertThat(m.getRcode()).as(what).isEqualTo((int) row[1]);
+                assertThat(m.getHeader().getFlag(org.xbill.DNS.Flags.AA))
+                        .as(what)
+                        .isTrue();
+                assertThat(m.getSection((int) row[2]))
+                        .as(what)
+                        .containsExactly(zones.get(ORIGIN).zone().soa());
+            }
+        }
     }
 
     @Test

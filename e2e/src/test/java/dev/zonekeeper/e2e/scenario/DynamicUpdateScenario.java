@@ -151,9 +151,16 @@ class DynamicUpdateScenario {
 
     /** {@code nsupdate -y} with {@code lines} after the server and zone lines, ended by {@code send}. */
     private Commands.Result nsupdate(boolean tcp, String... lines) {
+        return nsupdate(tcp, true, lines);
+    }
+
+    /** As above; without the zone line nsupdate first finds the zone by a TSIG-signed SOA query for the name. */
+    private Commands.Result nsupdate(boolean tcp, boolean zoneLine, String... lines) {
         List<String> script = new ArrayList<>();
         script.add("server 127.0.0.1 " + sidecar.dns.getPort());
-        script.add("zone cluster.local.");
+        if (zoneLine) {
+            script.add("zone cluster.local.");
+        }
         script.addAll(List.of(lines));
         script.add("send");
         script.add("");
@@ -289,6 +296,19 @@ class DynamicUpdateScenario {
 
     @Test
     @Order(6)
+    void nsupdateWithoutAZoneLineFindsTheZoneBySignedSoaThroughTheSidecar() {
+        // the common use: no `zone` line, so nsupdate asks `<name> SOA` signed and accepts only a signed answer
+        nsupdate(false, false, "update add " + challenge + ". 60 TXT \"token-three\"")
+                .assertSuccess();
+        assertThat(new Dns(sidecar.dns).query(challenge, Type.TXT))
+                .isEqualTo(Dns.noerror("token-one", "token-three", "token-two"));
+        nsupdate(true, false, "update delete " + challenge + ". TXT \"token-three\"")
+                .assertSuccess();
+        assertThat(new Dns(sidecar.dns).query(challenge, Type.TXT)).isEqualTo(Dns.noerror("token-one", "token-two"));
+    }
+
+    @Test
+    @Order(7)
     void deletingOneValueLeavesTheOtherAndDeletingTheLastRemovesTheDnsRecord() {
         nsupdate(false, "update delete " + challenge + ". TXT \"token-one\"").assertSuccess();
         assertThat(new Dns(sidecar.dns).query(challenge, Type.TXT)).isEqualTo(Dns.noerror("token-two"));
@@ -302,7 +322,7 @@ class DynamicUpdateScenario {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void theSchemaRejectsAnUnknownMatchAndType() throws IOException {
         Path bad = work.resolve("bad-policy.yaml");
         Files.writeString(
@@ -324,7 +344,7 @@ class DynamicUpdateScenario {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void withoutItsSecretThePolicyIsNotReadyAndTheKeyIsRefused() {
         cluster.client().secrets().inNamespace(ns).withName("acme-tsig").delete();
         eventually("the DnsUpdatePolicy not Ready").untilAsserted(() -> {
@@ -341,7 +361,7 @@ class DynamicUpdateScenario {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void theOperatorCountsUpdatesByResultAndZone() throws Exception {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
         String metrics = http.send(
