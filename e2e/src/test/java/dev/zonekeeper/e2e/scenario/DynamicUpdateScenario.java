@@ -128,6 +128,13 @@ class DynamicUpdateScenario {
         kubectl("apply", "-f", work.resolve("policy.yaml").toString()).assertSuccess();
     }
 
+    /** The cluster domain's SOA serial as the sidecar serves it. */
+    private long serial() {
+        List<String> soa = new Dns(sidecar.dns).query("cluster.local", Type.SOA).data();
+        assertThat(soa).hasSize(1);
+        return Long.parseLong(soa.getFirst().split(" ")[2]);
+    }
+
     @AfterAll
     void tearDown() {
         if (ns != null) {
@@ -222,9 +229,11 @@ class DynamicUpdateScenario {
         eventually("nsupdate adds the challenge")
                 .untilAsserted(() -> nsupdate(false, "update add " + challenge + ". 60 TXT \"token-one\"")
                         .assertSuccess());
+        long serialBefore = serial();
         nsupdate(true, "update add " + challenge + ". 60 TXT \"token-two\"").assertSuccess();
         // NOERROR comes once the sidecar that forwarded the update has it too: a CA may ask at once
         assertThat(new Dns(sidecar.dns).query(challenge, Type.TXT)).isEqualTo(Dns.noerror("token-one", "token-two"));
+        assertThat(serial()).as("the zone's SOA serial after an update").isGreaterThan(serialBefore);
 
         String records =
                 kubectl("get", "dnsrecords", "-o", "json").assertSuccess().stdout();
