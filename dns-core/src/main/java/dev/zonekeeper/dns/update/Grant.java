@@ -26,6 +26,26 @@ public record Grant(Match match, Name name, Set<Integer> types) {
         types = Set.copyOf(types);
     }
 
+    /**
+     * Why a grant of {@code match} at {@code name} cannot stand in a policy whose names must lie at or below
+     * {@code within}, or empty when it can: one rule for the operator's DnsUpdatePolicy objects and standalone mode's
+     * documents.
+     */
+    public static java.util.Optional<String> problem(Match match, Name name, Name within) {
+        if (match == Match.WILDCARD && !name.isWild()) {
+            return java.util.Optional.of("name " + name + " must start with '*.' for match: wildcard");
+        }
+        if (match == Match.SUBDOMAIN && name.isWild()) {
+            return java.util.Optional.of(
+                    "name " + name + " must not start with '*.' for match: subdomain (use match: wildcard)");
+        }
+        Name base = name.isWild() ? new Name(name, 1) : name;
+        if (!base.subdomain(within)) {
+            return java.util.Optional.of("name " + name + " is not in the zone " + within);
+        }
+        return java.util.Optional.empty();
+    }
+
     private static boolean isAcmeLabel(Name owner) {
         byte[] label = owner.getLabel(0); // length byte, then the label's bytes
         if (label[0] != ACME_LABEL.length) {

@@ -147,11 +147,8 @@ final class PolicyDocuments {
             }
         };
         Name name = name(node.path("name"), field + ".name", errors);
-        if (name != null && zone != null && !name.subdomain(zone)) {
-            errors.add(field + ".name " + name + " is not in the zone " + zone);
-        }
-        if (name != null && match == Grant.Match.WILDCARD && !name.isWild()) {
-            errors.add(field + ".name must start with '*.' for match: wildcard");
+        if (name != null && zone != null && match != null) {
+            Grant.problem(match, name, zone).ifPresent(problem -> errors.add(field + "." + problem));
         }
         Set<Integer> types = new LinkedHashSet<>();
         JsonNode typesNode = node.path("types");

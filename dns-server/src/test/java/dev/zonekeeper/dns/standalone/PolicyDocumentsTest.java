@@ -88,6 +88,9 @@ class PolicyDocumentsTest {
                         "  zone: example.test\n  keyFile: key\n  grants: [{match: wildcard, name: a.example.test}]\n",
                         "must start with '*.'"),
                 Arguments.of(
+                        "  zone: example.test\n  keyFile: key\n  grants: [{match: subdomain, name: '*.example.test'}]\n",
+                        "must not start with '*.' for match: subdomain"),
+                Arguments.of(
                         "  zone: example.test\n  keyFile: key\n  grants: [{match: name, name: a.example.test, types: [SOA]}]\n",
                         "'SOA' is not one of"),
                 Arguments.of(

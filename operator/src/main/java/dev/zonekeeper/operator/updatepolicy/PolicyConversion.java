@@ -171,18 +171,10 @@ public final class PolicyConversion {
             case WILDCARD -> Grant.Match.WILDCARD;
             case ACME_CHALLENGE -> Grant.Match.ACME_CHALLENGE;
         };
-        if (match == Grant.Match.WILDCARD && !n.isWild()) {
-            throw new IllegalArgumentException("match wildcard needs a name starting with \"*.\", found " + n);
-        }
-        if (match == Grant.Match.SUBDOMAIN && n.isWild()) {
+        Grant.problem(match, n, within).ifPresent(problem -> {
             throw new IllegalArgumentException(
-                    "match subdomain takes a name without \"*.\" (use match wildcard), found " + n);
-        }
-        Name base = n.isWild() ? new Name(n, 1) : n;
-        if (!base.subdomain(within)) {
-            throw new IllegalArgumentException("name " + n + " is outside " + within
-                    + (within.equals(zone) ? " (the policy's zone)" : " (the part of the zone this namespace owns)"));
-        }
+                    within.equals(zone) ? problem : problem + " (the part of the zone this namespace owns)");
+        });
         Set<Integer> types = new LinkedHashSet<>();
         if (g.getTypes() != null) {
             for (DnsRecordType t : g.getTypes()) {
